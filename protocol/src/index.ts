@@ -1,0 +1,8 @@
+/**
+ * @orthostim/protocol: what the programs exchange. Error classes, label checks, and the schemas of
+ * the shared file formats (stimulus-set.json). Browser-safe: Node-only helpers (files, hashing)
+ * live in `@orthostim/protocol/node`.
+ */
+export * from './errors';
+export * from './labels';
+export * from './stimulus-set';

@@ -1,0 +1,3 @@
+/** @orthostim/test: cross-workspace and browser tests, and the helpers they share. */
+export * from './shared-data';
+export * from './run-cli';

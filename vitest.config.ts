@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// One runner for the whole repository. Tests live beside the code (unit), in <workspace>/test/
+// (workspace integration) and in test/ (end to end). The experiment's browser code runs under
+// jsdom; everything else under Node.
+export default defineConfig({
+  test: {
+    testTimeout: 180_000,
+    hookTimeout: 600_000,
+    pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['{cli,rdm,protocol,figures,stimuli,server,analysis,test}/**/*.test.ts'],
+          exclude: ['**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'dom',
+          environment: 'jsdom',
+          include: ['experiment/**/*.test.ts'],
+          exclude: ['**/node_modules/**'],
+        },
+      },
+    ],
+  },
+});
