@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 600_000,
     pool: 'forks',
+    reporters: ['default', './test/src/summary-reporter.ts'],
     projects: [
       {
         extends: true,

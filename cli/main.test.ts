@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCli } from '@orthostim/test';
+import { COMMANDS } from './commands';
+
+describe('orthostim dispatcher', () => {
+  it('lists every subcommand with its summary', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const spec of COMMANDS) expect(r.stdout).toContain(spec.name);
+    expect(r.stdout).toMatch(/Examples:/);
+  });
+
+  it('prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await runCli(['--version']);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('rejects an unknown command with one line and exit 2', async () => {
+    const r = await runCli(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/frobnicate/);
+  });
+});
