@@ -76,8 +76,8 @@ export function resolveModelSource(name: ModelName, options: Pick<FetchOptions, 
   const env = options.env ?? process.env;
   const base = MODEL_SOURCES[name];
   const key = name.toUpperCase();
-  const url = options.url ?? env[`ORTHOSTIM_${key}_URL`] ?? base.url;
-  const sha256 = (options.sha256 ?? env[`ORTHOSTIM_${key}_SHA256`] ?? base.sha256).toLowerCase();
+  const url = options.url || env[`ORTHOSTIM_${key}_URL`] || base.url;
+  const sha256 = (options.sha256 || env[`ORTHOSTIM_${key}_SHA256`] || base.sha256).toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new UsageError(`--sha256 must be 64 hex digits; got "${sha256}"`);
   if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must be an http(s) URL; got "${url}"`);
   return { ...base, url, sha256, bytes: sha256 === base.sha256 ? base.bytes : null };
