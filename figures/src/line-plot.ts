@@ -1,0 +1,116 @@
+/** Line plots (loss curves, per-layer profiles) as SVG. */
+import { CATEGORICAL_COLORS } from './colormaps';
+import { FigureError } from './errors';
+import { escapeXml, formatNumber, round, svgDocument, svgText, textWidth } from './svg';
+
+export interface LineSeries {
+  name: string;
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  /** CSS colour; default from the tab10 palette in series order. */
+  color?: string;
+}
+
+export interface LinePlotOptions {
+  series: readonly LineSeries[];
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** Logarithmic y axis; points with y <= 0 are left out (the line breaks there). */
+  logY?: boolean;
+  width?: number;
+  height?: number;
+}
+
+/** About `target` round tick values (1, 2 or 5 times a power of ten) covering [min, max]. */
+export function niceTicks(min: number, max: number, target = 6): number[] {
+  if (!(max > min)) return [min];
+  const raw = (max - min) / target;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number.parseFloat(v.toPrecision(12)));
+  return ticks;
+}
+
+/** Powers of ten within [min, max] (both > 0), with 2 and 5 multiples when fewer than three decades. */
+function logTicks(min: number, max: number): number[] {
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.ceil(Math.log10(max));
+  const mults = hi - lo < 3 ? [1, 2, 5] : [1];
+  const ticks: number[] = [];
+  for (let e = lo; e <= hi; e++) for (const m of mults) {
+    const v = Number.parseFloat((m * 10 ** e).toPrecision(6));
+    if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) ticks.push(v);
+  }
+  return ticks;
+}
+
+export function linePlotSvg(options: LinePlotOptions): string {
+  const { series, logY = false } = options;
+  const width = options.width ?? 560;
+  const height = options.height ?? 340;
+  series.forEach((s) => {
+    if (s.x.length !== s.y.length) throw new FigureError(`linePlotSvg: series "${s.name}" has ${s.x.length} x values and ${s.y.length} y values`);
+  });
+  const usable = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
+  let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
+  for (const s of series) {
+    for (let i = 0; i < s.x.length; i++) {
+      const x = s.x[i] as number;
+      const y = s.y[i] as number;
+      if (!usable(x, y)) continue;
+      xMin = Math.min(xMin, x); xMax = Math.max(xMax, x);
+      yMin = Math.min(yMin, y); yMax = Math.max(yMax, y);
+    }
+  }
+  if (!(xMin <= xMax)) { xMin = 0; xMax = 1; yMin = logY ? 1 : 0; yMax = logY ? 10 : 1; }
+  if (xMin === xMax) { xMin -= 0.5; xMax += 0.5; }
+  if (yMin === yMax) { if (logY) { yMin /= 2; yMax *= 2; } else { yMin -= 0.5; yMax += 0.5; } }
+  const xTicks = niceTicks(xMin, xMax);
+  const yTicks = logY ? logTicks(yMin, yMax) : niceTicks(yMin, yMax);
+  if (!logY) { yMin = Math.min(yMin, yTicks[0] ?? yMin); yMax = Math.max(yMax, yTicks[yTicks.length - 1] ?? yMax); }
+  const yLabelW = Math.max(...yTicks.map((t) => textWidth(formatNumber(t), 10)));
+  const legendW = series.length ? Math.max(...series.map((s) => textWidth(s.name, 11))) + 34 : 0;
+  const left = 14 + (options.yLabel ? 16 : 0) + yLabelW;
+  const top = options.title ? 34 : 14;
+  const plotW = width - left - 16 - legendW;
+  const plotH = height - top - 36 - (options.xLabel ? 16 : 0);
+  if (plotW < 40 || plotH < 40) throw new FigureError(`linePlotSvg: ${width} x ${height} px leaves no room for the plot`);
+  const ty = logY ? (v: number) => Math.log10(v) : (v: number) => v;
+  const sx = (x: number) => left + ((x - xMin) / (xMax - xMin)) * plotW;
+  const sy = (y: number) => top + plotH - ((ty(y) - ty(yMin)) / (ty(yMax) - ty(yMin))) * plotH;
+  const parts: string[] = [];
+  if (options.title) parts.push(svgText(left + plotW / 2, 22, options.title, { size: 14, anchor: 'middle', weight: 'bold' }));
+  for (const t of yTicks) {
+    const y = round(sy(t));
+    parts.push(`<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="#e4e4e4"/>`);
+    parts.push(svgText(left - 5, y, formatNumber(t), { size: 10, anchor: 'end', baseline: 'middle' }));
+  }
+  for (const t of xTicks) {
+    const x = round(sx(t));
+    parts.push(`<line x1="${x}" y1="${top + plotH}" x2="${x}" y2="${top + plotH + 4}" stroke="#444"/>`);
+    parts.push(svgText(x, top + plotH + 16, formatNumber(t), { size: 10, anchor: 'middle' }));
+  }
+  parts.push(`<rect x="${left}" y="${top}" width="${round(plotW)}" height="${round(plotH)}" fill="none" stroke="#444"/>`);
+  if (options.xLabel) parts.push(svgText(left + plotW / 2, top + plotH + 34, options.xLabel, { size: 11, anchor: 'middle' }));
+  if (options.yLabel) parts.push(svgText(14, top + plotH / 2, options.yLabel, { size: 11, anchor: 'middle', rotate: -90 }));
+  series.forEach((s, k) => {
+    const color = s.color ?? CATEGORICAL_COLORS[k % CATEGORICAL_COLORS.length];
+    let d = '';
+    let pen = false;
+    for (let i = 0; i < s.x.length; i++) {
+      const x = s.x[i] as number;
+      const y = s.y[i] as number;
+      if (!usable(x, y)) { pen = false; continue; }
+      d += `${pen ? 'L' : 'M'}${round(sx(x))} ${round(sy(y))}`;
+      pen = true;
+    }
+    if (d) parts.push(`<path d="${d}" fill="none" stroke="${escapeXml(color ?? '#000')}" stroke-width="1.8" stroke-linejoin="round"/>`);
+    const ly = top + 10 + k * 18;
+    const lx = left + plotW + 12;
+    parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${escapeXml(color ?? '#000')}" stroke-width="2.5"/>`);
+    parts.push(svgText(lx + 26, ly, s.name, { size: 11, baseline: 'middle' }));
+  });
+  return svgDocument(width, height, parts.join(''));
+}
