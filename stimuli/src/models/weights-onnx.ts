@@ -116,15 +116,6 @@ export function oihwToHwio(src: Float32Array, out: number, inC: number, kh: numb
   return dst;
 }
 
-function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
-  const dst = new Float32Array(src.length);
-  for (let r = 0; r < rows; r++) {
-    const off = r * cols;
-    for (let c = 0; c < cols; c++) dst[c * rows + r] = src[off + c]!;
-  }
-  return dst;
-}
-
 const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 const dimsText = (d: readonly number[]) => (d.length ? d.join('x') : 'a scalar');
 
@@ -332,7 +323,8 @@ function readClassifier(g: Graph, lastConcat: GraphNode): DenseWeights {
   const values = tensorFloats(w, `${where} weights`);
   return {
     shape: [inFeatures, outFeatures],
-    kernel: transB ? transpose2d(values, outFeatures, inFeatures) : values,
+    // (out, in) -> (in, out) is the OIHW -> HWIO reorder of a 1x1 filter.
+    kernel: transB ? oihwToHwio(values, outFeatures, inFeatures, 1, 1) : values,
     bias: tensorFloats(b, `${where} bias`),
   };
 }
