@@ -1,3 +1,4 @@
 /** @orthostim/test: cross-workspace and browser tests, and the helpers they share. */
 export * from './shared-data';
 export * from './run-cli';
+export * from './stimulus-fixture';
