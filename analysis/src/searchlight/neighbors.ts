@@ -1,0 +1,209 @@
+/**
+ * Step 1 of the searchlight (rsatoolbox `get_volume_searchlight`): the sphere of every centre as a
+ * precomputed neighbour table. A sphere holds the voxels whose centre lies within the radius (<=),
+ * measured in mm (with the voxel sizes, so anisotropic grids get ellipsoids in voxel space) or in
+ * voxels, truncated at the mask and at the edges of the grid. A mask voxel is used as a centre when
+ * at least `minFraction` of its full (untruncated) sphere lies in the mask.
+ *
+ * Grids are x-fastest (NIfTI order): voxel (i, j, k) of dims [nx, ny, nz] is at i + nx * (j + ny * k).
+ * Voxels are then addressed by their position among the mask voxels (ascending grid index), so
+ * data arrays hold mask voxels only.
+ */
+import { UsageError } from '@orthostim/protocol';
+
+export type Dims = readonly [number, number, number];
+
+export type RadiusUnit = 'mm' | 'voxel';
+
+export interface SphereSpec {
+  /** Sphere radius; voxels whose centre is at distance <= radius belong to the sphere. */
+  readonly radius: number;
+  readonly unit: RadiusUnit;
+  /** Voxel sizes along i, j, k in mm (from the affine); required when unit is 'mm'. */
+  readonly voxelSizesMm?: readonly [number, number, number];
+}
+
+export interface NeighborOptions extends SphereSpec {
+  /** Smallest fraction of the full sphere that must lie in the mask for a centre to be used (default 0.5). */
+  readonly minFraction?: number;
+}
+
+/**
+ * The neighbour table in compressed sparse row form: the sphere of centre c is
+ * `indices[offsets[c] .. offsets[c + 1])`, positions among the mask voxels, the centre first.
+ */
+export interface SearchlightNeighbors {
+  readonly dims: Dims;
+  /** Grid index of each mask voxel, ascending. */
+  readonly maskVoxels: Int32Array;
+  /** Mask position of each used centre, ascending. */
+  readonly centers: Int32Array;
+  readonly offsets: Int32Array;
+  readonly indices: Int32Array;
+  /** In-mask voxel count of the truncated sphere of every mask voxel (centre or not). */
+  readonly sphereSizes: Int32Array;
+  /** Voxel count of the full, untruncated sphere. */
+  readonly fullSphereSize: number;
+}
+
+/** A typed array of `length` elements on a SharedArrayBuffer, so worker threads read it without a copy. */
+export function sharedInt32(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
+}
+
+function checkDims(where: string, dims: Dims): void {
+  if (dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new UsageError(`${where}: dims must be three positive integers; got [${dims.join(', ')}]`);
+  }
+}
+
+/**
+ * Offsets (di, dj, dk) of the full sphere as consecutive triplets, the centre (0, 0, 0) first and
+ * the rest in grid order.
+ */
+export function computeSphereOffsets(spec: SphereSpec): Int32Array {
+  const { radius, unit } = spec;
+  if (!(Number.isFinite(radius) && radius >= 0)) {
+    throw new UsageError(`searchlight radius must be a finite number >= 0; got ${radius}`);
+  }
+  let sizes: readonly [number, number, number] = [1, 1, 1];
+  if (unit === 'mm') {
+    const v = spec.voxelSizesMm;
+    if (!v || v.length !== 3 || !v.every((s) => Number.isFinite(s) && s > 0)) {
+      throw new UsageError(`searchlight radius in mm needs three positive voxel sizes; got ${v ? `[${v.join(', ')}]` : 'none'}`);
+    }
+    sizes = v;
+  } else if (unit !== 'voxel') {
+    throw new UsageError(`searchlight radius unit must be one of mm, voxel; got ${JSON.stringify(unit)}`);
+  }
+  // Relative tolerance so that e.g. radius 6 mm on 2 mm voxels includes (3, 0, 0) despite rounding.
+  const r2 = radius * radius * (1 + 1e-9);
+  const ext = sizes.map((s) => Math.floor(radius / s + 1e-9));
+  const out: number[] = [0, 0, 0];
+  for (let dk = -ext[2]!; dk <= ext[2]!; dk++) {
+    for (let dj = -ext[1]!; dj <= ext[1]!; dj++) {
+      for (let di = -ext[0]!; di <= ext[0]!; di++) {
+        if (di === 0 && dj === 0 && dk === 0) continue;
+        const d2 = (di * sizes[0]) ** 2 + (dj * sizes[1]) ** 2 + (dk * sizes[2]) ** 2;
+        if (d2 <= r2) out.push(di, dj, dk);
+      }
+    }
+  }
+  return Int32Array.from(out);
+}
+
+/** Grid indices of the nonzero (and non-NaN) voxels of `mask`, ascending. */
+export function listMaskVoxels(mask: ArrayLike<number>, dims: Dims): Int32Array {
+  checkDims('listMaskVoxels', dims);
+  const n = dims[0] * dims[1] * dims[2];
+  if (mask.length !== n) {
+    throw new UsageError(`mask has ${mask.length} voxels; expected ${n} for dims [${dims.join(', ')}]`);
+  }
+  let count = 0;
+  for (let v = 0; v < n; v++) if ((mask[v] as number) > 0 || (mask[v] as number) < 0) count++;
+  const out = new Int32Array(count);
+  let k = 0;
+  for (let v = 0; v < n; v++) if ((mask[v] as number) > 0 || (mask[v] as number) < 0) out[k++] = v;
+  return out;
+}
+
+/** Mask position of every grid voxel, -1 outside the mask. */
+export function maskPositionMap(maskVoxels: Int32Array, dims: Dims): Int32Array {
+  const pos = new Int32Array(dims[0] * dims[1] * dims[2]).fill(-1);
+  for (let m = 0; m < maskVoxels.length; m++) pos[maskVoxels[m] as number] = m;
+  return pos;
+}
+
+/** Build the neighbour table of every mask voxel's sphere; see the file comment for the rules. */
+export function computeSearchlightNeighbors(mask: ArrayLike<number>, dims: Dims, options: NeighborOptions): SearchlightNeighbors {
+  const minFraction = options.minFraction ?? 0.5;
+  if (!(minFraction >= 0 && minFraction <= 1)) {
+    throw new UsageError(`--min-fraction must be between 0 and 1; got ${minFraction}`);
+  }
+  const maskVoxels = listMaskVoxels(mask, dims);
+  const pos = maskPositionMap(maskVoxels, dims);
+  const sphere = computeSphereOffsets(options);
+  const full = sphere.length / 3;
+  const [nx, ny, nz] = dims;
+  const nxy = nx * ny;
+  // Linear offsets are only valid away from the edges; near an edge check each coordinate.
+  const lin = new Int32Array(full);
+  let reach = 0;
+  for (let s = 0; s < full; s++) {
+    const di = sphere[3 * s] as number;
+    const dj = sphere[3 * s + 1] as number;
+    const dk = sphere[3 * s + 2] as number;
+    lin[s] = di + nx * dj + nxy * dk;
+    reach = Math.max(reach, Math.abs(di), Math.abs(dj), Math.abs(dk));
+  }
+  const nMask = maskVoxels.length;
+  const sphereSizes = new Int32Array(nMask);
+  const scratch = new Int32Array(full);
+  let buffer = new Int32Array(Math.max(16, Math.min(nMask * full, 1 << 22)));
+  let used = 0;
+  const centerList = new Int32Array(nMask);
+  let nCenters = 0;
+  const offsetList = new Int32Array(nMask + 1);
+  const need = minFraction * full;
+  for (let m = 0; m < nMask; m++) {
+    const g = maskVoxels[m] as number;
+    const i = g % nx;
+    const j = ((g - i) / nx) % ny;
+    const k = (g - i - nx * j) / nxy;
+    const interior = i >= reach && i < nx - reach && j >= reach && j < ny - reach && k >= reach && k < nz - reach;
+    let count = 0;
+    for (let s = 0; s < full; s++) {
+      if (!interior) {
+        const ii = i + (sphere[3 * s] as number);
+        const jj = j + (sphere[3 * s + 1] as number);
+        const kk = k + (sphere[3 * s + 2] as number);
+        if (ii < 0 || ii >= nx || jj < 0 || jj >= ny || kk < 0 || kk >= nz) continue;
+      }
+      const p = pos[g + (lin[s] as number)] as number;
+      if (p >= 0) scratch[count++] = p;
+    }
+    sphereSizes[m] = count;
+    if (count === 0 || count < need) continue;
+    if (used + count > buffer.length) {
+      const grown = new Int32Array(Math.max(buffer.length * 2, used + count));
+      grown.set(buffer.subarray(0, used));
+      buffer = grown;
+    }
+    buffer.set(scratch.subarray(0, count), used);
+    used += count;
+    centerList[nCenters++] = m;
+    offsetList[nCenters] = used;
+  }
+  const indices = sharedInt32(used);
+  indices.set(buffer.subarray(0, used));
+  const offsets = sharedInt32(nCenters + 1);
+  offsets.set(offsetList.subarray(0, nCenters + 1));
+  return { dims, maskVoxels, centers: centerList.slice(0, nCenters), offsets, indices, sphereSizes, fullSphereSize: full };
+}
+
+/**
+ * Neighbour table whose "spheres" are given groups of mask voxels (regions of interest): group g
+ * is every mask voxel with `groupOf[m] === groupIds[g]`. Lets ROI RSA reuse the sphere-RDM step.
+ */
+export function groupNeighbors(groupOf: ArrayLike<number>, groupIds: readonly number[]): { offsets: Int32Array; indices: Int32Array } {
+  const slot = new Map<number, number>();
+  groupIds.forEach((id, g) => slot.set(id, g));
+  const counts = new Int32Array(groupIds.length + 1);
+  for (let m = 0; m < groupOf.length; m++) {
+    const g = slot.get(groupOf[m] as number);
+    if (g !== undefined) counts[g + 1] = (counts[g + 1] as number) + 1;
+  }
+  const offsets = sharedInt32(groupIds.length + 1);
+  for (let g = 0; g < groupIds.length; g++) offsets[g + 1] = (offsets[g] as number) + (counts[g + 1] as number);
+  const indices = sharedInt32(offsets[groupIds.length] as number);
+  const fill = offsets.slice(0, groupIds.length);
+  for (let m = 0; m < groupOf.length; m++) {
+    const g = slot.get(groupOf[m] as number);
+    if (g !== undefined) {
+      const at = fill[g] as number;
+      indices[at] = m;
+      fill[g] = at + 1;
+    }
+  }
+  return { offsets, indices };
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { computeRdm, createNormalRng, pairCount } from '@orthostim/rdm';
+import { buildModelSet } from '../rsa/compare-models';
+import { computeSearchlightNeighbors, type Dims } from './neighbors';
+import { runSearchlight } from './run-searchlight';
+import { prepareSphereData } from './sphere-rdms';
+
+// A 12 x 13 x 14 volume (unequal sides) whose voxels within 3 voxels of (4, 8, 9) carry patterns
+// generated from a feature matrix F; everything else is noise.
+const dims: Dims = [12, 13, 14];
+const planted = [4, 8, 9] as const;
+const K = 10;
+const R = 3;
+
+function syntheticStudy() {
+  const rng = createNormalRng(21);
+  const nf = 6;
+  const F = Float64Array.from({ length: K * nf }, () => rng());
+  const layerRdm = computeRdm(F, K, nf, 'cosine'); // what correlation distance across many voxels of F w approaches
+  const decoy = computeRdm(Float64Array.from({ length: K * nf }, () => rng()), K, nf, 'cosine');
+  const nVox = dims[0] * dims[1] * dims[2];
+  const mask = new Uint8Array(nVox).fill(1);
+  const inRegion = (g: number) => {
+    const i = g % dims[0];
+    const j = Math.floor(g / dims[0]) % dims[1];
+    const k = Math.floor(g / (dims[0] * dims[1]));
+    return (i - planted[0]) ** 2 + (j - planted[1]) ** 2 + (k - planted[2]) ** 2 <= 9;
+  };
+  const data = new Float32Array(R * K * nVox);
+  for (let v = 0; v < nVox; v++) {
+    const w = Float64Array.from({ length: nf }, () => rng());
+    const signal = inRegion(v);
+    for (let r = 0; r < R; r++) {
+      for (let i = 0; i < K; i++) {
+        let s = 0;
+        if (signal) for (let f = 0; f < nf; f++) s += F[i * nf + f]! * w[f]!;
+        data[(r * K + i) * nVox + v] = s + (signal ? 0.3 : 1) * rng();
+      }
+    }
+  }
+  return { mask, data, layerRdm, decoy, inRegion, nVox };
+}
+
+describe('runSearchlight', () => {
+  const study = syntheticStudy();
+  const neighbors = computeSearchlightNeighbors(study.mask, dims, { radius: 2, unit: 'voxel' });
+  const sphereData = prepareSphereData('correlation', { data: study.data, nRuns: R, nImages: K, nVoxels: study.nVox });
+  const models = buildModelSet(['planted', 'decoy'], [study.layerRdm, study.decoy], 'spearman', ['standard']);
+
+  it('finds the RDM planted in a known region: high r at its centre, about 0 far away', async () => {
+    const result = await runSearchlight(sphereData, neighbors, models, { threads: 1 });
+    expect(result.nCenters).toBe(neighbors.centers.length);
+    expect(pairCount(K)).toBe(models.nPairs);
+    const n = result.nCenters;
+    const at = (m: number, c: number) => result.r[m * n + c]!;
+    const centreIndex = Array.from(neighbors.centers).indexOf(planted[0] + dims[0] * (planted[1] + dims[1] * planted[2]));
+    expect(at(0, centreIndex)).toBeGreaterThan(0.7);
+    expect(Math.abs(at(1, centreIndex))).toBeLessThan(0.4);
+    // Centres whose whole sphere (radius 2) is outside the planted region (radius 3): r ~ 0 on average.
+    const far: number[] = [];
+    neighbors.centers.forEach((m, c) => {
+      const g = neighbors.maskVoxels[m]!;
+      const [i, j, k] = [g % dims[0], Math.floor(g / dims[0]) % dims[1], Math.floor(g / (dims[0] * dims[1]))];
+      if ((i - planted[0]) ** 2 + (j - planted[1]) ** 2 + (k - planted[2]) ** 2 > 25) far.push(at(0, c));
+    });
+    expect(far.length).toBeGreaterThan(1000);
+    const mean = far.reduce((a, b) => a + b, 0) / far.length;
+    expect(Math.abs(mean)).toBeLessThan(0.03);
+    const above = far.filter((r) => r > 0.5).length;
+    expect(above).toBe(0);
+    expect(result.invalidSpheres).toBe(0);
+  });
+
+  it('gives the same maps on two worker threads as in the calling thread', async () => {
+    const one = await runSearchlight(sphereData, neighbors, models, { threads: 1 });
+    let lastDone = -1;
+    const two = await runSearchlight(sphereData, neighbors, models, { threads: 2, chunkSize: 97, onProgress: (done) => (lastDone = done) });
+    expect(two.threads).toBe(2);
+    expect(Array.from(two.r)).toEqual(Array.from(one.r));
+    expect(lastDone).toBe(one.nCenters);
+  });
+
+  it('counts spheres with a NaN beta and gives them NaN for every model', async () => {
+    const data = study.data.slice();
+    const g = 1 + dims[0] * (1 + dims[1] * 1); // voxel (1, 1, 1)
+    data[g] = NaN; // run 0, image 0
+    const prepared = prepareSphereData('correlation', { data, nRuns: R, nImages: K, nVoxels: study.nVox });
+    const result = await runSearchlight(prepared, neighbors, models, { threads: 1 });
+    // The centres whose sphere holds voxel (1, 1, 1).
+    let expected = 0;
+    const n = result.nCenters;
+    for (let c = 0; c < n; c++) {
+      const members = neighbors.indices.subarray(neighbors.offsets[c]!, neighbors.offsets[c + 1]!);
+      const hit = Array.from(members).some((m) => neighbors.maskVoxels[m] === g);
+      if (hit) expected++;
+      expect(Number.isNaN(result.r[c]!)).toBe(hit);
+      expect(Number.isNaN(result.r[n + c]!)).toBe(hit);
+    }
+    expect(expected).toBeGreaterThan(5);
+    expect(result.invalidSpheres).toBe(expected);
+  });
+});

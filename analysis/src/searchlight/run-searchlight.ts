@@ -1,0 +1,109 @@
+/**
+ * The whole searchlight over prepared arrays: neighbour table (step 1) x sphere RDMs (step 2) x
+ * model comparison (step 3), spread over worker threads. Input and output arrays live on
+ * SharedArrayBuffers, so threads share them instead of copying; chunks of centres are claimed
+ * through an atomic counter. With `threads: 1` everything runs in the calling thread.
+ *
+ * Worker code is bundled with esbuild once per process (about 0.1 s) and started from source text,
+ * so workers need no TypeScript loader and start in tens of milliseconds.
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { buildSync } from 'esbuild';
+import { UsageError } from '@orthostim/protocol';
+import type { ModelSet, ModelSpec } from '../rsa/compare-models';
+import { CENTERS_DONE, INVALID_SPHERES, workOnSearchlightJob, type SearchlightJob } from './searchlight-job';
+import type { SphereData } from './sphere-rdms';
+
+export interface SearchlightRunOptions {
+  /** Worker threads (default: the machine's available parallelism); 1 runs in the calling thread. */
+  readonly threads?: number;
+  /** Centres per claimed chunk (default 512). */
+  readonly chunkSize?: number;
+  /** Called about every 200 ms and at the end with the number of centres done. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface SearchlightResult {
+  readonly models: readonly ModelSpec[];
+  readonly nCenters: number;
+  /** models.length x nCenters: r of centre c with model m at m * nCenters + c. */
+  readonly r: Float32Array;
+  /** Centres whose sphere RDM held NaN or had no variance (NaN for every model). */
+  readonly invalidSpheres: number;
+  readonly threads: number;
+}
+
+let workerSource: string | undefined;
+
+function bundledWorker(): string {
+  if (workerSource === undefined) {
+    const entry = fileURLToPath(new URL('./searchlight-worker.ts', import.meta.url));
+    const result = buildSync({ entryPoints: [entry], bundle: true, format: 'cjs', platform: 'node', target: 'node20', write: false, logLevel: 'silent' });
+    workerSource = result.outputFiles[0]!.text;
+  }
+  return workerSource;
+}
+
+function runWorker(job: SearchlightJob): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(bundledWorker(), { eval: true, workerData: job });
+    let finished = false;
+    worker.once('message', () => {
+      finished = true;
+      resolve();
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (!finished) reject(new Error(`searchlight worker exited with code ${code} before finishing`));
+    });
+  });
+}
+
+/** Compare the RDM of every centre's sphere with every model. */
+export async function runSearchlight(
+  data: SphereData,
+  neighbors: { readonly offsets: Int32Array; readonly indices: Int32Array },
+  models: ModelSet,
+  options: SearchlightRunOptions = {},
+): Promise<SearchlightResult> {
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer; got ${threads}`);
+  const chunkSize = options.chunkSize ?? 512;
+  const nCenters = neighbors.offsets.length - 1;
+  const P = (data.nImages * (data.nImages - 1)) / 2;
+  if (models.nPairs !== P) {
+    throw new UsageError(`model RDMs have ${models.nPairs} pairs but the betas have ${data.nImages} images (${P} pairs)`);
+  }
+  const share = <T extends Int32Array>(a: T): T => {
+    if (a.buffer instanceof SharedArrayBuffer) return a;
+    const s = new Int32Array(new SharedArrayBuffer(a.byteLength));
+    s.set(a);
+    return s as T;
+  };
+  const M = models.models.length;
+  const job: SearchlightJob = {
+    data,
+    offsets: share(neighbors.offsets),
+    indices: share(neighbors.indices),
+    models,
+    out: new Float32Array(new SharedArrayBuffer(M * nCenters * Float32Array.BYTES_PER_ELEMENT)),
+    chunkSize,
+    counters: new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT)),
+  };
+  const progress = options.onProgress;
+  if (threads === 1) {
+    workOnSearchlightJob(job);
+  } else {
+    const timer = progress ? setInterval(() => progress(Atomics.load(job.counters, CENTERS_DONE), nCenters), 200) : undefined;
+    try {
+      await Promise.all(Array.from({ length: threads }, () => runWorker(job)));
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+  }
+  progress?.(nCenters, nCenters);
+  return { models: models.models, nCenters, r: job.out, invalidSpheres: Atomics.load(job.counters, INVALID_SPHERES), threads };
+}
