@@ -1,0 +1,141 @@
+/**
+ * `orthostim rdms` as a library function: a folder of photos in, a stimulus set out (the images
+ * as the network saw them, their layer RDMs, figures). The order of work puts every cheap check
+ * (weights found, layer names, output folder, every image decodable) before the backend starts,
+ * and everything is written into a staging folder that becomes `outDir` only when complete.
+ */
+import { join, resolve } from 'node:path';
+import { InputError, UsageError, type ActivationDistance, type StimulusSet } from '@orthostim/protocol';
+import { createProgress, type Progress } from '@orthostim/protocol/cli';
+import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
+import { meanAbsOffDiagonal } from '@orthostim/rdm';
+import { layerVocabularyOf, loadActivationNetwork, resolveLayers } from './activation-network';
+import { initBackend } from './backend';
+import { computeLayerRdms, DEFAULT_BATCH_SIZE } from './features';
+import { readImageFolder } from './images';
+import { resolveWeights } from './models/resolve-weights';
+import { renderLayerSimilarityPng, renderRdmsPng } from './rdm-figures';
+import { writeStimulusSet } from './stimulus-set-writer';
+
+export interface ImageSetRdmsOptions {
+  imageDir: string;
+  outDir: string;
+  /** Layer names or aliases; default: the network's default list (GoogLeNet's 11 main stages). */
+  layers?: readonly string[];
+  distance: ActivationDistance;
+  /** Side in pixels of the square images the network sees. */
+  size: number;
+  /** `--weights`; default `$ORTHOSTIM_WEIGHTS`, then the cache. */
+  weights?: string;
+  batchSize?: number;
+  backend?: string;
+  overwrite?: boolean;
+  /** The command line, for provenance. */
+  command: string;
+  /** See features.ts (default 4 GiB). */
+  memoryBudgetBytes?: number;
+  /** Show progress bars (default true; they also respect ORTHOSTIM_PROGRESS=0). */
+  progress?: boolean;
+}
+
+export interface ImageSetRdmsResult {
+  set: StimulusSet;
+  outDir: string;
+  files: { stimulusSet: string; images: string; rdmsPng: string; layerSimilarityPng: string };
+  /** Mean |Pearson r| over all pairs of layers' RDMs (NaN with one layer). */
+  meanAbsPearson: number;
+  /** Mean |Pearson r| over consecutive layers in the order given (NaN with one layer). */
+  meanAbsPearsonAdjacent: number;
+  /** Memory panels the activations needed (1: one forward pass over the images; see features.ts). */
+  panels: number;
+}
+
+export const RDMS_FILES = { stimulusSet: 'stimulus-set.json', images: 'images', rdmsPng: 'rdms.png', layerSimilarityPng: 'layer-similarity.png' } as const;
+
+function meanAbsAdjacent(m: readonly (readonly (number | null)[])[]): number {
+  if (m.length < 2) return Number.NaN;
+  let sum = 0;
+  for (let i = 0; i + 1 < m.length; i++) sum += Math.abs(m[i]![i + 1] ?? Number.NaN);
+  return sum / (m.length - 1);
+}
+
+function lazyProgress(label: string, enabled: boolean): { update(done: number, total: number): void; stop(): void } {
+  let bar: Progress | null = null;
+  return {
+    update(done, total) {
+      if (!enabled) return;
+      bar ??= createProgress(label, total);
+      bar.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<ImageSetRdmsResult> {
+  const outDir = resolve(options.outDir);
+  const imageDir = resolve(options.imageDir);
+  if (outDir === imageDir) throw new UsageError(`--out ${options.outDir}: is the image folder itself; choose a separate output folder`);
+  const showProgress = options.progress ?? true;
+
+  const found = resolveWeights(options.weights);
+  const vocabulary = layerVocabularyOf(found);
+  const earlyLayers = vocabulary ? resolveLayers(vocabulary, options.layers) : null;
+
+  return buildOutputDir(
+    outDir,
+    async (staging) => {
+      const decoding = lazyProgress('images     ', showProgress);
+      const folder = await readImageFolder(imageDir, options.size, (done, total) => decoding.update(done, total));
+      decoding.stop();
+      if (folder.images.length < 2) {
+        throw new InputError(`${options.imageDir}: found 1 image (${folder.names[0]}); an RDM needs at least 2 PNG or JPEG images`);
+      }
+
+      const backend = await initBackend(options.backend);
+      const network = await loadActivationNetwork(found);
+      try {
+        const layers = earlyLayers ?? resolveLayers(network, options.layers);
+        const activations = lazyProgress('activations', showProgress);
+        const result = await computeLayerRdms(network, folder.images, options.size, {
+          layers,
+          distance: options.distance,
+          batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+          memoryBudgetBytes: options.memoryBudgetBytes,
+          onProgress: (done, total) => activations.update(done, total),
+        });
+        activations.stop();
+
+        const written = await writeStimulusSet(staging, {
+          images: folder.images,
+          size: options.size,
+          sources: folder.names,
+          model: { name: network.name, weightsSha256: network.weightsSha256, format: network.format },
+          layers,
+          distance: options.distance,
+          rdms: result.rdms,
+          provenance: { backend: backend.name, command: options.command },
+        });
+        const { set } = written;
+        writeFileAtomic(join(staging, RDMS_FILES.rdmsPng), await renderRdmsPng(set));
+        writeFileAtomic(join(staging, RDMS_FILES.layerSimilarityPng), await renderLayerSimilarityPng(set));
+        const pearson = set.layerSimilarity.pearson.map((row) => row.map((v) => v ?? Number.NaN));
+        return {
+          set,
+          outDir,
+          files: {
+            stimulusSet: join(outDir, RDMS_FILES.stimulusSet),
+            images: join(outDir, RDMS_FILES.images),
+            rdmsPng: join(outDir, RDMS_FILES.rdmsPng),
+            layerSimilarityPng: join(outDir, RDMS_FILES.layerSimilarityPng),
+          },
+          meanAbsPearson: meanAbsOffDiagonal(pearson),
+          meanAbsPearsonAdjacent: meanAbsAdjacent(pearson),
+          panels: result.panels,
+        };
+      } finally {
+        network.dispose();
+      }
+    },
+    { overwrite: options.overwrite },
+  );
+}
