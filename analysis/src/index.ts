@@ -12,3 +12,16 @@ export * from './glm/regressors';
 export * from './glm/design-matrix';
 export * from './glm/signal-scaling';
 export { type NoiseModel, NOISE_MODELS, type DesignArrays, type GlmFit, type FitGlmOptions, fitGlm } from './glm/fit-glm';
+// searchlight: neighbours of each centre -> RDM of each sphere -> fit of each model RDM
+export * from './searchlight/neighbors';
+export * from './searchlight/sphere-rdms';
+export { type SearchlightRunOptions, type SearchlightResult, runSearchlight } from './searchlight/run-searchlight';
+// rsa: model comparison (standard and residual), ROI RSA
+export * from './rsa/compare-models';
+export * from './rsa/roi-rsa';
+// maps and group statistics
+export * from './maps/layer-maps';
+export * from './stats/sign-flip';
+export * from './stats/threshold';
+export * from './stats/clusters';
+export * from './stats/atlas-labels';
