@@ -12,6 +12,11 @@ export * from './glm/regressors';
 export * from './glm/design-matrix';
 export * from './glm/signal-scaling';
 export { type NoiseModel, NOISE_MODELS, type DesignArrays, type GlmFit, type FitGlmOptions, fitGlm } from './glm/fit-glm';
+export { fitGlmParallel } from './glm/fit-glm-parallel';
+export * from './glm/run-events';
+// io: BIDS datasets and the per-run GLM from files
+export * from './io/bids';
+export * from './io/run-glm';
 // searchlight: neighbours of each centre -> RDM of each sphere -> fit of each model RDM
 export * from './searchlight/neighbors';
 export * from './searchlight/sphere-rdms';

@@ -392,14 +392,27 @@ export function readNiftiInfo(path: string): Omit<Volume, 'data'> {
   return rest;
 }
 
+export interface ReadVoxelsOptions {
+  /**
+   * 'time-major' (default): value of voxel i at volume t is data[t * n + i]. 'voxel-major': each
+   * voxel's series is contiguous, data[i * nt + t] (what the GLM fits).
+   */
+  layout?: 'time-major' | 'voxel-major';
+  /** Put `data` in a SharedArrayBuffer (for worker threads). */
+  shared?: boolean;
+  /** Refuse the image unless it is on this grid (checked before any voxel is read). */
+  sameGridAs?: { grid: Grid; what: string };
+}
+
 /**
- * Read the time series of chosen voxels of a 4D image, time-major: value of voxel `voxels[i]` (a
- * linear index into one volume) at volume t is `data[t * voxels.length + i]`. Skips building the
- * whole 4D float array, so a 1 GB run costs only its file bytes plus the masked series.
+ * Read the time series of chosen voxels of a 4D image (`voxels`: linear indices into one volume),
+ * without building the whole 4D float array, so a 1 GB run costs its file bytes plus the series.
  */
-export function readNiftiVoxels(path: string, voxels: Int32Array | Uint32Array): Omit<Volume, 'data'> & { data: Float32Array } {
+export function readNiftiVoxels(path: string, voxels: Int32Array | Uint32Array, options: ReadVoxelsOptions = {}): Omit<Volume, 'data'> & { data: Float32Array } {
   const raw = loadRaw(path);
   const dims = checkedDims(path, raw.header);
+  const info = volumeFromHeader(path, raw.header, dims, new Float32Array(0));
+  if (options.sameGridAs) assertSameGrid(options.sameGridAs.grid, info, options.sameGridAs.what);
   const nvox = dims[0] * dims[1] * dims[2];
   const nt = dims[3];
   const { dt, values } = storedValues(path, raw, nvox * nt);
@@ -411,24 +424,30 @@ export function readNiftiVoxels(path: string, voxels: Int32Array | Uint32Array):
   const scale = scaling(raw.header, path);
   const slope = scale?.slope ?? 1;
   const inter = scale?.inter ?? 0;
-  const out = new Float32Array(n * nt);
-  if (dt.bigint) {
-    const src = values as BigInt64Array;
-    for (let t = 0; t < nt; t++) {
-      const base = t * nvox;
-      const o = t * n;
-      for (let i = 0; i < n; i++) out[o + i] = Number(src[base + voxels[i]!]!) * slope + inter;
+  const out = options.shared ? new Float32Array(new SharedArrayBuffer(n * nt * 4)) : new Float32Array(n * nt);
+  const get: (j: number) => number = dt.bigint
+    ? (j) => Number((values as BigInt64Array)[j]!)
+    : (j) => (values as Float32Array)[j]!; // any numeric typed array; indexed reads only
+  if (options.layout === 'voxel-major') {
+    // Blocks of voxels: reads stay near each other within a volume, writes stay in cache.
+    const B = 256;
+    const src = values as Float32Array;
+    for (let i0 = 0; i0 < n; i0 += B) {
+      const i1 = Math.min(n, i0 + B);
+      for (let t = 0; t < nt; t++) {
+        const base = t * nvox;
+        if (dt.bigint) for (let i = i0; i < i1; i++) out[i * nt + t] = get(base + voxels[i]!) * slope + inter;
+        else for (let i = i0; i < i1; i++) out[i * nt + t] = src[base + voxels[i]!]! * slope + inter;
+      }
     }
   } else {
-    const src = values as Float32Array; // any numeric typed array; indexed reads only
     for (let t = 0; t < nt; t++) {
       const base = t * nvox;
       const o = t * n;
-      for (let i = 0; i < n; i++) out[o + i] = src[base + voxels[i]!]! * slope + inter;
+      for (let i = 0; i < n; i++) out[o + i] = get(base + voxels[i]!) * slope + inter;
     }
   }
-  const v = volumeFromHeader(path, raw.header, dims, out);
-  return { ...v, data: out };
+  return { ...info, data: out };
 }
 
 /** Orientation of an image as nibabel's `aff2axcodes`, e.g. "RAS", "LAS". */

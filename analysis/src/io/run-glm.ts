@@ -1,0 +1,210 @@
+/**
+ * Fit the GLM of one BIDS run from its files and write its maps: read the mask, the BOLD series
+ * inside it, the events (checked against the stimulus set) and the confounds; build the design;
+ * scale to percent signal change; fit (worker threads); write one beta map per image, the residual
+ * variance and the design matrix (TSV + JSON). Thin: the numbers come from glm/.
+ *
+ * Outside the mask maps are 0 (as nilearn writes them); voxels inside the mask that cannot be
+ * fitted (non-finite values, zero mean, constant series) are NaN and counted in the result.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError, parseEventsTsv } from '@orthostim/protocol';
+import { writeFileAtomic } from '@orthostim/protocol/node';
+import { buildRunDesign, formatDesignTsv, DEFAULT_HIGH_PASS_HZ, type DesignMatrix } from '../glm/design-matrix';
+import { fitGlmParallel } from '../glm/fit-glm-parallel';
+import type { NoiseModel } from '../glm/fit-glm';
+import type { HrfModelName } from '../glm/hrf';
+import { checkEventsFitRun, toRunEvents, type SetImage } from '../glm/run-events';
+import { scaleToPercentSignalChange } from '../glm/signal-scaling';
+import { DEFAULT_CONFOUNDS, readConfounds, type StudyRun } from './bids';
+import { readNifti, readNiftiVoxels, writeNiftiAsync, type Volume } from './nifti';
+
+export interface RunGlmOptions {
+  /** The stimulus set the events must come from. */
+  stimulusSet: { sha256: string; images: readonly SetImage[] };
+  /** Folder the maps are written into (usually a staging folder of buildOutputDir). */
+  outDir: string;
+  noiseModel?: NoiseModel;
+  hrf?: HrfModelName;
+  highPassHz?: number;
+  /** Confound columns taken from the run's confounds TSV (default: the 6 motion parameters). */
+  confounds?: readonly string[];
+  /** Worker threads for the fit (default 1). */
+  threads?: number;
+  /** A mask to use when the run has none (e.g. --mask). */
+  maskPath?: string;
+  gzipLevel?: number;
+}
+
+export interface RunOutputFile {
+  /** Relative to outDir. */
+  path: string;
+  stat: 'beta' | 'residual-variance' | 'design';
+  image?: string;
+}
+
+export interface RunGlmResult {
+  run: StudyRun;
+  design: DesignMatrix;
+  repetitionTimeS: number;
+  repetitionTimeNote?: string;
+  frameReferenceS: number;
+  files: RunOutputFile[];
+  nVoxels: number;
+  skipped: { nonFinite: number; zeroMean: number; constant: number };
+  /** Mean AR(1) coefficient over fitted voxels (0 under OLS). */
+  meanRho: number;
+  nuisanceRegressors: string[];
+}
+
+/** BIDS-derivatives file prefix of a run: sub-01[_ses-x]_task-t[_run-1][_space-s]. */
+export function runPrefix(run: Pick<StudyRun, 'participant' | 'session' | 'task' | 'run' | 'space'>): string {
+  return [
+    `sub-${run.participant}`,
+    run.session !== null ? `ses-${run.session}` : null,
+    `task-${run.task}`,
+    run.run !== null ? `run-${run.run}` : null,
+    run.space !== null ? `space-${run.space}` : null,
+  ]
+    .filter(Boolean)
+    .join('_');
+}
+
+/** `desc-` labels of the images: the id without non-alphanumerics, or img<NN> for all if that collides. */
+export function imageDescLabels(ids: readonly string[]): Map<string, string> {
+  const stripped = ids.map((id) => id.replace(/[^A-Za-z0-9]/g, ''));
+  const unique = new Set(stripped).size === ids.length && stripped.every((s) => s.length > 0);
+  const width = String(ids.length).length;
+  return new Map(ids.map((id, i) => [id, unique ? stripped[i]! : `img${String(i + 1).padStart(width, '0')}`]));
+}
+
+function maskIndices(mask: Volume): Int32Array {
+  const nvox = mask.dims[0] * mask.dims[1] * mask.dims[2];
+  const idx: number[] = [];
+  for (let i = 0; i < nvox; i++) if (mask.data[i]! > 0) idx.push(i);
+  if (idx.length === 0) throw new InputError(`${mask.path}: the mask has no voxel > 0`);
+  return Int32Array.from(idx);
+}
+
+function resolveTr(run: StudyRun, header: { repetitionTimeS: number | null; repetitionTimeNote?: string }): { tr: number; note?: string } {
+  const side = run.repetitionTimeS;
+  const head = header.repetitionTimeS;
+  if (side !== null) {
+    if (head !== null && Math.abs(head - side) > 0.01 * side) {
+      return { tr: side, note: `RepetitionTime ${side} s from the sidecar used; the NIfTI header says ${head} s` };
+    }
+    return { tr: side };
+  }
+  if (head !== null) return { tr: head, ...(header.repetitionTimeNote ? { note: header.repetitionTimeNote } : {}) };
+  throw new InputError(`${run.boldPath}: no RepetitionTime in the BOLD sidecars and none in the NIfTI header (pixdim[4])`);
+}
+
+export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promise<RunGlmResult> {
+  const source = run.eventsPath ?? run.boldPath;
+  if (run.eventsPath === null) throw new InputError(`${run.rawBoldPath}: no events file (${runPrefix({ ...run, space: null })}_events.tsv) for this run`);
+  const recorded = run.eventsMetadata.StimulusSetSha256;
+  if (recorded !== undefined && recorded !== options.stimulusSet.sha256) {
+    throw new InputError(`${source}: events.json records stimulus set sha256 ${String(recorded)}, but --stimuli has ${options.stimulusSet.sha256}; these events come from another stimulus set`);
+  }
+  const rows = parseEventsTsv(readFileSync(run.eventsPath, 'utf8'), run.eventsPath);
+  const events = toRunEvents(rows, options.stimulusSet.images, run.eventsPath);
+
+  const maskPath = run.maskPath ?? options.maskPath;
+  if (!maskPath) throw new InputError(`${run.boldPath}: no brain mask found for this run; give one with --mask`);
+  const mask = readNifti(maskPath);
+  const voxels = maskIndices(mask);
+  const bold = readNiftiVoxels(run.boldPath, voxels, { layout: 'voxel-major', shared: (options.threads ?? 1) > 1, sameGridAs: { grid: mask, what: 'brain mask and BOLD run' } });
+  const T = bold.dims[3];
+  if (T < 3) throw new InputError(`${run.boldPath}: ${T} volume(s); a run needs a time series`);
+  const { tr, note } = resolveTr(run, bold);
+  checkEventsFitRun(events, T, tr, run.eventsPath);
+  const st = run.sliceTimingS;
+  // Slice-timing-corrected data (fMRIPrep) refer to the middle of the slice acquisition times.
+  const frameReferenceS = st && st.length > 0 ? (Math.min(...st) + Math.max(...st)) / 2 : 0;
+  const confounds = run.confoundsPath ? readConfounds(run.confoundsPath, options.confounds ?? DEFAULT_CONFOUNDS, T) : undefined;
+  const design = buildRunDesign({
+    nScans: T,
+    repetitionTimeS: tr,
+    frameReferenceS,
+    images: options.stimulusSet.images.map((i) => i.id),
+    events,
+    ...(confounds ? { confounds } : {}),
+    highPassHz: options.highPassHz ?? DEFAULT_HIGH_PASS_HZ,
+    hrf: options.hrf ?? 'spm',
+  });
+  if (T <= design.nCols) throw new InputError(`${run.boldPath}: ${T} volumes cannot fit ${design.nCols} regressors`);
+
+  const series = bold.data;
+  const scaling = scaleToPercentSignalChange(series, T);
+  const fit = await fitGlmParallel(series, design, { noiseModel: options.noiseModel ?? 'ar1', valid: scaling.valid, threads: options.threads ?? 1 });
+
+  const prefix = runPrefix(run);
+  const labels = imageDescLabels(options.stimulusSet.images.map((i) => i.id));
+  const nvox = mask.dims[0] * mask.dims[1] * mask.dims[2];
+  const V = voxels.length;
+  const files: RunOutputFile[] = [];
+  const writes: Promise<void>[] = [];
+  const ref = { qformCode: bold.header.qformCode, sformCode: bold.header.sformCode };
+  const writeMap = (name: string, fill: (i: number) => number, intent: 'estimate' | 'none', file: RunOutputFile) => {
+    const data = new Float32Array(nvox);
+    for (let i = 0; i < V; i++) data[voxels[i]!] = fill(i);
+    writes.push(writeNiftiAsync(join(options.outDir, name), { dims: mask.dims.slice(0, 3), data, affine: bold.affine }, { intent, reference: ref, gzipLevel: options.gzipLevel ?? 1 }));
+    files.push(file);
+  };
+  design.columns.forEach((c, k) => {
+    if (c.kind !== 'image') return;
+    const name = `${prefix}_desc-${labels.get(c.name)}_beta.nii.gz`;
+    writeMap(name, (i) => fit.betas[k * V + i]!, 'estimate', { path: name, stat: 'beta', image: c.name });
+  });
+  const rv = `${prefix}_desc-residual_variance.nii.gz`;
+  writeMap(rv, (i) => fit.residualVariance[i]!, 'none', { path: rv, stat: 'residual-variance' });
+  await Promise.all(writes);
+  const designTsv = `${prefix}_design.tsv`;
+  writeFileAtomic(join(options.outDir, designTsv), formatDesignTsv(design));
+  const designJson = `${prefix}_design.json`;
+  let rhoSum = 0;
+  let fitted = 0;
+  for (let i = 0; i < V; i++) {
+    if (scaling.valid[i]) {
+      rhoSum += fit.rho[i]!;
+      fitted++;
+    }
+  }
+  const nuisanceRegressors = design.columns.filter((c) => c.kind === 'nuisance').map((c) => c.name);
+  writeFileAtomic(
+    join(options.outDir, designJson),
+    `${JSON.stringify(
+      {
+        columns: design.columns,
+        imagesAbsent: design.imagesAbsent,
+        repetitionTimeS: tr,
+        frameReferenceS,
+        noiseModel: options.noiseModel ?? 'ar1',
+        hrf: options.hrf ?? 'spm',
+        highPassHz: options.highPassHz ?? DEFAULT_HIGH_PASS_HZ,
+        signalScaling: 'percent signal change (nilearn mean_scaling)',
+        dfResidual: fit.dfResidual,
+        rank: fit.rank,
+        voxels: V,
+        skipped: scaling.skipped,
+        ...(note ? { repetitionTimeNote: note } : {}),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  files.push({ path: designTsv, stat: 'design' }, { path: designJson, stat: 'design' });
+  return {
+    run,
+    design,
+    repetitionTimeS: tr,
+    ...(note ? { repetitionTimeNote: note } : {}),
+    frameReferenceS,
+    files,
+    nVoxels: V,
+    skipped: scaling.skipped,
+    meanRho: fitted ? rhoSum / fitted : 0,
+    nuisanceRegressors,
+  };
+}
