@@ -1,8 +1,9 @@
 import type { CommandSpec } from '@orthostim/protocol/cli';
 import { commands as stimuliCommands } from '@orthostim/stimuli/cli';
+import { commands as serverCommands } from '@orthostim/server/cli';
 
 /**
  * Every subcommand of `orthostim`, in the order `--help` lists them. Each workspace contributes
  * its own specs; a spec loads its heavy modules only when its command runs.
  */
-export const COMMANDS: readonly CommandSpec[] = [...stimuliCommands];
+export const COMMANDS: readonly CommandSpec[] = [...stimuliCommands, ...serverCommands];

@@ -15,7 +15,8 @@ export interface EmulatorOptions {
 
 /**
  * A scanner that pulses every TR once a sequence begins (the operator starting the scan). Pulses
- * are placed at absolute times start + k x TR (+ jitter), so timer lateness does not accumulate.
+ * are placed at absolute times start + k x TR (+ jitter), so timer lateness does not accumulate,
+ * and each is reported with its due time (see below).
  */
 export class EmulatedScanner implements TriggerSource {
   readonly kind = 'emulator' as const;
@@ -27,6 +28,8 @@ export class EmulatedScanner implements TriggerSource {
   /** Pulses sent in the current sequence, dropped ones included. */
   sent = 0;
   dropped = 0;
+  /** Largest delay between a pulse's due time and the callback that sent it, ms. */
+  lateMs = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -56,7 +59,12 @@ export class EmulatedScanner implements TriggerSource {
       this.timer = this.clock.setTimer(Math.max(0, due - this.clock.now()), () => {
         this.sent++;
         if (this.options.dropProbability && this.uniform() < this.options.dropProbability) this.dropped++;
-        else this.emit?.(this.clock.now());
+        // The pulse's own time, like a hardware-timestamped trigger input: a loaded event loop
+        // that runs this callback late must not move the scanner's clock. `lateMs` keeps the delay.
+        else {
+          this.lateMs = Math.max(this.lateMs, this.clock.now() - due);
+          this.emit?.(Math.min(due, this.clock.now()));
+        }
         next(k + 1);
       });
     };
