@@ -16,9 +16,11 @@ import(workerData.tsx).then((api) => { (api.register ?? api.default.register)();
 `;
 
 function startWorker(): Worker {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
+  // The ESM build of tsx's API (require.resolve finds the CJS one, which fails under the tsx CLI).
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const entry = new URL('./fit-glm-worker.ts', import.meta.url).href;
-  return new Worker(BOOTSTRAP, { eval: true, workerData: { tsx, entry } });
+  // execArgv []: a parent started by the tsx CLI would otherwise pass its loader flags on.
+  return new Worker(BOOTSTRAP, { eval: true, execArgv: [], workerData: { tsx, entry } });
 }
 
 /** A Float32Array whose memory workers can share (copied once if it is not already shared). */
