@@ -82,6 +82,10 @@ export class SessionClient {
     for (const fn of this.onSynced.splice(0)) fn();
   }
 
+  async syncBurst(pings: number): Promise<void> {
+    for (let i = 0; i < pings && this.socket.connected; i++) await this.ping();
+  }
+
   /** One ping; resolves when its answer is in (or never, if the socket drops). */
   ping(): Promise<void> {
     return new Promise((resolve) => {

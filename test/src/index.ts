@@ -2,3 +2,6 @@
 export * from './shared-data';
 export * from './run-cli';
 export * from './stimulus-fixture';
+export * from './browser';
+export * from './serve-process';
+export * from './bench';

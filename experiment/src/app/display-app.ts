@@ -93,6 +93,8 @@ export class DisplayApp {
     this.triggers = [...run.triggers];
     this.showMessage('');
     await Promise.all(run.images.map((img) => preloadImage(img.url)));
+    // Fresh round trips now that the page is idle: the connect-time burst ran while it was loading.
+    await this.client.syncBurst(20);
     const measured = await measureFramePeriod(browserRequestFrame, 60);
     this.framePeriodMs = measured.framePeriodMs;
     if (this.run !== run) return;

@@ -46,4 +46,4 @@ window.addEventListener('blur', () => app.onFocusChange());
 window.addEventListener('focus', () => app.onFocusChange());
 document.addEventListener('visibilitychange', () => app.onFocusChange());
 // Exposed for diagnostics and the end-to-end tests.
-(window as unknown as { orthostim: unknown }).orthostim = { client, app };
+(window as unknown as { orthostim: unknown }).orthostim = { client, app, socket };
