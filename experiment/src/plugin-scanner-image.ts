@@ -18,7 +18,7 @@ const info = {
   parameters: {
     /** Image URL; null for a null trial (fixation only). */
     stimulus: { type: ParameterType.IMAGE, default: null, preload: false },
-    trial_index: { type: ParameterType.INT, default: 0 },
+    schedule_index: { type: ParameterType.INT, default: 0 },
     /** Planned onset in scanner time (s from time zero). */
     planned_onset_s: { type: ParameterType.FLOAT, default: undefined },
     duration_ms: { type: ParameterType.FLOAT, default: 1000 },
@@ -42,7 +42,7 @@ const info = {
     request_frame: { type: ParameterType.FUNCTION, default: null },
   },
   data: {
-    trial_index: { type: ParameterType.INT },
+    schedule_index: { type: ParameterType.INT },
     stimulus: { type: ParameterType.STRING },
     planned_onset_s: { type: ParameterType.FLOAT },
     onset_frame_ms: { type: ParameterType.FLOAT },
@@ -55,7 +55,7 @@ type Info = typeof info;
 /** The trial's parameters once jsPsych has applied the defaults. */
 export interface ScannerImageTrial {
   stimulus: string | null;
-  trial_index: number;
+  schedule_index: number;
   planned_onset_s: number;
   duration_ms: number;
   image_size_px: number;
@@ -106,8 +106,8 @@ export class ScannerImagePlugin implements JsPsychPlugin<Info> {
     if (trial.stimulus !== null) img.src = trial.stimulus;
 
     const changes: Change[] = [
-      { kind: 'onset', index: trial.trial_index, plannedS: trial.planned_onset_s, apply: () => void (isNull || (img.style.visibility = 'visible')) },
-      { kind: 'offset', index: trial.trial_index, plannedS: trial.planned_onset_s + trial.duration_ms / 1000, apply: () => void (img.style.visibility = 'hidden') },
+      { kind: 'onset', index: trial.schedule_index, plannedS: trial.planned_onset_s, apply: () => void (isNull || (img.style.visibility = 'visible')) },
+      { kind: 'offset', index: trial.schedule_index, plannedS: trial.planned_onset_s + trial.duration_ms / 1000, apply: () => void (img.style.visibility = 'hidden') },
     ];
     for (const f of trial.fixation_events) {
       const change = f.kind === 'change';
@@ -140,11 +140,11 @@ export class ScannerImagePlugin implements JsPsychPlugin<Info> {
           return;
         }
         this.jsPsych.finishTrial({
-          trial_index: trial.trial_index,
+          schedule_index: trial.schedule_index,
           stimulus: trial.stimulus,
           planned_onset_s: trial.planned_onset_s,
-          onset_frame_ms: frames.get(`onset:${trial.trial_index}`),
-          offset_frame_ms: frames.get(`offset:${trial.trial_index}`),
+          onset_frame_ms: frames.get(`onset:${trial.schedule_index}`),
+          offset_frame_ms: frames.get(`offset:${trial.schedule_index}`),
           fixation_change_frames_ms: [...frames].filter(([k]) => k.startsWith('fixation_change:')).map(([, v]) => v),
         });
         resolve();

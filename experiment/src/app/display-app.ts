@@ -173,7 +173,7 @@ export class DisplayApp {
           {
             type: ScannerImagePlugin,
             stimulus: trial.imageIndex === null ? null : run.images[trial.imageIndex]!.url,
-            trial_index: trial.index,
+            schedule_index: trial.index,
             planned_onset_s: trial.onsetS,
             duration_ms: trial.durationS * 1000,
             image_size_px: imagePx,
