@@ -116,14 +116,14 @@ export class ConvInputGradPlan {
             parts.push(tf.zeros([n, uMaxH, uMaxW, this.inChannels]));
             continue;
           }
-          const padded = padOrCrop(
-            dy,
-            ph.padBefore,
-            uMaxH + ph.taps - 1 - h - ph.padBefore,
-            pw.padBefore,
-            uMaxW + pw.taps - 1 - w - pw.padBefore,
-          );
-          parts.push(tf.conv2d(padded, kernel, 1, 'valid'));
+          const pads = [ph.padBefore, uMaxH + ph.taps - 1 - h - ph.padBefore, pw.padBefore, uMaxW + pw.taps - 1 - w - pw.padBefore] as const;
+          if (pads.every((p) => p >= 0)) {
+            // Explicit padding inside the conv saves a PadV2 copy of dy.
+            const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]];
+            parts.push(tf.conv2d(dy, kernel, 1, explicit));
+          } else {
+            parts.push(tf.conv2d(padOrCrop(dy, ...pads), kernel, 1, 'valid'));
+          }
         }
       }
       if (s === 1) return parts[0]!;
@@ -163,7 +163,11 @@ export class FastConv2D implements ConvLayer {
     this.geometry = { kernelH: filter.shape[0], kernelW: filter.shape[1], stride, pad };
     this.op = tf.customGrad((x, save) => {
       const input = x as tf.Tensor4D;
-      const y = tf.fused.conv2d({ x: input, filter, strides: stride, pad, bias: bias ?? undefined, activation: relu ? 'relu' : 'linear' });
+      // The FusedConv2D kernel directly: tf.fused.conv2d falls back to conv + add + relu whenever a
+      // gradient is being recorded, though only this customGrad's own gradient is needed here.
+      const inputs: tf.NamedTensorMap = bias ? { x: input, filter, bias } : { x: input, filter };
+      const attrs = { strides: [stride, stride], pad, dataFormat: 'NHWC', dilations: [1, 1], activation: relu ? 'relu' : 'linear' };
+      const y = tf.engine().runKernel('FusedConv2D', inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
       if (relu) (save as tf.GradSaveFunc)([y]);
       const [, inH, inW] = input.shape;
       return {
