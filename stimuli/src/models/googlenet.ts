@@ -14,20 +14,21 @@
  * branches are concatenated in the order 1x1, 3x3, 5x5, pool_proj; pool5 is a global average pool.
  *
  * Convolutions use FastConv2D (fused bias + ReLU forward, input gradient as forward convolutions:
- * see fast-conv.ts) and max pooling with a typed-array gradient (fast-pool.ts) unless
- * `ops: 'plain'` asks for tfjs's own ops and gradients.
+ * see fast-conv.ts), max pooling and the branch concatenation with typed-array gradients
+ * (fast-pool.ts, fast-concat.ts) unless `ops: 'plain'` asks for tfjs's own ops and gradients.
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '@orthostim/protocol';
 import { GOOGLENET_BGR_MEAN, GOOGLENET_CONVS, GOOGLENET_LRN, INCEPTION_SPECS, type ConvSpec, type InceptionSpec } from './googlenet-spec';
 import { GOOGLENET_STAGES, getLayerInfo, type GoogLeNetStage } from './googlenet-layers';
 import { FastConv2D, PlainConv2D, type ConvLayer } from './fast-conv';
+import { concatChannelsFastGrad } from './fast-concat';
 import { maxPoolFastGrad } from './fast-pool';
 import type { GoogLeNetWeights } from './weights';
 
 export interface GoogLeNetOptions {
   /**
-   * `fast` (default): FastConv2D and max pooling with the typed-array gradient (fast-pool.ts);
+   * `fast` (default): FastConv2D, and max pooling and concatenation with typed-array gradients;
    * `plain`: tf.conv2d + add + relu and tf.maxPool with tfjs's own gradients (the reference).
    */
   ops?: 'fast' | 'plain';
@@ -156,7 +157,7 @@ export class GoogLeNet {
     const b5 = b.conv5.apply(r5);
     const pool = this.maxPool(x, 3, 1, 'same');
     const bp = b.poolProj.apply(pool);
-    const y = tf.concat([b1, b3, b5, bp], 3);
+    const y = this.ops === 'fast' ? concatChannelsFastGrad([b1, b3, b5, bp]) : tf.concat([b1, b3, b5, bp], 3);
     const n = b.spec.name;
     out.set(`${n}/1x1`, b1).set(`${n}/3x3_reduce`, r3).set(`${n}/3x3`, b3);
     out.set(`${n}/5x5_reduce`, r5).set(`${n}/5x5`, b5).set(`${n}/pool`, pool).set(`${n}/pool_proj`, bp);
