@@ -243,18 +243,36 @@ export function compareSphereRdms(
       ss += d * d;
     }
     const inv = 1 / Math.sqrt(ss);
-    for (let m = 0; m < M; m++) {
-      const u = m * P;
+    const clamp = (r: number) => (r > 1 ? 1 : r < -1 ? -1 : r);
+    let m = 0;
+    // Four models per pass over x: each loaded x[k] feeds four products.
+    for (; m + 3 < M; m += 4) {
+      const u0 = m * P;
+      const u1 = u0 + P;
+      const u2 = u1 + P;
+      const u3 = u2 + P;
       let d0 = 0;
       let d1 = 0;
-      let k = 0;
-      for (; k + 1 < P; k += 2) {
-        d0 += (x[k] as number) * (vectors[u + k] as number);
-        d1 += (x[k + 1] as number) * (vectors[u + k + 1] as number);
+      let d2 = 0;
+      let d3 = 0;
+      for (let k = 0; k < P; k++) {
+        const xk = x[k] as number;
+        d0 += xk * (vectors[u0 + k] as number);
+        d1 += xk * (vectors[u1 + k] as number);
+        d2 += xk * (vectors[u2 + k] as number);
+        d3 += xk * (vectors[u3 + k] as number);
       }
-      if (k < P) d0 += (x[k] as number) * (vectors[u + k] as number);
-      const r = (d0 + d1) * inv;
-      out[m * outStride + outOffset + c] = r > 1 ? 1 : r < -1 ? -1 : r;
+      const o0 = m * outStride + outOffset + c;
+      out[o0] = clamp(d0 * inv);
+      out[o0 + outStride] = clamp(d1 * inv);
+      out[o0 + 2 * outStride] = clamp(d2 * inv);
+      out[o0 + 3 * outStride] = clamp(d3 * inv);
+    }
+    for (; m < M; m++) {
+      const u = m * P;
+      let d = 0;
+      for (let k = 0; k < P; k++) d += (x[k] as number) * (vectors[u + k] as number);
+      out[m * outStride + outOffset + c] = clamp(d * inv);
     }
   }
   return invalid;

@@ -26,6 +26,11 @@ export interface SphereSpec {
 export interface NeighborOptions extends SphereSpec {
   /** Smallest fraction of the full sphere that must lie in the mask for a centre to be used (default 0.5). */
   readonly minFraction?: number;
+  /**
+   * Store the member list of every sphere (`indices`; default true). The whole-brain searchlight's
+   * sliding kernel walks the grid instead and needs only the centres and the sphere offsets.
+   */
+  readonly table?: boolean;
 }
 
 /**
@@ -39,7 +44,11 @@ export interface SearchlightNeighbors {
   /** Mask position of each used centre, ascending. */
   readonly centers: Int32Array;
   readonly offsets: Int32Array;
+  /** Empty when built with `table: false`. */
   readonly indices: Int32Array;
+  readonly hasTable: boolean;
+  /** Offsets (di, dj, dk) of the full sphere, as from `computeSphereOffsets`. */
+  readonly sphere: Int32Array;
   /** In-mask voxel count of the truncated sphere of every mask voxel (centre or not). */
   readonly sphereSizes: Int32Array;
   /** Voxel count of the full, untruncated sphere. */
@@ -139,7 +148,8 @@ export function computeSearchlightNeighbors(mask: ArrayLike<number>, dims: Dims,
   const nMask = maskVoxels.length;
   const sphereSizes = new Int32Array(nMask);
   const scratch = new Int32Array(full);
-  let buffer = new Int32Array(Math.max(16, Math.min(nMask * full, 1 << 22)));
+  const table = options.table ?? true;
+  let buffer = new Int32Array(table ? Math.max(16, Math.min(nMask * full, 1 << 22)) : 0);
   let used = 0;
   const centerList = new Int32Array(nMask);
   let nCenters = 0;
@@ -164,6 +174,12 @@ export function computeSearchlightNeighbors(mask: ArrayLike<number>, dims: Dims,
     }
     sphereSizes[m] = count;
     if (count === 0 || count < need) continue;
+    if (!table) {
+      used += count;
+      centerList[nCenters++] = m;
+      offsetList[nCenters] = used;
+      continue;
+    }
     if (used + count > buffer.length) {
       const grown = new Int32Array(Math.max(buffer.length * 2, used + count));
       grown.set(buffer.subarray(0, used));
@@ -174,11 +190,21 @@ export function computeSearchlightNeighbors(mask: ArrayLike<number>, dims: Dims,
     centerList[nCenters++] = m;
     offsetList[nCenters] = used;
   }
-  const indices = sharedInt32(used);
-  indices.set(buffer.subarray(0, used));
+  const indices = sharedInt32(table ? used : 0);
+  indices.set(buffer.subarray(0, table ? used : 0));
   const offsets = sharedInt32(nCenters + 1);
   offsets.set(offsetList.subarray(0, nCenters + 1));
-  return { dims, maskVoxels, centers: centerList.slice(0, nCenters), offsets, indices, sphereSizes, fullSphereSize: full };
+  return {
+    dims,
+    maskVoxels,
+    centers: centerList.slice(0, nCenters),
+    offsets,
+    indices,
+    hasTable: table,
+    sphere,
+    sphereSizes,
+    fullSphereSize: full,
+  };
 }
 
 /**

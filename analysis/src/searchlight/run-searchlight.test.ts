@@ -71,13 +71,18 @@ describe('runSearchlight', () => {
     expect(result.invalidSpheres).toBe(0);
   });
 
-  it('gives the same maps on two worker threads as in the calling thread', async () => {
+  it('gives the same maps on two worker threads as in the calling thread, with either kernel', async () => {
     const one = await runSearchlight(sphereData, neighbors, models, { threads: 1 });
+    expect(one.kernel).toBe('sliding');
     let lastDone = -1;
     const two = await runSearchlight(sphereData, neighbors, models, { threads: 2, chunkSize: 97, onProgress: (done) => (lastDone = done) });
     expect(two.threads).toBe(2);
     expect(Array.from(two.r)).toEqual(Array.from(one.r));
     expect(lastDone).toBe(one.nCenters);
+    const table = await runSearchlight(sphereData, neighbors, models, { threads: 1, kernel: 'table' });
+    let maxDiff = 0;
+    for (let k = 0; k < one.r.length; k++) maxDiff = Math.max(maxDiff, Math.abs(one.r[k]! - table.r[k]!));
+    expect(maxDiff).toBeLessThan(1e-5);
   });
 
   it('counts spheres with a NaN beta and gives them NaN for every model', async () => {
@@ -85,7 +90,7 @@ describe('runSearchlight', () => {
     const g = 1 + dims[0] * (1 + dims[1] * 1); // voxel (1, 1, 1)
     data[g] = NaN; // run 0, image 0
     const prepared = prepareSphereData('correlation', { data, nRuns: R, nImages: K, nVoxels: study.nVox });
-    const result = await runSearchlight(prepared, neighbors, models, { threads: 1 });
+    const result = await runSearchlight(prepared, neighbors, models, { threads: 2, chunkSize: 50 });
     // The centres whose sphere holds voxel (1, 1, 1).
     let expected = 0;
     const n = result.nCenters;

@@ -14,6 +14,8 @@ import { buildSync } from 'esbuild';
 import { UsageError } from '@orthostim/protocol';
 import type { ModelSet, ModelSpec } from '../rsa/compare-models';
 import { CENTERS_DONE, INVALID_SPHERES, workOnSearchlightJob, type SearchlightJob } from './searchlight-job';
+import type { SearchlightNeighbors } from './neighbors';
+import { createSlidingGrid } from './sliding-sphere-rdms';
 import type { SphereData } from './sphere-rdms';
 
 export interface SearchlightRunOptions {
@@ -21,9 +23,16 @@ export interface SearchlightRunOptions {
   readonly threads?: number;
   /** Centres per claimed chunk (default 512). */
   readonly chunkSize?: number;
+  /**
+   * Sphere-RDM kernel: 'sliding' (default when the neighbours describe a grid) walks the grid and
+   * updates running sums; 'table' gathers each sphere from the neighbour table. Same numbers.
+   */
+  readonly kernel?: SearchlightKernel;
   /** Called about every 200 ms and at the end with the number of centres done. */
   readonly onProgress?: (done: number, total: number) => void;
 }
+
+export type SearchlightKernel = 'sliding' | 'table';
 
 export interface SearchlightResult {
   readonly models: readonly ModelSpec[];
@@ -33,6 +42,7 @@ export interface SearchlightResult {
   /** Centres whose sphere RDM held NaN or had no variance (NaN for every model). */
   readonly invalidSpheres: number;
   readonly threads: number;
+  readonly kernel: SearchlightKernel;
 }
 
 let workerSource: string | undefined;
@@ -65,7 +75,7 @@ function runWorker(job: SearchlightJob): Promise<void> {
 /** Compare the RDM of every centre's sphere with every model. */
 export async function runSearchlight(
   data: SphereData,
-  neighbors: { readonly offsets: Int32Array; readonly indices: Int32Array },
+  neighbors: SearchlightNeighbors | { readonly offsets: Int32Array; readonly indices: Int32Array },
   models: ModelSet,
   options: SearchlightRunOptions = {},
 ): Promise<SearchlightResult> {
@@ -83,8 +93,16 @@ export async function runSearchlight(
     s.set(a);
     return s as T;
   };
+  const onGrid = 'sphere' in neighbors;
+  const kernel = options.kernel ?? (onGrid ? 'sliding' : 'table');
+  if (kernel === 'sliding' && !onGrid) throw new UsageError('the sliding searchlight kernel needs grid neighbours (computeSearchlightNeighbors)');
+  if (kernel === 'table' && onGrid && !neighbors.hasTable) {
+    throw new UsageError('the table searchlight kernel needs neighbours built with table: true');
+  }
+  if (kernel !== 'sliding' && kernel !== 'table') throw new UsageError(`searchlight kernel must be one of sliding, table; got ${JSON.stringify(kernel)}`);
   const M = models.models.length;
   const job: SearchlightJob = {
+    ...(kernel === 'sliding' && onGrid ? { grid: createSlidingGrid(neighbors, data) } : {}),
     data,
     offsets: share(neighbors.offsets),
     indices: share(neighbors.indices),
@@ -105,5 +123,5 @@ export async function runSearchlight(
     }
   }
   progress?.(nCenters, nCenters);
-  return { models: models.models, nCenters, r: job.out, invalidSpheres: Atomics.load(job.counters, INVALID_SPHERES), threads };
+  return { models: models.models, nCenters, r: job.out, invalidSpheres: Atomics.load(job.counters, INVALID_SPHERES), threads, kernel };
 }

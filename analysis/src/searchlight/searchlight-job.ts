@@ -6,13 +6,16 @@
  */
 import { pairCount } from '@orthostim/rdm';
 import { compareSphereRdms, createCompareScratch, type ModelSet } from '../rsa/compare-models';
+import { createSlidingScratch, slidingSphereRdms, type SlidingGrid } from './sliding-sphere-rdms';
 import { computeSphereRdms, createSphereScratch, maxGroupSize, type SphereData } from './sphere-rdms';
 
 export interface SearchlightJob {
   readonly data: SphereData;
-  /** CSR neighbour table of the centres (see `SearchlightNeighbors`). */
+  /** CSR neighbour table of the centres (see `SearchlightNeighbors`); `indices` unused with `grid`. */
   readonly offsets: Int32Array;
   readonly indices: Int32Array;
+  /** When set, sphere RDMs come from the sliding kernel over this grid instead of the table. */
+  readonly grid?: SlidingGrid;
   readonly models: ModelSet;
   /** models.length x nCenters, on a SharedArrayBuffer. */
   readonly out: Float32Array;
@@ -33,7 +36,9 @@ export function centerCount(job: Pick<SearchlightJob, 'offsets'>): number {
 export function workOnSearchlightJob(job: SearchlightJob): void {
   const n = centerCount(job);
   const P = pairCount(job.data.nImages);
-  const sphereScratch = createSphereScratch(job.data, maxGroupSize(job.offsets));
+  const grid = job.grid;
+  const sphereScratch = createSphereScratch(job.data, grid ? 0 : maxGroupSize(job.offsets));
+  const slidingScratch = createSlidingScratch(job.data);
   const compareScratch = createCompareScratch(job.models.nPairs);
   const rdms = new Float64Array(job.chunkSize * P);
   for (;;) {
@@ -41,7 +46,8 @@ export function workOnSearchlightJob(job: SearchlightJob): void {
     const start = chunk * job.chunkSize;
     if (start >= n) return;
     const end = Math.min(n, start + job.chunkSize);
-    computeSphereRdms(job.data, job.offsets, job.indices, start, end, rdms, sphereScratch);
+    if (grid) slidingSphereRdms(job.data, grid, start, end, rdms, slidingScratch);
+    else computeSphereRdms(job.data, job.offsets, job.indices, start, end, rdms, sphereScratch);
     const invalid = compareSphereRdms(rdms, end - start, job.models, job.out, start, n, compareScratch);
     Atomics.add(job.counters, INVALID_SPHERES, invalid);
     Atomics.add(job.counters, CENTERS_DONE, end - start);

@@ -17,8 +17,8 @@
  *   sphere only sums rows. Unbiased: its expectation is the true squared distance (0 when the
  *   images do not differ), so it can be negative.
  *
- * A sphere whose betas hold NaN, or (correlation) in which an image's pattern is constant, gets NaN
- * distances; the comparison step turns any NaN RDM into NaN for every model.
+ * A sphere whose betas hold NaN gets an all-NaN RDM; (correlation) an image whose pattern is constant
+ * in the sphere gets NaN distances. The comparison step turns any NaN RDM into NaN for every model.
  */
 import { PATTERN_DISTANCES, pairCount, type PatternDistanceSpec } from '@orthostim/rdm';
 import { UsageError } from '@orthostim/protocol';
@@ -54,17 +54,40 @@ interface SphereDistanceSpec {
   readonly kernel: { readonly kind: 'gram'; readonly center: boolean; readonly spec: PatternDistanceSpec } | { readonly kind: 'mean' };
 }
 
+/** Voxels per block when transposing [run][image][voxel] to voxel-major: keeps the reads streaming. */
+const VOXEL_BLOCK = 512;
+
+/**
+ * Copy voxels v0 .. v0+nv of every (run, image) row into block[(r * K + i) * nv + t]: contiguous
+ * reads from each row, so the later per-voxel loops stay in cache.
+ */
+function copyVoxelBlock(betas: BetaSet, v0: number, nv: number, block: Float64Array): void {
+  const rows = betas.nRuns * betas.nImages;
+  const V = betas.nVoxels;
+  const data = betas.data;
+  for (let q = 0; q < rows; q++) {
+    const src = q * V + v0;
+    const dst = q * nv;
+    for (let t = 0; t < nv; t++) block[dst + t] = data[src + t] as number;
+  }
+}
+
 /** Run-averaged patterns, voxel-major: out[v * K + i] = mean over runs of beta(run, i, v). */
 function prepareRunAverage(betas: BetaSet, out: Float64Array): void {
-  const { data, nRuns, nImages: K, nVoxels: V } = betas;
-  out.fill(0);
-  for (let r = 0; r < nRuns; r++) {
-    for (let i = 0; i < K; i++) {
-      const src = (r * K + i) * V;
-      for (let v = 0; v < V; v++) out[v * K + i] = (out[v * K + i] as number) + (data[src + v] as number);
+  const { nRuns: R, nImages: K, nVoxels: V } = betas;
+  const block = new Float64Array(R * K * VOXEL_BLOCK);
+  for (let v0 = 0; v0 < V; v0 += VOXEL_BLOCK) {
+    const nv = Math.min(VOXEL_BLOCK, V - v0);
+    copyVoxelBlock(betas, v0, nv, block);
+    for (let t = 0; t < nv; t++) {
+      const o = (v0 + t) * K;
+      for (let i = 0; i < K; i++) {
+        let sum = 0;
+        for (let r = 0; r < R; r++) sum += block[(r * K + i) * nv + t] as number;
+        out[o + i] = sum / R;
+      }
     }
   }
-  for (let k = 0; k < out.length; k++) out[k] = (out[k] as number) / nRuns;
 }
 
 /**
@@ -72,7 +95,7 @@ function prepareRunAverage(betas: BetaSet, out: Float64Array): void {
  * d_r = (b_i,r - b_j,r) / sigma_r(v); the sphere RDM is the mean of its voxels' rows.
  */
 function prepareCrossnobis(betas: BetaSet, out: Float64Array, residualVariance?: ArrayLike<number>): void {
-  const { data, nRuns: R, nImages: K, nVoxels: V } = betas;
+  const { nRuns: R, nImages: K, nVoxels: V } = betas;
   const P = pairCount(K);
   if (residualVariance && residualVariance.length !== V && residualVariance.length !== R * V) {
     throw new UsageError(
@@ -83,7 +106,16 @@ function prepareCrossnobis(betas: BetaSet, out: Float64Array, residualVariance?:
   const x = new Float64Array(R * K);
   const s = new Float64Array(K);
   const scale = 1 / (R * (R - 1));
+  const block = new Float64Array(R * K * VOXEL_BLOCK);
+  let v0 = -VOXEL_BLOCK;
+  let nv = 0;
   for (let v = 0; v < V; v++) {
+    if (v >= v0 + nv) {
+      v0 = v;
+      nv = Math.min(VOXEL_BLOCK, V - v0);
+      copyVoxelBlock(betas, v0, nv, block);
+    }
+    const t = v - v0;
     s.fill(0);
     for (let r = 0; r < R; r++) {
       let w = 1;
@@ -92,7 +124,7 @@ function prepareCrossnobis(betas: BetaSet, out: Float64Array, residualVariance?:
         w = sigma2 > 0 ? 1 / Math.sqrt(sigma2) : Number.NaN; // no noise estimate: the voxel is unusable
       }
       for (let i = 0; i < K; i++) {
-        const b = (data[(r * K + i) * V + v] as number) * w;
+        const b = (block[(r * K + i) * nv + t] as number) * w;
         x[r * K + i] = b;
         s[i] = (s[i] as number) + b;
       }
@@ -269,7 +301,13 @@ export function computeSphereRdms(
         const src = (indices[a + t] as number) * W;
         for (let k = 0; k < W; k++) acc[k] = (acc[k] as number) + (values[src + k] as number);
       }
-      for (let k = 0; k < W; k++) out[o++] = (acc[k] as number) / p;
+      let finite = true;
+      for (let k = 0; k < W; k++) {
+        const d = (acc[k] as number) / p;
+        if (!(d - d === 0)) finite = false;
+        out[o++] = d;
+      }
+      if (!finite) out.fill(Number.NaN, o - W, o); // a NaN voxel spoils the whole sphere, as in the sliding kernel
       continue;
     }
     if (buf.length < kPad * p) throw new RangeError(`computeSphereRdms: scratch too small for a group of ${p} voxels`);
@@ -280,20 +318,26 @@ export function computeSphereRdms(
       for (let i = 0; i < K; i++) buf[i * p + t] = values[src + i] as number;
     }
     buf.fill(0, K * p, kPad * p);
-    if (kernel.center) {
-      for (let i = 0; i < K; i++) {
-        const r = i * p;
-        const first = buf[r] as number;
-        let sum = 0;
-        let constant = true;
-        for (let t = 0; t < p; t++) {
-          const x = buf[r + t] as number;
-          sum += x;
-          if (x !== first) constant = false;
-        }
-        const mean = constant ? first : sum / p;
-        for (let t = 0; t < p; t++) buf[r + t] = (buf[r + t] as number) - mean;
+    let finite = true;
+    for (let i = 0; i < K; i++) {
+      const r = i * p;
+      const first = buf[r] as number;
+      let sum = 0;
+      let constant = true;
+      for (let t = 0; t < p; t++) {
+        const x = buf[r + t] as number;
+        sum += x;
+        if (x !== first) constant = false;
       }
+      if (!(sum - sum === 0)) finite = false;
+      if (!kernel.center) continue;
+      const mean = constant ? first : sum / p;
+      for (let t = 0; t < p; t++) buf[r + t] = (buf[r + t] as number) - mean;
+    }
+    if (!finite) {
+      // A NaN voxel spoils the whole sphere (not only the pairs of its image).
+      out.fill(Number.NaN, o, o + P);
+      continue;
     }
     blockedGram(buf, kPad, p, gram);
     const fromGram = kernel.spec.fromGram;
