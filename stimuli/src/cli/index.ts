@@ -12,4 +12,9 @@ export const commands: CommandSpec[] = [
     summary: 'list, inspect, verify and fetch network weights',
     build: async () => (await import('./model-command')).buildModelCommand(),
   },
+  {
+    name: 'synthesize',
+    summary: "synthesize images whose layer RDMs are orthogonal across GoogLeNet's layers",
+    build: async () => (await import('./synthesize-command')).buildSynthesizeCommand(),
+  },
 ];
