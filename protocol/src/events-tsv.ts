@@ -136,3 +136,13 @@ export const EVENTS_COLUMN_DESCRIPTIONS: Record<EventsColumn, { Description: str
   stim_id: { Description: 'Image id planned for the trial (n/a for null trials and non-trial rows)' },
   response_key: { Description: 'Key pressed (response rows)' },
 };
+
+/**
+ * The column descriptions of an `_events.json` sidecar for a run of these images: every image id
+ * becomes a level of trial_type. Shared by the session server and `orthostim simulate`.
+ */
+export function eventsColumnDescriptions(imageIds: readonly string[]): typeof EVENTS_COLUMN_DESCRIPTIONS {
+  const levels = { ...EVENTS_COLUMN_DESCRIPTIONS.trial_type.Levels };
+  for (const id of imageIds) levels[id] = `image ${id} of the stimulus set`;
+  return { ...EVENTS_COLUMN_DESCRIPTIONS, trial_type: { ...EVENTS_COLUMN_DESCRIPTIONS.trial_type, Levels: levels } };
+}

@@ -4,3 +4,4 @@
  */
 export * from './files';
 export * from './stimulus-set-io';
+export * from './bids-run-files';

@@ -1,6 +1,6 @@
 import {
   EVENT_TYPES,
-  EVENTS_COLUMN_DESCRIPTIONS,
+  eventsColumnDescriptions,
   type DisplayEvent,
   type DisplayHello,
   type DisplayReady,
@@ -226,11 +226,8 @@ export function convertRunLog(records: readonly LogRecord[]): RunConversion {
 export function buildEventsSidecar(c: RunConversion, extra: { rawLog: string; stimulusSetFile: string }): Record<string, unknown> {
   const { header, stats } = c;
   const display = header.config.display;
-  const levels = { ...EVENTS_COLUMN_DESCRIPTIONS.trial_type.Levels };
-  for (const id of header.stimulusSet.imageIds) levels[id] = `image ${id} of the stimulus set`;
   return {
-    ...EVENTS_COLUMN_DESCRIPTIONS,
-    trial_type: { ...EVENTS_COLUMN_DESCRIPTIONS.trial_type, Levels: levels },
+    ...eventsColumnDescriptions(header.stimulusSet.imageIds),
     StimulusPresentation: {
       SoftwareName: 'orthostim (jsPsych 8)',
       SoftwareVersion: header.orthostim,
