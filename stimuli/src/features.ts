@@ -89,8 +89,12 @@ class RowStore {
   private readonly chunks: { data: Float32Array; rows: number }[] = [];
   private readonly rowsPerChunk: number;
   rows = 0;
-  constructor(private readonly p: number) {
-    this.rowsPerChunk = Math.max(1, Math.floor(UPLOAD_CHUNK_BYTES / (4 * p)));
+  /** `capacity`: the most rows the store will hold (the panel size), so small sets allocate little. */
+  constructor(
+    private readonly p: number,
+    capacity: number,
+  ) {
+    this.rowsPerChunk = Math.max(1, Math.min(capacity, Math.floor(UPLOAD_CHUNK_BYTES / (4 * p))));
   }
 
   append(values: Float32Array, rows: number): void {
@@ -175,7 +179,7 @@ export async function computeLayerRdms(model: ActivationModel, images: readonly 
         if (!(distance === 'correlation' || distance === 'cosine')) shifts = flat.map((t) => tf.keep(tf.mean(t, 0, true)));
       }
       panelEnd = Math.min(n, panelStart + panelSize);
-      stores ??= featureCounts.map((p) => new RowStore(p));
+      stores ??= featureCounts.map((p) => new RowStore(p, panelEnd - panelStart));
 
       for (let l = 0; l < layers.length; l++) {
         const raw = flat[l]!;
@@ -188,17 +192,20 @@ export async function computeLayerRdms(model: ActivationModel, images: readonly 
           const values = (await rows.data()) as Float32Array;
           store.append(values, inPanel);
         }
+        const rowsT = tf.transpose(rows);
         for (const [first, stored] of store.tensors()) {
-          const block = crossDistancesTf(stored, rows, distance);
+          const block = crossDistancesTf(stored, rows, distance, rowsT);
           const values = (await block.data()) as Float32Array;
           scatterBlock(rdms[l]!, n, values, stored.shape[0], b1 - b0, panelStart + first, b0);
           block.dispose();
           stored.dispose();
         }
-        rows.dispose();
+        tf.dispose([rows, rowsT]);
       }
       done += b1 - b0;
       options.onProgress?.(done, totalPasses);
+      // Backend reads resolve as microtasks; yield a macrotask so timers (progress redraws, Ctrl-C) run.
+      await new Promise((r) => setImmediate(r));
     }
   }
   if (shifts) tf.dispose(shifts);

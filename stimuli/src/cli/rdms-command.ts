@@ -42,7 +42,7 @@ export function buildRdmsCommand(): Command {
     )
     .argument('<image-dir>', 'folder of PNG/JPEG images (read in file-name order; other files and subfolders are ignored)')
     .addOption(options.out().makeOptionMandatory(false))
-    .addOption(options.layers().default(undefined, DEFAULT_RDM_LAYERS.join(',')))
+    .addOption(options.layers())
     .addOption(options.activationDistance())
     .addOption(options.size())
     .addOption(options.weights())
@@ -56,6 +56,7 @@ Examples:
   orthostim rdms ../shared/data/photos/natural16 --out natural16 --weights ../shared/models/bvlc-googlenet/weights
   orthostim rdms photos --out photos-rdms --layers conv1,inception_4a,mixed5b --distance euclidean --size 160
 
+Layers default to GoogLeNet's main stages: ${DEFAULT_RDM_LAYERS.join(', ')}.
 Images: EXIF orientation applied, alpha composited onto white, greyscale -> RGB, centre crop to a
 square, bicubic resize to --size. The network input is the 8-bit values / 255, and images/ holds
 exactly those pixels, so a session shows what the network saw.`,
