@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@orthostim/rdm';
 import { colorMixMatrix, imagesToDecorrelated } from './color';
-import { INIT_NOISE_SD, type ImageParameterization } from './param';
+import { decorrelatedToRgbTf, noiseParams, type ImageParameterization } from './param';
 
 export interface FourierGeometry {
   size: number;
@@ -173,7 +173,7 @@ export function createFourierParam(size: number, decayPower = 1): ImageParameter
         const tIm = t.slice([H, 0], [H, b * 3 * k]).reshape([H * b * 3, k]);
         const img = tf.add(tf.matMul(tRe, xReT), tf.matMul(tIm, xImT)); // [H*B*3, W]
         const nhwc = tf.transpose(img.reshape([H, b, 3, W]), [1, 0, 3, 2]); // [B, H, W, 3]
-        return tf.sigmoid(tf.matMul(nhwc.reshape([b * H * W, 3]), mix)).reshape([b, H, W, 3]) as tf.Tensor4D;
+        return decorrelatedToRgbTf(nhwc as tf.Tensor4D, mix);
       });
     },
     fromImage(image) {
@@ -195,11 +195,7 @@ export function createFourierParam(size: number, decayPower = 1): ImageParameter
       }
       return out;
     },
-    initNoise(normal: Rng) {
-      const p = new Float32Array(perImage);
-      for (let i = 0; i < perImage; i++) p[i] = INIT_NOISE_SD * normal();
-      return p;
-    },
+    initNoise: (normal: Rng) => noiseParams(perImage, normal),
     dispose() {
       for (const t of [yT, xReT, xImT, scaleT, mix]) t.dispose();
     },

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@orthostim/rdm';
 import { colorMixMatrix, imagesToDecorrelated } from './color';
-import { INIT_NOISE_SD, type ImageParameterization } from './param';
+import { decorrelatedToRgbTf, noiseParams, type ImageParameterization } from './param';
 
 export function createPixelParam(size: number): ImageParameterization {
   const perImage = size * size * 3;
@@ -18,18 +18,14 @@ export function createPixelParam(size: number): ImageParameterization {
     toImages(params) {
       return tf.tidy(() => {
         const b = params.shape[0];
-        return tf.sigmoid(tf.matMul(params.reshape([b * size * size, 3]), mix)).reshape([b, size, size, 3]) as tf.Tensor4D;
+        return decorrelatedToRgbTf(params.reshape([b, size, size, 3]), mix);
       });
     },
     fromImage(image) {
       if (image.length !== perImage) throw new RangeError(`pixel fromImage: expected ${size}x${size}x3 = ${perImage} values; got ${image.length}`);
       return Float32Array.from(imagesToDecorrelated(image));
     },
-    initNoise(normal: Rng) {
-      const p = new Float32Array(perImage);
-      for (let i = 0; i < perImage; i++) p[i] = INIT_NOISE_SD * normal();
-      return p;
-    },
+    initNoise: (normal: Rng) => noiseParams(perImage, normal),
     dispose() {
       mix.dispose();
     },

@@ -4,7 +4,7 @@
  * the images. `toImages` is differentiable with ops whose gradients the wasm backend has;
  * `fromImage` inverts it (for `--init <image-dir>`); `initNoise` draws the random start.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@orthostim/rdm';
 
 export interface ImageParameterization {
@@ -27,3 +27,16 @@ export type ParamName = 'fourier' | 'pixel';
 
 /** Standard deviation of the random start (Lucid's default). */
 export const INIT_NOISE_SD = 0.01;
+
+/** A random start: `perImage` values of INIT_NOISE_SD times a standard-normal source. */
+export function noiseParams(perImage: number, normal: Rng): Float32Array {
+  const p = new Float32Array(perImage);
+  for (let i = 0; i < perImage; i++) p[i] = INIT_NOISE_SD * normal();
+  return p;
+}
+
+/** Decorrelated colour values (NHWC) -> RGB in [0, 1]: the colour matrix `mix` (3 x 3), then a sigmoid. */
+export function decorrelatedToRgbTf(x: tf.Tensor4D, mix: tf.Tensor2D): tf.Tensor4D {
+  const [b, h, w] = x.shape;
+  return tf.sigmoid(tf.matMul(x.reshape([b * h * w, 3]), mix)).reshape([b, h, w, 3]) as tf.Tensor4D;
+}
