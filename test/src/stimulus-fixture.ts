@@ -1,7 +1,8 @@
 /**
  * A small, valid stimulus set written from scratch for tests that need one but not the network:
- * `n` generated PNG images (distinct colours and bars, sharp), a one-layer RDM from the colours,
- * and the set's sha256 computed by the project's own function.
+ * `n` generated PNG images (distinct colours and bars, sharp), a one-layer RDM from the colours
+ * (or the layers and RDMs given in `model`), and the set's sha256 computed by the project's own
+ * function.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,13 @@ import sharp from 'sharp';
 import { STIMULUS_SET_SCHEMA, type StimulusSet } from '@orthostim/protocol';
 import { computeStimulusSetSha256, sha256Hex } from '@orthostim/protocol/node';
 
-export async function writeTestStimulusSet(dir: string, n = 4, size = 64): Promise<string> {
+export interface TestSetModel {
+  /** Condensed RDM per layer, in layer order (n(n-1)/2 values each). */
+  rdms: Record<string, number[]>;
+  distance: StimulusSet['distance'];
+}
+
+export async function writeTestStimulusSet(dir: string, n = 4, size = 64, model?: TestSetModel): Promise<string> {
   mkdirSync(join(dir, 'images'), { recursive: true });
   const colours: [number, number, number][] = [];
   const images: StimulusSet['images'] = [];
@@ -32,14 +39,17 @@ export async function writeTestStimulusSet(dir: string, n = 4, size = 64): Promi
   }
   const rdm: number[] = [];
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) rdm.push(Math.hypot(...colours[i]!.map((v, k) => v - colours[j]![k]!)) / 255);
-  const base = { images, layers: ['pixels'], rdms: { pixels: rdm } };
+  const layers = model ? Object.keys(model.rdms) : ['pixels'];
+  const base = { images, layers, rdms: model ? model.rdms : { pixels: rdm } };
+  const identity = layers.map((_, i) => layers.map((__, j) => (i === j ? 1 : 0)));
   const set: StimulusSet = {
     schema: STIMULUS_SET_SCHEMA,
     sha256: computeStimulusSetSha256(base),
     ...base,
     model: { name: 'test-fixture', weightsSha256: '0'.repeat(64), inputSize: size },
-    distance: 'euclidean',
-    layerSimilarity: { pearson: [[1]], spearman: [[1]] },
+    distance: model ? model.distance : 'euclidean',
+    // Not computed for a fixture (no reader checks it against the RDMs).
+    layerSimilarity: { pearson: identity, spearman: identity },
     provenance: { orthostim: 'test', backend: 'none', date: '2024-01-01T00:00:00Z', command: 'writeTestStimulusSet' },
   };
   writeFileSync(join(dir, 'stimulus-set.json'), `${JSON.stringify(set, null, 2)}\n`);
