@@ -1,9 +1,10 @@
 import type { CommandSpec } from '@orthostim/protocol/cli';
 import { commands as stimuliCommands } from '@orthostim/stimuli/cli';
 import { commands as serverCommands } from '@orthostim/server/cli';
+import { commands as analysisCommands } from '@orthostim/analysis/cli';
 
 /**
  * Every subcommand of `orthostim`, in the order `--help` lists them. Each workspace contributes
  * its own specs; a spec loads its heavy modules only when its command runs.
  */
-export const COMMANDS: readonly CommandSpec[] = [...stimuliCommands, ...serverCommands];
+export const COMMANDS: readonly CommandSpec[] = [...stimuliCommands, ...serverCommands, ...analysisCommands];

@@ -14,6 +14,8 @@ export interface TestSetModel {
   /** Condensed RDM per layer, in layer order (n(n-1)/2 values each). */
   rdms: Record<string, number[]>;
   distance: StimulusSet['distance'];
+  /** Image ids, in order (default stim-01, stim-02, ...); the files are images/<id>.png. */
+  ids?: readonly string[];
 }
 
 export async function writeTestStimulusSet(dir: string, n = 4, size = 64, model?: TestSetModel): Promise<string> {
@@ -33,9 +35,10 @@ export async function writeTestStimulusSet(dir: string, n = 4, size = 64, model?
         raw[o + 2] = bar ? c[2] : 255 - c[2];
       }
     const png = await sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
-    const file = `images/stim-${String(i + 1).padStart(2, '0')}.png`;
+    const id = model?.ids?.[i] ?? `stim-${String(i + 1).padStart(2, '0')}`;
+    const file = `images/${id}.png`;
     writeFileSync(join(dir, file), png);
-    images.push({ id: `stim-${String(i + 1).padStart(2, '0')}`, file, sha256: sha256Hex(png) });
+    images.push({ id, file, sha256: sha256Hex(png) });
   }
   const rdm: number[] = [];
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) rdm.push(Math.hypot(...colours[i]!.map((v, k) => v - colours[j]![k]!)) / 255);

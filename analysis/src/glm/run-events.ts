@@ -8,7 +8,7 @@
  * per image). An image trial must name an image of the set; `stim_file` matches an image's `file`
  * exactly or with the dataset's `stimuli/<folder>/` prefix.
  */
-import { InputError } from '@orthostim/protocol';
+import { EVENT_TYPES, InputError } from '@orthostim/protocol';
 import type { EventsRow } from '@orthostim/protocol';
 import type { RunEvent } from './design-matrix';
 
@@ -16,6 +16,20 @@ export interface SetImage {
   id: string;
   file: string;
 }
+
+/**
+ * trial_type values the design leaves out: `null` trials (the implicit baseline) and the session
+ * server's fault markers (zero-duration records of a display disconnect/reconnect, an abort or a
+ * log cut short), which mark moments, not stimulation. `missed` trials (planned, never shown) are
+ * not here: they become a regressor of no interest, never the image they would have shown.
+ */
+export const UNMODELLED_TRIAL_TYPES: readonly string[] = [
+  EVENT_TYPES.null,
+  EVENT_TYPES.displayDisconnected,
+  EVENT_TYPES.displayConnected,
+  EVENT_TYPES.runAborted,
+  EVENT_TYPES.logEnds,
+];
 
 export function toRunEvents(rows: readonly EventsRow[], images: readonly SetImage[], source: string): RunEvent[] {
   const ids = new Set(images.map((i) => i.id));

@@ -26,6 +26,18 @@ export function parseBidsName(fileName: string): BidsName | null {
   return { entities, suffix: m[2]!, extension: m[3]! };
 }
 
+/**
+ * BIDS labels (alphanumeric) for names that go into file names, e.g. a layer `inception_3a` ->
+ * `desc-inception3a`: each name without its non-alphanumerics, or `<prefix>01`, `<prefix>02`, ...
+ * for every name when that would collide or leave one empty.
+ */
+export function bidsLabels(names: readonly string[], fallbackPrefix: string): Map<string, string> {
+  const stripped = names.map((id) => id.replace(/[^A-Za-z0-9]/g, ''));
+  const unique = new Set(stripped).size === names.length && stripped.every((s) => s.length > 0);
+  const width = String(names.length).length;
+  return new Map(names.map((id, i) => [id, unique ? stripped[i]! : `${fallbackPrefix}${String(i + 1).padStart(width, '0')}`]));
+}
+
 /** Entity values compare as strings, except run indices, which compare as numbers (run-1 == run-01). */
 function sameEntity(key: string, a: string, b: string): boolean {
   if (a === b) return true;

@@ -450,6 +450,33 @@ export function readNiftiVoxels(path: string, voxels: Int32Array | Uint32Array, 
   return { ...info, data: out };
 }
 
+/**
+ * The temporal mean of every voxel of a 4D image (scaling applied) as one float32 volume, without
+ * building the 4D float array: a mean EPI for report backgrounds costs the file's bytes only.
+ */
+export function readNiftiMeanVolume(path: string): Omit<Volume, 'data'> & { data: Float32Array } {
+  const raw = loadRaw(path);
+  const dims = checkedDims(path, raw.header);
+  const info = volumeFromHeader(path, raw.header, dims, new Float32Array(0));
+  const nvox = dims[0] * dims[1] * dims[2];
+  const nt = dims[3];
+  const { dt, values } = storedValues(path, raw, nvox * nt);
+  const sum = new Float64Array(nvox);
+  if (dt.bigint) {
+    const v = values as BigInt64Array;
+    for (let t = 0; t < nt; t++) for (let i = 0, o = t * nvox; i < nvox; i++) sum[i] = sum[i]! + Number(v[o + i]!);
+  } else {
+    const v = values as Float32Array; // any numeric typed array; indexed reads only
+    for (let t = 0; t < nt; t++) for (let i = 0, o = t * nvox; i < nvox; i++) sum[i] = sum[i]! + v[o + i]!;
+  }
+  const scale = scaling(raw.header, path);
+  const slope = scale?.slope ?? 1;
+  const inter = scale?.inter ?? 0;
+  const data = new Float32Array(nvox);
+  for (let i = 0; i < nvox; i++) data[i] = (sum[i]! / nt) * slope + inter;
+  return { ...info, dims: [dims[0], dims[1], dims[2], 1], data };
+}
+
 /** Orientation of an image as nibabel's `aff2axcodes`, e.g. "RAS", "LAS". */
 export function volumeAxisCodes(v: { affine: Affine }): string {
   return affineAxisCodes(v.affine);

@@ -15,9 +15,9 @@ import { buildRunDesign, formatDesignTsv, DEFAULT_HIGH_PASS_HZ, type DesignMatri
 import { fitGlmParallel } from '../glm/fit-glm-parallel';
 import type { NoiseModel } from '../glm/fit-glm';
 import type { HrfModelName } from '../glm/hrf';
-import { checkEventsFitRun, toRunEvents, type SetImage } from '../glm/run-events';
+import { checkEventsFitRun, toRunEvents, UNMODELLED_TRIAL_TYPES, type SetImage } from '../glm/run-events';
 import { scaleToPercentSignalChange } from '../glm/signal-scaling';
-import { DEFAULT_CONFOUNDS, readConfounds, type StudyRun } from './bids';
+import { bidsLabels, DEFAULT_CONFOUNDS, readConfounds, type StudyRun } from './bids';
 import { readNifti, readNiftiVoxels, writeNiftiAsync, type Volume } from './nifti';
 
 export interface RunGlmOptions {
@@ -73,10 +73,7 @@ export function runPrefix(run: Pick<StudyRun, 'participant' | 'session' | 'task'
 
 /** `desc-` labels of the images: the id without non-alphanumerics, or img<NN> for all if that collides. */
 export function imageDescLabels(ids: readonly string[]): Map<string, string> {
-  const stripped = ids.map((id) => id.replace(/[^A-Za-z0-9]/g, ''));
-  const unique = new Set(stripped).size === ids.length && stripped.every((s) => s.length > 0);
-  const width = String(ids.length).length;
-  return new Map(ids.map((id, i) => [id, unique ? stripped[i]! : `img${String(i + 1).padStart(width, '0')}`]));
+  return bidsLabels(ids, 'img');
 }
 
 function maskIndices(mask: Volume): Int32Array {
@@ -132,6 +129,7 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
     ...(confounds ? { confounds } : {}),
     highPassHz: options.highPassHz ?? DEFAULT_HIGH_PASS_HZ,
     hrf: options.hrf ?? 'spm',
+    baselineTrialTypes: UNMODELLED_TRIAL_TYPES,
   });
   if (T <= design.nCols) throw new InputError(`${run.boldPath}: ${T} volumes cannot fit ${design.nCols} regressors`);
 

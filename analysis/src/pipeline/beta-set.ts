@@ -1,0 +1,137 @@
+/**
+ * From per-run beta maps to the searchlight's input: the analysis mask (mask voxels whose betas
+ * are finite in every run), and the betas as [run][image][voxel] over those voxels. Pure arrays;
+ * the callers read the files (GLM outputs, or a user's 4D beta files).
+ *
+ * Images missing from a run (no trial of it in that run):
+ * - correlation / euclidean: each image's pattern is the mean over the runs that have it (the same
+ *   numbers as the run average when every run has every image);
+ * - crossnobis: a run without every image cannot enter the cross-validation and is left out; fewer
+ *   than 2 complete runs is an error.
+ * An image that no run has is an error: its RDM row cannot be computed.
+ */
+import { InputError } from '@orthostim/protocol';
+import type { BetaSet, SearchlightDistance } from '../searchlight/sphere-rdms';
+
+/** One run's betas at the candidate voxels (values per voxel in candidate order). */
+export interface RunBetas {
+  run: string;
+  /** Image id -> betas at the candidate voxels; images without a trial in the run are absent. */
+  images: ReadonlyMap<string, Float32Array>;
+  /** Residual variance at the candidate voxels (GLM); needed for crossnobis noise normalisation. */
+  residualVariance?: Float32Array;
+}
+
+export interface AssembledBetas {
+  /** Grid indices of the analysis voxels (ascending). */
+  voxels: Int32Array;
+  betas: BetaSet;
+  /** [run][voxel] residual variances of the used runs (crossnobis with residuals only). */
+  residualVariance?: Float32Array;
+  runsUsed: string[];
+  /** Candidate voxels dropped because a beta (or residual variance) was not finite. */
+  droppedVoxels: number;
+  notes: string[];
+}
+
+function describeRuns(runs: readonly string[]): string {
+  return runs.length > 8 ? `${runs.slice(0, 8).join(', ')}, ...` : runs.join(', ');
+}
+
+/**
+ * Assemble the searchlight input. `candidates` are the grid indices the arrays refer to (the mask,
+ * ascending); `source` names the participant or files in errors.
+ */
+export function assembleBetas(
+  candidates: Int32Array,
+  runs: readonly RunBetas[],
+  imageIds: readonly string[],
+  distance: SearchlightDistance,
+  source: string,
+  options: { useResiduals?: boolean } = {},
+): AssembledBetas {
+  if (runs.length === 0) throw new InputError(`${source}: no runs with betas`);
+  const notes: string[] = [];
+  const C = candidates.length;
+  for (const id of imageIds) {
+    if (!runs.some((r) => r.images.has(id))) {
+      throw new InputError(`${source}: image "${id}" of the stimulus set has no trial in any run (runs ${describeRuns(runs.map((r) => r.run))}); every image needs at least one beta`);
+    }
+  }
+  let used = [...runs];
+  const cross = distance === 'crossnobis';
+  if (cross) {
+    const complete = runs.filter((r) => imageIds.every((id) => r.images.has(id)));
+    const left = runs.filter((r) => !complete.includes(r));
+    if (left.length > 0) notes.push(`crossnobis: run(s) ${describeRuns(left.map((r) => r.run))} left out: not every image has a trial there`);
+    if (complete.length < 2) {
+      throw new InputError(`${source}: --distance crossnobis needs at least 2 runs in which every image has a trial; found ${complete.length}`);
+    }
+    used = complete;
+  }
+  const useResiduals = cross && (options.useResiduals ?? true) && used.every((r) => r.residualVariance);
+  // Analysis voxels: finite in every used array.
+  const keep = new Uint8Array(C).fill(1);
+  for (const r of used) {
+    for (const id of imageIds) {
+      const b = r.images.get(id);
+      if (!b) continue;
+      if (b.length !== C) throw new RangeError(`assembleBetas: run ${r.run} image ${id} has ${b.length} values for ${C} voxels`);
+      for (let v = 0; v < C; v++) if (!Number.isFinite(b[v]!)) keep[v] = 0;
+    }
+    if (useResiduals) {
+      const rv = r.residualVariance!;
+      for (let v = 0; v < C; v++) if (!(rv[v]! > 0 && Number.isFinite(rv[v]!))) keep[v] = 0;
+    }
+  }
+  let V = 0;
+  for (let v = 0; v < C; v++) V += keep[v]!;
+  if (V === 0) throw new InputError(`${source}: no voxel of the mask has finite betas in every run`);
+  const voxels = new Int32Array(V);
+  const slot = new Int32Array(C).fill(-1);
+  for (let v = 0, k = 0; v < C; v++) {
+    if (keep[v]) {
+      voxels[k] = candidates[v]!;
+      slot[v] = k++;
+    }
+  }
+  const K = imageIds.length;
+  const gather = (src: Float32Array, dst: Float32Array, offset: number) => {
+    for (let v = 0; v < C; v++) {
+      const k = slot[v]!;
+      if (k >= 0) dst[offset + k] = src[v]!;
+    }
+  };
+  const complete = used.every((r) => imageIds.every((id) => r.images.has(id)));
+  let betas: BetaSet;
+  if (cross || complete) {
+    const R = used.length;
+    const data = new Float32Array(R * K * V);
+    used.forEach((r, ri) => imageIds.forEach((id, k) => gather(r.images.get(id)!, data, (ri * K + k) * V)));
+    betas = { data, nRuns: R, nImages: K, nVoxels: V };
+  } else {
+    // Mean over the runs that have each image, as one "run".
+    const data = new Float32Array(K * V);
+    const tmp = new Float32Array(V);
+    imageIds.forEach((id, k) => {
+      const have = used.filter((r) => r.images.has(id));
+      const o = k * V;
+      for (const r of have) {
+        gather(r.images.get(id)!, tmp, 0);
+        for (let v = 0; v < V; v++) data[o + v] = data[o + v]! + tmp[v]! / have.length;
+      }
+    });
+    betas = { data, nRuns: 1, nImages: K, nVoxels: V };
+    const partial = imageIds.filter((id) => used.some((r) => !r.images.has(id)));
+    notes.push(`image(s) ${partial.slice(0, 8).join(', ')}${partial.length > 8 ? ', ...' : ''} missing from some runs: their patterns average the runs that have them`);
+  }
+  let residualVariance: Float32Array | undefined;
+  if (useResiduals) {
+    residualVariance = new Float32Array(used.length * V);
+    used.forEach((r, ri) => gather(r.residualVariance!, residualVariance!, ri * V));
+  } else if (cross) {
+    notes.push('crossnobis without residual variances: the cross-validated Euclidean distance of the betas as given');
+  }
+  if (C - V > 0) notes.push(`${C - V} mask voxel(s) left out of the searchlight: a beta${useResiduals ? ' or residual variance' : ''} was NaN there (voxels the GLM could not fit)`);
+  return { voxels, betas, ...(residualVariance ? { residualVariance } : {}), runsUsed: used.map((r) => r.run), droppedVoxels: C - V, notes };
+}

@@ -1,0 +1,218 @@
+/**
+ * `orthostim analyze <bids_dir> <output_dir> participant`, one participant: the GLM of every run
+ * (io/run-glm), the betas read back onto the analysis mask, the searchlight (searchlight-stage),
+ * tSNR and mean EPI, the report and index.json, all into `<output_dir>/sub-<label>/`, built in a
+ * staging folder and renamed into place when complete (so parallel participants share one output
+ * folder, and a failed run leaves nothing half-written).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '@orthostim/protocol';
+import { buildOutputDir, type LoadedStimulusSet } from '@orthostim/protocol/node';
+import { createProgress } from '@orthostim/protocol/cli';
+import { findStudyRuns, readBidsDataset, type StudyRun } from '../io/bids';
+import { assertSameGrid, readNifti, readNiftiMeanVolume, type Volume } from '../io/nifti';
+import { fitStudyRun, runPrefix, type RunGlmResult } from '../io/run-glm';
+import { listMaskVoxels } from '../searchlight/neighbors';
+import { writeParticipantReport } from '../report/participant-report';
+import { assembleBetas, type RunBetas } from './beta-set';
+import { lazyProgress } from './progress';
+import { MapWriter, gridSize, toGrid, type GridRef } from './map-writer';
+import { OutputIndexBuilder, bidsFileName } from './output-index';
+import { makeProvenance, writeProvenance } from './provenance';
+import { runSearchlightStage, type SearchlightStageResult } from './searchlight-stage';
+import type { GlmSettings, SearchlightSettings } from './settings';
+
+export interface ParticipantJob {
+  bidsDir: string;
+  outputDir: string;
+  participant: string;
+  stimuli: LoadedStimulusSet;
+  task?: string;
+  derivatives?: string[];
+  space?: string;
+  mask?: string;
+  glm: GlmSettings;
+  searchlight: SearchlightSettings;
+  rois?: { path: string; labelsPath?: string };
+  template?: string;
+  overwrite?: boolean;
+  /** Settings as given (for analysis.json). */
+  settingsRecord: Record<string, unknown>;
+}
+
+export interface ParticipantSummary {
+  participant: string;
+  dir: string;
+  runs: RunGlmResult[];
+  searchlight: SearchlightStageResult;
+  nMaskVoxels: number;
+  notes: string[];
+  seconds: number;
+}
+
+function gather(data: ArrayLike<number>, voxels: Int32Array): Float32Array {
+  return Float32Array.from(voxels, (g) => data[g]!);
+}
+
+/** The intersection of the runs' brain masks (each run may come with its own). */
+function participantMask(runs: readonly StudyRun[], fallback: string | undefined): Volume {
+  const paths = [...new Set(runs.map((r) => r.maskPath ?? fallback))];
+  if (paths.some((p) => p === undefined)) throw new InputError(`${runs[0]!.boldPath}: no brain mask found for this run; give one with --mask`);
+  const masks = paths.map((p) => readNifti(p!));
+  const first = masks[0]!;
+  const data = new Float32Array(gridSize({ dims: [first.dims[0], first.dims[1], first.dims[2]] }));
+  for (let g = 0; g < data.length; g++) data[g] = masks.every((m) => m.data[g]! > 0) ? 1 : 0;
+  for (const m of masks.slice(1)) assertSameGrid(first, m, 'brain masks of the runs');
+  return { ...first, data };
+}
+
+export async function runParticipant(job: ParticipantJob): Promise<ParticipantSummary> {
+  const t0 = performance.now();
+  const { participant, stimuli } = job;
+  const set = stimuli.set;
+  const ds = readBidsDataset(job.bidsDir);
+  const runs = findStudyRuns(ds, participant, { ...(job.task ? { task: job.task } : {}), ...(job.derivatives ? { derivatives: job.derivatives } : {}), ...(job.space ? { space: job.space } : {}) });
+  if (runs.length === 0) throw new InputError(`participant ${participant}: no runs found`);
+  const outDir = join(job.outputDir, `sub-${participant}`);
+  return buildOutputDir(
+    outDir,
+    async (staging) => {
+      const space = runs[0]!.space ?? 'native';
+      const index = new OutputIndexBuilder({ level: 'participant', participant, space });
+      const glmDir = join(staging, 'glm');
+      mkdirSync(glmDir, { recursive: true });
+      const images = set.images.map((i) => ({ id: i.id, file: i.file }));
+      const bar = createProgress(`GLM sub-${participant} (${runs.length} runs)`, runs.length);
+      const results: RunGlmResult[] = [];
+      for (const [i, run] of runs.entries()) {
+        bar.update(i);
+        const res = await fitStudyRun(run, {
+          stimulusSet: { sha256: set.sha256, images },
+          outDir: glmDir,
+          noiseModel: job.glm.noiseModel,
+          hrf: job.glm.hrf,
+          highPassHz: job.glm.highPassHz,
+          confounds: job.glm.confounds,
+          threads: job.searchlight.threads,
+          ...(job.mask ? { maskPath: job.mask } : {}),
+        });
+        results.push(res);
+        for (const f of res.files) {
+          index.add({ path: `glm/${f.path}`, stat: f.stat, ...(run.run !== null ? { run: run.run } : {}), ...(f.image ? { image: f.image } : {}) });
+        }
+      }
+      bar.update(runs.length);
+      bar.stop();
+
+      const mask = participantMask(runs, job.mask);
+      const dims = [mask.dims[0], mask.dims[1], mask.dims[2]] as const;
+      const grid: GridRef = { dims, affine: mask.affine, reference: { qformCode: mask.header.qformCode, sformCode: mask.header.sformCode } };
+      const candidates = listMaskVoxels(mask.data, dims);
+      const runBetas: RunBetas[] = results.map((res, i) => {
+        const imagesMap = new Map<string, Float32Array>();
+        let rv: Float32Array | undefined;
+        for (const f of res.files) {
+          if (f.stat !== 'beta' && f.stat !== 'residual-variance') continue;
+          const vol = readNifti(join(glmDir, f.path));
+          assertSameGrid(mask, vol, 'brain mask and beta maps');
+          if (f.stat === 'beta') imagesMap.set(f.image!, gather(vol.data, candidates));
+          else rv = gather(vol.data, candidates);
+        }
+        return { run: runs[i]!.run ?? String(i + 1), images: imagesMap, ...(rv ? { residualVariance: rv } : {}) };
+      });
+      const assembled = assembleBetas(candidates, runBetas, set.images.map((i) => i.id), job.searchlight.distance, `participant ${participant}`);
+
+      const entities = [['sub', participant], ['ses', runs[0]!.session], ['task', runs[0]!.task], ['space', runs[0]!.space]] as const;
+      const writer = new MapWriter(staging, grid, index);
+      // Background for the report: the mean EPI of the first run (or --template), and the tSNR of
+      // the GLM residuals: 100 / sqrt(residual variance) of the percent-signal-change model.
+      const meanEpi = readNiftiMeanVolume(runs[0]!.boldPath);
+      assertSameGrid(mask, meanEpi, 'brain mask and BOLD run');
+      writer.write(bidsFileName([...entities, ['desc', 'mean']], 'bold', '.nii.gz'), meanEpi.data, { stat: 'mean-epi', description: `temporal mean of ${runPrefix(runs[0]!)}` });
+      const n = gridSize(grid);
+      const tsnr = new Float32Array(n).fill(Number.NaN);
+      for (let k = 0; k < candidates.length; k++) {
+        let s = 0;
+        let c = 0;
+        for (const rb of runBetas) {
+          const rv = rb.residualVariance?.[k];
+          if (rv !== undefined && rv > 0 && Number.isFinite(rv)) {
+            s += 100 / Math.sqrt(rv);
+            c++;
+          }
+        }
+        if (c > 0) tsnr[candidates[k]!] = s / c;
+      }
+      writer.write(bidsFileName([...entities, ['desc', 'tsnr']], 'statmap', '.nii.gz'), tsnr, {
+        stat: 'tsnr',
+        description: 'temporal SNR of the GLM residuals: 100 / sqrt(residual variance of the percent-signal-change model), mean over runs',
+      });
+      const background = job.template ? readNifti(job.template) : meanEpi;
+      if (job.template) assertSameGrid(mask, background, '--template and the maps');
+      const maskGrid = toGrid(new Float32Array(assembled.voxels.length).fill(1), assembled.voxels, n, 0);
+      writer.write(bidsFileName([...entities, ['desc', 'searchlight']], 'mask', '.nii.gz'), maskGrid, {
+        stat: 'mask',
+        description: 'analysis mask: brain-mask voxels whose betas are finite in every run',
+      }, { datatype: 'uint8' });
+
+      const slProgress = lazyProgress(`searchlight sub-${participant}`);
+      let searchlight: SearchlightStageResult;
+      try {
+        searchlight = await runSearchlightStage({
+          set,
+          settings: job.searchlight,
+          betas: assembled,
+          grid,
+          writer,
+          subdir: 'rsa',
+          entities,
+          ...(job.rois ? { rois: job.rois } : {}),
+          onProgress: slProgress.update,
+        });
+      } finally {
+        slProgress.stop();
+      }
+      await writer.flush();
+
+      const notes = [
+        ...assembled.notes,
+        ...results.flatMap((r) => (r.repetitionTimeNote ? [`run ${r.run.run}: ${r.repetitionTimeNote}`] : [])),
+        ...results.flatMap((r) => (r.design.imagesAbsent.length ? [`run ${r.run.run}: no trial of ${r.design.imagesAbsent.join(', ')} (no beta)`] : [])),
+        ...(searchlight.invalidSpheres > 0 ? [`${searchlight.invalidSpheres} searchlight centre(s) had a NaN or constant sphere RDM: NaN for every layer`] : []),
+        ...(searchlight.degenerateModels.length ? [`model RDM(s) without variance, NaN everywhere: ${searchlight.degenerateModels.join(', ')}`] : []),
+      ];
+      writeProvenance(
+        staging,
+        makeProvenance('participant', job.settingsRecord, {
+          bidsDir: ds.root,
+          participant,
+          runs: runs.map((r) => ({ run: r.run, bold: r.boldPath, events: r.eventsPath, mask: r.maskPath ?? job.mask ?? null, confounds: r.confoundsPath })),
+          stimulusSet: { path: stimuli.path, sha256: set.sha256, layers: set.layers, images: set.images.length, model: set.model.name },
+          ...(job.rois ? { rois: job.rois } : {}),
+          ...(job.template ? { template: job.template } : {}),
+        }, notes),
+      );
+      index.add({ path: 'analysis.json', stat: 'provenance', description: 'resolved settings, inputs and versions' });
+      await writeParticipantReport(staging, {
+        participant,
+        set,
+        settings: job.searchlight,
+        glm: job.glm,
+        runs: results,
+        grid,
+        background: background.data,
+        tsnr,
+        searchlight,
+        notes,
+        nMaskVoxels: candidates.length,
+        droppedVoxels: assembled.droppedVoxels,
+        runsUsed: assembled.runsUsed,
+      });
+      index.add({ path: 'report.html', stat: 'report', description: 'participant report' });
+      index.write(staging);
+      return { participant, dir: outDir, runs: results, searchlight, nMaskVoxels: candidates.length, notes, seconds: (performance.now() - t0) / 1000 };
+    },
+    { overwrite: job.overwrite ?? false },
+  );
+}

@@ -1,0 +1,247 @@
+/**
+ * The searchlight step shared by `orthostim analyze ... participant` and `orthostim searchlight`:
+ * from assembled betas to written maps. Neighbours (searchlight/neighbors) -> sphere RDMs and model
+ * comparison on worker threads (searchlight/run-searchlight) -> r and Fisher z map per layer and
+ * method, winner-take-all map per method, sphere-size map, and (with --rois) each region's RDM
+ * and its correlation with every layer. Returns what the report needs.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pairCount, type ComparatorName } from '@orthostim/rdm';
+import { InputError, type StimulusSet } from '@orthostim/protocol';
+import { writeFileAtomic } from '@orthostim/protocol/node';
+import { bidsLabels } from '../io/bids';
+import { affineVoxelSizes } from '../io/affine';
+import { assertSameGrid, readNifti } from '../io/nifti';
+import { fisherZValues, winnerTakeAll } from '../maps/layer-maps';
+import { buildModelSet, type ModelMethod, type ModelSet } from '../rsa/compare-models';
+import { computeRoiRsa, formatRoiTable, type Region, type RoiResult } from '../rsa/roi-rsa';
+import { computeSearchlightNeighbors } from '../searchlight/neighbors';
+import { runSearchlight } from '../searchlight/run-searchlight';
+import { prepareSphereData } from '../searchlight/sphere-rdms';
+import { parseAtlasLabels } from '../stats/atlas-labels';
+import type { AssembledBetas } from './beta-set';
+import { gridSize, toGrid, type GridRef, type MapWriter } from './map-writer';
+import { bidsFileName } from './output-index';
+import { describeRadius, methodsOf, type SearchlightSettings } from './settings';
+
+/** Words for what a map of a method holds (reports and index.json descriptions). */
+export function measureName(compare: ComparatorName, method: ModelMethod): string {
+  const c = compare === 'kendall-tau-a' ? 'Kendall tau-a' : compare === 'spearman' ? 'Spearman r' : 'Pearson r';
+  return method === 'residual' ? `semipartial ${c} (residual method)` : c;
+}
+
+/** The file-name entity of a method: the residual method's values are semipartial correlations. */
+export const METHOD_LABELS: Record<ModelMethod, string> = { standard: 'standard', residual: 'semipartial' };
+
+export interface ModelSummary {
+  layer: string;
+  method: ModelMethod;
+  /** Centres with a value (not NaN). */
+  nValid: number;
+  mean: number;
+  max: number;
+  /** 95th percentile of the values. */
+  p95: number;
+  /** Whole-grid r map (NaN where no value), kept for the report's mosaics. */
+  rGrid: Float32Array;
+}
+
+export interface WtaSummary {
+  method: ModelMethod;
+  /** 1-based layer index per voxel, 0 where no layer has a value. */
+  winner: Int16Array;
+  /** Voxels won by each layer, in layer order. */
+  counts: number[];
+}
+
+export interface RoiSummary {
+  regions: RoiResult[];
+  models: readonly { layer: string; method: ModelMethod }[];
+}
+
+export interface SearchlightStageResult {
+  layers: string[];
+  methods: readonly ModelMethod[];
+  nAnalysisVoxels: number;
+  nCenters: number;
+  /** Centres whose sphere RDM was NaN or constant (NaN for every model). */
+  invalidSpheres: number;
+  fullSphereSize: number;
+  degenerateModels: readonly string[];
+  models: ModelSummary[];
+  wta: WtaSummary[];
+  roi?: RoiSummary;
+  sphereSizeGrid: Float32Array;
+  seconds: { searchlight: number; total: number };
+}
+
+export interface SearchlightStageOptions {
+  set: StimulusSet;
+  settings: SearchlightSettings;
+  betas: AssembledBetas;
+  grid: GridRef;
+  writer: MapWriter;
+  /** Folder inside the writer's folder for the maps ('' for the folder itself). */
+  subdir: string;
+  /** Leading file-name entities, e.g. [['sub', '01'], ['task', 'x'], ['space', 'MNI...']]. */
+  entities: readonly (readonly [string, string | null | undefined])[];
+  rois?: { path: string; labelsPath?: string };
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Layer RDMs as numbers (null in the file means NaN). */
+export function layerRdmsOf(set: StimulusSet): Float64Array[] {
+  return set.layers.map((l) => Float64Array.from(set.rdms[l]!, (v) => (v === null ? Number.NaN : v)));
+}
+
+function summarize(values: Float32Array): { nValid: number; mean: number; max: number; p95: number } {
+  const finite: number[] = [];
+  for (const v of values) if (!Number.isNaN(v)) finite.push(v);
+  if (finite.length === 0) return { nValid: 0, mean: Number.NaN, max: Number.NaN, p95: Number.NaN };
+  finite.sort((a, b) => a - b);
+  const mean = finite.reduce((s, v) => s + v, 0) / finite.length;
+  return { nValid: finite.length, mean, max: finite[finite.length - 1]!, p95: finite[Math.min(finite.length - 1, Math.floor(0.95 * finite.length))]! };
+}
+
+function readRegions(path: string, labelsPath: string | undefined, grid: GridRef & { path?: string }, voxels: Int32Array): { labelOfVoxel: Float64Array; regions: Region[] } {
+  const img = readNifti(path);
+  assertSameGrid({ path: grid.path ?? '(the betas)', dims: grid.dims, affine: grid.affine }, img, '--rois');
+  const labelOfVoxel = Float64Array.from(voxels, (g) => img.data[g]!);
+  let names: Map<number, string>;
+  if (labelsPath) {
+    names = parseAtlasLabels(readFileSync(labelsPath, 'utf8'), labelsPath);
+  } else {
+    names = new Map();
+    for (let g = 0; g < img.data.length; g++) {
+      const v = img.data[g]!;
+      if (v !== 0 && Number.isFinite(v) && !names.has(v)) names.set(v, `region${v}`);
+    }
+  }
+  const regions = [...names.entries()].filter(([id]) => id !== 0).sort((a, b) => a[0] - b[0]).map(([id, name]) => ({ id, name }));
+  if (regions.length === 0) throw new InputError(`--rois: ${path} has no nonzero label${labelsPath ? ` listed in ${labelsPath}` : ''}`);
+  return { labelOfVoxel, regions };
+}
+
+export async function runSearchlightStage(o: SearchlightStageOptions): Promise<SearchlightStageResult> {
+  const t0 = performance.now();
+  const { set, settings, betas, grid, writer } = o;
+  const n = gridSize(grid);
+  const layers = [...set.layers];
+  const methods = methodsOf(settings.method);
+  const P = pairCount(set.images.length);
+  if (betas.betas.nImages !== set.images.length) {
+    throw new InputError(`the betas hold ${betas.betas.nImages} images but the stimulus set has ${set.images.length}`);
+  }
+  const models: ModelSet = buildModelSet(layers, layerRdmsOf(set), settings.compare, methods);
+  if (models.nPairs !== P) throw new InputError(`the stimulus set's RDMs have ${models.nPairs} pairs; ${set.images.length} images need ${P}`);
+
+  const analysisMask = new Uint8Array(n);
+  for (const g of betas.voxels) analysisMask[g] = 1;
+  const neighbors = computeSearchlightNeighbors(analysisMask, grid.dims, {
+    radius: settings.radius.value,
+    unit: settings.radius.unit,
+    voxelSizesMm: affineVoxelSizes(grid.affine),
+    minFraction: settings.minFraction,
+    table: false,
+  });
+  if (neighbors.centers.length === 0) {
+    throw new InputError(
+      `no searchlight centre: with radius ${describeRadius(settings.radius)} no mask voxel has ${settings.minFraction * 100}% of its sphere (${neighbors.fullSphereSize} voxels) in the mask; lower --min-fraction or the radius`,
+    );
+  }
+  const data = prepareSphereData(settings.distance, betas.betas, betas.residualVariance);
+  const t1 = performance.now();
+  const result = await runSearchlight(data, neighbors, models, { threads: settings.threads, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  const t2 = performance.now();
+
+  const sub = (name: string) => (o.subdir ? `${o.subdir}/${name}` : name);
+  const desc = bidsLabels(layers, 'layer');
+  const centerGrid = Int32Array.from(neighbors.centers, (m) => neighbors.maskVoxels[m]!);
+  const C = result.nCenters;
+  const summaries: ModelSummary[] = [];
+  const rByMethod = new Map<ModelMethod, Float32Array[]>();
+  result.models.forEach((model, m) => {
+    const r = result.r.subarray(m * C, (m + 1) * C);
+    const rGrid = toGrid(r, centerGrid, n);
+    const zGrid = toGrid(fisherZValues(r), centerGrid, n);
+    const measure = measureName(settings.compare, model.method);
+    for (const [stat, values, words] of [['r', rGrid, measure], ['z', zGrid, `Fisher z of ${measure}`]] as const) {
+      const name = bidsFileName([...o.entities, ['desc', desc.get(model.layer)], ['rsa', METHOD_LABELS[model.method]], ['stat', stat]], 'statmap', '.nii.gz');
+      writer.write(sub(name), values, { layer: model.layer, method: model.method, stat, description: words }, { intent: stat === 'r' ? 'correlation' : 'none', intentParams: stat === 'r' ? [P - 2] : [] });
+    }
+    summaries.push({ layer: model.layer, method: model.method, ...summarize(r), rGrid });
+    const list = rByMethod.get(model.method) ?? [];
+    list.push(rGrid);
+    rByMethod.set(model.method, list);
+  });
+
+  const wta: WtaSummary[] = [];
+  for (const method of methods) {
+    const maps = rByMethod.get(method)!;
+    const { winner } = winnerTakeAll(maps);
+    const counts = layers.map(() => 0);
+    for (const w of winner) if (w > 0) counts[w - 1]!++;
+    const base = [...o.entities, ['desc', 'wta'], ['rsa', METHOD_LABELS[method]]] as const;
+    const name = bidsFileName(base, 'dseg', '.nii.gz');
+    writer.write(sub(name), winner, { method, stat: 'wta', description: `winner-take-all: 1-based index of the layer with the highest ${measureName(settings.compare, method)} (0: none); names in the .tsv` }, { datatype: 'int16', intent: 'label' });
+    const tsv = bidsFileName(base, 'dseg', '.tsv');
+    writeFileAtomic(join(writer.dir, sub(tsv)), `index\tname\tvoxels\n${layers.map((l, i) => `${i + 1}\t${l}\t${counts[i]}`).join('\n')}\n`);
+    writer.index.add({ path: sub(tsv), method, stat: 'wta-labels', description: 'layer of each winner-take-all index, and its voxel count' });
+    wta.push({ method, winner, counts });
+  }
+
+  const sphereSizeGrid = toGrid(neighbors.sphereSizes, neighbors.maskVoxels, n, 0);
+  writer.write(sub(bidsFileName([...o.entities, ['desc', 'spheresize']], 'statmap', '.nii.gz')), sphereSizeGrid, {
+    stat: 'sphere-size',
+    description: `voxels of each mask voxel's sphere inside the mask (radius ${describeRadius(settings.radius)}; full sphere ${neighbors.fullSphereSize})`,
+  });
+
+  let roi: RoiSummary | undefined;
+  if (o.rois) {
+    const { labelOfVoxel, regions } = readRegions(o.rois.path, o.rois.labelsPath, grid, betas.voxels);
+    const res = computeRoiRsa(data, labelOfVoxel, regions, models);
+    roi = { regions: res.regions, models: res.models };
+    const base = [...o.entities, ['desc', 'rois']] as const;
+    const tsv = bidsFileName(base, 'rsa', '.tsv');
+    writeFileAtomic(join(writer.dir, sub(tsv)), formatRoiTable(res));
+    writer.index.add({ path: sub(tsv), stat: 'roi-r', description: `each region's ${settings.distance} RDM compared with every layer (${methods.map((m) => measureName(settings.compare, m)).join('; ')})` });
+    const json = bidsFileName(base, 'rsa', '.json');
+    const num = (v: number) => (Number.isNaN(v) ? null : v);
+    writeFileAtomic(
+      join(writer.dir, sub(json)),
+      `${JSON.stringify(
+        {
+          images: set.images.map((i) => i.id),
+          distance: settings.distance,
+          compare: settings.compare,
+          rdmLayout: 'condensed upper triangle, row-major: (0,1), (0,2), ..., (n-2,n-1); null = NaN',
+          regions: res.regions.map((r) => ({
+            id: r.region.id,
+            name: r.region.name,
+            nVoxels: r.nVoxels,
+            rdm: Array.from(r.rdm, num),
+            models: res.models.map((m, k) => ({ layer: m.layer, method: m.method, r: num(r.values[k]!) })),
+          })),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    writer.index.add({ path: sub(json), stat: 'roi-rdm', description: 'each region: voxel count, RDM and its correlation with every layer' });
+  }
+  return {
+    layers,
+    methods,
+    nAnalysisVoxels: betas.voxels.length,
+    nCenters: C,
+    invalidSpheres: result.invalidSpheres,
+    fullSphereSize: neighbors.fullSphereSize,
+    degenerateModels: models.degenerate,
+    models: summaries,
+    wta,
+    ...(roi ? { roi } : {}),
+    sphereSizeGrid,
+    seconds: { searchlight: (t2 - t1) / 1000, total: (performance.now() - t0) / 1000 },
+  };
+}

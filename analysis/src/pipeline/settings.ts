@@ -1,0 +1,168 @@
+/**
+ * The analysis settings: one table of every option (flag, meaning, default, allowed values) from
+ * which the command lines (`analyze`, `searchlight`) build their flags and help, and the resolved
+ * settings that are saved beside the results. Defaults are written down here once.
+ */
+import { availableParallelism } from 'node:os';
+import { COMPARATOR_NAMES, type ComparatorName } from '@orthostim/rdm';
+import { UsageError } from '@orthostim/protocol';
+import { DEFAULT_CONFOUNDS } from '../io/bids';
+import { DEFAULT_HIGH_PASS_HZ } from '../glm/design-matrix';
+import { NOISE_MODELS, type NoiseModel } from '../glm/fit-glm';
+import { HRF_MODEL_NAMES, type HrfModelName } from '../glm/hrf';
+import { METHOD_CHOICES, METHOD_CHOICE_NAMES, type MethodChoice, type ModelMethod } from '../rsa/compare-models';
+import { SPHERE_DISTANCE_NAMES, type SearchlightDistance } from '../searchlight/sphere-rdms';
+import { CONNECTIVITIES, type Connectivity } from '../stats/clusters';
+
+export interface SearchlightSettings {
+  radius: { value: number; unit: 'mm' | 'voxel' };
+  minFraction: number;
+  distance: SearchlightDistance;
+  compare: ComparatorName;
+  method: MethodChoice;
+  threads: number;
+}
+
+export interface GlmSettings {
+  noiseModel: NoiseModel;
+  hrf: HrfModelName;
+  highPassHz: number;
+  confounds: string[];
+}
+
+export interface GroupSettings {
+  nPermutations: number;
+  alpha: number;
+  seed: number;
+  connectivity: Connectivity;
+}
+
+export const DEFAULT_RADIUS_MM = 6;
+
+/**
+ * One entry per option: the commander flag, its help text and its default (written into --help
+ * and docs/analysis-pipeline.md). `levels` says where it applies.
+ */
+export interface OptionSpec {
+  flags: string;
+  description: string;
+  default?: string | number | boolean | readonly string[];
+  choices?: readonly string[];
+  kind: 'string' | 'number' | 'int' | 'list' | 'flag';
+  min?: number;
+  max?: number;
+  levels: readonly ('participant' | 'group' | 'searchlight')[];
+}
+
+const P = ['participant'] as const;
+const PS = ['participant', 'searchlight'] as const;
+const G = ['group'] as const;
+
+export const ANALYSIS_OPTIONS = {
+  participantLabel: { flags: '--participant-label <labels...>', description: 'participants to analyse (01 or sub-01; default: all)', kind: 'list', levels: ['participant', 'group'] },
+  stimuli: { flags: '--stimuli <path>', description: 'the stimulus-set.json (or its folder) whose layer RDMs are the models', kind: 'string', levels: PS },
+  task: { flags: '--task <label>', description: 'task label (default: the only task of the dataset)', kind: 'string', levels: P },
+  derivatives: { flags: '--derivatives <dirs...>', description: 'fMRIPrep derivatives: preprocessed BOLD, brain masks, confounds (default: the raw BOLD)', kind: 'list', levels: P },
+  space: { flags: '--space <label>', description: 'space of the preprocessed BOLD (analyze with --derivatives: default MNI152NLin2009cAsym) or the label of the given betas\' space (searchlight)', kind: 'string', levels: PS },
+  mask: { flags: '--mask <file>', description: 'brain mask for runs without one (analyze) or the searchlight mask (searchlight)', kind: 'string', levels: PS },
+  radiusMm: { flags: '--radius-mm <mm>', description: 'searchlight radius in mm (voxels whose centre is within it)', default: DEFAULT_RADIUS_MM, kind: 'number', min: 0, levels: PS },
+  radiusVox: { flags: '--radius-vox <n>', description: 'searchlight radius in voxels (instead of --radius-mm)', kind: 'number', min: 0, levels: PS },
+  minFraction: { flags: '--min-fraction <f>', description: 'a centre is used when this fraction of its full sphere lies in the mask', default: 0.5, kind: 'number', min: 0, max: 1, levels: PS },
+  distance: { flags: '--distance <name>', description: 'sphere RDM distance', default: 'correlation', choices: SPHERE_DISTANCE_NAMES, kind: 'string', levels: PS },
+  compare: { flags: '--compare <name>', description: 'comparison of a sphere RDM with each layer RDM', default: 'spearman', choices: COMPARATOR_NAMES, kind: 'string', levels: PS },
+  method: { flags: '--method <name>', description: 'standard (each layer RDM), residual (semipartial: the part no other layer shares), or both', default: 'both', choices: METHOD_CHOICE_NAMES, kind: 'string', levels: PS },
+  rois: { flags: '--rois <file>', description: 'label image of regions of interest (on the betas\' grid): each region\'s RDM and its correlation with every layer', kind: 'string', levels: PS },
+  roiLabels: { flags: '--roi-labels <tsv>', description: 'names of the --rois values (TSV with columns index, name; default: region<value>)', kind: 'string', levels: PS },
+  noiseModel: { flags: '--noise-model <name>', description: 'GLM noise model', default: 'ar1', choices: NOISE_MODELS, kind: 'string', levels: P },
+  hrf: { flags: '--hrf <name>', description: 'haemodynamic response model', default: 'spm', choices: HRF_MODEL_NAMES, kind: 'string', levels: P },
+  highPass: { flags: '--high-pass <hz>', description: 'cosine drift cut-off in Hz (0: no drift terms)', default: DEFAULT_HIGH_PASS_HZ, kind: 'number', min: 0, levels: P },
+  confounds: { flags: '--confounds <names...>', description: 'fMRIPrep confound columns to regress out', default: DEFAULT_CONFOUNDS, kind: 'list', levels: P },
+  nPermutations: { flags: '--n-permutations <n>', description: 'sign-flip patterns of the group test (all 2^n when fewer)', default: 10000, kind: 'int', min: 1, levels: G },
+  alpha: { flags: '--alpha <p>', description: 'family-wise error level of the thresholded group maps', default: 0.05, kind: 'number', min: 0, max: 1, levels: G },
+  seed: { flags: '--seed <n>', description: 'seed of the random sign patterns', default: 0, kind: 'int', min: 0, levels: G },
+  connectivity: { flags: '--connectivity <n>', description: 'cluster connectivity (6 faces, 18 +edges, 26 +corners)', default: '26', choices: Object.keys(CONNECTIVITIES), kind: 'string', levels: G },
+  atlas: { flags: '--atlas <file>', description: 'label image on the group maps\' grid for the cluster table\'s peak labels', kind: 'string', levels: G },
+  atlasLabels: { flags: '--atlas-labels <tsv>', description: 'names of the --atlas values (TSV with columns index, name)', kind: 'string', levels: G },
+  template: { flags: '--template <file>', description: 'background image of the report mosaics, on the maps\' grid (default: the mean EPI)', kind: 'string', levels: ['participant', 'group', 'searchlight'] },
+  threads: { flags: '--threads <n>', description: 'worker threads (default: all cores)', kind: 'int', min: 1, levels: ['participant', 'group', 'searchlight'] },
+  overwrite: { flags: '--overwrite', description: 'replace existing outputs (only once the new ones are complete)', kind: 'flag', levels: ['participant', 'group', 'searchlight'] },
+} as const satisfies Record<string, OptionSpec>;
+
+export type AnalysisOptionName = keyof typeof ANALYSIS_OPTIONS;
+
+/** Flag values as commander parses them (camelCase of the long flag). */
+export interface AnalysisFlags {
+  participantLabel?: string[];
+  stimuli?: string;
+  task?: string;
+  derivatives?: string[];
+  space?: string;
+  mask?: string;
+  radiusMm?: number;
+  radiusVox?: number;
+  minFraction: number;
+  distance: string;
+  compare: string;
+  method: string;
+  rois?: string;
+  roiLabels?: string;
+  noiseModel: string;
+  hrf: string;
+  highPass: number;
+  confounds: string[];
+  nPermutations: number;
+  alpha: number;
+  seed: number;
+  connectivity: string;
+  atlas?: string;
+  atlasLabels?: string;
+  template?: string;
+  threads?: number;
+  overwrite?: boolean;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
+  return value as T;
+}
+
+/**
+ * The searchlight settings from flags. `--radius-mm` and `--radius-vox` exclude each other; the
+ * mm radius is the default (commander fills its default even when --radius-vox is given, so the
+ * voxel radius wins when present).
+ */
+export function resolveSearchlightSettings(flags: Pick<AnalysisFlags, 'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'>, radiusMmExplicit: boolean): SearchlightSettings {
+  if (flags.radiusVox !== undefined && radiusMmExplicit) throw new UsageError('--radius-mm and --radius-vox exclude each other: give one');
+  const radius = flags.radiusVox !== undefined ? { value: flags.radiusVox, unit: 'voxel' as const } : { value: flags.radiusMm ?? DEFAULT_RADIUS_MM, unit: 'mm' as const };
+  return {
+    radius,
+    minFraction: flags.minFraction,
+    distance: oneOf('--distance', flags.distance, SPHERE_DISTANCE_NAMES),
+    compare: oneOf('--compare', flags.compare, COMPARATOR_NAMES),
+    method: oneOf('--method', flags.method, METHOD_CHOICE_NAMES),
+    threads: flags.threads ?? availableParallelism(),
+  };
+}
+
+export function resolveGlmSettings(flags: Pick<AnalysisFlags, 'noiseModel' | 'hrf' | 'highPass' | 'confounds'>): GlmSettings {
+  return {
+    noiseModel: oneOf('--noise-model', flags.noiseModel, NOISE_MODELS),
+    hrf: oneOf('--hrf', flags.hrf, HRF_MODEL_NAMES),
+    highPassHz: flags.highPass,
+    confounds: [...flags.confounds],
+  };
+}
+
+export function resolveGroupSettings(flags: Pick<AnalysisFlags, 'nPermutations' | 'alpha' | 'seed' | 'connectivity'>): GroupSettings {
+  const connectivity = Number(oneOf('--connectivity', String(flags.connectivity), Object.keys(CONNECTIVITIES))) as Connectivity;
+  return { nPermutations: flags.nPermutations, alpha: flags.alpha, seed: flags.seed, connectivity };
+}
+
+export function methodsOf(choice: MethodChoice): readonly ModelMethod[] {
+  return METHOD_CHOICES[choice];
+}
+
+/** The radius as words, e.g. "6 mm" or "3 voxels". */
+export function describeRadius(r: SearchlightSettings['radius']): string {
+  return r.unit === 'mm' ? `${r.value} mm` : `${r.value} voxel${r.value === 1 ? '' : 's'}`;
+}

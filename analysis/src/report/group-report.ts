@@ -1,0 +1,124 @@
+/**
+ * The group report (`group/report.html`): the test's settings and what it can detect (with fewer
+ * than 6 participants no voxel can reach p < .05: said up front, and the effect maps are shown),
+ * every layer map (thresholded t, or the effect map), winner-take-all over significant voxels, the
+ * Dice overlap between layer maps, the cluster table.
+ */
+import { join } from 'node:path';
+import { matrixSvg } from '@orthostim/figures';
+import { writeFileAtomic } from '@orthostim/protocol/node';
+import type { GroupSummary } from '../pipeline/group';
+import type { GridRef } from '../pipeline/map-writer';
+import type { ModelMethod } from '../rsa/compare-models';
+import type { Connectivity } from '../stats/clusters';
+import { esc, fmt, keyValues, page, svgFigure, table } from './html';
+import { mapMosaic, wtaMosaic } from './layer-figures';
+import { quantiles } from './mosaic';
+
+export interface GroupReportData {
+  summary: GroupSummary;
+  grid: GridRef;
+  background: ArrayLike<number>;
+  backgroundName: string;
+  layers: string[];
+  methods: ModelMethod[];
+  wta: { method: ModelMethod; winner: Int16Array; counts: number[]; effectWinner: Int16Array; effectCounts: number[] }[];
+  dice: { method: ModelMethod; layers: string[]; matrix: Float64Array }[];
+  connectivity: Connectivity;
+  atlas: boolean;
+}
+
+export function groupReportHtml(d: GroupReportData): string {
+  const s = d.summary;
+  const sections: { id: string; title: string; body: string }[] = [];
+  const anySignificant = s.tests.some((t) => t.nSignificant > 0);
+  const warning = s.note
+    ? `<p class="note"><strong>No voxel can reach p &lt; ${s.alpha} here:</strong> ${esc(s.note)}. The maps below are the effect maps (mean Fisher z over participants), for description only.</p>`
+    : !anySignificant
+      ? `<p class="note">No voxel of any layer map reached FWE p &lt; ${s.alpha}. The effect maps are shown.</p>`
+      : '';
+  sections.push({
+    id: 'summary',
+    title: 'Summary',
+    body: `${warning}${keyValues([
+      ['participants', `${s.participants.length}: ${esc(s.participants.map((p) => `sub-${p}`).join(', '))}`],
+      ['test', 'one-sample t on Fisher-z maps, two-sided, sign-flip permutations, maximum-statistic FWE'],
+      ['sign patterns', `${s.nPatterns}${s.exhaustive ? ' (all 2^n)' : ' (random, seeded)'}; smallest attainable p ${fmt(s.minAttainableP, 4)}`],
+      ['threshold', `FWE p &lt; ${s.alpha}`],
+      ['clusters', `${d.connectivity}-connectivity`],
+      ['background', esc(d.backgroundName)],
+    ])}
+${table(
+  ['layer', 'method', 'voxels tested', `voxels FWE p < ${s.alpha}`, 'clusters', 'max |t|', 'min FWE p'],
+  s.tests.map((t) => [esc(t.layer), esc(t.method), t.nVoxels, t.nSignificant, t.nClusters, t.maxAbsT, t.minFweP]),
+)}`,
+  });
+  for (const method of d.methods) {
+    const tests = s.tests.filter((t) => t.method === method);
+    const parts: string[] = [];
+    const w = d.wta.find((x) => x.method === method)!;
+    if (w.counts.some((c) => c > 0)) {
+      parts.push(wtaMosaic(d.grid, d.background, w.winner, d.layers, w.counts, `Winner-take-all over significant voxels (${esc(method)})`, `At each voxel where at least one layer's positive effect has FWE p &lt; ${s.alpha}, the layer with the highest mean z.`));
+    } else {
+      parts.push(`<p class="muted">Winner-take-all over significant voxels (${esc(method)}): no voxel is significant for any layer.</p>`);
+    }
+    parts.push(wtaMosaic(d.grid, d.background, w.effectWinner, d.layers, w.effectCounts, `Winner-take-all over the effect maps (${esc(method)})`, 'The layer with the highest mean z at each voxel, without a threshold: descriptive.'));
+    const [vmaxZ] = quantiles(tests.flatMap((t) => quantiles(t.meanZ, [0.995], { abs: true })), [1]);
+    for (const t of tests) {
+      if (t.nSignificant > 0) {
+        const [vmaxT] = quantiles(t.thresholdedT, [1], { abs: true, nonzero: true });
+        parts.push(
+          mapMosaic({
+            grid: d.grid,
+            background: d.background,
+            values: t.thresholdedT,
+            threshold: 1e-9,
+            vmax: vmaxT ?? 1,
+            title: `${esc(t.layer)} (${esc(method)}): t, FWE p &lt; ${s.alpha}`,
+            caption: `${t.nSignificant} significant voxel(s) in ${t.nClusters} cluster(s).`,
+            unit: 't',
+          }),
+        );
+      } else {
+        const [thr] = quantiles(t.meanZ, [0.9], { abs: true });
+        parts.push(
+          mapMosaic({
+            grid: d.grid,
+            background: d.background,
+            values: t.meanZ,
+            threshold: thr ?? 0,
+            vmax: vmaxZ ?? 1,
+            title: `${esc(t.layer)} (${esc(method)}): effect map (mean z)`,
+            caption: `No voxel reached FWE p &lt; ${s.alpha}; the top 10% of |mean z| are shown (|z| >= ${fmt(thr ?? Number.NaN)}), for description only.`,
+            unit: 'mean Fisher z',
+          }),
+        );
+      }
+    }
+    sections.push({ id: `maps-${method}`, title: `Layer maps (${method})`, body: parts.join('\n') });
+  }
+  const overlap = d.dice
+    .map((x) => {
+      const L = x.layers.length;
+      const values = Array.from({ length: L }, (_, a) => Array.from({ length: L }, (_, b) => x.matrix[a * L + b]!));
+      return svgFigure(
+        matrixSvg({ rowLabels: x.layers, colLabels: x.layers, values, range: [0, 1], cmap: 'viridis', title: `Dice overlap of thresholded layer maps (${x.method})`, colorbarLabel: 'Dice' }),
+        'NaN (grey) where both maps are empty.',
+      );
+    })
+    .join('');
+  sections.push({ id: 'overlap', title: 'Overlap', body: overlap });
+  const clusterRows = s.tests.flatMap((t) =>
+    t.clusters.map((c) => [esc(t.layer), esc(t.method), c.cluster, c.sizeVoxels, c.volumeMm3, c.peakValue, esc(c.peakMm.map((x) => x.toFixed(1)).join(', ')), ...(d.atlas ? [esc(c.peakLabel ?? '')] : [])]),
+  );
+  sections.push({
+    id: 'clusters',
+    title: 'Clusters',
+    body: table(['layer', 'method', 'cluster', 'voxels', 'mm³', 'peak t', 'peak (x, y, z) mm', ...(d.atlas ? ['atlas label at peak'] : [])], clusterRows),
+  });
+  return page('Layer maps: group', `orthostim group &middot; ${esc(new Date().toISOString().slice(0, 19))}Z &middot; maps listed in index.json`, sections);
+}
+
+export async function writeGroupReport(dir: string, d: GroupReportData): Promise<void> {
+  writeFileAtomic(join(dir, 'report.html'), groupReportHtml(d));
+}

@@ -1,0 +1,57 @@
+/**
+ * Figures about layers shared by the participant and group reports: layer colours, the stimulus
+ * set's layer x layer RDM-similarity matrix, a layer map as a slice mosaic, the winner-take-all map
+ * with its legend.
+ */
+import { CATEGORICAL_COLORS, matrixSvg, sampleColormap, type Colormap, type ColormapName } from '@orthostim/figures';
+import type { StimulusSet } from '@orthostim/protocol';
+import type { GridRef } from '../pipeline/map-writer';
+import { colorbarHtml, legendHtml, mosaicFigure, svgFigure } from './html';
+import { renderMosaic } from './mosaic';
+
+/** tab10 for up to 10 layers (unordered categories); beyond that, viridis steps in layer order. */
+export function layerColors(n: number): string[] {
+  return n <= CATEGORICAL_COLORS.length ? CATEGORICAL_COLORS.slice(0, n) : sampleColormap('viridis', n);
+}
+
+export function layerSimilarityFigure(set: StimulusSet): string {
+  const values = set.layerSimilarity.spearman.map((row) => row.map((v) => (v === null ? Number.NaN : v)));
+  return svgFigure(
+    matrixSvg({ rowLabels: set.layers, colLabels: set.layers, values, range: [-1, 1], title: "Layer x layer similarity of the set's RDMs (Spearman)", colorbarLabel: 'Spearman r' }),
+    `How alike the layers' RDMs are in this stimulus set (${set.model.name}, ${set.images.length} images, ${set.distance} distance). The residual method removes what each layer shares with the others.`,
+  );
+}
+
+export interface MapMosaicSpec {
+  grid: GridRef;
+  background: ArrayLike<number>;
+  values: ArrayLike<number>;
+  threshold: number;
+  /** Symmetric colour limit (RdBu_r from -vmax to vmax). */
+  vmax: number;
+  /** Colour range for one-signed maps (e.g. tSNR: [0, max]); overrides the symmetric range. */
+  range?: readonly [number, number];
+  title: string;
+  caption: string;
+  unit: string;
+  cmap?: ColormapName | Colormap;
+}
+
+export function mapMosaic(s: MapMosaicSpec): string {
+  const vmax = s.vmax > 0 && Number.isFinite(s.vmax) ? s.vmax : 1;
+  const range = s.range ?? ([-vmax, vmax] as const);
+  const m = renderMosaic({
+    dims: s.grid.dims,
+    affine: s.grid.affine,
+    background: s.background,
+    overlay: { kind: 'continuous', values: s.values, threshold: s.threshold, range, cmap: s.cmap ?? 'RdBu_r' },
+  });
+  return `<h3>${s.title}</h3>${mosaicFigure(m, s.title, s.caption, colorbarHtml(s.cmap ?? 'RdBu_r', range[0], range[1], s.unit))}`;
+}
+
+export function wtaMosaic(grid: GridRef, background: ArrayLike<number>, winner: ArrayLike<number>, layers: readonly string[], counts: readonly number[], title: string, caption: string): string {
+  const colors = layerColors(layers.length);
+  const m = renderMosaic({ dims: grid.dims, affine: grid.affine, background, overlay: { kind: 'labels', values: winner, colors } });
+  const legend = legendHtml(layers.map((l, i) => ({ color: colors[i]!, label: `${l} (${counts[i] ?? 0} voxels)` })));
+  return `<h3>${title}</h3>${mosaicFigure(m, title, caption, legend)}`;
+}

@@ -1,0 +1,174 @@
+/**
+ * End to end through the real command line: `orthostim analyze` participant then group on a tiny
+ * BIDS study (9 x 10 x 11 voxels, 3 participants x 2 short runs) where two layers' RDMs are planted
+ * in two known regions (tiny-study.ts). Checks the BIDS-Apps conventions, index.json against the
+ * files on disk, that each planted layer is found in its region, the missed-trial and fault-marker
+ * handling, and the refusals.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '@orthostim/test';
+import { readNifti } from '../src/io/nifti';
+import { OUTPUTS_SCHEMA, readOutputIndex, type OutputIndex } from '../src/pipeline/output-index';
+import { inBox, writeTinyStudy, type TinyStudy } from './tiny-study';
+
+const tmp = mkdtempSync(join(tmpdir(), 'orthostim-analyze-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function listFiles(dir: string, root = dir): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? listFiles(p, root) : [relative(root, p)];
+  });
+}
+
+/** Mean of a map's finite values over the voxels where `pick(i, j, k)` holds. */
+function regionMean(data: ArrayLike<number>, dims: readonly number[], pick: (i: number, j: number, k: number) => boolean): number {
+  let s = 0;
+  let n = 0;
+  for (let g = 0; g < data.length; g++) {
+    const v = data[g]!;
+    const i = g % dims[0]!;
+    const j = Math.floor(g / dims[0]!) % dims[1]!;
+    const k = Math.floor(g / (dims[0]! * dims[1]!));
+    if (Number.isFinite(v) && pick(i, j, k)) {
+      s += v;
+      n++;
+    }
+  }
+  return s / n;
+}
+
+describe('orthostim analyze (tiny planted study)', () => {
+  let study: TinyStudy;
+  const bids = join(tmp, 'bids');
+  const out = join(tmp, 'derivatives');
+  const others = (layer: string) => (i: number, j: number, k: number) => !inBox(study.regions[layer]!, i, j, k);
+
+  beforeAll(async () => {
+    study = await writeTinyStudy(bids);
+  });
+
+  it('participant level: one folder per participant, index.json lists every file, planted layers found in their regions', async () => {
+    const res = await runCli(['analyze', bids, out, 'participant', '--stimuli', study.stimuli, '--threads', '2', '--participant-label', '01', 'sub-02', '03']);
+    expect(res.stderr).not.toMatch(/internal error/);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/sub-01: 2 run\(s\), 504 mask voxels/);
+    const description = JSON.parse(readFileSync(join(out, 'dataset_description.json'), 'utf8')) as { DatasetType: string; GeneratedBy: { Name: string }[] };
+    expect(description.DatasetType).toBe('derivative');
+    expect(description.GeneratedBy[0]!.Name).toBe('orthostim');
+    for (const sub of study.participants) {
+      const dir = join(out, `sub-${sub}`);
+      const index: OutputIndex = readOutputIndex(dir);
+      expect(index.schema).toBe(OUTPUTS_SCHEMA);
+      // Every listed file exists, and every file (but index.json) is listed.
+      const onDisk = listFiles(dir).filter((f) => f !== 'index.json').sort();
+      expect(index.files.map((f) => f.path).sort()).toEqual(onDisk);
+      for (const f of index.files) {
+        expect(f.level).toBe('participant');
+        expect(f.participant).toBe(sub);
+      }
+      // r and z for every layer and method, with the real layer name and the BIDS label in the file name.
+      for (const layer of study.layers) {
+        for (const method of ['standard', 'residual'] as const) {
+          for (const stat of ['r', 'z']) {
+            const hits = index.files.filter((f) => f.layer === layer && f.method === method && f.stat === stat);
+            expect(hits).toHaveLength(1);
+            expect(hits[0]!.path).toContain(`desc-${layer.replace(/_/g, '')}_`);
+            expect(hits[0]!.path).toContain(method === 'residual' ? '_rsa-semipartial_' : '_rsa-standard_');
+          }
+        }
+      }
+      for (const stat of ['wta', 'sphere-size', 'tsnr', 'mean-epi', 'report', 'provenance']) expect(index.files.some((f) => f.stat === stat)).toBe(true);
+      expect(index.files.filter((f) => f.stat === 'beta')).toHaveLength(2 * study.images.length);
+      const provenance = JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8')) as { settings: { resolved: { searchlight: { radius: unknown; distance: string } } }; versions: { orthostim: string } };
+      expect(provenance.settings.resolved.searchlight).toMatchObject({ radius: { value: 6, unit: 'mm' }, distance: 'correlation' });
+      expect(provenance.versions.orthostim).toMatch(/^\d+\.\d+\.\d+/);
+
+      // The planted layers: each one's z map is high in its own region and near 0 elsewhere.
+      for (const layer of ['inception_3a', 'inception_4e']) {
+        const f = index.files.find((x) => x.layer === layer && x.method === 'standard' && x.stat === 'z')!;
+        const z = readNifti(join(dir, f.path));
+        const inside = regionMean(z.data, study.dims, (i, j, k) => inBox(study.regions[layer]!, i, j, k));
+        const outside = regionMean(z.data, study.dims, others(layer));
+        expect(inside).toBeGreaterThan(1);
+        expect(inside - outside).toBeGreaterThan(0.8);
+      }
+      // Winner-take-all at the core of each region is that region's layer.
+      const wta = readNifti(join(dir, index.files.find((x) => x.stat === 'wta' && x.method === 'standard')!.path));
+      const core = (b: { i: number[]; j: number[]; k: number[] }) => [Math.round((b.i[0]! + b.i[1]!) / 2), Math.round((b.j[0]! + b.j[1]!) / 2), Math.round((b.k[0]! + b.k[1]!) / 2)] as const;
+      for (const layer of ['inception_3a', 'inception_4e']) {
+        const [i, j, k] = core(study.regions[layer]!);
+        expect(wta.data[i + 9 * (j + 10 * k)]).toBe(study.layers.indexOf(layer) + 1);
+      }
+      // Run 1 holds a missed trial (stim_id img-a) and a display_disconnected marker: the first is a
+      // regressor of no interest, the second is not modelled, and img-a keeps its own regressor.
+      const design = JSON.parse(readFileSync(join(dir, 'glm', `sub-${sub}_task-rdm_run-1_design.json`), 'utf8')) as { columns: { name: string; kind: string }[] };
+      expect(design.columns.filter((c) => c.kind === 'nuisance').map((c) => c.name)).toEqual(['fixation_change', 'missed']);
+      expect(design.columns.find((c) => c.name === 'img-a')?.kind).toBe('image');
+      const report = readFileSync(join(dir, 'report.html'), 'utf8');
+      expect(report).toContain('Design matrix, run 1');
+      expect(report).toContain('<code>missed</code>');
+      expect((report.match(/data:image\/png;base64/g) ?? []).length).toBeGreaterThan(8);
+    }
+  });
+
+  it('refuses to rerun a participant with outputs unless --overwrite; --overwrite replaces it', async () => {
+    const again = await runCli(['analyze', bids, out, 'participant', '--stimuli', study.stimuli, '--participant-label', '02']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/sub-02 already has outputs; pass --overwrite/);
+    const before = statSync(join(out, 'sub-02', 'index.json')).mtimeMs;
+    const forced = await runCli(['analyze', bids, out, 'participant', '--stimuli', study.stimuli, '--participant-label', '02', '--overwrite', '--threads', '1', '--method', 'standard']);
+    expect(forced.code).toBe(0);
+    const index = readOutputIndex(join(out, 'sub-02'));
+    expect(statSync(join(out, 'sub-02', 'index.json')).mtimeMs).toBeGreaterThan(before);
+    expect(index.files.some((f) => f.method === 'residual')).toBe(false);
+    // Put the full analysis back for the group test.
+    const restore = await runCli(['analyze', bids, out, 'participant', '--stimuli', study.stimuli, '--participant-label', '02', '--overwrite', '--threads', '2']);
+    expect(restore.code).toBe(0);
+  });
+
+  it('refuses output == input and lists unknown participant labels', async () => {
+    const same = await runCli(['analyze', bids, bids, 'participant', '--stimuli', study.stimuli]);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/output_dir .* is the input dataset/);
+    const unknown = await runCli(['analyze', bids, join(tmp, 'other'), 'participant', '--stimuli', study.stimuli, '--participant-label', '01', '07', 'sub-09']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/"07", "09" not found .*participants are 01, 02, 03/);
+    expect(existsSync(join(tmp, 'other', 'sub-01'))).toBe(false);
+  });
+
+  it('group level: effect maps, FWE maps, overlap and clusters; says that 3 participants cannot reach p < .05', async () => {
+    const res = await runCli(['analyze', bids, out, 'group', '--n-permutations', '1000']);
+    expect(res.stderr).not.toMatch(/internal error/);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/group: 3 participants \(01, 02, 03\), 6 layer map\(s\) tested, 8 sign patterns \(all\)/);
+    const dir = join(out, 'group');
+    const index = readOutputIndex(dir);
+    expect(index.files.map((f) => f.path).sort()).toEqual(listFiles(dir).filter((f) => f !== 'index.json').sort());
+    for (const layer of study.layers) {
+      for (const method of ['standard', 'residual']) {
+        for (const stat of ['mean-z', 't', 'p', 'fwe-p', 'thresholded-t']) {
+          expect(index.files.filter((f) => f.level === 'group' && f.layer === layer && f.method === method && f.stat === stat)).toHaveLength(1);
+        }
+      }
+    }
+    for (const stat of ['wta', 'wta-effect', 'dice', 'clusters', 'report']) expect(index.files.some((f) => f.stat === stat)).toBe(true);
+    // 2^3 = 8 sign patterns: the smallest p is 2/8, so nothing is significant, and the report says so.
+    const fwe = readNifti(join(dir, index.files.find((f) => f.layer === 'inception_3a' && f.method === 'standard' && f.stat === 'fwe-p')!.path));
+    expect(Math.min(...Array.from(fwe.data).filter(Number.isFinite))).toBeCloseTo(0.25, 6);
+    const report = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(report).toMatch(/No voxel can reach p &lt; 0.05 here/);
+    expect(report).toMatch(/effect map \(mean z\)/);
+    // The effect map of each planted layer is high in its region.
+    for (const layer of ['inception_3a', 'inception_4e']) {
+      const mz = readNifti(join(dir, index.files.find((f) => f.layer === layer && f.method === 'standard' && f.stat === 'mean-z')!.path));
+      const inside = regionMean(mz.data, study.dims, (i, j, k) => inBox(study.regions[layer]!, i, j, k));
+      expect(inside - regionMean(mz.data, study.dims, others(layer))).toBeGreaterThan(0.8);
+    }
+    const dice = readFileSync(join(dir, index.files.find((f) => f.stat === 'dice' && f.method === 'standard')!.path), 'utf8');
+    expect(dice.split('\n')[0]).toBe(`layer\t${study.layers.join('\t')}`);
+  });
+});
