@@ -15,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['{cli,rdm,protocol,figures,stimuli,server,analysis,test}/**/*.test.ts'],
+          include: ['{cli,rdm,protocol,figures,stimuli,server,analysis,executor,test}/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
         },
       },
