@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeRdm, createNormalRng, pairCount } from '@orthostim/rdm';
+import { winnerTakeAll } from '../maps/layer-maps';
 import { buildModelSet } from '../rsa/compare-models';
 import { computeSearchlightNeighbors, type Dims } from './neighbors';
 import { runSearchlight } from './run-searchlight';
@@ -103,5 +104,47 @@ describe('runSearchlight', () => {
     }
     expect(expected).toBeGreaterThan(5);
     expect(result.invalidSpheres).toBe(expected);
+  });
+});
+
+describe('runSearchlight with the residual method', () => {
+  it('standard RSA finds every correlated layer in the planted region, residual only the planted one', async () => {
+    const rng = createNormalRng(31);
+    const K = 16;
+    const nf = 8;
+    const shared = Float64Array.from({ length: K * nf }, () => rng());
+    const features = Array.from({ length: 4 }, () => shared.map((v) => v + 0.35 * rng()));
+    const layerRdms = features.map((F) => computeRdm(F, K, nf, 'cosine'));
+    const plantedLayer = 2;
+    const nVox = dims[0] * dims[1] * dims[2];
+    const data = new Float32Array(2 * K * nVox);
+    for (let v = 0; v < nVox; v++) {
+      const [i, j, k] = [v % dims[0], Math.floor(v / dims[0]) % dims[1], Math.floor(v / (dims[0] * dims[1]))];
+      const signal = (i - planted[0]) ** 2 + (j - planted[1]) ** 2 + (k - planted[2]) ** 2 <= 9;
+      const w = Float64Array.from({ length: nf }, () => rng());
+      for (let r = 0; r < 2; r++) {
+        for (let im = 0; im < K; im++) {
+          let s = 0;
+          if (signal) for (let f = 0; f < nf; f++) s += features[plantedLayer]![im * nf + f]! * w[f]!;
+          data[(r * K + im) * nVox + v] = s + (signal ? 0.3 : 1) * rng();
+        }
+      }
+    }
+    const mask = new Uint8Array(nVox).fill(1);
+    const nb = computeSearchlightNeighbors(mask, dims, { radius: 2, unit: 'voxel' });
+    const prepared = prepareSphereData('correlation', { data, nRuns: 2, nImages: K, nVoxels: nVox });
+    const layers = ['l0', 'l1', 'l2', 'l3'];
+    const set = buildModelSet(layers, layerRdms, 'spearman', ['standard', 'residual']);
+    const result = await runSearchlight(prepared, nb, set, { threads: 1 });
+    const n = result.nCenters;
+    const c = Array.from(nb.centers).indexOf(planted[0] + dims[0] * (planted[1] + dims[1] * planted[2]));
+    const standard = [0, 1, 2, 3].map((l) => result.r[l * n + c]!);
+    const residual = [0, 1, 2, 3].map((l) => result.r[(4 + l) * n + c]!);
+    for (const r of standard) expect(r).toBeGreaterThan(0.45);
+    expect(residual[plantedLayer]!).toBeGreaterThan(0.4);
+    for (const l of [0, 1, 3]) expect(Math.abs(residual[l]!)).toBeLessThan(0.2);
+    // The residual winner-take-all map names the planted layer at the planted centre.
+    const residualMaps = [0, 1, 2, 3].map((l) => result.r.subarray((4 + l) * n, (5 + l) * n));
+    expect(winnerTakeAll(residualMaps).winner[c]).toBe(plantedLayer + 1);
   });
 });
