@@ -39,4 +39,25 @@ describe('linePlotSvg', () => {
     for (const c of CATEGORICAL_COLORS.slice(0, 2)) expect(regionsOfColor(img, hexRgb(c)).reduce((s, b) => s + b.pixels, 0)).toBeGreaterThan(30);
     expect(() => linePlotSvg({ series: [{ name: 'bad', x: [1, 2], y: [1] }] })).toThrow('linePlotSvg: series "bad" has 2 x values and 1 y values');
   });
+
+  it('named x ticks, dashed lines, shaded bands and series left out of the legend', () => {
+    const svg = linePlotSvg({
+      series: [
+        { name: 'V1', x: [0, 1, 2], y: [0.1, 0.3, 0.2], band: { low: [0, 0.2, 0.1], high: [0.2, 0.4, 0.3] } },
+        { name: 'V1 ceiling', x: [0, 2], y: [0.5, 0.5], dashed: true, legend: false },
+      ],
+      xTicks: [
+        { value: 0, label: 'conv1' },
+        { value: 1, label: 'inception_3a' },
+        { value: 2, label: 'inception_5b' },
+      ],
+    });
+    for (const label of ['>conv1<', '>inception_3a<', '>inception_5b<']) expect(svg).toContain(label);
+    expect(svg).toContain('rotate(-35');
+    expect(svg.match(/<polygon /g)).toHaveLength(1);
+    expect(svg.match(/stroke-dasharray/g)).toHaveLength(1); // the dashed path; no legend line for it
+    expect(svg).not.toContain('>V1 ceiling<');
+    // The band's top (0.4) is inside the y range: the highest tick is at least 0.5 (the ceiling line).
+    expect(svg).toContain('>0.5<');
+  });
 });

@@ -9,6 +9,12 @@ export interface LineSeries {
   y: ArrayLike<number>;
   /** CSS colour; default from the tab10 palette in series order. */
   color?: string;
+  /** Draw the line dashed. */
+  dashed?: boolean;
+  /** A shaded band from low to high at each x (e.g. a confidence interval), in the series colour. */
+  band?: { low: ArrayLike<number>; high: ArrayLike<number> };
+  /** List the series in the legend (default true). */
+  legend?: boolean;
 }
 
 export interface LinePlotOptions {
@@ -20,6 +26,8 @@ export interface LinePlotOptions {
   logY?: boolean;
   width?: number;
   height?: number;
+  /** Named x ticks (e.g. layer names at x = 0, 1, ...) instead of numeric ones, written at 35 degrees. */
+  xTicks?: readonly { value: number; label: string }[];
 }
 
 /** About `target` round tick values (1, 2 or 5 times a power of ten) covering [min, max]. */
@@ -63,19 +71,33 @@ export function linePlotSvg(options: LinePlotOptions): string {
       xMin = Math.min(xMin, x); xMax = Math.max(xMax, x);
       yMin = Math.min(yMin, y); yMax = Math.max(yMax, y);
     }
+    if (s.band) {
+      for (let i = 0; i < s.x.length; i++) {
+        const x = s.x[i] as number;
+        for (const y of [s.band.low[i] as number, s.band.high[i] as number]) {
+          if (!usable(x, y)) continue;
+          xMin = Math.min(xMin, x); xMax = Math.max(xMax, x);
+          yMin = Math.min(yMin, y); yMax = Math.max(yMax, y);
+        }
+      }
+    }
   }
   if (!(xMin <= xMax)) { xMin = 0; xMax = 1; yMin = logY ? 1 : 0; yMax = logY ? 10 : 1; }
   if (xMin === xMax) { xMin -= 0.5; xMax += 0.5; }
   if (yMin === yMax) { if (logY) { yMin /= 2; yMax *= 2; } else { yMin -= 0.5; yMax += 0.5; } }
-  const xTicks = niceTicks(xMin, xMax);
+  const named = options.xTicks;
+  const xTicks = named ? named.map((t) => t.value) : niceTicks(xMin, xMax);
+  const xTickLabel = new Map(named?.map((t) => [t.value, t.label]));
+  const xTickRoom = named ? Math.min(120, Math.max(0, ...named.map((t) => textWidth(t.label, 10))) * 0.58) : 0;
   const yTicks = logY ? logTicks(yMin, yMax) : niceTicks(yMin, yMax);
   if (!logY) { yMin = Math.min(yMin, yTicks[0] ?? yMin); yMax = Math.max(yMax, yTicks[yTicks.length - 1] ?? yMax); }
   const yLabelW = Math.max(...yTicks.map((t) => textWidth(formatNumber(t), 10)));
-  const legendW = series.length ? Math.max(...series.map((s) => textWidth(s.name, 11))) + 34 : 0;
+  const inLegend = series.filter((s) => s.legend !== false);
+  const legendW = inLegend.length ? Math.max(...inLegend.map((s) => textWidth(s.name, 11))) + 34 : 0;
   const left = 14 + (options.yLabel ? 16 : 0) + yLabelW;
   const top = options.title ? 34 : 14;
   const plotW = width - left - 16 - legendW;
-  const plotH = height - top - 36 - (options.xLabel ? 16 : 0);
+  const plotH = height - top - 36 - (options.xLabel ? 16 : 0) - xTickRoom;
   if (plotW < 40 || plotH < 40) throw new FigureError(`linePlotSvg: ${width} x ${height} px leaves no room for the plot`);
   const ty = logY ? (v: number) => Math.log10(v) : (v: number) => v;
   const sx = (x: number) => left + ((x - xMin) / (xMax - xMin)) * plotW;
@@ -90,13 +112,34 @@ export function linePlotSvg(options: LinePlotOptions): string {
   for (const t of xTicks) {
     const x = round(sx(t));
     parts.push(`<line x1="${x}" y1="${top + plotH}" x2="${x}" y2="${top + plotH + 4}" stroke="#444"/>`);
-    parts.push(svgText(x, top + plotH + 16, formatNumber(t), { size: 10, anchor: 'middle' }));
+    if (named) parts.push(svgText(x, top + plotH + 12, xTickLabel.get(t) ?? '', { size: 10, anchor: 'end', baseline: 'middle', rotate: -35 }));
+    else parts.push(svgText(x, top + plotH + 16, formatNumber(t), { size: 10, anchor: 'middle' }));
   }
   parts.push(`<rect x="${left}" y="${top}" width="${round(plotW)}" height="${round(plotH)}" fill="none" stroke="#444"/>`);
-  if (options.xLabel) parts.push(svgText(left + plotW / 2, top + plotH + 34, options.xLabel, { size: 11, anchor: 'middle' }));
+  if (options.xLabel) parts.push(svgText(left + plotW / 2, top + plotH + 34 + xTickRoom, options.xLabel, { size: 11, anchor: 'middle' }));
   if (options.yLabel) parts.push(svgText(14, top + plotH / 2, options.yLabel, { size: 11, anchor: 'middle', rotate: -90 }));
+  let legendRow = 0;
   series.forEach((s, k) => {
     const color = s.color ?? CATEGORICAL_COLORS[k % CATEGORICAL_COLORS.length];
+    if (s.band) {
+      // One polygon per run of usable points: the high edge forwards, the low edge back.
+      let run: [number, number, number][] = [];
+      const flush = () => {
+        if (run.length) {
+          const pts = [...run.map(([x, , hi]) => `${round(sx(x))},${round(sy(hi))}`), ...run.reverse().map(([x, lo]) => `${round(sx(x))},${round(sy(lo))}`)];
+          parts.push(`<polygon points="${pts.join(' ')}" fill="${escapeXml(color ?? '#000')}" fill-opacity="0.15" stroke="none"/>`);
+        }
+        run = [];
+      };
+      for (let i = 0; i < s.x.length; i++) {
+        const x = s.x[i] as number;
+        const lo = s.band.low[i] as number;
+        const hi = s.band.high[i] as number;
+        if (usable(x, lo) && usable(x, hi)) run.push([x, lo, hi]);
+        else flush();
+      }
+      flush();
+    }
     let d = '';
     let pen = false;
     for (let i = 0; i < s.x.length; i++) {
@@ -106,10 +149,12 @@ export function linePlotSvg(options: LinePlotOptions): string {
       d += `${pen ? 'L' : 'M'}${round(sx(x))} ${round(sy(y))}`;
       pen = true;
     }
-    if (d) parts.push(`<path d="${d}" fill="none" stroke="${escapeXml(color ?? '#000')}" stroke-width="1.8" stroke-linejoin="round"/>`);
-    const ly = top + 10 + k * 18;
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    if (d) parts.push(`<path d="${d}" fill="none" stroke="${escapeXml(color ?? '#000')}" stroke-width="1.8" stroke-linejoin="round"${dash}/>`);
+    if (s.legend === false) return;
+    const ly = top + 10 + legendRow++ * 18;
     const lx = left + plotW + 12;
-    parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${escapeXml(color ?? '#000')}" stroke-width="2.5"/>`);
+    parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${escapeXml(color ?? '#000')}" stroke-width="2.5"${dash}/>`);
     parts.push(svgText(lx + 26, ly, s.name, { size: 11, baseline: 'middle' }));
   });
   return svgDocument(width, height, parts.join(''));
