@@ -22,8 +22,15 @@ describe('rankInto', () => {
       Float64Array.from({ length: 120 }, (_, k) => (k === 5 ? 1e6 : rng())), // one outlier: one crowded bucket
       Float64Array.from({ length: 120 }, (_, k) => 120 - k),
     ]) {
-      rankInto(values, 120, ranks, scratch);
-      expect(Array.from(ranks)).toEqual(Array.from(rankAverage(values)));
+      const sumSq = rankInto(values, 120, ranks, scratch);
+      const want = rankAverage(values);
+      expect(Array.from(ranks)).toEqual(Array.from(want));
+      expect(sumSq).toBeCloseTo(want.reduce((a, r) => a + r * r, 0), 9);
+      // The same values at an offset inside a larger array.
+      const padded = new Float64Array(130);
+      padded.set(values, 7);
+      rankInto(padded, 120, ranks, scratch, 7);
+      expect(Array.from(ranks)).toEqual(Array.from(want));
     }
   });
 });

@@ -177,6 +177,10 @@ export function buildModelSet(
   return { comparator, nPairs: P, models, vectors, degenerate };
 }
 
+function clamp(r: number): number {
+  return r > 1 ? 1 : r < -1 ? -1 : r;
+}
+
 export interface CompareScratch {
   readonly x: Float64Array;
   readonly ranks: Float64Array;
@@ -222,28 +226,31 @@ export function compareSphereRdms(
       invalid++;
       continue;
     }
-    const sphere = rdms.subarray(o, o + P);
     if (!spec.dot) {
+      const sphere = rdms.subarray(o, o + P);
       const compare = COMPARATORS[set.comparator];
       for (let m = 0; m < M; m++) out[m * outStride + outOffset + c] = compare(sphere, vectors.subarray(m * P, (m + 1) * P));
       continue;
     }
-    let src: Float64Array = sphere;
-    if (spec.ranks) {
-      rankInto(sphere, P, ranks, scratch.rank);
-      src = ranks;
-    }
-    let mean = 0;
-    for (let k = 0; k < P; k++) mean += src[k] as number;
-    mean /= P;
+    let src: Float64Array = x;
     let ss = 0;
-    for (let k = 0; k < P; k++) {
-      const d = (src[k] as number) - mean;
-      x[k] = d;
-      ss += d * d;
+    if (spec.ranks) {
+      // Average ranks always have mean (P + 1) / 2; the model vectors sum to 0, so the ranks need
+      // no centring for the dot products, and their centred sum of squares is sum r^2 - P mean^2.
+      const sumSq = rankInto(rdms, P, ranks, scratch.rank, o);
+      ss = sumSq - (P * (P + 1) * (P + 1)) / 4;
+      src = ranks;
+    } else {
+      let mean = 0;
+      for (let k = 0; k < P; k++) mean += rdms[o + k] as number;
+      mean /= P;
+      for (let k = 0; k < P; k++) {
+        const d = (rdms[o + k] as number) - mean;
+        x[k] = d;
+        ss += d * d;
+      }
     }
     const inv = 1 / Math.sqrt(ss);
-    const clamp = (r: number) => (r > 1 ? 1 : r < -1 ? -1 : r);
     let m = 0;
     // Four models per pass over x: each loaded x[k] feeds four products.
     for (; m + 3 < M; m += 4) {
@@ -256,7 +263,7 @@ export function compareSphereRdms(
       let d2 = 0;
       let d3 = 0;
       for (let k = 0; k < P; k++) {
-        const xk = x[k] as number;
+        const xk = src[k] as number;
         d0 += xk * (vectors[u0 + k] as number);
         d1 += xk * (vectors[u1 + k] as number);
         d2 += xk * (vectors[u2 + k] as number);
@@ -271,7 +278,7 @@ export function compareSphereRdms(
     for (; m < M; m++) {
       const u = m * P;
       let d = 0;
-      for (let k = 0; k < P; k++) d += (x[k] as number) * (vectors[u + k] as number);
+      for (let k = 0; k < P; k++) d += (src[k] as number) * (vectors[u + k] as number);
       out[m * outStride + outOffset + c] = clamp(d * inv);
     }
   }

@@ -16,12 +16,15 @@ export function createRankScratch(n: number): RankScratch {
 }
 
 /**
- * Ranks of the finite values x[0 .. n) into ranks[0 .. n). A counting sort into n buckets by value
- * (monotone in x, so buckets come out in order), then an insertion sort that only has to fix the
- * order inside buckets: O(n) for spread-out values, exact for any input.
+ * Ranks of the finite values x[offset .. offset + n) into ranks[0 .. n); returns the sum of the
+ * squared ranks (their mean is always (n + 1) / 2, so this gives their variance for free). A
+ * counting sort into n buckets by value (monotone in x, so buckets come out in order), then an
+ * insertion sort that only has to fix the order inside buckets: O(n) for spread-out values,
+ * exact for any input.
  */
-export function rankInto(x: ArrayLike<number>, n: number, ranks: Float64Array, scratch: RankScratch): void {
+export function rankInto(x: ArrayLike<number>, n: number, ranks: Float64Array, scratch: RankScratch, offset = 0): number {
   const { order, counts, bucket } = scratch;
+  if (offset !== 0) x = (x as Float64Array).subarray(offset, offset + n);
   let min = Infinity;
   let max = -Infinity;
   for (let k = 0; k < n; k++) {
@@ -57,6 +60,7 @@ export function rankInto(x: ArrayLike<number>, n: number, ranks: Float64Array, s
     order[j + 1] = t;
   }
   let i = 0;
+  let sumSq = 0;
   while (i < n) {
     const v = x[order[i] as number] as number;
     let j = i + 1;
@@ -64,6 +68,8 @@ export function rankInto(x: ArrayLike<number>, n: number, ranks: Float64Array, s
     // Sorted positions i..j-1 hold ranks i+1..j; their mean is (i + 1 + j) / 2.
     const r = (i + 1 + j) / 2;
     for (let k = i; k < j; k++) ranks[order[k] as number] = r;
+    sumSq += (j - i) * r * r;
     i = j;
   }
+  return sumSq;
 }
