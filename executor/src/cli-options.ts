@@ -142,7 +142,8 @@ interface ExecutorOptionValues {
  * The executor settings from parsed options; undefined when `--executor` is not given (the
  * command then runs in-process as before). Flags that need an executor are refused without one.
  */
-export function readExecutorSettings(opts: ExecutorOptionValues): ExecutorSettings | undefined {
+export function readExecutorSettings(parsed: object): ExecutorSettings | undefined {
+  const opts = parsed as ExecutorOptionValues;
   const slurmFlags = (
     [
       ['slurmPartition', '--slurm-partition'],

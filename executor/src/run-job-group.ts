@@ -31,9 +31,13 @@ import { clearTaskStatus, readTaskStatus, taskLogPath } from './task-status';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The ordinary orthostim command line of this checkout, with the running Node binary. */
+/**
+ * The ordinary orthostim command line of this checkout, with the running Node binary. Tasks run in
+ * the folder the command was given in, so relative paths on the user's command line (the BIDS
+ * folder, --stimuli) mean the same in every task.
+ */
 export function defaultProgram(): TaskProgram {
-  return { node: process.execPath, entry: join(REPO_ROOT, 'bin', 'orthostim.js'), cwd: REPO_ROOT };
+  return { node: process.execPath, entry: join(REPO_ROOT, 'bin', 'orthostim.js'), cwd: process.cwd() };
 }
 
 export interface JobGroupSpec {
@@ -46,6 +50,8 @@ export interface JobGroupSpec {
   program?: TaskProgram;
   /** Scheduler task names that must succeed first (SLURM `afterok`). */
   after?: readonly string[];
+  /** Called for each task just before it is (re)submitted, e.g. to clear a failed attempt's leftovers. */
+  prepareTask?(task: TaskSpec): void;
 }
 
 export interface JobGroupHooks {
@@ -175,7 +181,10 @@ export async function runJobGroup(spec: JobGroupSpec, settings: ExecutorSettings
     }),
   );
   if (indices.length > 0) {
-    for (const i of indices) clearTaskStatus(jobDir, state.tasks[i]!.id);
+    for (const i of indices) {
+      clearTaskStatus(jobDir, state.tasks[i]!.id);
+      spec.prepareTask?.(spec.tasks[i]!);
+    }
     const after = spec.after && spec.after.length > 0 ? spec.after : undefined;
     const job = await executor.submit({ name: spec.name, jobDir, scriptPath, indices, taskIds: spec.tasks.map((t) => t.id), after });
     state = applySubmission(state, indices, job, executor.name, now(), after ? `afterok:${after.join(':')}` : undefined);

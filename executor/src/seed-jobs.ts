@@ -4,7 +4,7 @@
  * pairs (lower is more orthogonal) with each layer's RDM spread beside it, and the winner copied
  * to the user's `--out` when asked.
  */
-import { cpSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, describeValue } from '@orthostim/protocol';
 import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
@@ -54,6 +54,9 @@ export function runSeedJobs(request: SeedJobsRequest): Promise<JobGroupResult> {
       outputDir: request.seedsDir,
       tasks: request.seeds.map((seed) => ({ id: `seed-${seed}`, args: request.argsFor(seed, seedRunDir(request.seedsDir, seed)) })),
       ...(request.program ? { program: request.program } : {}),
+      // A seed that failed or was interrupted may have left a partial folder (a checkpoint) that
+      // the synthesis would refuse to start over; its run is reproducible, so it starts afresh.
+      prepareTask: (task) => rmSync(seedRunDir(request.seedsDir, Number(task.id.slice('seed-'.length))), { recursive: true, force: true }),
     },
     request.settings,
     request.hooks,

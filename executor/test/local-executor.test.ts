@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,9 @@ describe('local executor', () => {
     const seedsDir = join(dir, 'set-seeds');
     // The stand-in writes a metrics file whose mean |r| is planted per seed: seed 4 is best.
     const planted: Record<number, number> = { 2: 0.3, 4: 0.05, 9: 0.12 };
+    // A leftover of an interrupted attempt is cleared before the seed runs.
+    mkdirSync(join(seedsDir, 'seed-4'), { recursive: true });
+    writeFileSync(join(seedsDir, 'seed-4', 'leftover'), '');
     const r = await runSeedJobs({
       seedsDir,
       seeds: [2, 4, 9],
@@ -68,6 +71,7 @@ describe('local executor', () => {
       hooks: { progress: recordingProgress() },
     });
     expect(r.done.map((t) => t.id)).toEqual(['seed-2', 'seed-4', 'seed-9']);
+    expect(existsSync(join(seedsDir, 'seed-4', 'leftover'))).toBe(false);
     const runs = [2, 4, 9].map((seed) => {
       const d = join(seedsDir, `seed-${seed}`);
       const out = readOutput(join(d, 'metrics.json'));

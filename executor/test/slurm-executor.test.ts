@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTaskStatus, runGroupJob, runJobGroup, runParticipantJobs, SchedulerError, type ExecutorSettings } from '../src/index';
 import { cancelAndRetryScenario, readOutput, recordingProgress, standInProgram, waitForFile } from './support/scenario';
-import { missingSlurmPrograms, startSlurmCluster, type SlurmCluster } from './support/slurm-cluster';
+import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from './support/slurm-cluster';
 
-const missing = missingSlurmPrograms();
-const skip = missing.length > 0 && !process.env.CI;
-if (skip) console.warn(`executor/test/slurm-executor.test.ts: SKIPPED, SLURM programs missing: ${missing.join(', ')} (apt-get install slurm-wlm munge)`);
+const skip = slurmSkipReason('executor/test/slurm-executor.test.ts') !== null;
 
 describe.skipIf(skip)('slurm executor on a real one-node cluster', () => {
   let cluster: SlurmCluster;

@@ -19,6 +19,8 @@ import {
   type AnalysisOptionName,
 } from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
+import { addExecutorOptions, readExecutorSettings } from '@orthostim/executor/cli';
+import { runGroupOnExecutor, runParticipantsOnExecutor } from './analyze-executor';
 
 const OPTION_NAMES = Object.keys(ANALYSIS_OPTIONS) as AnalysisOptionName[];
 
@@ -73,6 +75,7 @@ export function buildAnalyzeCommand(): Command {
     .addArgument(new Argument('<output_dir>', 'derivatives folder: participants write sub-<label>/, the group level group/'))
     .addArgument(new Argument('<analysis_level>', 'participant or group').choices(['participant', 'group']));
   addOptions(cmd, OPTION_NAMES);
+  addExecutorOptions(cmd); // --executor local|slurm: one task per participant (docs/cluster.md)
   cmd.addHelpText(
     'after',
     `
@@ -89,6 +92,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
   );
   cmd.action(async (bidsDir: string, outputDir: string, level: 'participant' | 'group', flags: AnalysisFlags) => {
     checkOutputDir(bidsDir, outputDir);
+    const executor = readExecutorSettings(flags);
     const ds = readBidsDataset(bidsDir);
     const settingsRecord = { ...flags, level };
     if (level === 'participant') {
@@ -98,7 +102,8 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
       const glm = resolveGlmSettings(flags);
       if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
       const labels = selectParticipants(ds, flags.participantLabel);
-      if (!flags.overwrite) {
+      // With an executor, done participants are skipped by the job state; each task checks its own.
+      if (!flags.overwrite && !executor) {
         const existing = labels.filter((l) => {
           const d = join(outputDir, `sub-${l}`);
           return existsSync(d) && readdirSync(d).length > 0;
@@ -110,6 +115,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
       mkdirSync(outputDir, { recursive: true });
       ensureDatasetDescription(resolve(outputDir), ds.root);
       info(`analyze: ${labels.length} participant(s), ${stimuli.set.layers.length} layers, radius ${describeRadius(searchlight.radius)}, ${searchlight.distance}, ${searchlight.compare}, method ${searchlight.method}, ${searchlight.threads} thread(s)`);
+      if (executor) return runParticipantsOnExecutor(outputDir, labels, executor);
       const summaries: ParticipantSummary[] = [];
       for (const participant of labels) {
         const s = await runParticipant({
@@ -135,6 +141,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
     } else {
       const group = resolveGroupSettings(flags);
       if (flags.atlasLabels && !flags.atlas) throw new UsageError('--atlas-labels needs --atlas (the label image)');
+      if (executor) return runGroupOnExecutor(outputDir, executor);
       const g = await runGroup({
         outputDir: resolve(outputDir),
         bidsDir: ds.root,
