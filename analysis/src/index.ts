@@ -20,7 +20,8 @@ export * from './io/run-glm';
 // searchlight: neighbours of each centre -> RDM of each sphere -> fit of each model RDM
 export * from './searchlight/neighbors';
 export * from './searchlight/sphere-rdms';
-export { type SearchlightRunOptions, type SearchlightResult, runSearchlight } from './searchlight/run-searchlight';
+export { type SearchlightRunOptions, type SearchlightResult, type SearchlightKernel, runSearchlight } from './searchlight/run-searchlight';
+export { type SlidingGrid, createSlidingGrid, slidingSphereRdms } from './searchlight/sliding-sphere-rdms';
 // rsa: model comparison (standard and residual), ROI RSA
 export * from './rsa/compare-models';
 export * from './rsa/roi-rsa';

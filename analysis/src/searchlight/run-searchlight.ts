@@ -56,20 +56,29 @@ function bundledWorker(): string {
   return workerSource;
 }
 
-function runWorker(job: SearchlightJob): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(bundledWorker(), { eval: true, workerData: job });
-    let finished = false;
-    worker.once('message', () => {
-      finished = true;
-      resolve();
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (!finished) reject(new Error(`searchlight worker exited with code ${code} before finishing`));
-    });
-  });
+/** Run `count` workers on the job; the first failure stops them all (no thread is left running). */
+async function runWorkers(job: SearchlightJob, count: number): Promise<void> {
+  const source = bundledWorker();
+  const workers = Array.from({ length: count }, () => new Worker(source, { eval: true, workerData: job }));
+  const done = workers.map(
+    (worker) =>
+      new Promise<void>((resolve, reject) => {
+        let finished = false;
+        worker.once('message', () => {
+          finished = true;
+          resolve();
+        });
+        worker.once('error', reject);
+        worker.once('exit', (code) => {
+          if (!finished) reject(new Error(`searchlight worker exited with code ${code} before finishing`));
+        });
+      }),
+  );
+  try {
+    await Promise.all(done);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }
 
 /** Compare the RDM of every centre's sphere with every model. */
@@ -117,7 +126,7 @@ export async function runSearchlight(
   } else {
     const timer = progress ? setInterval(() => progress(Atomics.load(job.counters, CENTERS_DONE), nCenters), 200) : undefined;
     try {
-      await Promise.all(Array.from({ length: threads }, () => runWorker(job)));
+      await runWorkers(job, threads);
     } finally {
       if (timer) clearInterval(timer);
     }
