@@ -441,10 +441,12 @@ export function readNiftiVoxels(path: string, voxels: Int32Array | Uint32Array, 
       }
     }
   } else {
+    const src = values as Float32Array;
     for (let t = 0; t < nt; t++) {
       const base = t * nvox;
       const o = t * n;
-      for (let i = 0; i < n; i++) out[o + i] = get(base + voxels[i]!) * slope + inter;
+      if (dt.bigint) for (let i = 0; i < n; i++) out[o + i] = get(base + voxels[i]!) * slope + inter;
+      else for (let i = 0; i < n; i++) out[o + i] = src[base + voxels[i]!]! * slope + inter;
     }
   }
   return { ...info, data: out };

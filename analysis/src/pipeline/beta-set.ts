@@ -77,7 +77,7 @@ export function assembleBetas(
       const b = r.images.get(id);
       if (!b) continue;
       if (b.length !== C) throw new RangeError(`assembleBetas: run ${r.run} image ${id} has ${b.length} values for ${C} voxels`);
-      for (let v = 0; v < C; v++) if (!Number.isFinite(b[v]!)) keep[v] = 0;
+      for (let v = 0; v < C; v++) if (b[v]! - b[v]! !== 0) keep[v] = 0; // NaN or +-Infinity
     }
     if (useResiduals) {
       const rv = r.residualVariance!;
@@ -97,6 +97,10 @@ export function assembleBetas(
   }
   const K = imageIds.length;
   const gather = (src: Float32Array, dst: Float32Array, offset: number) => {
+    if (V === C) {
+      dst.set(src, offset); // nothing dropped: a plain copy
+      return;
+    }
     for (let v = 0; v < C; v++) {
       const k = slot[v]!;
       if (k >= 0) dst[offset + k] = src[v]!;

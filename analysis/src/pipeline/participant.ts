@@ -197,11 +197,13 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
       await writeParticipantReport(staging, {
         participant,
         set,
+        setDir: stimuli.dir,
         settings: job.searchlight,
         glm: job.glm,
         runs: results,
         grid,
         background: background.data,
+        backgroundName: job.template ?? `the mean EPI of ${runPrefix(runs[0]!)}`,
         tsnr,
         searchlight,
         notes,

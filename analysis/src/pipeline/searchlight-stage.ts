@@ -95,13 +95,47 @@ export function layerRdmsOf(set: StimulusSet): Float64Array[] {
   return set.layers.map((l) => Float64Array.from(set.rdms[l]!, (v) => (v === null ? Number.NaN : v)));
 }
 
+/** The k-th smallest of a[0..n) (0-based), reordering `a` in place (Hoare's quickselect). */
+function selectKth(a: Float32Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
 function summarize(values: Float32Array): { nValid: number; mean: number; max: number; p95: number } {
-  const finite: number[] = [];
-  for (const v of values) if (!Number.isNaN(v)) finite.push(v);
-  if (finite.length === 0) return { nValid: 0, mean: Number.NaN, max: Number.NaN, p95: Number.NaN };
-  finite.sort((a, b) => a - b);
-  const mean = finite.reduce((s, v) => s + v, 0) / finite.length;
-  return { nValid: finite.length, mean, max: finite[finite.length - 1]!, p95: finite[Math.min(finite.length - 1, Math.floor(0.95 * finite.length))]! };
+  const finite = new Float32Array(values.length);
+  let n = 0;
+  let sum = 0;
+  let max = -Infinity;
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k]!;
+    if (v === v) {
+      finite[n++] = v;
+      sum += v;
+      if (v > max) max = v;
+    }
+  }
+  if (n === 0) return { nValid: 0, mean: Number.NaN, max: Number.NaN, p95: Number.NaN };
+  return { nValid: n, mean: sum / n, max, p95: selectKth(finite, n, Math.min(n - 1, Math.floor(0.95 * n))) };
 }
 
 function readRegions(path: string, labelsPath: string | undefined, grid: GridRef & { path?: string }, voxels: Int32Array): { labelOfVoxel: Float64Array; regions: Region[] } {
@@ -181,7 +215,7 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     const maps = rByMethod.get(method)!;
     const { winner } = winnerTakeAll(maps);
     const counts = layers.map(() => 0);
-    for (const w of winner) if (w > 0) counts[w - 1]!++;
+    for (let v = 0; v < winner.length; v++) if (winner[v]! > 0) counts[winner[v]! - 1]!++;
     const base = [...o.entities, ['desc', 'wta'], ['rsa', METHOD_LABELS[method]]] as const;
     const name = bidsFileName(base, 'dseg', '.nii.gz');
     writer.write(sub(name), winner, { method, stat: 'wta', description: `winner-take-all: 1-based index of the layer with the highest ${measureName(settings.compare, method)} (0: none); names in the .tsv` }, { datatype: 'int16', intent: 'label' });

@@ -1,0 +1,132 @@
+/**
+ * Benchmark: `orthostim searchlight` timed as a whole command, from uncompressed .nii betas to
+ * written maps (issue 5: <= 2.5 s on the 2-core machine, peak memory <= 1.5 GB; a vectorized
+ * float32 numpy reference does the 10-model version in 2.2 s, rsatoolbox 88 s).
+ *
+ * Input, generated in a temporary folder: a 91x109x91 mask (uint8 .nii) with ~150,000 voxels, 8
+ * run files of 16 float32 beta volumes each (uncompressed .nii, 58 MB each), a stimulus set of 16
+ * images x 11 layers. Settings: radius 3 voxels, correlation distance, Spearman, standard +
+ * residual = 22 models, 2 threads. Output: r and z map per model (44 .nii.gz, gzip level 1), two
+ * winner-take-all maps, the sphere-size map, index.json, analysis.json.
+ *
+ * Two figures: the command's work in this process (read betas -> written maps, median of 3; what
+ * `runSearchlightOnFiles` does, without report.html), and the real CLI in a child process
+ * (`node bin/orthostim.js searchlight ...`, process start and TypeScript loading included), with
+ * its peak RSS from /usr/bin/time.
+ *
+ *   npm run bench -- searchlight-command     (or: npx tsx analysis/bench/searchlight-command.bench.ts [--threads 2] [--repeats 3])
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readStimulusSet } from '@orthostim/protocol/node';
+import { createNormalRng, createRng, pairCount } from '@orthostim/rdm';
+import { REPO_ROOT, timeRuns, writeTestStimulusSet, type Benchmark, type BenchResult } from '@orthostim/test';
+import { writeNifti } from '../src/io/nifti';
+import { runSearchlightOnFiles } from '../src/pipeline/searchlight-on-files';
+import { resolveSearchlightSettings } from '../src/pipeline/settings';
+
+const DIMS = [91, 109, 91] as const;
+const RUNS = 8;
+const IMAGES = 16;
+const LAYERS = 11;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+
+async function writeInputs(root: string): Promise<{ mask: string; betas: string[]; stimuli: string; nMask: number }> {
+  const [nx, ny, nz] = DIMS;
+  const nvox = nx * ny * nz;
+  const affine = [-2, 0, 0, 90, 0, 2, 0, -126, 0, 0, 2, -72, 0, 0, 0, 1];
+  const mask = new Uint8Array(nvox);
+  let nMask = 0;
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++)
+        if (((i - 45) / 31.6) ** 2 + ((j - 54) / 38.3) ** 2 + ((k - 45) / 29.7) ** 2 <= 1) {
+          mask[i + nx * (j + ny * k)] = 1;
+          nMask++;
+        }
+  const maskPath = join(root, 'mask.nii');
+  writeNifti(maskPath, { dims: DIMS, data: mask, affine }, { datatype: 'uint8' });
+  const noise = createNormalRng(1);
+  const betas: string[] = [];
+  const vol = new Float32Array(nvox * IMAGES);
+  for (let r = 0; r < RUNS; r++) {
+    for (let t = 0; t < IMAGES; t++) for (let g = 0; g < nvox; g++) vol[t * nvox + g] = mask[g] ? noise() : 0;
+    const p = join(root, `run-${r + 1}_betas.nii`);
+    writeNifti(p, { dims: [...DIMS, IMAGES], data: vol, affine });
+    betas.push(p);
+  }
+  const rng = createRng(2);
+  const shared = Array.from({ length: pairCount(IMAGES) }, () => rng());
+  const rdms = Object.fromEntries(Array.from({ length: LAYERS }, (_, l) => [`layer_${l + 1}`, shared.map((v) => v + rng())]));
+  const stimuli = await writeTestStimulusSet(join(root, 'set'), IMAGES, 16, { rdms, distance: 'correlation' });
+  return { mask: maskPath, betas, stimuli, nMask };
+}
+
+function childRun(args: string[]): { seconds: number; peakMiB: number; ok: boolean; stderr: string } {
+  const t = performance.now();
+  const res = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, join(REPO_ROOT, 'bin', 'orthostim.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ORTHOSTIM_PROGRESS: '0' },
+  });
+  const seconds = (performance.now() - t) / 1000;
+  const m = /maxrss_kb=(\d+)/.exec(res.stderr ?? '');
+  return { seconds, peakMiB: m ? Number(m[1]) / 1024 : Number.NaN, ok: res.status === 0, stderr: res.stderr ?? '' };
+}
+
+async function runBench(threads: number, repeats: number): Promise<BenchResult[]> {
+  const root = mkdtempSync(join(tmpdir(), 'orthostim-slcmd-bench-'));
+  try {
+    const inputs = await writeInputs(root);
+    const stimuli = readStimulusSet(inputs.stimuli, { checkImages: false });
+    const settings = resolveSearchlightSettings({ radiusVox: 3, minFraction: 0.5, distance: 'correlation', compare: 'spearman', method: 'both', threads }, false);
+    let k = 0;
+    let last: Awaited<ReturnType<typeof runSearchlightOnFiles>> | undefined;
+    const { runsMs, medianMs } = await timeRuns(
+      async () => {
+        const out = join(root, `out-${k++}`);
+        last = await runSearchlightOnFiles({ betas: inputs.betas, mask: inputs.mask, stimuli, outDir: out, settings, report: false, settingsRecord: {} });
+        rmSync(out, { recursive: true, force: true });
+      },
+      repeats,
+      1,
+    );
+    const note = `${inputs.nMask} mask voxels, ${last!.searchlight.nCenters} centres, radius 3 vox, ${IMAGES} images x ${RUNS} runs (.nii), correlation, spearman x ${2 * LAYERS} models, ${threads} threads`;
+    const stage = last!.seconds;
+    const args = ['searchlight', '--betas', ...inputs.betas, '--mask', inputs.mask, '--stimuli', inputs.stimuli, '--radius-vox', '3', '--method', 'both', '--threads', String(threads)];
+    const cli = childRun([...args, '--out', join(root, 'cli-out'), '--no-report']);
+    const cliReport = childRun([...args, '--out', join(root, 'cli-out-report')]);
+    if (!cli.ok || !cliReport.ok) throw new Error(`orthostim searchlight failed: ${cli.stderr.slice(-500)} ${cliReport.stderr.slice(-500)}`);
+    if (!existsSync(join(root, 'cli-out', 'index.json'))) throw new Error('the CLI wrote no index.json');
+    return [
+      { metric: 'searchlight command in-process median (read .nii betas -> written maps)', value: medianMs / 1000, unit: 's', note: `${note}; target <= 2.5 s` },
+      { metric: 'searchlight command in-process best', value: runsMs[0]! / 1000, unit: 's', note },
+      { metric: 'stage: read betas + assemble', value: stage.read, unit: 's' },
+      { metric: 'stage: neighbours + searchlight + write 47 maps', value: stage.searchlight, unit: 's' },
+      { metric: 'orthostim searchlight CLI, --no-report (process start included)', value: cli.seconds, unit: 's' },
+      { metric: 'orthostim searchlight CLI peak RSS', value: cli.peakMiB, unit: 'MiB', note: 'target <= 1.5 GB' },
+      { metric: 'orthostim searchlight CLI with report.html', value: cliReport.seconds, unit: 's' },
+    ];
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export const benchmarks: Benchmark[] = [
+  {
+    name: 'searchlight-command',
+    description: 'orthostim searchlight as a whole command: 8 x 16 uncompressed .nii betas, 150k voxels, radius 3, correlation, spearman vs 22 models, 2 threads',
+    run: () => runBench(Math.min(2, availableParallelism()), 3),
+  },
+];
+
+if (process.argv[1]?.endsWith('searchlight-command.bench.ts')) {
+  const results = await runBench(Number(arg('--threads', '2')), Number(arg('--repeats', '3')));
+  for (const x of results) console.log(`${x.metric}: ${x.value.toFixed(3)} ${x.unit}${x.note ? ` (${x.note})` : ''}`);
+  console.log(`peak RSS (this process) ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+}

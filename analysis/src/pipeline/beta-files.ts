@@ -1,0 +1,95 @@
+/**
+ * Beta maps a user already has (SPM, FSL, nilearn) as the searchlight's input, for
+ * `orthostim searchlight`: one 4D file per run whose volumes follow the stimulus set's image
+ * order, or one 4D file plus a labels TSV (columns `condition` and `run`, one row per volume).
+ * Optional residual-variance maps (one 3D map per run, in run order) enable crossnobis noise
+ * normalisation. Every image must be on the mask's grid.
+ */
+import { InputError } from '@orthostim/protocol';
+import { readTsv } from '../io/bids';
+import { readNiftiVoxels, type Volume } from '../io/nifti';
+import type { RunBetas } from './beta-set';
+
+export interface BetaFilesInput {
+  betas: readonly string[];
+  /** Labels TSV for a single 4D file holding every run. */
+  labels?: string;
+  residuals?: readonly string[];
+  imageIds: readonly string[];
+}
+
+export interface BetaRow {
+  condition: string;
+  run: string;
+}
+
+/** The labels TSV: one row per volume with its condition (an image id) and run label. */
+export function readBetaLabels(path: string, imageIds: readonly string[]): BetaRow[] {
+  const { header, rows } = readTsv(path);
+  const ic = header.indexOf('condition');
+  const ir = header.indexOf('run');
+  if (ic < 0 || ir < 0) throw new InputError(`${path}: line 1: the header must have the columns "condition" and "run"; got ${header.join(', ')}`);
+  const ids = new Set(imageIds);
+  const seen = new Set<string>();
+  return rows.map((r, i) => {
+    const condition = r[ic];
+    const run = r[ir];
+    const line = `${path}: line ${i + 2}`;
+    if (!condition || !ids.has(condition)) {
+      throw new InputError(`${line}: condition ${JSON.stringify(condition ?? 'n/a')} is not an image of the stimulus set (ids: ${[...ids].slice(0, 8).join(', ')}${ids.size > 8 ? ', ...' : ''})`);
+    }
+    if (!run) throw new InputError(`${line}: run is n/a; every volume needs a run label`);
+    const key = `${run}\t${condition}`;
+    if (seen.has(key)) throw new InputError(`${line}: condition "${condition}" appears twice in run "${run}"; give one beta per image and run`);
+    seen.add(key);
+    return { condition, run };
+  });
+}
+
+/**
+ * Read the betas (and residual variances) at the mask voxels `voxels` (grid indices of `mask`),
+ * checking every file against the mask's grid and the stimulus set's images.
+ */
+export function readBetaFiles(input: BetaFilesInput, mask: Volume, voxels: Int32Array): RunBetas[] {
+  const K = input.imageIds.length;
+  const grid = { grid: mask, what: '--mask and the betas' };
+  let runs: { run: string; images: Map<string, Float32Array> }[];
+  if (input.labels) {
+    if (input.betas.length !== 1) throw new InputError(`--labels describes one 4D file; got ${input.betas.length} --betas files`);
+    const path = input.betas[0]!;
+    const rows = readBetaLabels(input.labels, input.imageIds);
+    const vol = readNiftiVoxels(path, voxels, { sameGridAs: grid });
+    if (vol.dims[3] !== rows.length) throw new InputError(`${path}: ${vol.dims[3]} volumes, but ${input.labels} has ${rows.length} rows (one per volume)`);
+    const n = voxels.length;
+    const order: string[] = [];
+    const byRun = new Map<string, Map<string, Float32Array>>();
+    rows.forEach((r, t) => {
+      if (!byRun.has(r.run)) {
+        byRun.set(r.run, new Map());
+        order.push(r.run);
+      }
+      byRun.get(r.run)!.set(r.condition, vol.data.subarray(t * n, (t + 1) * n));
+    });
+    runs = order.map((run) => ({ run, images: byRun.get(run)! }));
+  } else {
+    runs = input.betas.map((path, r) => {
+      const vol = readNiftiVoxels(path, voxels, { sameGridAs: grid });
+      if (vol.dims[3] !== K) {
+        throw new InputError(`${path}: ${vol.dims[3]} volume(s), but the stimulus set has ${K} images; a run file holds one beta per image in set order (or give one 4D file with --labels)`);
+      }
+      const n = voxels.length;
+      return { run: String(r + 1), images: new Map(input.imageIds.map((id, k) => [id, vol.data.subarray(k * n, (k + 1) * n)])) };
+    });
+  }
+  const residuals = input.residuals ?? [];
+  if (residuals.length > 0 && residuals.length !== runs.length) {
+    throw new InputError(`--residuals: ${residuals.length} file(s) for ${runs.length} run(s) (${runs.map((r) => r.run).join(', ')}); give one residual-variance map per run, in run order`);
+  }
+  return runs.map((r, i) => {
+    const path = residuals[i];
+    if (!path) return r;
+    const rv = readNiftiVoxels(path, voxels, { sameGridAs: { grid: mask, what: '--mask and --residuals' } });
+    if (rv.dims[3] !== 1) throw new InputError(`${path}: ${rv.dims[3]} volumes; a residual-variance map is one 3D volume`);
+    return { ...r, residualVariance: rv.data };
+  });
+}

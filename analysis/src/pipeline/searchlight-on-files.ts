@@ -1,0 +1,134 @@
+/**
+ * `orthostim searchlight`: the searchlight alone, on beta maps a user already has. Reads the mask
+ * and the betas (beta-files), assembles them (beta-set), runs the shared searchlight step, and
+ * writes the maps, index.json, analysis.json and report.html into `--out`, atomically.
+ */
+import { buildOutputDir, type LoadedStimulusSet } from '@orthostim/protocol/node';
+import { assertSameGrid, readNifti } from '../io/nifti';
+import { listMaskVoxels } from '../searchlight/neighbors';
+import { writeParticipantReport } from '../report/participant-report';
+import { readBetaFiles } from './beta-files';
+import { assembleBetas } from './beta-set';
+import { MapWriter, type GridRef } from './map-writer';
+import { OutputIndexBuilder } from './output-index';
+import { lazyProgress } from './progress';
+import { makeProvenance, writeProvenance } from './provenance';
+import { runSearchlightStage, type SearchlightStageResult } from './searchlight-stage';
+import type { SearchlightSettings } from './settings';
+
+export interface SearchlightFilesJob {
+  betas: string[];
+  labels?: string;
+  residuals?: string[];
+  mask: string;
+  stimuli: LoadedStimulusSet;
+  outDir: string;
+  settings: SearchlightSettings;
+  space?: string;
+  rois?: { path: string; labelsPath?: string };
+  template?: string;
+  /** Write report.html (default true). */
+  report?: boolean;
+  overwrite?: boolean;
+  settingsRecord: Record<string, unknown>;
+}
+
+export interface SearchlightFilesSummary {
+  dir: string;
+  runs: string[];
+  nMaskVoxels: number;
+  searchlight: SearchlightStageResult;
+  notes: string[];
+  reportWritten: boolean;
+  seconds: { read: number; searchlight: number; write: number; total: number };
+}
+
+export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<SearchlightFilesSummary> {
+  const t0 = performance.now();
+  const set = job.stimuli.set;
+  return buildOutputDir(
+    job.outDir,
+    async (staging) => {
+      const mask = readNifti(job.mask);
+      const dims = [mask.dims[0], mask.dims[1], mask.dims[2]] as const;
+      const candidates = listMaskVoxels(mask.data, dims);
+      const ids = set.images.map((i) => i.id);
+      const runs = readBetaFiles({ betas: job.betas, ...(job.labels ? { labels: job.labels } : {}), ...(job.residuals ? { residuals: job.residuals } : {}), imageIds: ids }, mask, candidates);
+      const assembled = assembleBetas(candidates, runs, ids, job.settings.distance, job.betas.length === 1 ? job.betas[0]! : `${job.betas.length} beta files`);
+      const t1 = performance.now();
+      const grid: GridRef = { dims, affine: mask.affine, reference: { qformCode: mask.header.qformCode, sformCode: mask.header.sformCode } };
+      const space = job.space ?? 'unknown';
+      const index = new OutputIndexBuilder({ level: 'participant', space });
+      const writer = new MapWriter(staging, grid, index);
+      const progress = lazyProgress('searchlight');
+      let searchlight: SearchlightStageResult;
+      try {
+        searchlight = await runSearchlightStage({
+          set,
+          settings: job.settings,
+          betas: assembled,
+          grid,
+          writer,
+          subdir: '',
+          entities: job.space ? [['space', job.space]] : [],
+          ...(job.rois ? { rois: job.rois } : {}),
+          onProgress: progress.update,
+        });
+      } finally {
+        progress.stop();
+      }
+      await writer.flush();
+      const t2 = performance.now();
+      writeProvenance(
+        staging,
+        makeProvenance('searchlight', job.settingsRecord, {
+          betas: job.betas,
+          labels: job.labels ?? null,
+          residuals: job.residuals ?? [],
+          mask: job.mask,
+          runs: assembled.runsUsed,
+          stimulusSet: { path: job.stimuli.path, sha256: set.sha256, layers: set.layers, images: set.images.length, model: set.model.name },
+          ...(job.rois ? { rois: job.rois } : {}),
+        }, assembled.notes),
+      );
+      index.add({ path: 'analysis.json', stat: 'provenance', description: 'resolved settings, inputs and versions' });
+      if (job.report !== false) {
+        let background: ArrayLike<number> = mask.data;
+        let backgroundName = 'the mask';
+        if (job.template) {
+          const tpl = readNifti(job.template);
+          assertSameGrid(mask, tpl, '--template and --mask');
+          background = tpl.data;
+          backgroundName = job.template;
+        }
+        await writeParticipantReport(staging, {
+          participant: null,
+          set,
+          setDir: job.stimuli.dir,
+          settings: job.settings,
+          grid,
+          background,
+          backgroundName,
+          searchlight,
+          notes: [...assembled.notes, ...(searchlight.invalidSpheres > 0 ? [`${searchlight.invalidSpheres} searchlight centre(s) had a NaN or constant sphere RDM: NaN for every layer`] : [])],
+          nMaskVoxels: candidates.length,
+          droppedVoxels: assembled.droppedVoxels,
+          runsUsed: assembled.runsUsed,
+        });
+        index.add({ path: 'report.html', stat: 'report', description: 'searchlight report' });
+      }
+      index.write(staging);
+      const t3 = performance.now();
+      return {
+        dir: job.outDir,
+        runs: assembled.runsUsed,
+        nMaskVoxels: candidates.length,
+        searchlight,
+        notes: assembled.notes,
+        reportWritten: job.report !== false,
+        seconds: { read: (t1 - t0) / 1000, searchlight: (t2 - t1) / 1000, write: (t3 - t2) / 1000, total: (t3 - t0) / 1000 },
+      };
+    },
+    { overwrite: job.overwrite ?? false },
+  );
+}
