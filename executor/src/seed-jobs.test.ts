@@ -38,9 +38,10 @@ describe('rankSeedRuns', () => {
       [4, 2],
     ]);
   });
-  it('writes a TSV with the smallest spread and the largest CV per seed', () => {
-    const tsv = formatSeedSummaryTsv(rankSeedRuns([run(7, 0.02, 0.3)]));
-    expect(tsv.split('\n')).toEqual(['rank\tseed\tmean_abs_r\tmin_spread_mean\tmin_spread_layer\tmax_spread_cv\tmax_cv_layer\tdir', '1\t7\t0.02000\t0.3000\tconv1\t0.4700\tinception_5b\t/s/seed-7', '']);
+  it('writes a TSV with the smallest spread mean and the smallest CV per seed', () => {
+    const r = { ...run(7, 0.02, 0.3), spread: [...run(7, 0.02, 0.3).spread, { layer: 'inception_3a', mean: 0.9, cv: 0.05 }] };
+    const tsv = formatSeedSummaryTsv(rankSeedRuns([r]));
+    expect(tsv.split('\n')).toEqual(['rank\tseed\tmean_abs_r\tmin_spread_mean\tmin_mean_layer\tmin_spread_cv\tmin_cv_layer\tdir', '1\t7\t0.02000\t0.3000\tconv1\t0.05000\tinception_3a\t/s/seed-7', '']);
   });
 });
 

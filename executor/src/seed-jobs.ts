@@ -87,12 +87,15 @@ function fmt(x: number): string {
   return Number.isFinite(x) ? x.toPrecision(4) : 'nan';
 }
 
-/** The summary as TSV: one row per seed, best first, with the smallest and largest layer spread. */
+/**
+ * The summary as TSV: one row per seed, best first, with the layer closest to collapse on each
+ * measure (smallest mean dissimilarity, smallest coefficient of variation).
+ */
 export function formatSeedSummaryTsv(ranked: readonly RankedSeedRun[]): string {
-  const rows = ['rank\tseed\tmean_abs_r\tmin_spread_mean\tmin_spread_layer\tmax_spread_cv\tmax_cv_layer\tdir'];
+  const rows = ['rank\tseed\tmean_abs_r\tmin_spread_mean\tmin_mean_layer\tmin_spread_cv\tmin_cv_layer\tdir'];
   for (const r of ranked) {
     const byMean = [...r.spread].sort((a, b) => a.mean - b.mean)[0];
-    const byCv = [...r.spread].sort((a, b) => b.cv - a.cv)[0];
+    const byCv = [...r.spread].sort((a, b) => a.cv - b.cv)[0];
     rows.push([r.rank, r.seed, fmt(r.meanAbsR), byMean ? fmt(byMean.mean) : '', byMean?.layer ?? '', byCv ? fmt(byCv.cv) : '', byCv?.layer ?? '', r.dir].join('\t'));
   }
   return `${rows.join('\n')}\n`;

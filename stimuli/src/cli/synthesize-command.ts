@@ -12,6 +12,7 @@ import { readPairWeights } from '../synthesis/pair-weights';
 import { PARAM_NAMES } from '../synthesis/param-registry';
 import { SYNTHESIS_DEFAULTS as D, type SynthesisSettings } from '../synthesis/settings';
 import { QUALITY_TARGET, runSynthesisJob, type SynthesisOutcome } from '../synthesis/synthesis-job';
+import { addSeedOptions, runSynthesisSeeds, wantsSeeds } from './synthesize-seeds';
 
 interface SynthesizeFlags {
   out?: string;
@@ -125,6 +126,7 @@ fraction. Ctrl-C finishes the current step, writes a checkpoint and exits; --res
 exactly the result of an uninterrupted run. Details: docs/synthesis.md.`,
     )
     .action(async (flags: SynthesizeFlags, command: Command) => {
+      if (wantsSeeds(flags)) return runSynthesisSeeds(flags, command, () => settingsFromFlags(flags));
       const given = new Set(Object.keys(flags).filter((k) => command.getOptionValueSource(k) === 'cli'));
       if (flags.resume) {
         const conflicting = RUN_FLAGS.filter((k) => given.has(k));
@@ -207,5 +209,6 @@ exactly the result of an uninterrupted run. Details: docs/synthesis.md.`,
         process.off('SIGINT', onSigint);
       }
     });
+  addSeedOptions(cmd); // --seeds 1-8 --executor local|slurm --pick best (synthesize-seeds.ts, docs/cluster.md)
   return cmd;
 }
