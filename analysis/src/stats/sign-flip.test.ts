@@ -54,6 +54,38 @@ describe('signFlipTest', () => {
     });
   }
 
+  it('n = 17 (three blocks of participants): exact over all 131072 patterns, against a direct loop', () => {
+    const n = 17;
+    const rng = createNormalRng(17);
+    const maps = Array.from({ length: n }, () => Array.from({ length: 3 }, (_, v) => rng() + 0.4 * v));
+    const r = signFlipTest(maps, { nPermutations: 2 ** n });
+    expect(r.exhaustive).toBe(true);
+    const x = new Float64Array(n);
+    const obs = [0, 1, 2].map((v) => Math.abs(tStat(maps.map((m) => m[v]!))));
+    const exceed = [0, 0, 0];
+    let fweExceed = [0, 0, 0];
+    for (let bits = 0; bits < 2 ** n; bits++) {
+      let max = 0;
+      const ts = [0, 1, 2].map((v) => {
+        for (let i = 0; i < n; i++) x[i] = (bits >> i) & 1 ? -maps[i]![v]! : maps[i]![v]!;
+        let m = 0;
+        for (let i = 0; i < n; i++) m += x[i]!;
+        m /= n;
+        let ss = 0;
+        for (let i = 0; i < n; i++) ss += (x[i]! - m) ** 2;
+        const t = Math.abs(m / Math.sqrt(ss / (n - 1) / n));
+        max = Math.max(max, t);
+        return t;
+      });
+      ts.forEach((t, v) => (exceed[v]! += t >= obs[v]! - 1e-9 ? 1 : 0));
+      fweExceed = fweExceed.map((c, v) => c + (max >= obs[v]! - 1e-9 ? 1 : 0));
+    }
+    for (let v = 0; v < 3; v++) {
+      expect(r.p[v]).toBeCloseTo(exceed[v]! / 2 ** n, 6);
+      expect(r.fweP[v]).toBeCloseTo(fweExceed[v]! / 2 ** n, 6);
+    }
+  });
+
   it('skips voxels with a NaN or no variance, and says when p < 0.05 is out of reach', () => {
     const maps = [
       [1, NaN, 2, 0.3],
