@@ -31,3 +31,9 @@ export * from './stats/sign-flip';
 export * from './stats/threshold';
 export * from './stats/clusters';
 export * from './stats/atlas-labels';
+// simulate: studies with a known answer; compare: a lab's brain RDMs against the layers
+export { simulateStudy, SIMULATION_DEFAULTS, type SimulateOptions, type SimulateResult } from './simulate/simulate-study';
+export * from './simulate/recovery';
+export { compareBrainRdms, type CompareOptions, type CompareResult } from './compare/compare-brain-rdms';
+export { readBrainRdms, rdmsFromArray, type BrainRdms, type BrainRegionRdms } from './compare/brain-rdms';
+export * from './compare/layer-profiles';
