@@ -5,3 +5,5 @@
 export * from './files';
 export * from './stimulus-set-io';
 export * from './bids-run-files';
+export * from './browser-bundle';
+export * from './path-inside';

@@ -13,6 +13,11 @@ export const commands: CommandSpec[] = [
     build: async () => (await import('./searchlight-command')).buildSearchlightCommand(),
   },
   {
+    name: 'view',
+    summary: 'serve an interactive NiiVue viewer of an output folder\'s maps on localhost',
+    build: async () => (await import('./view-command')).buildViewCommand(),
+  },
+  {
     name: 'simulate',
     summary: 'write a simulated BIDS study whose layer regions and RDMs are known (ground truth in derivatives/truth)',
     build: async () => (await import('./simulate-command')).buildSimulateCommand(),
