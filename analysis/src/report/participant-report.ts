@@ -127,17 +127,18 @@ ${stimulusImages(set, d.setDir)}`,
   const L = sl.layers.length;
   const profile = linePlotSvg({
     title: 'Layer profile',
-    xLabel: `layer (1 = ${sl.layers[0]}, ${L} = ${sl.layers[L - 1]})`,
+    xLabel: 'layer',
     yLabel: 'r over centres',
-    series: sl.methods.flatMap((m) => {
+    xTicks: sl.layers.map((l, i) => ({ value: i + 1, label: l })),
+    series: sl.methods.flatMap((m, k) => {
       const ms = sl.models.filter((x) => x.method === m);
       const x = ms.map((_, i) => i + 1);
       return [
-        { name: `${m}: 95th percentile`, x, y: ms.map((s) => s.p95) },
-        { name: `${m}: mean`, x, y: ms.map((s) => s.mean) },
+        { name: `${m}: 95th percentile`, x, y: ms.map((s) => s.p95), dashed: k > 0 },
+        { name: `${m}: mean`, x, y: ms.map((s) => s.mean), dashed: k > 0 },
       ];
     }),
-    width: 720,
+    width: Math.max(560, 60 * L + 260),
   });
   const statRows = sl.models.map((s) => [esc(s.layer), esc(s.method), s.nValid, s.mean, s.p95, s.max]);
   sections.push({ id: 'profile', title: 'Layer profile', body: `${svgFigure(profile)}${table(['layer', 'method', 'centres with a value', 'mean r', '95th percentile', 'max r'], statRows)}` });
