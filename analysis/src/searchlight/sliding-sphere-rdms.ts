@@ -90,7 +90,6 @@ export interface SlidingScratch {
   readonly S: Float64Array;
   readonly s: Float64Array;
   readonly x: Float64Array;
-  readonly y: Float64Array;
   readonly scale: Float64Array;
   readonly acc: Float64Array;
   /** [voxel count, NaN-voxel count] */
@@ -103,7 +102,6 @@ export function createSlidingScratch(data: Pick<SphereData, 'nImages' | 'width'>
     S: new Float64Array(K * K),
     s: new Float64Array(K),
     x: new Float64Array(K),
-    y: new Float64Array(K),
     scale: new Float64Array(K),
     acc: new Float64Array(data.width),
     counts: new Float64Array(2),
@@ -248,6 +246,14 @@ function slideSphere(st: SlideState, xc: number, jc: number, kc: number): void {
   }
 }
 
+/** Largest S_ii seen since the row started: the scale of the rounding drift in the running sums. */
+function trackScale(S: Float64Array, scale: Float64Array, K: number): void {
+  for (let i = 0; i < K; i++) {
+    const sii = S[i * K + i] as number;
+    if (sii > (scale[i] as number)) scale[i] = sii;
+  }
+}
+
 /** Relative size below which a centred pattern counts as constant. */
 const CONSTANT = 1e-10;
 
@@ -276,12 +282,6 @@ export function slidingSphereRdms(
   // One state object of fixed shape for the module-level helpers (closures created per call would
   // be new call targets each time and cost V8 its inlining).
   const st: SlideState = { values, K, W, gram, nx, ny, nz, pos, bad, sphere, columns, scratch, gramUpdate: gramUpdateFor(K) };
-  const trackScale = (): void => {
-    for (let i = 0; i < K; i++) {
-      const sii = S[i * K + i] as number;
-      if (sii > (scale[i] as number)) scale[i] = sii;
-    }
-  };
 
   const fromGram = kernel.kind === 'gram' ? kernel.spec.fromGram : undefined;
   let prevRow = -1;
@@ -297,10 +297,10 @@ export function slidingSphereRdms(
     } else {
       for (let xs = prevX; xs < xc; xs++) {
         slideSphere(st, xs, jc, kc);
-        if (center) trackScale();
+        if (center) trackScale(S, scale, K);
       }
     }
-    if (center) trackScale();
+    if (center) trackScale(S, scale, K);
     prevRow = row;
     prevX = xc;
     let o = (ci - start) * P;
