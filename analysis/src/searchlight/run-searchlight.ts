@@ -55,7 +55,12 @@ function bundledWorker(): string {
     const entry = fileURLToPath(new URL('./searchlight-worker.ts', import.meta.url));
     // The kernels use only protocol's error classes; its index would also bring zod and the file
     // schemas (0.8 MB instead of 25 KB for every worker to parse at start).
-    const errors = join(dirname(createRequire(import.meta.url).resolve('@orthostim/protocol')), 'errors.ts');
+    let errors = '';
+    try {
+      errors = join(dirname(createRequire(import.meta.url).resolve('@orthostim/protocol')), 'errors.ts');
+    } catch {
+      // not resolvable from here (e.g. inside a bundle): bundle protocol whole
+    }
     const result = buildSync({
       entryPoints: [entry],
       bundle: true,
@@ -64,7 +69,7 @@ function bundledWorker(): string {
       target: 'node20',
       write: false,
       logLevel: 'silent',
-      ...(existsSync(errors) ? { alias: { '@orthostim/protocol': errors } } : {}),
+      ...(errors && existsSync(errors) ? { alias: { '@orthostim/protocol': errors } } : {}),
     });
     workerSource = result.outputFiles[0]!.text;
   }
