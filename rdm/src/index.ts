@@ -29,4 +29,4 @@ export {
   FISHER_Z_MAX_R,
 } from './compare';
 export { similarityMatrix, meanAbsOffDiagonal } from './similarity-matrix';
-export { type Rng, createRng, createNormalRng } from './seeded-random';
+export { type Rng, createRng, createNormalRng, deriveSeed } from './seeded-random';

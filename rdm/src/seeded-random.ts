@@ -33,3 +33,19 @@ export function createNormalRng(seed: number): Rng {
     return r * Math.cos(2 * Math.PI * v);
   };
 }
+
+/**
+ * A 32-bit seed from a base seed and a path of integers (murmur3 finalizer mixing), so each random
+ * stream (a synthesis step's transform, a simulated run's noise) has its own seed that does not
+ * depend on how many numbers other streams used.
+ */
+export function deriveSeed(seed: number, ...path: number[]): number {
+  let h = (seed >>> 0) ^ 0x9e3779b9;
+  for (const p of path) {
+    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}

@@ -2,14 +2,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeRdm, createNormalRng, pearson, spearman } from '@orthostim/rdm';
+import { computeRdm, createNormalRng, deriveSeed, pearson, spearman } from '@orthostim/rdm';
 import { buildRunSchedule, defaultSessionConfig, formatEventsTsv, parseEventsTsv, plannedEventsRows } from '@orthostim/protocol';
 import { readStimulusSet } from '@orthostim/protocol/node';
 import { writeTestStimulusSet } from '@orthostim/test';
 import { findStudyRuns, readBidsDataset } from '../io/bids';
 import { readNifti } from '../io/nifti';
 import { fitStudyRun } from '../io/run-glm';
-import { deriveSeed, simulateStudy, type SimulateResult } from './simulate-study';
+import { simulateStudy, type SimulateResult } from './simulate-study';
 
 const tmp = mkdtempSync(join(tmpdir(), 'orthostim-simulate-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -7,7 +7,7 @@
  * derivatives/truth/. Thin I/O around those pure parts. docs/simulate.md describes the model.
  */
 import { join } from 'node:path';
-import { createNormalRng, createRng } from '@orthostim/rdm';
+import { createNormalRng, createRng, deriveSeed } from '@orthostim/rdm';
 import {
   InputError,
   buildRunSchedule,
@@ -102,17 +102,6 @@ export interface SimulateResult {
   seconds: number;
 }
 
-/** A 32-bit seed from a base seed and labels (murmur3 finaliser over the parts), so streams never collide. */
-export function deriveSeed(...parts: number[]): number {
-  let h = 0x9747b28c;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
 
 const STREAM = { schedule: 1, patterns: 2, baseline: 3, noise: 4 } as const;
 

@@ -8,14 +8,5 @@
 /** Named streams (stable numbers: changing one changes every result for that stream). */
 export const SEED_STREAMS = { init: 1, transform: 2 } as const;
 
-/** A 32-bit seed from the run seed and a path of integers (murmur3 finalizer mixing). */
-export function deriveSeed(seed: number, ...path: number[]): number {
-  let h = (seed >>> 0) ^ 0x9e3779b9;
-  for (const p of path) {
-    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
+/** A 32-bit seed from the run seed and a path of integers (rdm's murmur3 finalizer mixing). */
+export { deriveSeed } from '@orthostim/rdm';
