@@ -4,8 +4,10 @@
  *
  * How: each image's activation pattern of a layer is transformed on the backend into the row the
  * distance's Gram matrix wants (`prepareRowsTf`: centred and unit length for correlation, unit
- * length for cosine, shifted by a common vector for euclidean), and the RDM is assembled from
- * blocks `crossDistancesTf(stored rows, new batch rows)`, a matMul on the backend.
+ * length for cosine, shifted by a common vector for euclidean). The RDM is assembled from Gram
+ * blocks (stored rows x new batch rows), matMuls on the backend over chunks of 2,048 features
+ * (see GRAM_CHUNK), turned into distances by rdm/'s own `fromGram` of the distance with squared
+ * norms computed in float64.
  *
  * Memory: the images are processed in "panels" of s consecutive images whose rows (all layers)
  * are kept in JavaScript memory, s = floor(budget / (4 bytes x sum of the layers' feature counts)).
@@ -17,12 +19,12 @@
  * after it, about n(K+1)/2 image passes for K panels. This beats grouping layers into separate
  * passes (K passes of all n images for the same memory) and also works when one layer alone
  * exceeds the budget. Besides the panel rows, memory holds the decoded images (n x size^2 x 3
- * bytes), one batch of activations on the backend, a copy of at most 256 MB of rows uploaded for
- * the matMul, and the RDMs (8 n(n-1)/2 bytes per layer).
+ * bytes), one batch of activations on the backend (and its rows in JavaScript), one feature chunk
+ * of the stored rows uploaded at a time for the matMul, and the RDMs (8 n(n-1)/2 bytes per layer).
  */
 import * as tf from '@tensorflow/tfjs';
-import { pairCount } from '@orthostim/rdm';
-import { crossDistancesTf, prepareRowsTf, type TfDistance } from './rdm-tf';
+import { pairCount, PATTERN_DISTANCES } from '@orthostim/rdm';
+import { prepareRowsTf, type TfDistance } from './rdm-tf';
 
 /** What features.ts needs from a network: activations of named layers for NHWC RGB [0, 1] input. */
 export interface ActivationModel {
@@ -31,8 +33,6 @@ export interface ActivationModel {
 
 export const DEFAULT_MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
 export const DEFAULT_BATCH_SIZE = 16;
-/** Largest block of stored rows uploaded to the backend at once for the Gram matMul. */
-const UPLOAD_CHUNK_BYTES = 256 * 1024 ** 2;
 
 export interface LayerRdmOptions {
   /** Layer names as the model knows them; RDMs come back in this order. */
@@ -84,52 +84,101 @@ function plannedPasses(n: number, panelSize: number): number {
   return total;
 }
 
-/** Rows of one panel for one layer, in chunks of at most UPLOAD_CHUNK_BYTES. */
+/**
+ * Features per Gram chunk. wasm's fast matMul accumulates in float32 along the whole inner
+ * dimension: over conv1's 800,000 features that costs up to 1e-4 of a correlation distance.
+ * Chunks of 2,048 features, summed afterwards, keep the RDMs within 1e-5 of rdm/'s float64
+ * reference (checked on real photos in test/rdms-command.test.ts); smaller chunks mean more
+ * matMul calls per batch.
+ */
+const GRAM_CHUNK = 2048;
+
+/**
+ * One layer's rows: the panel's stored rows, kept feature-chunk by feature-chunk ([rows x w] per
+ * chunk of w <= GRAM_CHUNK features) so each chunk uploads as one contiguous matrix, and their
+ * squared norms in float64.
+ */
 class RowStore {
-  private readonly chunks: { data: Float32Array; rows: number }[] = [];
-  private readonly rowsPerChunk: number;
+  readonly chunks: Float32Array[];
+  readonly widths: number[];
+  readonly squaredNorms: Float64Array;
   rows = 0;
-  /** `capacity`: the most rows the store will hold (the panel size), so small sets allocate little. */
   constructor(
-    private readonly p: number,
-    capacity: number,
+    readonly p: number,
+    readonly capacity: number,
   ) {
-    this.rowsPerChunk = Math.max(1, Math.min(capacity, Math.floor(UPLOAD_CHUNK_BYTES / (4 * p))));
+    this.widths = Array.from({ length: Math.ceil(p / GRAM_CHUNK) }, (_, c) => Math.min(GRAM_CHUNK, p - c * GRAM_CHUNK));
+    this.chunks = this.widths.map((w) => new Float32Array(capacity * w));
+    this.squaredNorms = new Float64Array(capacity);
   }
 
-  append(values: Float32Array, rows: number): void {
+  /** Append the first `rows` rows of row-major `values` (rows x p) with their squared norms. */
+  append(values: Float32Array, rows: number, squaredNorms: Float64Array): void {
     for (let r = 0; r < rows; r++) {
-      let last = this.chunks[this.chunks.length - 1];
-      if (!last || last.rows === this.rowsPerChunk) {
-        last = { data: new Float32Array(this.rowsPerChunk * this.p), rows: 0 };
-        this.chunks.push(last);
-      }
-      last.data.set(values.subarray(r * this.p, (r + 1) * this.p), last.rows * this.p);
-      last.rows++;
-      this.rows++;
+      const row = this.rows + r;
+      this.widths.forEach((w, c) => this.chunks[c]!.set(values.subarray(r * this.p + c * GRAM_CHUNK, r * this.p + c * GRAM_CHUNK + w), row * w));
+      this.squaredNorms[row] = squaredNorms[r]!;
     }
+    this.rows += rows;
   }
 
-  /** Each chunk as [first row index within the store, n x p tensor] (caller disposes). */
-  *tensors(): Generator<[number, tf.Tensor2D]> {
-    let first = 0;
-    for (const c of this.chunks) {
-      yield [first, tf.tensor2d(c.data.subarray(0, c.rows * this.p), [c.rows, this.p])];
-      first += c.rows;
-    }
+  /** Gram block (stored rows x batch rows), chunk by chunk; `batchT` holds each chunk of the batch transposed (w x b). */
+  gramWith(batchT: readonly tf.Tensor2D[]): tf.Tensor2D {
+    // Uploaded chunks are freed one by one (a tidy would hold them all: 1.3 GB for conv1 at 400 rows).
+    let acc = tf.zeros([this.rows, batchT[0]!.shape[1]]) as tf.Tensor2D;
+    this.widths.forEach((w, c) => {
+      const next = tf.tidy(() => tf.add(acc, tf.matMul(tf.tensor2d(this.chunks[c]!.subarray(0, this.rows * w), [this.rows, w]), batchT[c]!)) as tf.Tensor2D);
+      acc.dispose();
+      acc = next;
+    });
+    return acc;
   }
 }
 
+/** Each feature chunk of row-major `values` (b x p) transposed, as GRAM_CHUNK-wide tensors (w x b). */
+function transposedChunks(values: Float32Array, b: number, store: RowStore): tf.Tensor2D[] {
+  return store.widths.map((w, c) => {
+    const t = new Float32Array(w * b);
+    for (let j = 0; j < b; j++) {
+      const src = j * store.p + c * GRAM_CHUNK;
+      for (let k = 0; k < w; k++) t[k * b + j] = values[src + k]!;
+    }
+    return tf.tensor2d(t, [w, b]);
+  });
+}
+
+/** Squared norms of the b rows of row-major `values`, in float64. */
+function rowSquaredNorms(values: Float32Array, b: number, p: number): Float64Array {
+  const out = new Float64Array(b);
+  for (let j = 0; j < b; j++) {
+    let s = 0;
+    for (let k = j * p, end = (j + 1) * p; k < end; k++) s += values[k]! * values[k]!;
+    out[j] = s;
+  }
+  return out;
+}
+
 /**
- * Write block distances (rows: images rowStart.., cols: images colStart..) into the condensed
- * RDM, upper triangle only (i < j).
+ * Write the distances of a Gram block (rows: images rowStart.., cols: images colStart..) into
+ * the condensed RDM, upper triangle only (i < j), through rdm/'s definition of the distance.
  */
-function scatterBlock(rdm: Float64Array, n: number, block: Float32Array, rows: number, cols: number, rowStart: number, colStart: number): void {
+function scatterBlock(
+  rdm: Float64Array,
+  n: number,
+  gram: Float32Array,
+  rows: number,
+  cols: number,
+  rowStart: number,
+  colStart: number,
+  rowNorms: Float64Array,
+  colNorms: Float64Array,
+  fromGram: (gii: number, gjj: number, gij: number) => number,
+): void {
   for (let r = 0; r < rows; r++) {
     const i = rowStart + r;
     // condensed index of (i, j) = i*n - i(i+1)/2 + j - i - 1
     const base = i * n - (i * (i + 1)) / 2 - i - 1;
-    for (let c = Math.max(0, i + 1 - colStart); c < cols; c++) rdm[base + colStart + c] = block[r * cols + c]!;
+    for (let c = Math.max(0, i + 1 - colStart); c < cols; c++) rdm[base + colStart + c] = fromGram(rowNorms[r]!, colNorms[c]!, gram[r * cols + c]!);
   }
 }
 
@@ -145,6 +194,7 @@ export async function computeLayerRdms(model: ActivationModel, images: readonly 
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
   const { distance } = options;
+  const { fromGram } = PATTERN_DISTANCES[distance];
   const rdms = layers.map(() => new Float64Array(pairCount(n)));
 
   let featureCounts: number[] | null = null;
@@ -185,22 +235,20 @@ export async function computeLayerRdms(model: ActivationModel, images: readonly 
         const raw = flat[l]!;
         const rows = tf.tidy(() => prepareRowsTf(shifts ? (tf.sub(raw, shifts[l]!) as tf.Tensor2D) : raw, distance));
         if (rows !== raw) raw.dispose();
+        const values = (await rows.data()) as Float32Array;
+        rows.dispose();
         const store = stores[l]!;
+        const b = b1 - b0;
+        const norms = rowSquaredNorms(values, b, store.p);
         // Store this batch's rows that belong to the panel before comparing, so pairs inside the batch are covered.
         const inPanel = Math.max(0, Math.min(b1, panelEnd) - b0);
-        if (inPanel > 0) {
-          const values = (await rows.data()) as Float32Array;
-          store.append(values, inPanel);
-        }
-        const rowsT = tf.transpose(rows);
-        for (const [first, stored] of store.tensors()) {
-          const block = crossDistancesTf(stored, rows, distance, rowsT);
-          const values = (await block.data()) as Float32Array;
-          scatterBlock(rdms[l]!, n, values, stored.shape[0], b1 - b0, panelStart + first, b0);
-          block.dispose();
-          stored.dispose();
-        }
-        tf.dispose([rows, rowsT]);
+        if (inPanel > 0) store.append(values, inPanel, norms);
+        const batchT = transposedChunks(values, b, store);
+        const gram = store.gramWith(batchT);
+        tf.dispose(batchT);
+        const block = (await gram.data()) as Float32Array;
+        gram.dispose();
+        scatterBlock(rdms[l]!, n, block, store.rows, b, panelStart, b0, store.squaredNorms, norms, fromGram);
       }
       done += b1 - b0;
       options.onProgress?.(done, totalPasses);

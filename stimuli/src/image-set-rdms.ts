@@ -5,7 +5,7 @@
  * and everything is written into a staging folder that becomes `outDir` only when complete.
  */
 import { join, resolve } from 'node:path';
-import { InputError, UsageError, type ActivationDistance, type StimulusSet } from '@orthostim/protocol';
+import { UsageError, type ActivationDistance, type StimulusSet } from '@orthostim/protocol';
 import { createProgress, type Progress } from '@orthostim/protocol/cli';
 import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
 import { meanAbsOffDiagonal } from '@orthostim/rdm';
@@ -85,11 +85,8 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
     outDir,
     async (staging) => {
       const decoding = lazyProgress('images     ', showProgress);
-      const folder = await readImageFolder(imageDir, options.size, (done, total) => decoding.update(done, total));
+      const folder = await readImageFolder(imageDir, options.size, { minImages: 2, onProgress: (done, total) => decoding.update(done, total) });
       decoding.stop();
-      if (folder.images.length < 2) {
-        throw new InputError(`${options.imageDir}: found 1 image (${folder.names[0]}); an RDM needs at least 2 PNG or JPEG images`);
-      }
 
       const backend = await initBackend(options.backend);
       const network = await loadActivationNetwork(found);

@@ -9,10 +9,11 @@
  *   (sq)euclidean  rows shifted by a common vector (the column mean: distances do not change, but
  *                float32 cancellation in G_ii + G_jj - 2 G_ij does), then from the Gram entries.
  *
- * Precision: float32 row sums over the 800,000 features of conv1 lose up to 1e-4 of a correlation
- * distance on wasm (its Sum kernel accumulates sequentially). Row sums (means and norms) therefore
- * add up chunks of 4,096 features first and then the few hundred chunk sums, which keeps the RDMs
- * within a few 1e-6 of rdm/'s float64 reference at any p.
+ * Precision: float32 sums and dot products over the 800,000 features of conv1 lose up to 1e-4 of
+ * a correlation distance on wasm (its kernels accumulate sequentially). Row sums and Gram products
+ * therefore add up chunks of 1,024 features first and then the chunk results (two sums of about
+ * sqrt(p) terms each), which keeps the RDMs within 1e-5 of rdm/'s float64 reference (tested at
+ * conv1's size on activation-like data).
  *
  * Condensing (n x n -> upper triangle) uses one `slice` per row and one `concat`, whose gradients
  * (pad and slice) exist on every backend. `gather`/`booleanMask` would need UnsortedSegmentSum for
@@ -34,7 +35,7 @@ interface TfDistanceSpec {
 }
 
 /** Features per chunk of the two-level sums and Gram products (see the module comment). */
-const CHUNK = 4096;
+const CHUNK = 1024;
 
 /** Row sums (n x 1), summed chunk by chunk. */
 export function rowSumTf(x: tf.Tensor2D): tf.Tensor2D {
@@ -47,14 +48,29 @@ export function rowSumTf(x: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
+/** x (n x p) as [C, n, CHUNK]: C chunks of CHUNK features, zero-padded (zeros change no product). */
+function chunkColumnsTf(x: tf.Tensor2D): tf.Tensor3D {
+  const [n, p] = x.shape;
+  const c = Math.ceil(p / CHUNK);
+  const padded = c * CHUNK === p ? x : tf.pad(x, [[0, 0], [0, c * CHUNK - p]]);
+  return tf.transpose(tf.reshape(padded, [n, c, CHUNK]), [1, 0, 2]);
+}
+
 /**
- * a (n x p) times b (m x p) transposed: the n x m Gram block. `bT` (p x m), when the caller has it,
- * saves the transpose. An explicit transpose, not matMul's transposeB flag: on wasm the flag takes
- * a path about 10x slower for large p. A plain matMul is precise enough: on unit-length rows its
- * float32 accumulation stays within about 3e-6 even at p = 800,000 (measured on wasm).
+ * a (n x p) times b (m x p) transposed: the n x m Gram block. For p > 1,024 the product is
+ * summed over chunks of 1,024 features (a batched matMul, then a sum over the chunks): wasm's
+ * matMul accumulates along the whole inner dimension in float32, which costs up to 6e-5 of a
+ * correlation distance at conv1's 800,000 features; chunked, the RDMs stay within 1e-5.
+ * The chunking copies the rows once (pad + transpose), cheap next to a network pass for the
+ * dozens of images of a synthesis step; features.ts chunks its large panels itself.
  */
-export function gramTf(a: tf.Tensor2D, b: tf.Tensor2D, bT?: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.matMul(a, bT ?? tf.transpose(b)));
+export function gramTf(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    if (a.shape[1] <= CHUNK) return tf.matMul(a, b, false, true);
+    const ca = chunkColumnsTf(a);
+    const cb = a === b ? ca : chunkColumnsTf(b);
+    return tf.sum(tf.matMul(ca, cb, false, true), 0) as tf.Tensor2D;
+  });
 }
 
 /** Scale each row to unit length; a zero row gives 0/0 = NaN, as in rdm/ (it has no direction). */
@@ -99,13 +115,12 @@ export function prepareRowsTf(x: tf.Tensor2D, distance: TfDistance): tf.Tensor2D
 
 /**
  * Distances between prepared rows `a` (n x p) and `b` (m x p) as an n x m matrix. This is the
- * block form of the RDM: features.ts assembles large RDMs from blocks of it. Pass `bT`, b
- * transposed, when comparing many blocks with the same b.
+ * block form of the RDM.
  */
-export function crossDistancesTf(a: tf.Tensor2D, b: tf.Tensor2D, distance: TfDistance, bT?: tf.Tensor2D): tf.Tensor2D {
+export function crossDistancesTf(a: tf.Tensor2D, b: tf.Tensor2D, distance: TfDistance): tf.Tensor2D {
   const spec = specOf('crossDistancesTf', distance);
   return tf.tidy(() => {
-    const gij = gramTf(a, b, bT);
+    const gij = gramTf(a, b);
     if (spec.unitRows) return spec.fromGram(gij, gij, gij);
     const gii = rowSumTf(tf.square(a) as tf.Tensor2D);
     const gjj = tf.reshape(rowSumTf(tf.square(b) as tf.Tensor2D), [1, -1]) as tf.Tensor2D;

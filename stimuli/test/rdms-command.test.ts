@@ -141,7 +141,7 @@ describe.skipIf(!hasShared(PHOTOS) || !hasShared(GOOGLENET_WEIGHTS))('orthostim 
     expect(existsSync(out)).toBe(false);
   });
 
-  it('an empty folder and a folder without images: exit 2, one line naming the folder', async () => {
+  it('an empty folder, a folder without images and one with a single image: exit 2, one line naming the folder', async () => {
     const empty = join(tmp, 'empty');
     mkdirSync(empty);
     const r1 = await runCli(['rdms', empty, '--out', join(tmp, 'empty-out'), '--weights', weights()]);
@@ -151,6 +151,10 @@ describe.skipIf(!hasShared(PHOTOS) || !hasShared(GOOGLENET_WEIGHTS))('orthostim 
     const r2 = await runCli(['rdms', texts, '--out', join(tmp, 'texts-out'), '--weights', weights()]);
     expect(r2.code).toBe(2);
     expect(oneLineError(r2)).toContain(`${texts}: no images found (none of its 2 entries is one)`);
+    const single = photoDir('single', {}, PICKED.slice(0, 1));
+    const r3 = await runCli(['rdms', single, '--out', join(tmp, 'single-out'), '--weights', weights()]);
+    expect(r3.code).toBe(2);
+    expect(oneLineError(r3)).toContain(`${single}: found 1 image (${PICKED[0]}); expected at least 2 PNG or JPEG images`);
     expect(existsSync(join(tmp, 'empty-out'))).toBe(false);
   });
 

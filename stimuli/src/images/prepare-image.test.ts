@@ -175,5 +175,6 @@ describe('readImageFolder', () => {
 
     writeFileSync(join(folder, 'c.jpg'), 'broken');
     await expect(readImageFolder(folder, 6)).rejects.toThrow(`${join(folder, 'c.jpg')}: not a readable image`);
+    await expect(readImageFolder(folder, 6, { minImages: 4 })).rejects.toThrow(`${folder}: found 3 images (a.png, b.png, c.jpg); expected at least 4 PNG or JPEG images`);
   });
 });
