@@ -63,8 +63,9 @@ ${table(
       parts.push(`<p class="muted">Winner-take-all over significant voxels (${esc(method)}): no voxel is significant for any layer.</p>`);
     }
     parts.push(wtaMosaic(d.grid, d.background, w.effectWinner, d.layers, w.effectCounts, `Winner-take-all over the effect maps (${esc(method)})`, 'The layer with the highest mean z at each voxel, without a threshold: descriptive.'));
-    const [vmaxZ] = quantiles(tests.flatMap((t) => quantiles(t.meanZ, [0.995], { abs: true })), [1]);
-    for (const t of tests) {
+    const qs = tests.map((t) => quantiles(t.meanZ, [0.9, 0.995], { abs: true }));
+    const [vmaxZ] = quantiles(qs.map((q) => q[1]!), [1]);
+    for (const [ti, t] of tests.entries()) {
       if (t.nSignificant > 0) {
         const [vmaxT] = quantiles(t.thresholdedT, [1], { abs: true, nonzero: true });
         parts.push(
@@ -80,7 +81,7 @@ ${table(
           }),
         );
       } else {
-        const [thr] = quantiles(t.meanZ, [0.9], { abs: true });
+        const thr = qs[ti]![0];
         parts.push(
           mapMosaic({
             grid: d.grid,

@@ -74,40 +74,67 @@ function hexRgb(hex: string): [number, number, number] {
   return [1, 3, 5].map((o) => Number.parseInt(hex.slice(o, o + 2), 16)) as [number, number, number];
 }
 
-/** Values at the given quantiles of the finite, nonzero entries (robust display ranges). */
+/** Values at the given quantiles of the finite (optionally nonzero, absolute) entries: robust display ranges. */
 export function quantiles(values: ArrayLike<number>, qs: readonly number[], options: { abs?: boolean; nonzero?: boolean } = {}): number[] {
-  const xs: number[] = [];
+  const xs = new Float32Array(values.length);
+  let n = 0;
   for (let i = 0; i < values.length; i++) {
     let v = values[i]!;
-    if (!Number.isFinite(v) || (options.nonzero && v === 0)) continue;
-    if (options.abs) v = Math.abs(v);
-    xs.push(v);
+    if (v - v !== 0 || (options.nonzero && v === 0)) continue; // NaN, +-Infinity
+    if (options.abs && v < 0) v = -v;
+    xs[n++] = v;
   }
-  if (xs.length === 0) return qs.map(() => Number.NaN);
-  xs.sort((a, b) => a - b);
-  return qs.map((q) => xs[Math.min(xs.length - 1, Math.max(0, Math.round(q * (xs.length - 1))))]!);
+  if (n === 0) return qs.map(() => Number.NaN);
+  const sorted = xs.subarray(0, n).sort(); // typed-array sort: numeric, native
+  return qs.map((q) => sorted[Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))]!);
+}
+
+interface BackgroundStats {
+  lo: number;
+  hi: number;
+}
+
+/** The background's display range, computed once per background array (reports draw many mosaics over one). */
+const backgroundCache = new WeakMap<object, BackgroundStats>();
+
+function backgroundStats(background: ArrayLike<number>): BackgroundStats {
+  const key = background as unknown as object;
+  const hit = backgroundCache.get(key);
+  if (hit) return hit;
+  const [bgLo, bgHi] = quantiles(background, [0.02, 0.98], { nonzero: true });
+  const lo = Number.isFinite(bgLo!) ? bgLo! : 0;
+  const hi = Number.isFinite(bgHi!) && bgHi! > lo ? bgHi! : lo + 1;
+  const stats = { lo, hi };
+  backgroundCache.set(key, stats);
+  return stats;
 }
 
 export function renderMosaic(o: MosaicOptions): Mosaic {
   const [ax, ay, az] = displayAxes(o.dims, o.affine);
   const [nx, ny] = o.dims;
   const stride = [1, nx, nx * ny];
-  const index = (x: number, y: number, z: number) => x * stride[ax.voxelAxis]! + y * stride[ay.voxelAxis]! + z * stride[az.voxelAxis]!;
+  const sx = stride[ax.voxelAxis]!;
+  const sy = stride[ay.voxelAxis]!;
+  const sz = stride[az.voxelAxis]!;
+  const index = (x: number, y: number, z: number) => x * sx + y * sy + z * sz;
   // Slices that hold anything: background above its low quantile, or an overlay value.
-  const [bgLo, bgHi] = quantiles(o.background, [0.02, 0.98], { nonzero: true });
-  const lo = Number.isFinite(bgLo!) ? bgLo! : 0;
-  const hi = Number.isFinite(bgHi!) && bgHi! > lo ? bgHi! : lo + 1;
-  const shows = (g: number) => {
-    const b = o.background[g]!;
-    if (Number.isFinite(b) && b > lo) return true;
-    const v = o.overlay?.values[g];
-    return v !== undefined && Number.isFinite(v) && v !== 0;
-  };
+  const { lo, hi } = backgroundStats(o.background);
+  const bg = o.background;
+  const ov = o.overlay?.values;
   const filled: number[] = [];
   for (let z = 0; z < az.n; z++) {
     const zi = az.sign > 0 ? z : az.n - 1 - z; // inferior first
     let any = false;
-    for (let y = 0; y < ay.n && !any; y++) for (let x = 0; x < ax.n && !any; x++) any = shows(index(x, y, zi));
+    for (let y = 0; y < ay.n && !any; y++) {
+      for (let x = 0, g = zi * sz + y * sy; x < ax.n; x++, g += sx) {
+        const b = bg[g]!;
+        const v = ov ? ov[g]! : 0;
+        if (b > lo || (v === v && v !== 0)) {
+          any = true;
+          break;
+        }
+      }
+    }
     if (any) filled.push(zi);
   }
   if (filled.length === 0) filled.push(az.sign > 0 ? Math.floor(az.n / 2) : Math.ceil(az.n / 2) - 1);

@@ -144,9 +144,11 @@ ${stimulusImages(set, d.setDir)}`,
   sections.push({ id: 'profile', title: 'Layer profile', body: `${svgFigure(profile)}${table(['layer', 'method', 'centres with a value', 'mean r', '95th percentile', 'max r'], statRows)}` });
   for (const method of sl.methods) {
     const ms = sl.models.filter((m) => m.method === method);
-    const [vmax] = quantiles(ms.flatMap((m) => [...quantiles(m.rGrid, [0.995], { abs: true })]), [1]);
-    const parts = ms.map((m) => {
-      const [thr] = quantiles(m.rGrid, [0.9], { abs: true });
+    // One pass per map: its display threshold (90th percentile of |r|) and near-maximum.
+    const qs = ms.map((m) => quantiles(m.rGrid, [0.9, 0.995], { abs: true }));
+    const [vmax] = quantiles(qs.map((q) => q[1]!), [1]);
+    const parts = ms.map((m, i) => {
+      const thr = qs[i]![0];
       return mapMosaic({
         grid,
         background: d.background,
