@@ -116,50 +116,65 @@ export function synthesizeRun(
   const driftWeightSd = K > 0 ? noise.driftSdPsc * Math.sqrt(T / K) : 0;
   const phi = noise.ar1;
   const innovation = noise.noiseSdPsc * Math.sqrt(1 - phi * phi);
-  const s = new Float64Array(T);
+  // Voxels in blocks: each block's series are built voxel by voxel, then written volume by volume,
+  // so the writes into the time-major output run along consecutive grid positions.
+  const BLOCK = 256;
+  const block = new Float64Array(BLOCK * T);
   const z = new Float64Array(T + 1);
   const weights = new Float64Array(K);
-  for (let p = 0; p < brainVoxels.length; p++) {
-    s.fill(0);
-    if (driftWeightSd > 0) {
-      fillNormal(weights, uniform);
-      for (let k = 0; k < K; k++) {
-        const w = weights[k]! * driftWeightSd;
-        const c = run.driftBasis[k]!;
-        for (let t = 0; t < T; t++) s[t] = s[t]! + w * c[t]!;
+  for (let p0 = 0; p0 < brainVoxels.length; p0 += BLOCK) {
+    const nb = Math.min(BLOCK, brainVoxels.length - p0);
+    block.fill(0, 0, nb * T);
+    for (let b = 0; b < nb; b++) {
+      const p = p0 + b;
+      const o = b * T;
+      if (driftWeightSd > 0) {
+        fillNormal(weights, uniform);
+        for (let k = 0; k < K; k++) {
+          const w = weights[k]! * driftWeightSd;
+          const c = run.driftBasis[k]!;
+          for (let t = 0; t < T; t++) block[o + t] = block[o + t]! + w * c[t]!;
+        }
       }
-    }
-    if (noise.noiseSdPsc > 0) {
-      fillNormal(z, uniform);
-      let e = z[0]! * noise.noiseSdPsc;
-      s[0] = s[0]! + e;
-      for (let t = 1; t < T; t++) {
-        e = phi * e + innovation * z[t]!;
-        s[t] = s[t]! + e;
+      if (noise.noiseSdPsc > 0) {
+        fillNormal(z, uniform);
+        let e = z[0]! * noise.noiseSdPsc;
+        block[o] = block[o]! + e;
+        for (let t = 1; t < T; t++) {
+          e = phi * e + innovation * z[t]!;
+          block[o + t] = block[o + t]! + e;
+        }
       }
+      const er = evokedAt[p]!;
+      if (er >= 0) {
+        const eo = er * T;
+        for (let t = 0; t < T; t++) block[o + t] = block[o + t]! + evoked[eo + t]!;
+      }
+      const base = baseline[p]!;
+      for (let t = 0; t < T; t++) block[o + t] = base * (1 + block[o + t]! / 100);
     }
-    const er = evokedAt[p]!;
-    if (er >= 0) {
-      const o = er * T;
-      for (let t = 0; t < T; t++) s[t] = s[t]! + evoked[o + t]!;
+    for (let t = 0; t < T; t++) {
+      const row = t * nGrid;
+      for (let b = 0; b < nb; b++) out[row + brainVoxels[p0 + b]!] = block[b * T + t]!;
     }
-    const g = brainVoxels[p]!;
-    const b = baseline[p]!;
-    for (let t = 0; t < T; t++) out[t * nGrid + g] = b * (1 + s[t]! / 100);
   }
 }
 
 /**
- * Fill `out` with standard normal deviates (Box-Muller, both values of each pair used) from a
- * uniform source: the bulk form of rdm's createNormalRng for the simulation's hot loop (millions
- * of draws per run).
+ * Fill `out` with standard normal deviates from a uniform source (Marsaglia's polar method: both
+ * values of each accepted pair used, no trigonometry): the bulk form of rdm's createNormalRng for
+ * the simulation's hot loop (millions of draws per run).
  */
 export function fillNormal(out: Float64Array, uniform: Rng): void {
   const n = out.length;
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - uniform()));
-    const a = 2 * Math.PI * uniform();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
+  let i = 0;
+  while (i < n) {
+    const u = 2 * uniform() - 1;
+    const v = 2 * uniform() - 1;
+    const q = u * u + v * v;
+    if (q >= 1 || q === 0) continue;
+    const f = Math.sqrt((-2 * Math.log(q)) / q);
+    out[i++] = u * f;
+    if (i < n) out[i++] = v * f;
   }
 }
