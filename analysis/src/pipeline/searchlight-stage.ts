@@ -194,6 +194,7 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
   const centerGrid = Int32Array.from(neighbors.centers, (m) => neighbors.maskVoxels[m]!);
   const C = result.nCenters;
   const summaries: ModelSummary[] = [];
+  // Per-centre r of each model, by method: winner-take-all runs on centres, then goes on the grid.
   const rByMethod = new Map<ModelMethod, Float32Array[]>();
   result.models.forEach((model, m) => {
     const r = result.r.subarray(m * C, (m + 1) * C);
@@ -206,16 +207,17 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     }
     summaries.push({ layer: model.layer, method: model.method, ...summarize(r), rGrid });
     const list = rByMethod.get(model.method) ?? [];
-    list.push(rGrid);
+    list.push(r);
     rByMethod.set(model.method, list);
   });
 
   const wta: WtaSummary[] = [];
   for (const method of methods) {
-    const maps = rByMethod.get(method)!;
-    const { winner } = winnerTakeAll(maps);
+    const atCenters = winnerTakeAll(rByMethod.get(method)!).winner;
     const counts = layers.map(() => 0);
-    for (let v = 0; v < winner.length; v++) if (winner[v]! > 0) counts[winner[v]! - 1]!++;
+    for (let c = 0; c < C; c++) if (atCenters[c]! > 0) counts[atCenters[c]! - 1]!++;
+    const winner = new Int16Array(n);
+    for (let c = 0; c < C; c++) winner[centerGrid[c]!] = atCenters[c]!;
     const base = [...o.entities, ['desc', 'wta'], ['rsa', METHOD_LABELS[method]]] as const;
     const name = bidsFileName(base, 'dseg', '.nii.gz');
     writer.write(sub(name), winner, { method, stat: 'wta', description: `winner-take-all: 1-based index of the layer with the highest ${measureName(settings.compare, method)} (0: none); names in the .tsv` }, { datatype: 'int16', intent: 'label' });
