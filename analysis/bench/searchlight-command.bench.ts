@@ -14,7 +14,7 @@
  * (`node bin/orthostim.js searchlight ...`, process start and TypeScript loading included), with
  * its peak RSS from /usr/bin/time.
  *
- *   npm run bench -- searchlight-command     (or: npx tsx analysis/bench/searchlight-command.bench.ts [--threads 2] [--repeats 3])
+ *   npm run bench -- searchlight-command
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -31,11 +31,6 @@ const DIMS = [91, 109, 91] as const;
 const RUNS = 8;
 const IMAGES = 16;
 const LAYERS = 11;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
 
 async function writeInputs(root: string): Promise<{ mask: string; betas: string[]; stimuli: string; nMask: number }> {
   const [nx, ny, nz] = DIMS;
@@ -125,9 +120,3 @@ export const benchmarks: Benchmark[] = [
     run: () => runBench(Math.min(2, availableParallelism()), 3),
   },
 ];
-
-if (process.argv[1]?.endsWith('searchlight-command.bench.ts')) {
-  const results = await runBench(Number(arg('--threads', '2')), Number(arg('--repeats', '3')));
-  for (const x of results) console.log(`${x.metric}: ${x.value.toFixed(3)} ${x.unit}${x.note ? ` (${x.note})` : ''}`);
-  console.log(`peak RSS (this process) ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-}

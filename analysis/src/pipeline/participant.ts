@@ -16,7 +16,6 @@ import { fitStudyRun, runPrefix, type RunGlmResult } from '../io/run-glm';
 import { listMaskVoxels } from '../searchlight/neighbors';
 import { writeParticipantReport } from '../report/participant-report';
 import { assembleBetas, type RunBetas } from './beta-set';
-import { lazyProgress } from './progress';
 import { MapWriter, gridSize, toGrid, type GridRef } from './map-writer';
 import { OutputIndexBuilder, bidsFileName } from './output-index';
 import { makeProvenance, writeProvenance } from './provenance';
@@ -156,23 +155,17 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         description: 'analysis mask: brain-mask voxels whose betas are finite in every run',
       }, { datatype: 'uint8' });
 
-      const slProgress = lazyProgress(`searchlight sub-${participant}`);
-      let searchlight: SearchlightStageResult;
-      try {
-        searchlight = await runSearchlightStage({
-          set,
-          settings: job.searchlight,
-          betas: assembled,
-          grid,
-          writer,
-          subdir: 'rsa',
-          entities,
-          ...(job.rois ? { rois: job.rois } : {}),
-          onProgress: slProgress.update,
-        });
-      } finally {
-        slProgress.stop();
-      }
+      const searchlight = await runSearchlightStage({
+        set,
+        settings: job.searchlight,
+        betas: assembled,
+        grid,
+        writer,
+        subdir: 'rsa',
+        entities,
+        ...(job.rois ? { rois: job.rois } : {}),
+        progressLabel: `searchlight sub-${participant}`,
+      });
       await writer.flush();
 
       const notes = [

@@ -11,7 +11,6 @@ import { readBetaFiles } from './beta-files';
 import { assembleBetas } from './beta-set';
 import { MapWriter, type GridRef } from './map-writer';
 import { OutputIndexBuilder } from './output-index';
-import { lazyProgress } from './progress';
 import { makeProvenance, writeProvenance } from './provenance';
 import { runSearchlightStage, type SearchlightStageResult } from './searchlight-stage';
 import type { SearchlightSettings } from './settings';
@@ -60,23 +59,17 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
       const space = job.space ?? 'unknown';
       const index = new OutputIndexBuilder({ level: 'participant', space });
       const writer = new MapWriter(staging, grid, index);
-      const progress = lazyProgress('searchlight');
-      let searchlight: SearchlightStageResult;
-      try {
-        searchlight = await runSearchlightStage({
-          set,
-          settings: job.settings,
-          betas: assembled,
-          grid,
-          writer,
-          subdir: '',
-          entities: job.space ? [['space', job.space]] : [],
-          ...(job.rois ? { rois: job.rois } : {}),
-          onProgress: progress.update,
-        });
-      } finally {
-        progress.stop();
-      }
+      const searchlight = await runSearchlightStage({
+        set,
+        settings: job.settings,
+        betas: assembled,
+        grid,
+        writer,
+        subdir: '',
+        entities: job.space ? [['space', job.space]] : [],
+        ...(job.rois ? { rois: job.rois } : {}),
+        progressLabel: 'searchlight',
+      });
       await writer.flush();
       const t2 = performance.now();
       writeProvenance(

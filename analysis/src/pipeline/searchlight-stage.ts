@@ -23,6 +23,7 @@ import { parseAtlasLabels } from '../stats/atlas-labels';
 import type { AssembledBetas } from './beta-set';
 import { gridSize, toGrid, type GridRef, type MapWriter } from './map-writer';
 import { bidsFileName } from './output-index';
+import { lazyProgress } from './progress';
 import { describeRadius, methodsOf, type SearchlightSettings } from './settings';
 
 /** Words for what a map of a method holds (reports and index.json descriptions). */
@@ -87,7 +88,8 @@ export interface SearchlightStageOptions {
   /** Leading file-name entities, e.g. [['sub', '01'], ['task', 'x'], ['space', 'MNI...']]. */
   entities: readonly (readonly [string, string | null | undefined])[];
   rois?: { path: string; labelsPath?: string };
-  onProgress?: (done: number, total: number) => void;
+  /** Label of the progress bar over the centres (stderr). */
+  progressLabel: string;
 }
 
 /** Layer RDMs as numbers (null in the file means NaN). */
@@ -186,7 +188,13 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
   }
   const data = prepareSphereData(settings.distance, betas.betas, betas.residualVariance);
   const t1 = performance.now();
-  const result = await runSearchlight(data, neighbors, models, { threads: settings.threads, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  const progress = lazyProgress(o.progressLabel);
+  let result: Awaited<ReturnType<typeof runSearchlight>>;
+  try {
+    result = await runSearchlight(data, neighbors, models, { threads: settings.threads, onProgress: progress.update });
+  } finally {
+    progress.stop();
+  }
   const t2 = performance.now();
 
   const sub = (name: string) => (o.subdir ? `${o.subdir}/${name}` : name);
