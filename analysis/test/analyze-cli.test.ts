@@ -140,6 +140,24 @@ describe('orthostim analyze (tiny planted study)', () => {
     expect(existsSync(join(tmp, 'other', 'sub-01'))).toBe(false);
   });
 
+  it('fMRIPrep derivatives: preprocessed BOLD in a space, its mask and motion confounds', async () => {
+    const root = join(tmp, 'bids-fmriprep');
+    const fp = await writeTinyStudy(root, { participants: 1, fmriprep: true });
+    const dir = join(tmp, 'out-fmriprep');
+    const res = await runCli(['analyze', root, dir, 'participant', '--stimuli', fp.stimuli, '--derivatives', join(root, 'derivatives', 'fmriprep'), '--threads', '2', '--method', 'standard']);
+    expect(res.stderr).not.toMatch(/internal error/);
+    expect(res.code).toBe(0);
+    const index = readOutputIndex(join(dir, 'sub-01'));
+    expect(new Set(index.files.map((f) => f.space))).toEqual(new Set(['MNI152NLin2009cAsym']));
+    const z = index.files.find((f) => f.layer === 'inception_3a' && f.stat === 'z')!;
+    expect(z.path).toBe('rsa/sub-01_task-rdm_space-MNI152NLin2009cAsym_desc-inception3a_rsa-standard_stat-z_statmap.nii.gz');
+    const design = JSON.parse(readFileSync(join(dir, 'sub-01', 'glm', 'sub-01_task-rdm_run-1_space-MNI152NLin2009cAsym_design.json'), 'utf8')) as { columns: { name: string; kind: string }[] };
+    expect(design.columns.filter((c) => c.kind === 'confound').map((c) => c.name)).toEqual(['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z']);
+    const map = readNifti(join(dir, 'sub-01', z.path));
+    const inside = regionMean(map.data, fp.dims, (i, j, k) => inBox(fp.regions.inception_3a!, i, j, k));
+    expect(inside - regionMean(map.data, fp.dims, (i, j, k) => !inBox(fp.regions.inception_3a!, i, j, k))).toBeGreaterThan(0.8);
+  });
+
   it('group level: effect maps, FWE maps, overlap and clusters; says that 3 participants cannot reach p < .05', async () => {
     const res = await runCli(['analyze', bids, out, 'group', '--n-permutations', '1000']);
     expect(res.stderr).not.toMatch(/internal error/);

@@ -70,6 +70,12 @@ export interface TinyStudyOptions {
   /** Noise SD in raw units around a baseline of 1000. */
   noise?: number;
   seed?: number;
+  /**
+   * Write the BOLD as fMRIPrep derivatives (derivatives/fmriprep: space-MNI152NLin2009cAsym
+   * preproc BOLD, brain mask, confounds TSV with the 6 motion parameters); the raw runs are then
+   * 1-volume stand-ins that only name the runs.
+   */
+  fmriprep?: boolean;
 }
 
 /**
@@ -101,6 +107,10 @@ export async function writeTinyStudy(root: string, options: TinyStudyOptions = {
   for (let k = 1; k < nz - 1; k++) for (let j = 1; j < ny - 1; j++) for (let i = 1; i < nx - 1; i++) mask[i + nx * (j + ny * k)] = 1;
   writeFileSync(join(root, 'dataset_description.json'), JSON.stringify({ Name: 'tiny layer study', BIDSVersion: '1.8.0', DatasetType: 'raw' }));
   writeFileSync(join(root, 'task-rdm_bold.json'), JSON.stringify({ TaskName: 'rdm', RepetitionTime: 2 }));
+  if (options.fmriprep) {
+    mkdirSync(join(root, 'derivatives', 'fmriprep'), { recursive: true });
+    writeFileSync(join(root, 'derivatives', 'fmriprep', 'dataset_description.json'), JSON.stringify({ Name: 'fMRIPrep-style derivatives of the tiny study', BIDSVersion: '1.8.0', DatasetType: 'derivative' }));
+  }
   const tr = 2;
   const T = 64;
   const nP = options.participants ?? 3;
@@ -112,9 +122,10 @@ export async function writeTinyStudy(root: string, options: TinyStudyOptions = {
   for (const sub of participants) {
     const func = join(root, `sub-${sub}`, 'func');
     mkdirSync(func, { recursive: true });
-    const maskDir = join(root, 'derivatives', 'masks', `sub-${sub}`);
+    const SPACE = 'space-MNI152NLin2009cAsym';
+    const maskDir = options.fmriprep ? join(root, 'derivatives', 'fmriprep', `sub-${sub}`, 'func') : join(root, 'derivatives', 'masks', `sub-${sub}`);
     mkdirSync(maskDir, { recursive: true });
-    writeNifti(join(maskDir, `sub-${sub}_desc-brain_mask.nii.gz`), { dims, data: mask, affine }, { datatype: 'uint8' });
+    writeNifti(join(maskDir, `sub-${sub}${options.fmriprep ? `_task-rdm_${SPACE}` : ''}_desc-brain_mask.nii.gz`), { dims, data: mask, affine }, { datatype: 'uint8' });
     // Response of every voxel to every image (percent signal change).
     const resp = new Float64Array(nvox * images.length);
     for (let g = 0; g < nvox; g++) {
@@ -158,7 +169,15 @@ export async function writeTinyStudy(root: string, options: TinyStudyOptions = {
           bold[t * nvox + g] = Math.round(base * (1 + s / 100) + 4 * Math.sin(t / 9) + noiseSd * normal());
         }
       }
-      writeNifti(join(func, `${stem}_bold.nii.gz`), { dims: [...dims, T], data: bold, affine }, { datatype: 'int16', repetitionTimeS: tr });
+      if (options.fmriprep) {
+        writeNifti(join(maskDir, `${stem}_${SPACE}_desc-preproc_bold.nii.gz`), { dims: [...dims, T], data: bold, affine }, { datatype: 'int16', repetitionTimeS: tr });
+        const motion = ['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z'];
+        const rows = Array.from({ length: T }, (_, t) => [...motion.map((_, c) => (0.05 * Math.sin((t + 7 * c) / 11)).toFixed(5)), (0.1 * normal()).toFixed(5)].join('\t'));
+        writeFileSync(join(maskDir, `${stem}_desc-confounds_timeseries.tsv`), `${[...motion, 'csf'].join('\t')}\n${rows.join('\n')}\n`);
+        writeNifti(join(func, `${stem}_bold.nii.gz`), { dims: [1, 1, 1], data: [0], affine });
+      } else {
+        writeNifti(join(func, `${stem}_bold.nii.gz`), { dims: [...dims, T], data: bold, affine }, { datatype: 'int16', repetitionTimeS: tr });
+      }
     }
   }
   return { root, stimuli, participants, images, layers, regions, dims, affine, mask };
