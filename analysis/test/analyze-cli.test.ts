@@ -5,12 +5,12 @@
  * files on disk, that each planted layer is found in its region, the missed-trial and fault-marker
  * handling, and the refusals.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '@orthostim/test';
-import { readNifti } from '../src/io/nifti';
+import { readNifti, writeNifti } from '../src/io/nifti';
 import { OUTPUTS_SCHEMA, readOutputIndex, type OutputIndex } from '../src/pipeline/output-index';
 import { inBox, writeTinyStudy, type TinyStudy } from './tiny-study';
 
@@ -188,5 +188,53 @@ describe('orthostim analyze (tiny planted study)', () => {
     }
     const dice = readFileSync(join(dir, index.files.find((f) => f.stat === 'dice' && f.method === 'standard')!.path), 'utf8');
     expect(dice.split('\n')[0]).toBe(`layer\t${study.layers.join('\t')}`);
+  });
+
+  it('group level with 6 participants: significant voxels, thresholded maps, winner-take-all and clusters with atlas labels', async () => {
+    const root = join(tmp, 'bids-six');
+    const six = await writeTinyStudy(root, { participants: 6, seed: 21 });
+    const dir = join(tmp, 'out-six');
+    const part = await runCli(['analyze', root, dir, 'participant', '--stimuli', six.stimuli, '--threads', '2', '--method', 'standard']);
+    expect(part.code).toBe(0);
+    // Atlas: a posterior (j <= 4, holding the inception_3a box) and an anterior half (the inception_4e box).
+    const atlas = Uint8Array.from({ length: six.mask.length }, (_, g) => (Math.floor(g / 9) % 10 <= 4 ? 1 : 2));
+    writeNifti(join(tmp, 'atlas.nii.gz'), { dims: six.dims, data: atlas, affine: six.affine }, { datatype: 'uint8', intent: 'label' });
+    writeFileSync(join(tmp, 'atlas.tsv'), 'index\tname\n1\tposterior\n2\tanterior\n');
+    const res = await runCli(['analyze', root, dir, 'group', '--atlas', join(tmp, 'atlas.nii.gz'), '--atlas-labels', join(tmp, 'atlas.tsv')]);
+    expect(res.stderr).not.toMatch(/internal error/);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/6 participants .* 64 sign patterns \(all\)/);
+    expect(res.stdout).not.toMatch(/no voxel can reach/);
+    const gdir = join(dir, 'group');
+    const index = readOutputIndex(gdir);
+    const clusters = readFileSync(join(gdir, index.files.find((f) => f.stat === 'clusters')!.path), 'utf8').trim().split('\n');
+    expect(clusters[0]).toBe('layer\tmethod\tcluster\tsize_voxels\tvolume_mm3\tpeak_t\tpeak_x_mm\tpeak_y_mm\tpeak_z_mm\tpeak_i\tpeak_j\tpeak_k\tpeak_label');
+    const rows = clusters.slice(1).map((l) => l.split('\t'));
+    // Each planted layer's largest cluster peaks in the half that holds its box (positive t).
+    for (const [layer, label] of [['inception_3a', 'posterior'], ['inception_4e', 'anterior']] as const) {
+      const first = rows.find((r) => r[0] === layer && r[2] === '1');
+      expect(first, layer).toBeDefined();
+      expect(first![12]).toBe(label);
+      expect(Number(first![5])).toBeGreaterThan(0);
+    }
+    // The thresholded map is nonzero exactly where FWE p < 0.05.
+    const thr = readNifti(join(gdir, index.files.find((f) => f.layer === 'inception_3a' && f.stat === 'thresholded-t')!.path));
+    const fwe = readNifti(join(gdir, index.files.find((f) => f.layer === 'inception_3a' && f.stat === 'fwe-p')!.path));
+    let significant = 0;
+    for (let g = 0; g < thr.data.length; g++) {
+      const sig = fwe.data[g]! < 0.05;
+      if (sig) significant++;
+      expect(thr.data[g] !== 0).toBe(sig);
+    }
+    expect(significant).toBeGreaterThan(10);
+    expect(Math.min(...Array.from(fwe.data).filter(Number.isFinite))).toBeCloseTo(2 / 64, 6);
+    // Winner-take-all over significant voxels: each box core goes to its layer.
+    const wta = readNifti(join(gdir, index.files.find((f) => f.stat === 'wta' && f.method === 'standard')!.path));
+    expect(wta.data[2 + 9 * (2 + 10 * 3)]).toBe(six.layers.indexOf('inception_3a') + 1);
+    expect(wta.data[6 + 9 * (6 + 10 * 7)]).toBe(six.layers.indexOf('inception_4e') + 1);
+    const report = readFileSync(join(gdir, 'report.html'), 'utf8');
+    expect(report).not.toMatch(/No voxel can reach/);
+    expect(report).toContain('Winner-take-all over significant voxels (standard)');
+    expect(report).toContain('atlas label at peak');
   });
 });
