@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStimulusSet } from '@orthostim/protocol/node';
 import { GOOGLENET_WEIGHTS, hasShared, REPO_ROOT, requireShared, runCli, type CliResult } from '@orthostim/test';
 
-const SMALL = ['--n', '4', '--size', '64', '--steps', '4', '--layers', 'conv1,inception_3a,mixed4c,inception_5b', '--polish', '0.5', '--seed', '3'];
+const SMALL = ['--n', '4', '--size', '64', '--steps', '6', '--layers', 'conv1,inception_3a,mixed4c,inception_5b', '--polish', '0.5', '--seed', '3'];
 
 describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weights, 4 images at 64 px)', () => {
   let tmp: string;
@@ -22,7 +22,7 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'orthostim-synth-cli-'));
     weights = requireShared(GOOGLENET_WEIGHTS);
-    full = await runCli(['synthesize', '--out', fullDir(), ...SMALL, '--weights', weights, '--checkpoint-every', '2', '--natural', requireShared('data/photos/natural16')]);
+    full = await runCli(['synthesize', '--out', fullDir(), ...SMALL, '--weights', weights, '--checkpoint-every', '3', '--natural', requireShared('data/photos/natural16')]);
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -35,7 +35,7 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
     expect(set.layers).toEqual(['conv1', 'inception_3a', 'inception_4c', 'inception_5b']);
     expect(set.model.inputSize).toBe(64);
     const syn = set.synthesis as { lossHistory: unknown[]; settings: { seed: number; steps: number }; layerSimilarity: { before: { pearson: number[][] }; natural?: unknown } };
-    expect(syn.lossHistory).toHaveLength(4);
+    expect(syn.lossHistory).toHaveLength(6);
     expect(syn.settings.seed).toBe(3);
     expect(syn.layerSimilarity.before.pearson).toHaveLength(4);
     expect(syn.layerSimilarity.natural).toBeDefined();
@@ -86,7 +86,7 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
     expect(existsSync(join(out, 'checkpoint', 'checkpoint.json'))).toBe(true);
     expect(existsSync(join(out, 'stimulus-set.json'))).toBe(false);
     const steps = stdout.trim().split('\n').map((l) => JSON.parse(l) as { step: number });
-    expect(steps[steps.length - 1]!.step).toBeLessThan(4);
+    expect(steps[steps.length - 1]!.step).toBeLessThan(6);
 
     const resumed = await runCli(['synthesize', '--resume', out, '--weights', weights]);
     expect(resumed.code).toBe(0);
