@@ -60,7 +60,7 @@ export function formatGroupSummary(g: GroupSummary): string {
   return [
     `group: ${g.participants.length} participants (${g.participants.join(', ')}), ${g.tests.length} layer map(s) tested, ${g.nPatterns} sign patterns${g.exhaustive ? ' (all)' : ''}; ${g.seconds.toFixed(1)} s`,
     ...(g.note ? [`  note: ${g.note}`] : []),
-    ...g.tests.map((t) => `  ${t.layer} (${t.method}): ${t.nSignificant} voxel(s) with FWE p < ${g.alpha}, ${t.nClusters} cluster(s), max |t| ${fmt(t.maxAbsT)}`),
+    ...g.tests.map((t) => `  ${t.layer} (${t.method}): ${t.nSignificant} voxel(s) with FWE p < ${g.alpha}, ${t.nClusters} cluster(s), max |${g.statistic}| ${fmt(t.maxAbsT)}`),
     `  wrote ${g.dir}/ (index.json, report.html, analysis.json)`,
   ].join('\n');
 }

@@ -23,7 +23,8 @@ import { MapWriter, gridSize, toGrid, type GridRef } from './map-writer';
 import { OutputIndexBuilder, bidsFileName, readOutputIndex, type OutputIndex } from './output-index';
 import { makeProvenance, PROVENANCE_FILE, writeProvenance } from './provenance';
 import { METHOD_LABELS } from './searchlight-stage';
-import type { GroupSettings } from './settings';
+import { resolveVarianceSmoothing, type GroupSettings } from './settings';
+import { affineVoxelSizes } from '../io/affine';
 
 export interface GroupJob {
   outputDir: string;
@@ -60,6 +61,9 @@ export interface GroupSummary {
   exhaustive: boolean;
   minAttainableP: number;
   alpha: number;
+  /** The statistic of the test: t, or pseudo-t with variance smoothing (FWHM in mm, 0: none). */
+  statistic: 't' | 'pseudo-t';
+  varianceSmoothingMm: number;
   note?: string;
   seconds: number;
 }
@@ -129,6 +133,12 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
   const space = first.space;
   const outDir = join(job.outputDir, 'group');
   const { alpha, nPermutations, seed, connectivity } = job.settings;
+  const varianceSmoothingMm = resolveVarianceSmoothing(job.settings.varianceSmoothingMm, parts.length);
+  // Names of the statistic in files and index.json: honest about the pseudo-t.
+  const pseudo = varianceSmoothingMm > 0;
+  const statName = pseudo ? 'pseudo-t' : 't';
+  const statLabel = pseudo ? 'pseudot' : 't';
+  const statWords = pseudo ? `one-sample pseudo-t over participants (variance smoothed with FWHM ${varianceSmoothingMm} mm)` : 'one-sample t over participants';
 
   return buildOutputDir(
     outDir,
@@ -164,7 +174,12 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
         for (let g = 0; g < n; g++) if (vols.every((v) => Number.isFinite(v.data[g]!))) at.push(g);
         const voxels = Int32Array.from(at);
         const maps = vols.map((v) => Float32Array.from(voxels, (g) => v.data[g]!));
-        const res = signFlipTest(maps, { nPermutations, seed, alpha });
+        const res = signFlipTest(maps, {
+          nPermutations,
+          seed,
+          alpha,
+          ...(pseudo ? { varianceSmoothing: { fwhmMm: varianceSmoothingMm, grid: { dims: grid!.dims, voxelSizeMm: affineVoxelSizes(grid!.affine), voxels } } } : {}),
+        });
         meta ??= { nPatterns: res.nPatterns, exhaustive: res.exhaustive, minAttainableP: res.minAttainableP, ...(res.note ? { note: res.note } : {}) };
         const meanZ = toGrid(res.mean, voxels, n);
         const t = toGrid(res.t, voxels, n);
@@ -175,10 +190,12 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
         const w = writer!;
         const entry = { layer, method };
         w.write(bidsFileName([...base, ['stat', 'meanz']], 'statmap', '.nii.gz'), meanZ, { ...entry, stat: 'mean-z', description: 'mean Fisher z over participants (effect map)' });
-        w.write(bidsFileName([...base, ['stat', 't']], 'statmap', '.nii.gz'), t, { ...entry, stat: 't', description: 'one-sample t over participants' }, { intent: 'ttest', intentParams: [parts.length - 1] });
+        // The pseudo-t has no t distribution: intent 'none' for it.
+        const tIntent = pseudo ? {} : { intent: 'ttest' as const, intentParams: [parts.length - 1] };
+        w.write(bidsFileName([...base, ['stat', statLabel]], 'statmap', '.nii.gz'), t, { ...entry, stat: statName, description: statWords }, tIntent);
         w.write(bidsFileName([...base, ['stat', 'p']], 'statmap', '.nii.gz'), p, { ...entry, stat: 'p', description: 'two-sided sign-flip permutation p, uncorrected' }, { intent: 'pvalue' });
         w.write(bidsFileName([...base, ['stat', 'fwep']], 'statmap', '.nii.gz'), fweP, { ...entry, stat: 'fwe-p', description: 'two-sided p, family-wise error corrected by the maximum statistic' }, { intent: 'pvalue' });
-        w.write(bidsFileName([...base, ['stat', 't'], ['thresh', 'fwe']], 'statmap', '.nii.gz'), thresholdedT, { ...entry, stat: 'thresholded-t', description: `t where FWE p < ${alpha}, else 0` }, { intent: 'ttest', intentParams: [parts.length - 1] });
+        w.write(bidsFileName([...base, ['stat', statLabel], ['thresh', 'fwe']], 'statmap', '.nii.gz'), thresholdedT, { ...entry, stat: `thresholded-${statName}`, description: `${statName} where FWE p < ${alpha}, else 0` }, tIntent);
         const clusters = clusterTable(thresholdedT, grid!.dims, grid!.affine, { connectivity, ...(atlas ? { atlas } : {}) });
         let nSignificant = 0;
         let maxAbsT = Number.NaN;
@@ -265,13 +282,13 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
         staging,
         makeProvenance(
           'group',
-          job.settingsRecord,
+          { ...job.settingsRecord, varianceSmoothingMmResolved: varianceSmoothingMm, statistic: statName },
           { outputDir: job.outputDir, participants: parts.map((p) => p.label), stimulusSetSha256: first.stimulusSha ?? null, ...(job.atlas ? { atlas: job.atlas } : {}) },
           m.note ? [m.note] : [],
         ),
       );
       index.add({ path: 'analysis.json', stat: 'provenance', description: 'resolved settings, inputs and versions' });
-      const summary: GroupSummary = { dir: outDir, participants: parts.map((p) => p.label), tests: results, nPatterns: m.nPatterns, exhaustive: m.exhaustive, minAttainableP: m.minAttainableP, alpha, ...(m.note ? { note: m.note } : {}), seconds: 0 };
+      const summary: GroupSummary = { dir: outDir, participants: parts.map((p) => p.label), tests: results, nPatterns: m.nPatterns, exhaustive: m.exhaustive, minAttainableP: m.minAttainableP, alpha, statistic: statName, varianceSmoothingMm, ...(m.note ? { note: m.note } : {}), seconds: 0 };
       await writeGroupReport(staging, { summary, grid: g, background, backgroundName, layers, methods, wta, dice, connectivity, atlas: !!atlas });
       index.add({ path: 'report.html', stat: 'report', description: 'group report' });
       index.write(staging);

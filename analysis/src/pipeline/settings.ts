@@ -35,6 +35,17 @@ export interface GroupSettings {
   alpha: number;
   seed: number;
   connectivity: Connectivity;
+  /** FWHM in mm of the group test's variance smoothing; undefined: DEFAULT_VARIANCE_SMOOTHING_MM below 20 participants, else 0. */
+  varianceSmoothingMm?: number;
+}
+
+/** SnPM recommends variance smoothing when the t has fewer than 20 degrees of freedom. */
+export const DEFAULT_VARIANCE_SMOOTHING_MM = 6;
+export const VARIANCE_SMOOTHING_BELOW_PARTICIPANTS = 20;
+
+/** The variance smoothing for a group of n participants (explicit value, else the default rule). */
+export function resolveVarianceSmoothing(explicitMm: number | undefined, nParticipants: number): number {
+  return explicitMm ?? (nParticipants < VARIANCE_SMOOTHING_BELOW_PARTICIPANTS ? DEFAULT_VARIANCE_SMOOTHING_MM : 0);
 }
 
 export const DEFAULT_RADIUS_MM = 6;
@@ -79,6 +90,7 @@ export const ANALYSIS_OPTIONS = {
   confounds: { flags: '--confounds <names...>', description: 'fMRIPrep confound columns to regress out', default: DEFAULT_CONFOUNDS, kind: 'list', levels: P },
   nPermutations: { flags: '--n-permutations <n>', description: 'sign-flip patterns of the group test (all 2^n when fewer)', default: 10000, kind: 'int', min: 1, levels: G },
   alpha: { flags: '--alpha <p>', description: 'family-wise error level of the thresholded group maps', default: 0.05, kind: 'number', min: 0, max: 1, levels: G },
+  varianceSmoothingMm: { flags: '--variance-smoothing-mm <fwhm>', description: `FWHM in mm of the group test's variance smoothing: pseudo-t instead of t (0: plain t; default ${DEFAULT_VARIANCE_SMOOTHING_MM} with fewer than ${VARIANCE_SMOOTHING_BELOW_PARTICIPANTS} participants, else 0)`, kind: 'number', min: 0, levels: G },
   seed: { flags: '--seed <n>', description: 'seed of the random sign patterns', default: 0, kind: 'int', min: 0, levels: G },
   connectivity: { flags: '--connectivity <n>', description: 'cluster connectivity (6 faces, 18 +edges, 26 +corners)', default: '26', choices: Object.keys(CONNECTIVITIES), kind: 'string', levels: G },
   atlas: { flags: '--atlas <file>', description: 'label image on the group maps\' grid for the cluster table\'s peak labels', kind: 'string', levels: G },
@@ -113,6 +125,7 @@ export interface AnalysisFlags {
   nPermutations: number;
   alpha: number;
   seed: number;
+  varianceSmoothingMm?: number;
   connectivity: string;
   atlas?: string;
   atlasLabels?: string;
@@ -153,9 +166,9 @@ export function resolveGlmSettings(flags: Pick<AnalysisFlags, 'noiseModel' | 'hr
   };
 }
 
-export function resolveGroupSettings(flags: Pick<AnalysisFlags, 'nPermutations' | 'alpha' | 'seed' | 'connectivity'>): GroupSettings {
+export function resolveGroupSettings(flags: Pick<AnalysisFlags, 'nPermutations' | 'alpha' | 'seed' | 'connectivity' | 'varianceSmoothingMm'>): GroupSettings {
   const connectivity = Number(oneOf('--connectivity', String(flags.connectivity), Object.keys(CONNECTIVITIES))) as Connectivity;
-  return { nPermutations: flags.nPermutations, alpha: flags.alpha, seed: flags.seed, connectivity };
+  return { nPermutations: flags.nPermutations, alpha: flags.alpha, seed: flags.seed, connectivity, ...(flags.varianceSmoothingMm !== undefined ? { varianceSmoothingMm: flags.varianceSmoothingMm } : {}) };
 }
 
 export function methodsOf(choice: MethodChoice): readonly ModelMethod[] {

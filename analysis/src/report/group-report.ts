@@ -42,14 +42,14 @@ export function groupReportHtml(d: GroupReportData): string {
     title: 'Summary',
     body: `${warning}${keyValues([
       ['participants', `${s.participants.length}: ${esc(s.participants.map((p) => `sub-${p}`).join(', '))}`],
-      ['test', 'one-sample t on Fisher-z maps, two-sided, sign-flip permutations, maximum-statistic FWE'],
+      ['test', `one-sample ${s.statistic === 'pseudo-t' ? `pseudo-t (variance smoothed, FWHM ${s.varianceSmoothingMm} mm)` : 't'} on Fisher-z maps, two-sided, sign-flip permutations, maximum-statistic FWE`],
       ['sign patterns', `${s.nPatterns}${s.exhaustive ? ' (all 2^n)' : ' (random, seeded)'}; smallest attainable p ${fmt(s.minAttainableP, 4)}`],
       ['threshold', `FWE p &lt; ${s.alpha}`],
       ['clusters', `${d.connectivity}-connectivity`],
       ['background', esc(d.backgroundName)],
     ])}
 ${table(
-  ['layer', 'method', 'voxels tested', `voxels FWE p < ${s.alpha}`, 'clusters', 'max |t|', 'min FWE p'],
+  ['layer', 'method', 'voxels tested', `voxels FWE p < ${s.alpha}`, 'clusters', `max |${s.statistic}|`, 'min FWE p'],
   s.tests.map((t) => [esc(t.layer), esc(t.method), t.nVoxels, t.nSignificant, t.nClusters, t.maxAbsT, t.minFweP]),
 )}`,
   });
@@ -75,7 +75,7 @@ ${table(
             values: t.thresholdedT,
             threshold: 1e-9,
             vmax: vmaxT ?? 1,
-            title: `${esc(t.layer)} (${esc(method)}): t, FWE p &lt; ${s.alpha}`,
+            title: `${esc(t.layer)} (${esc(method)}): ${s.statistic}, FWE p &lt; ${s.alpha}`,
             caption: `${t.nSignificant} significant voxel(s) in ${t.nClusters} cluster(s).`,
             unit: 't',
           }),

@@ -116,11 +116,13 @@ export function readRecovery(o: ReadRecoveryOptions): RecoveryTable {
   const selection: MapSelection = o.selection ?? (o.participant ? 'top-k' : 'fwe');
   const dir = o.participant ? join(o.analysisDir, `sub-${o.participant}`) : join(o.analysisDir, 'group');
   const files = readIndex(dir);
-  const stat = o.participant ? 'r' : selection === 'fwe' ? 'thresholded-t' : 'mean-z';
+  // The group's thresholded map is the t's or, with variance smoothing, the pseudo-t's.
+  const stats = o.participant ? ['r'] : selection === 'fwe' ? ['thresholded-t', 'thresholded-pseudo-t'] : ['mean-z'];
+  const stat = stats.join(' or ');
   const layers = truth.layers.map((l) => l.layer);
   const regions = truth.layers.map((l) => readNifti(join(truthDir, l.mask)));
   const maps = layers.map((layer, l) => {
-    const f = files.find((x) => x.layer === layer && x.method === o.method && x.stat === stat);
+    const f = files.find((x) => x.layer === layer && x.method === o.method && x.stat !== undefined && stats.includes(x.stat));
     if (!f) throw new InputError(`${dir}/index.json: no ${stat} map of layer "${layer}" (${o.method}); was it analysed with this stimulus set and method?`);
     const img = readNifti(join(dir, f.path));
     const region = regions[l]!;

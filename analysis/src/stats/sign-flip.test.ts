@@ -121,4 +121,86 @@ describe('signFlipTest', () => {
     expect(nullFwe.filter((q) => q < 0.05).length).toBeLessThan(10); // ~5% family-wise, none expected
     expect(Math.min(...nullFwe)).toBeGreaterThanOrEqual(1 / 500);
   });
+
+  it('varianceSmoothing with fwhmMm 0 gives exactly the plain t test', () => {
+    const rng = createNormalRng(5);
+    const maps = Array.from({ length: 9 }, () => Array.from({ length: 60 }, () => rng() + 0.3));
+    const plain = signFlipTest(maps, { nPermutations: 300, seed: 2 });
+    const zero = signFlipTest(maps, { nPermutations: 300, seed: 2, varianceSmoothing: { fwhmMm: 0, grid: { dims: [60, 1, 1], voxelSizeMm: [2, 2, 2], voxels: Array.from({ length: 60 }, (_, v) => v) } } });
+    expect(zero.statistic).toBe('t');
+    expect(plain.statistic).toBe('t');
+    for (const k of ['mean', 't', 'p', 'fweP', 'maxNull'] as const) expect(Array.from(zero[k])).toEqual(Array.from(plain[k]));
+  });
+
+  it('pseudo-t on a 5-voxel line: p and FWE p equal enumeration with the smoothed variance by hand', () => {
+    // FWHM 4 mm on 2 mm voxels: weights 0.5^(d^2) for |d| <= 3 (see masked-smoothing.test).
+    const n = 6;
+    const V = 5;
+    const rng = createNormalRng(11);
+    const maps = Array.from({ length: n }, () => Array.from({ length: V }, (_, v) => rng() + (v === 2 ? 1 : 0)));
+    const w = (d: number) => (Math.abs(d) <= 3 ? 0.5 ** (d * d) : 0);
+    const pseudo = (signs: number[]) => {
+      const x = (v: number) => maps.map((m, i) => signs[i]! * m[v]!);
+      const mean = (a: number[]) => a.reduce((s, y) => s + y, 0) / a.length;
+      const variance = Array.from({ length: V }, (_, v) => x(v).reduce((s, y) => s + (y - mean(x(v))) ** 2, 0) / (n - 1));
+      return Array.from({ length: V }, (_, v) => {
+        let num = 0;
+        let den = 0;
+        for (let u = 0; u < V; u++) {
+          num += w(u - v) * variance[u]!;
+          den += w(u - v);
+        }
+        return Math.abs(mean(x(v)) / Math.sqrt(num / den / n));
+      });
+    };
+    const obs = pseudo(Array(n).fill(1));
+    const all = Array.from({ length: 2 ** n }, (_, bits) => pseudo(Array.from({ length: n }, (_, i) => ((bits >> i) & 1 ? -1 : 1))));
+    const r = signFlipTest(maps, { varianceSmoothing: { fwhmMm: 4, grid: { dims: [V, 1, 1], voxelSizeMm: [2, 2, 2], voxels: [0, 1, 2, 3, 4] } } });
+    expect(r.statistic).toBe('pseudo-t');
+    expect(r.varianceSmoothingMm).toBe(4);
+    expect(r.nPatterns).toBe(64);
+    for (let v = 0; v < V; v++) {
+      expect(Math.abs(r.t[v]!)).toBeCloseTo(obs[v]!, 4);
+      expect(r.p[v]).toBeCloseTo(all.filter((a) => a[v]! >= obs[v]! - 1e-9).length / 64, 6);
+      expect(r.fweP[v]).toBeCloseTo(all.filter((a) => Math.max(...a) >= obs[v]! - 1e-9).length / 64, 6);
+    }
+  });
+
+  it('planted group of 8: the pseudo-t finds a consistent region that the plain t misses because of near-equal noise voxels', () => {
+    // 9 x 10 x 11 grid of 2 mm voxels; a 3 x 3 x 3 region with a consistent effect (0.5 +- 0.15);
+    // elsewhere noise (0 +- 0.15), except 20 scattered voxels whose 8 values are +-0.15 with
+    // near-equal magnitudes: the sign pattern that aligns them gives a huge t, so the plain t's
+    // maximum distribution is wide; with the variance smoothed over neighbours they are ordinary.
+    const dims = [9, 10, 11] as const;
+    const G = 9 * 10 * 11;
+    const n = 8;
+    const rng = createNormalRng(2024);
+    const inRegion = (g: number) => {
+      const [x, y, z] = [g % 9, Math.floor(g / 9) % 10, Math.floor(g / 90)];
+      return x >= 3 && x <= 5 && y >= 3 && y <= 5 && z >= 4 && z <= 6;
+    };
+    const maps = Array.from({ length: n }, () => new Float64Array(G));
+    for (let g = 0; g < G; g++) for (let i = 0; i < n; i++) maps[i]![g] = (inRegion(g) ? 0.5 : 0) + 0.15 * rng();
+    const odd: number[] = [];
+    for (let g = 7; odd.length < 20; g += 47) {
+      if (inRegion(g)) continue;
+      odd.push(g);
+      for (let i = 0; i < n; i++) maps[i]![g] = (rng() > 0 ? 1 : -1) * 0.15 * (1 + 0.001 * rng());
+    }
+    const grid = { dims, voxelSizeMm: [2, 2, 2] as const, voxels: Array.from({ length: G }, (_, g) => g) };
+    const region = Array.from({ length: G }, (_, g) => g).filter(inRegion);
+    const plain = signFlipTest(maps, { nPermutations: 256 });
+    const smoothed = signFlipTest(maps, { nPermutations: 256, varianceSmoothing: { fwhmMm: 6, grid } });
+    expect(plain.exhaustive && smoothed.exhaustive).toBe(true);
+    // Plain t: the region's t is large, yet no region voxel survives FWE p < .05.
+    expect(Math.min(...region.map((g) => plain.fweP[g]!))).toBeGreaterThanOrEqual(0.05);
+    expect(Math.min(...region.map((g) => plain.t[g]!))).toBeGreaterThan(4);
+    // Patterns that align a near-equal voxel (other than the identity and its mirror) reach huge |t|.
+    expect(Array.from(plain.maxNull).filter((m) => m > 30).length).toBeGreaterThan(0.05 * 256);
+    // Pseudo-t: every region voxel survives, and no voxel outside it does.
+    for (const g of region) expect(smoothed.fweP[g], `voxel ${g}`).toBeLessThan(0.05);
+    let outside = 0;
+    for (let g = 0; g < G; g++) if (!inRegion(g) && smoothed.fweP[g]! < 0.05) outside++;
+    expect(outside).toBe(0);
+  });
 });

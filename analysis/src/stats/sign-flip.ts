@@ -5,7 +5,11 @@
  * likely data set.
  *
  * - Statistic: the one-sample t, two-sided (|t|); voxels with a NaN in any participant, or with no
- *   variance, are skipped (NaN out).
+ *   variance, are skipped (NaN out). With `varianceSmoothing` the pseudo-t instead (SnPM; FSL
+ *   randomise -v): mean / sqrt(smoothedVariance / n), the variance map smoothed in the mask and
+ *   recomputed for every sign pattern. With few participants the t's variance estimate (n - 1 df)
+ *   is so noisy that a few voxels with near-equal values dominate the maximum distribution; the
+ *   smoothed variance borrows strength from neighbours (null distribution unchanged: still exact).
  * - Sign patterns: all 2^n when 2^n <= nPermutations (exact), else the identity plus
  *   nPermutations - 1 seeded random patterns.
  * - p: the fraction of patterns whose |t| at that voxel reaches the observed |t| (the identity
@@ -22,6 +26,7 @@
  */
 import { createRng } from '@orthostim/rdm';
 import { UsageError } from '@orthostim/protocol';
+import { createMaskedSmoother, type MaskedGrid } from './masked-smoothing';
 
 export interface SignFlipOptions {
   /** Upper bound on sign patterns (default 10000); all 2^n are used when that is not more. */
@@ -30,12 +35,24 @@ export interface SignFlipOptions {
   readonly seed?: number;
   /** Significance level the note refers to (default 0.05). */
   readonly alpha?: number;
+  /**
+   * Variance smoothing (SnPM; FSL randomise -v): the statistic becomes the pseudo-t
+   * mean / sqrt(smoothedVariance / n), the participants' variance map smoothed in the mask with a
+   * Gaussian of `fwhmMm` (stats/masked-smoothing), recomputed for every sign pattern. `grid`
+   * places the maps' values on the grid. fwhmMm 0 (or no option) is the plain t.
+   */
+  readonly varianceSmoothing?: { readonly fwhmMm: number; readonly grid: Omit<MaskedGrid, 'voxels'> & { readonly voxels: ArrayLike<number> } };
 }
+
+export type SignFlipStatistic = 't' | 'pseudo-t';
 
 export interface SignFlipResult {
   readonly nParticipants: number;
   /** Mean of the participants' values per voxel (the effect map). */
   readonly mean: Float32Array;
+  /** Which statistic `t` holds: the plain one-sample t, or the variance-smoothed pseudo-t. */
+  readonly statistic: SignFlipStatistic;
+  /** The statistic per voxel (t or pseudo-t, see `statistic`). */
   readonly t: Float32Array;
   /** Two-sided, uncorrected. */
   readonly p: Float32Array;
@@ -46,6 +63,8 @@ export interface SignFlipResult {
   readonly minAttainableP: number;
   /** The maximum |t| over voxels of each pattern (identity first). */
   readonly maxNull: Float64Array;
+  /** The FWHM in mm of the variance smoothing (0: plain t). */
+  readonly varianceSmoothingMm: number;
   /** Set when no voxel can reach p < alpha. */
   readonly note?: string;
 }
@@ -86,10 +105,15 @@ export function signFlipTest(maps: readonly ArrayLike<number>[], options: SignFl
   });
   const blocks = Math.ceil(n / BLOCK);
   const { patterns, count, exhaustive } = signPatterns(n, nPermutations, options.seed ?? 0);
+  const smoothing = options.varianceSmoothing;
+  if (smoothing && smoothing.fwhmMm !== 0) {
+    if (smoothing.grid.voxels.length !== V) throw new UsageError(`variance smoothing: the grid places ${smoothing.grid.voxels.length} voxels; the maps have ${V}`);
+    const r = pseudoT(maps, patterns, count, blocks, smoothing.fwhmMm, smoothing.grid);
+    return finish(n, r.mean, r.t, r.p, r.observed2, r.maxNull, count, exhaustive, alpha, 'pseudo-t', smoothing.fwhmMm);
+  }
   const mean = new Float32Array(V).fill(Number.NaN);
   const t = new Float32Array(V).fill(Number.NaN);
   const p = new Float32Array(V).fill(Number.NaN);
-  const fweP = new Float32Array(V).fill(Number.NaN);
   const observed2 = new Float64Array(V).fill(Number.NaN);
   const maxNull = new Float64Array(count);
   const table = new Float64Array(blocks * 256);
@@ -170,6 +194,25 @@ export function signFlipTest(maps: readonly ArrayLike<number>[], options: SignFl
     }
     p[v] = exceed / count;
   }
+  return finish(n, mean, t, p, observed2, maxNull, count, exhaustive, alpha, 't', 0);
+}
+
+/** FWE p from the patterns' maxima (squared statistics), the note, and the result. */
+function finish(
+  n: number,
+  mean: Float32Array,
+  t: Float32Array,
+  p: Float32Array,
+  observed2: Float64Array,
+  maxNull: Float64Array,
+  count: number,
+  exhaustive: boolean,
+  alpha: number,
+  statistic: SignFlipStatistic,
+  varianceSmoothingMm: number,
+): SignFlipResult {
+  const V = observed2.length;
+  const fweP = new Float32Array(V).fill(Number.NaN);
   const sortedMax = Float64Array.from(maxNull).sort();
   for (let v = 0; v < V; v++) {
     const o = observed2[v] as number;
@@ -191,5 +234,77 @@ export function signFlipTest(maps: readonly ArrayLike<number>[], options: SignFl
     minAttainableP >= alpha
       ? `with ${n} participants and ${count} sign patterns the smallest attainable p is ${minAttainableP.toPrecision(3)}, so no voxel can reach p < ${alpha}${exhaustive ? ' (at least 6 participants are needed); the effect maps are shown instead' : ''}`
       : undefined;
-  return { nParticipants: n, mean, t, p, fweP, nPatterns: count, exhaustive, minAttainableP, maxNull, ...(note ? { note } : {}) };
+  return { nParticipants: n, mean, statistic, t, p, fweP, nPatterns: count, exhaustive, minAttainableP, maxNull, varianceSmoothingMm, ...(note ? { note } : {}) };
+}
+
+/**
+ * The pseudo-t path: pattern by pattern over all voxels (the smoothing needs the whole variance
+ * map of a pattern). Per pattern: signed sums S (n multiply-adds per voxel from voxel-major
+ * values), variance (Q - S^2 / n) / (n - 1) (Q is sign-free), one masked smoothing, and
+ * pseudo-t^2 = S^2 / (n smoothedVar). Voxels with a NaN in any participant are outside the mask.
+ */
+function pseudoT(maps: readonly ArrayLike<number>[], patterns: Uint8Array, count: number, blocks: number, fwhmMm: number, grid: NonNullable<SignFlipOptions['varianceSmoothing']>['grid']) {
+  const n = maps.length;
+  const V = maps[0]!.length;
+  const inside: number[] = [];
+  for (let v = 0; v < V; v++) if (maps.every((m) => Number.isFinite(m[v] as number))) inside.push(v);
+  const M = inside.length;
+  const z = new Float64Array(M * n);
+  const q = new Float64Array(M);
+  for (let j = 0; j < M; j++) {
+    for (let i = 0; i < n; i++) {
+      const x = maps[i]![inside[j]!] as number;
+      z[j * n + i] = x;
+      q[j] = (q[j] as number) + x * x;
+    }
+  }
+  const smooth = createMaskedSmoother({ dims: grid.dims, voxelSizeMm: grid.voxelSizeMm, voxels: Int32Array.from(inside, (v) => grid.voxels[v] as number) }, fwhmMm);
+  const sums = new Float64Array(M);
+  const variance = new Float64Array(M);
+  const smoothed = new Float64Array(M);
+  const observed2 = new Float64Array(M);
+  const exceed = new Float64Array(M);
+  const maxNull = new Float64Array(count);
+  const signs = new Float64Array(n);
+  for (let k = 0; k < count; k++) {
+    for (let i = 0; i < n; i++) signs[i] = ((patterns[k * blocks + Math.floor(i / BLOCK)] as number) >> i % BLOCK) & 1 ? -1 : 1;
+    for (let j = 0, o = 0; j < M; j++, o += n) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += (signs[i] as number) * (z[o + i] as number);
+      sums[j] = s;
+      variance[j] = Math.max(0, ((q[j] as number) - (s * s) / n) / (n - 1));
+    }
+    smooth(variance, smoothed);
+    let max = 0;
+    for (let j = 0; j < M; j++) {
+      const sv = smoothed[j] as number;
+      const s = sums[j] as number;
+      // No variance anywhere in the kernel's reach: no statistic.
+      if (!(sv > 1e-12 * ((q[j] as number) / n + 1e-300))) {
+        if (k === 0) observed2[j] = Number.NaN;
+        continue;
+      }
+      const t2 = (s * s) / (n * sv);
+      if (k === 0) observed2[j] = t2;
+      if (t2 > max) max = t2;
+      if (t2 >= (observed2[j] as number) * TIE) exceed[j] = (exceed[j] as number) + 1;
+    }
+    maxNull[k] = max;
+  }
+  const mean = new Float32Array(V).fill(Number.NaN);
+  const t = new Float32Array(V).fill(Number.NaN);
+  const p = new Float32Array(V).fill(Number.NaN);
+  const obs = new Float64Array(V).fill(Number.NaN);
+  for (let j = 0; j < M; j++) {
+    const v = inside[j]!;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += z[j * n + i] as number;
+    mean[v] = s / n;
+    const o2 = observed2[j] as number;
+    if (Number.isNaN(o2)) continue;
+    obs[v] = o2;
+    t[v] = Math.sign(s) * Math.sqrt(o2);
+    p[v] = (exceed[j] as number) / count;
+  }
+  return { mean, t, p, observed2: obs, maxNull };
 }

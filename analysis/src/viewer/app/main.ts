@@ -27,6 +27,8 @@ const DISPLAY_DEFAULTS: Record<string, [number, number]> = {
   'mean-z': [0.2, 1],
   t: [2, 8],
   'thresholded-t': [0.001, 8],
+  'pseudo-t': [2, 8],
+  'thresholded-pseudo-t': [0.001, 8],
   p: [0, 1],
   'fwe-p': [0, 1],
   tsnr: [0, 200],
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
   const backgrounds = maps.filter((m) => BACKGROUND_STATS.has(m.stat));
   const overlays = maps.filter((m) => !BACKGROUND_STATS.has(m.stat));
   const stats = [...new Set(overlays.map((m) => m.stat))];
-  const preferred = ['z', 'mean-z', 'thresholded-t', 'r'].find((s) => stats.includes(s)) ?? stats[0];
+  const preferred = ['z', 'mean-z', 'thresholded-t', 'thresholded-pseudo-t', 'r'].find((s) => stats.includes(s)) ?? stats[0];
   for (const s of stats) statSel.append(option(s, s));
   if (preferred) statSel.value = preferred;
   bgSel.append(option('', '(none)'));
