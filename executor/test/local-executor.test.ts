@@ -33,6 +33,10 @@ describe('local executor', () => {
     const run = runJobGroup(spec, LOCAL, { signal: ac.signal, progress: recordingProgress() });
     await waitForFile(`${hold}.started`);
     await waitForFile(join(dir, 'quick.json'));
+    // quick.json appears before the task's wrapper records "done"; abort only once it has, so the
+    // test is about the interrupt and not about that race.
+    const jobDirEarly = join(dir, 'out', '.orthostim-jobs', 'int');
+    for (let i = 0; i < 300 && readTaskStatus(jobDirEarly, 'quick')?.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 50));
     ac.abort();
     await expect(run).rejects.toThrow(/interrupted; 1 unfinished task\(s\) stopped/);
     const jobDir = join(dir, 'out', '.orthostim-jobs', 'int');
