@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { computeRdm, createNormalRng } from '@orthostim/rdm';
-import { readRecovery } from '@orthostim/analysis';
+import { readNifti, readRecovery } from '@orthostim/analysis';
 import { runCli, writeTestStimulusSet } from '../src';
 
 const tmp = mkdtempSync(join(tmpdir(), 'orthostim-e2e-simulate-'));
@@ -38,7 +38,16 @@ describe('simulate -> analyze -> report', () => {
       // Chance is the region's share of the brain, a few percent.
       for (const r of t.rows) expect(r.dice, `sub-${participant} ${r.layer}`).toBeGreaterThan(0.5);
     }
-    const truth = JSON.parse(readFileSync(join(bids, 'derivatives', 'truth', 'index.json'), 'utf8')) as { grid: { brainVoxels: number } };
+    const truth = JSON.parse(readFileSync(join(bids, 'derivatives', 'truth', 'index.json'), 'utf8')) as { grid: { brainVoxels: number }; layers: { layer: string; mask: string }[] };
     expect(truth.grid.brainVoxels).toBeGreaterThan(1000);
+    // The group report of a simulated dataset scores its maps against the planted regions: one row
+    // per layer whose region size is the truth mask's voxel count, counted here from the mask file.
+    const html = readFileSync(join(out, 'group', 'report.html'), 'utf8');
+    expect(html).toContain('Recovery of the planted regions');
+    for (const { layer, mask } of truth.layers) {
+      let regionVoxels = 0;
+      for (const v of readNifti(join(bids, 'derivatives', 'truth', mask)).data) if (v > 0) regionVoxels++;
+      expect(html).toMatch(new RegExp(`<td>${layer}</td><td[^>]*>\\d+</td><td[^>]*>${regionVoxels}</td>`));
+    }
   });
 });

@@ -25,6 +25,7 @@ import { makeProvenance, PROVENANCE_FILE, writeProvenance } from './provenance';
 import { METHOD_LABELS } from './searchlight-stage';
 import { resolveVarianceSmoothing, type GroupSettings } from './settings';
 import { affineVoxelSizes } from '../io/affine';
+import { readRecovery, type RecoveryTable } from '../simulate/recovery';
 
 export interface GroupJob {
   outputDir: string;
@@ -289,7 +290,14 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       );
       index.add({ path: 'analysis.json', stat: 'provenance', description: 'resolved settings, inputs and versions' });
       const summary: GroupSummary = { dir: outDir, participants: parts.map((p) => p.label), tests: results, nPatterns: m.nPatterns, exhaustive: m.exhaustive, minAttainableP: m.minAttainableP, alpha, statistic: statName, varianceSmoothingMm, ...(m.note ? { note: m.note } : {}), seconds: 0 };
-      await writeGroupReport(staging, { summary, grid: g, background, backgroundName, layers, methods, wta, dice, connectivity, atlas: !!atlas });
+      // A simulated dataset (orthostim simulate) carries its ground truth: score the thresholded
+      // maps against the planted regions, so the report shows what was recovered.
+      let recovery: { method: ModelMethod; table: RecoveryTable }[] | undefined;
+      if (existsSync(join(job.bidsDir, 'derivatives', 'truth', 'index.json'))) {
+        index.write(staging);
+        recovery = methods.map((method) => ({ method, table: readRecovery({ analysisDir: job.outputDir, groupDir: staging, bidsDir: job.bidsDir, method, selection: 'fwe' }) }));
+      }
+      await writeGroupReport(staging, { summary, grid: g, background, backgroundName, layers, methods, wta, dice, connectivity, atlas: !!atlas, ...(recovery ? { recovery } : {}) });
       index.add({ path: 'report.html', stat: 'report', description: 'group report' });
       index.write(staging);
       summary.seconds = (performance.now() - t0) / 1000;

@@ -11,6 +11,7 @@ import type { GroupSummary } from '../pipeline/group';
 import type { GridRef } from '../pipeline/map-writer';
 import type { ModelMethod } from '../rsa/compare-models';
 import type { Connectivity } from '../stats/clusters';
+import type { RecoveryTable } from '../simulate/recovery';
 import { esc, fmt, keyValues, page, svgFigure, table } from './html';
 import { mapMosaic, wtaMosaic } from './layer-figures';
 import { quantiles } from './mosaic';
@@ -26,6 +27,8 @@ export interface GroupReportData {
   dice: { method: ModelMethod; layers: string[]; matrix: Float64Array }[];
   connectivity: Connectivity;
   atlas: boolean;
+  /** Present for a simulated dataset: the thresholded maps scored against the planted regions. */
+  recovery?: { method: ModelMethod; table: RecoveryTable }[];
 }
 
 export function groupReportHtml(d: GroupReportData): string {
@@ -117,6 +120,22 @@ ${table(
     title: 'Clusters',
     body: table(['layer', 'method', 'cluster', 'voxels', 'mm³', 'peak t', 'peak (x, y, z) mm', ...(d.atlas ? ['atlas label at peak'] : [])], clusterRows),
   });
+  if (d.recovery) {
+    sections.push({
+      id: 'recovery',
+      title: 'Recovery of the planted regions (simulated dataset)',
+      body: `<p>The dataset carries the ground truth of <code>orthostim simulate</code> (derivatives/truth): each layer's FWE-thresholded map against the region planted for that layer. Dice = 2|map ∩ region| / (|map| + |region|); fraction inside = |map ∩ region| / |map|.</p>
+${d.recovery
+  .map(
+    ({ method, table: t }) =>
+      `<h3>${esc(method)}: mean Dice between layers' maps ${fmt(t.meanOverlap, 2)}</h3>${table(
+        ['layer', 'map voxels', 'region voxels', 'Dice with its region', 'fraction inside'],
+        t.rows.map((r) => [esc(r.layer), r.mapVoxels, r.regionVoxels, fmt(r.dice, 2), Number.isFinite(r.fractionInside) ? fmt(r.fractionInside, 2) : 'n/a']),
+      )}`,
+  )
+  .join('\n')}`,
+    });
+  }
   return page('Layer maps: group', `orthostim group &middot; ${esc(new Date().toISOString().slice(0, 19))}Z &middot; maps listed in index.json`, sections);
 }
 

@@ -102,6 +102,8 @@ export interface ReadRecoveryOptions {
   /** A participant's maps (their r maps, top-k) or, without it, the group's. */
   participant?: string;
   selection?: MapSelection;
+  /** Read the group maps from this folder instead of `<analysisDir>/group` (the group level's staging folder). */
+  groupDir?: string;
 }
 
 /** The recovery table of an analysis of a simulated study, from the files both commands wrote. */
@@ -114,7 +116,7 @@ export function readRecovery(o: ReadRecoveryOptions): RecoveryTable {
     throw new InputError(`${truthDir}/index.json: cannot read the ground truth of the simulation (${(err as Error).message})`);
   }
   const selection: MapSelection = o.selection ?? (o.participant ? 'top-k' : 'fwe');
-  const dir = o.participant ? join(o.analysisDir, `sub-${o.participant}`) : join(o.analysisDir, 'group');
+  const dir = o.participant ? join(o.analysisDir, `sub-${o.participant}`) : (o.groupDir ?? join(o.analysisDir, 'group'));
   const files = readIndex(dir);
   // The group's thresholded map is the t's or, with variance smoothing, the pseudo-t's.
   const stats = o.participant ? ['r'] : selection === 'fwe' ? ['thresholded-t', 'thresholded-pseudo-t'] : ['mean-z'];
