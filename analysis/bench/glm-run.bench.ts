@@ -19,8 +19,9 @@ import { findStudyRuns, readBidsDataset } from '../src/io/bids';
 import { writeNifti } from '../src/io/nifti';
 import { fitStudyRun } from '../src/io/run-glm';
 import type { NoiseModel } from '../src/glm/fit-glm';
+import { MNI_2MM_AFFINE, MNI_2MM_DIMS, WHOLE_BRAIN_ELLIPSOID, ellipsoidMask } from './support/mni-grid';
 
-const DIMS = [91, 109, 91] as const;
+const DIMS = MNI_2MM_DIMS;
 const T = 300;
 const TR = 2;
 const N_IMAGES = 16;
@@ -33,18 +34,8 @@ function arg(name: string, fallback: string): string {
 export function generateRun(root: string): { nMask: number } {
   const [nx, ny, nz] = DIMS;
   const nvox = nx * ny * nz;
-  const affine = [-2, 0, 0, 90, 0, 2, 0, -126, 0, 0, 2, -72, 0, 0, 0, 1];
-  const mask = new Uint8Array(nvox);
-  let nMask = 0;
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) {
-        const r = ((i - 45) / 35.5) ** 2 + ((j - 54) / 44) ** 2 + ((k - 42) / 36) ** 2;
-        if (r <= 1) {
-          mask[i + nx * (j + ny * k)] = 1;
-          nMask++;
-        }
-      }
+  const affine = MNI_2MM_AFFINE;
+  const { mask, nMask } = ellipsoidMask(WHOLE_BRAIN_ELLIPSOID);
   mkdirSync(join(root, 'sub-01', 'func'), { recursive: true });
   const deriv = join(root, 'derivatives', 'fmriprep', 'sub-01', 'func');
   mkdirSync(deriv, { recursive: true });

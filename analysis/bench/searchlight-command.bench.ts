@@ -26,8 +26,9 @@ import { REPO_ROOT, timeRuns, writeTestStimulusSet, type Benchmark, type BenchRe
 import { writeNifti } from '../src/io/nifti';
 import { runSearchlightOnFiles } from '../src/pipeline/searchlight-on-files';
 import { resolveSearchlightSettings } from '../src/pipeline/settings';
+import { MNI_2MM_AFFINE, MNI_2MM_DIMS, SEARCHLIGHT_ELLIPSOID, ellipsoidMask } from './support/mni-grid';
 
-const DIMS = [91, 109, 91] as const;
+const DIMS = MNI_2MM_DIMS;
 const RUNS = 8;
 const IMAGES = 16;
 const LAYERS = 11;
@@ -35,16 +36,8 @@ const LAYERS = 11;
 async function writeInputs(root: string): Promise<{ mask: string; betas: string[]; stimuli: string; nMask: number }> {
   const [nx, ny, nz] = DIMS;
   const nvox = nx * ny * nz;
-  const affine = [-2, 0, 0, 90, 0, 2, 0, -126, 0, 0, 2, -72, 0, 0, 0, 1];
-  const mask = new Uint8Array(nvox);
-  let nMask = 0;
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++)
-        if (((i - 45) / 31.6) ** 2 + ((j - 54) / 38.3) ** 2 + ((k - 45) / 29.7) ** 2 <= 1) {
-          mask[i + nx * (j + ny * k)] = 1;
-          nMask++;
-        }
+  const affine = MNI_2MM_AFFINE;
+  const { mask, nMask } = ellipsoidMask(SEARCHLIGHT_ELLIPSOID);
   const maskPath = join(root, 'mask.nii');
   writeNifti(maskPath, { dims: DIMS, data: mask, affine }, { datatype: 'uint8' });
   const noise = createNormalRng(1);

@@ -20,8 +20,9 @@ import { buildModelSet } from '../src/rsa/compare-models';
 import { computeSearchlightNeighbors, type Dims } from '../src/searchlight/neighbors';
 import { runSearchlight } from '../src/searchlight/run-searchlight';
 import { prepareSphereData, type SearchlightDistance } from '../src/searchlight/sphere-rdms';
+import { MNI_2MM_DIMS, SEARCHLIGHT_ELLIPSOID, ellipsoidMask } from './support/mni-grid';
 
-const DIMS: Dims = [91, 109, 91];
+const DIMS: Dims = [...MNI_2MM_DIMS];
 const RUNS = 8;
 const IMAGES = 16;
 const LAYERS = 11;
@@ -32,12 +33,7 @@ function arg(name: string, fallback: string): string {
 }
 
 function syntheticInputs() {
-  const [nx, ny, nz] = DIMS;
-  const mask = new Uint8Array(nx * ny * nz);
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) if (((i - 45) / 31.6) ** 2 + ((j - 54) / 38.3) ** 2 + ((k - 45) / 29.7) ** 2 <= 1) mask[i + nx * (j + ny * k)] = 1;
-  const nVoxels = mask.reduce((a, b) => a + b, 0);
+  const { mask, nMask: nVoxels } = ellipsoidMask(SEARCHLIGHT_ELLIPSOID);
   const noise = createNormalRng(1);
   const betas = new Float32Array(RUNS * IMAGES * nVoxels);
   for (let q = 0; q < betas.length; q++) betas[q] = noise();
