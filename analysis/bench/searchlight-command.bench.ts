@@ -11,8 +11,9 @@
  *
  * Two figures: the command's work in this process (read betas -> written maps, median of 3; what
  * `runSearchlightOnFiles` does, without report.html), and the real CLI in a child process
- * (`node bin/orthostim.js searchlight ...`, process start and TypeScript loading included), with
- * its peak RSS from /usr/bin/time.
+ * (`node bin/orthostim.js searchlight ...`, process start and module loading included; median of
+ * 3), with its peak RSS from /usr/bin/time. `orthostim --version` runs first so that the CLI's
+ * bundle cache (.cache/cli, rebuilt after any source change) is current, as on a user's second run.
  *
  *   npm run bench -- searchlight-command
  */
@@ -87,17 +88,22 @@ async function runBench(threads: number, repeats: number): Promise<BenchResult[]
     const note = `${inputs.nMask} mask voxels, ${last!.searchlight.nCenters} centres, radius 3 vox, ${IMAGES} images x ${RUNS} runs (.nii), correlation, spearman x ${2 * LAYERS} models, ${threads} threads`;
     const stage = last!.seconds;
     const args = ['searchlight', '--betas', ...inputs.betas, '--mask', inputs.mask, '--stimuli', inputs.stimuli, '--radius-vox', '3', '--method', 'both', '--threads', String(threads)];
-    const cli = childRun([...args, '--out', join(root, 'cli-out'), '--no-report']);
+    childRun(['--version']); // brings the CLI bundle cache up to date
+    const cliRuns = [0, 1, 2].map((i) => childRun([...args, '--out', join(root, `cli-out-${i}`), '--no-report']));
     const cliReport = childRun([...args, '--out', join(root, 'cli-out-report')]);
-    if (!cli.ok || !cliReport.ok) throw new Error(`orthostim searchlight failed: ${cli.stderr.slice(-500)} ${cliReport.stderr.slice(-500)}`);
-    if (!existsSync(join(root, 'cli-out', 'index.json'))) throw new Error('the CLI wrote no index.json');
+    const failed = [...cliRuns, cliReport].find((r) => !r.ok);
+    if (failed) throw new Error(`orthostim searchlight failed: ${failed.stderr.slice(-500)}`);
+    if (!existsSync(join(root, 'cli-out-0', 'index.json'))) throw new Error('the CLI wrote no index.json');
+    const cliSorted = cliRuns.map((r) => r.seconds).sort((a, b) => a - b);
+    const cli = { seconds: cliSorted[1]!, best: cliSorted[0]!, peakMiB: Math.max(...cliRuns.map((r) => r.peakMiB)) };
     return [
       { metric: 'searchlight command in-process median (read .nii betas -> written maps)', value: medianMs / 1000, unit: 's', note: `${note}; target <= 2.5 s` },
       { metric: 'searchlight command in-process best', value: runsMs[0]! / 1000, unit: 's', note },
       { metric: 'searchlight command in-process CPU time (all threads, median)', value: medianCpuMs / 1000, unit: 's', note: `CPU / ${threads} cores bounds the wall time on an idle machine from below` },
       { metric: 'stage: read betas + assemble', value: stage.read, unit: 's' },
       { metric: 'stage: neighbours + searchlight + write 47 maps', value: stage.searchlight, unit: 's' },
-      { metric: 'orthostim searchlight CLI, --no-report (process start included)', value: cli.seconds, unit: 's' },
+      { metric: 'orthostim searchlight CLI, --no-report, median of 3 (process start included)', value: cli.seconds, unit: 's', note: `${note}; target <= 2.5 s` },
+      { metric: 'orthostim searchlight CLI, --no-report, best of 3', value: cli.best, unit: 's' },
       { metric: 'orthostim searchlight CLI peak RSS', value: cli.peakMiB, unit: 'MiB', note: 'target <= 1.5 GB' },
       { metric: 'orthostim searchlight CLI with report.html', value: cliReport.seconds, unit: 's' },
     ];

@@ -7,7 +7,7 @@
  */
 import { InputError } from '@orthostim/protocol';
 import { readTsv } from '../io/bids';
-import { readNiftiVoxels, type Volume } from '../io/nifti';
+import { NiftiReadAhead, readNiftiVoxels, type Volume } from '../io/nifti';
 import type { RunBetas } from './beta-set';
 
 export interface BetaFilesInput {
@@ -46,11 +46,17 @@ export function readBetaLabels(path: string, imageIds: readonly string[]): BetaR
   });
 }
 
+/** The input's files in the order readBetaFiles reads them; `.start()` it before reading the mask. */
+export function betaReadAhead(input: Pick<BetaFilesInput, 'betas' | 'residuals'>): NiftiReadAhead {
+  return new NiftiReadAhead([...input.betas, ...(input.residuals ?? [])]);
+}
+
 /**
  * Read the betas (and residual variances) at the mask voxels `voxels` (grid indices of `mask`),
- * checking every file against the mask's grid and the stimulus set's images.
+ * checking every file against the mask's grid and the stimulus set's images. Files are read one
+ * ahead (NiftiReadAhead), so reading overlaps the extraction of the previous file.
  */
-export function readBetaFiles(input: BetaFilesInput, mask: Volume, voxels: Int32Array): RunBetas[] {
+export async function readBetaFiles(input: BetaFilesInput, mask: Volume, voxels: Int32Array, ahead = betaReadAhead(input)): Promise<RunBetas[]> {
   const K = input.imageIds.length;
   const grid = { grid: mask, what: '--mask and the betas' };
   let runs: { run: string; images: Map<string, Float32Array> }[];
@@ -58,7 +64,9 @@ export function readBetaFiles(input: BetaFilesInput, mask: Volume, voxels: Int32
     if (input.betas.length !== 1) throw new InputError(`--labels describes one 4D file; got ${input.betas.length} --betas files`);
     const path = input.betas[0]!;
     const rows = readBetaLabels(input.labels, input.imageIds);
-    const vol = readNiftiVoxels(path, voxels, { sameGridAs: grid });
+    const preloaded = await ahead.take(path);
+    const vol = readNiftiVoxels(path, voxels, { sameGridAs: grid, preloaded });
+    ahead.release(preloaded);
     if (vol.dims[3] !== rows.length) throw new InputError(`${path}: ${vol.dims[3]} volumes, but ${input.labels} has ${rows.length} rows (one per volume)`);
     const n = voxels.length;
     const order: string[] = [];
@@ -72,24 +80,35 @@ export function readBetaFiles(input: BetaFilesInput, mask: Volume, voxels: Int32
     });
     runs = order.map((run) => ({ run, images: byRun.get(run)! }));
   } else {
-    runs = input.betas.map((path, r) => {
-      const vol = readNiftiVoxels(path, voxels, { sameGridAs: grid });
+    runs = [];
+    for (const [r, path] of input.betas.entries()) {
+      const preloaded = await ahead.take(path);
+      const vol = readNiftiVoxels(path, voxels, { sameGridAs: grid, preloaded });
+      ahead.release(preloaded); // the values are copied out
       if (vol.dims[3] !== K) {
         throw new InputError(`${path}: ${vol.dims[3]} volume(s), but the stimulus set has ${K} images; a run file holds one beta per image in set order (or give one 4D file with --labels)`);
       }
       const n = voxels.length;
-      return { run: String(r + 1), images: new Map(input.imageIds.map((id, k) => [id, vol.data.subarray(k * n, (k + 1) * n)])) };
-    });
+      runs.push({ run: String(r + 1), images: new Map(input.imageIds.map((id, k) => [id, vol.data.subarray(k * n, (k + 1) * n)])) });
+    }
   }
   const residuals = input.residuals ?? [];
   if (residuals.length > 0 && residuals.length !== runs.length) {
     throw new InputError(`--residuals: ${residuals.length} file(s) for ${runs.length} run(s) (${runs.map((r) => r.run).join(', ')}); give one residual-variance map per run, in run order`);
   }
-  return runs.map((r, i) => {
+  const out: RunBetas[] = [];
+  for (const [i, r] of runs.entries()) {
     const path = residuals[i];
-    if (!path) return r;
-    const rv = readNiftiVoxels(path, voxels, { sameGridAs: { grid: mask, what: '--mask and --residuals' } });
+    if (!path) {
+      out.push(r);
+      continue;
+    }
+    const preloaded = await ahead.take(path);
+    const rv = readNiftiVoxels(path, voxels, { sameGridAs: { grid: mask, what: '--mask and --residuals' }, preloaded });
+    ahead.release(preloaded);
     if (rv.dims[3] !== 1) throw new InputError(`${path}: ${rv.dims[3]} volumes; a residual-variance map is one 3D volume`);
-    return { ...r, residualVariance: rv.data };
-  });
+    out.push({ ...r, residualVariance: rv.data });
+  }
+  ahead.close();
+  return out;
 }

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Affine } from '../io/affine';
-import { writeNiftiAsync, type NiftiHeader, type WriteNiftiOptions } from '../io/nifti';
+import { allocateNifti, writeNiftiAsync, writeNiftiBytesAsync, type NiftiHeader, type WriteNiftiOptions } from '../io/nifti';
 import type { OutputFile, OutputIndexBuilder } from './output-index';
 
 export interface GridRef {
@@ -48,6 +48,29 @@ export class MapWriter {
       }),
     );
     this.index.add({ path, ...entry });
+  }
+
+  /**
+   * Write a float32 map given at some voxels (`values[k]` at grid index `voxels[k]`, NaN elsewhere),
+   * built straight into the file's bytes. Returns the whole-grid values, a view on those bytes
+   * (read-only: they are being compressed).
+   */
+  writeAt(
+    path: string,
+    values: ArrayLike<number>,
+    voxels: Int32Array,
+    entry: Omit<OutputFile, 'path' | 'level'> & Partial<Pick<OutputFile, 'level'>>,
+    options: Omit<WriteNiftiOptions, 'datatype'> = {},
+  ): Float32Array {
+    if (values.length !== voxels.length) throw new RangeError(`MapWriter: ${path} has ${values.length} values for ${voxels.length} voxels`);
+    const opts = { ...(this.grid.reference ? { reference: this.grid.reference } : {}), ...options };
+    const { bytes, values: grid } = allocateNifti({ dims: this.grid.dims, affine: this.grid.affine }, opts);
+    const out = grid as Float32Array;
+    out.fill(Number.NaN);
+    for (let k = 0; k < voxels.length; k++) out[voxels[k]!] = values[k]!;
+    this.pending.push(writeNiftiBytesAsync(join(this.dir, path), bytes, this.gzipLevel));
+    this.index.add({ path, ...entry });
+    return out;
   }
 
   /** Wait for every write; the first failure is thrown. */

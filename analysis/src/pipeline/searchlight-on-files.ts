@@ -6,8 +6,7 @@
 import { buildOutputDir, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { assertSameGrid, readNifti } from '../io/nifti';
 import { listMaskVoxels } from '../searchlight/neighbors';
-import { writeParticipantReport } from '../report/participant-report';
-import { readBetaFiles } from './beta-files';
+import { betaReadAhead, readBetaFiles } from './beta-files';
 import { assembleBetas } from './beta-set';
 import { MapWriter, type GridRef } from './map-writer';
 import { OutputIndexBuilder } from './output-index';
@@ -48,11 +47,12 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
   return buildOutputDir(
     job.outDir,
     async (staging) => {
+      const ahead = betaReadAhead(job).start(); // the first betas load while the mask is read
       const mask = readNifti(job.mask);
       const dims = [mask.dims[0], mask.dims[1], mask.dims[2]] as const;
       const candidates = listMaskVoxels(mask.data, dims);
       const ids = set.images.map((i) => i.id);
-      const runs = readBetaFiles({ betas: job.betas, ...(job.labels ? { labels: job.labels } : {}), ...(job.residuals ? { residuals: job.residuals } : {}), imageIds: ids }, mask, candidates);
+      const runs = await readBetaFiles({ betas: job.betas, ...(job.labels ? { labels: job.labels } : {}), ...(job.residuals ? { residuals: job.residuals } : {}), imageIds: ids }, mask, candidates, ahead);
       const assembled = assembleBetas(candidates, runs, ids, job.settings.distance, job.betas.length === 1 ? job.betas[0]! : `${job.betas.length} beta files`);
       const t1 = performance.now();
       const grid: GridRef = { dims, affine: mask.affine, reference: { qformCode: mask.header.qformCode, sformCode: mask.header.sformCode } };
@@ -94,6 +94,8 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
           background = tpl.data;
           backgroundName = job.template;
         }
+        // Loaded only here: the report brings the figure renderer (sharp) that --no-report never needs.
+        const { writeParticipantReport } = await import('../report/participant-report');
         await writeParticipantReport(staging, {
           participant: null,
           set,

@@ -206,13 +206,10 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
   const rByMethod = new Map<ModelMethod, Float32Array[]>();
   result.models.forEach((model, m) => {
     const r = result.r.subarray(m * C, (m + 1) * C);
-    const rGrid = toGrid(r, centerGrid, n);
-    const zGrid = toGrid(fisherZValues(r), centerGrid, n);
     const measure = measureName(settings.compare, model.method);
-    for (const [stat, values, words] of [['r', rGrid, measure], ['z', zGrid, `Fisher z of ${measure}`]] as const) {
-      const name = bidsFileName([...o.entities, ['desc', desc.get(model.layer)], ['rsa', METHOD_LABELS[model.method]], ['stat', stat]], 'statmap', '.nii.gz');
-      writer.write(sub(name), values, { layer: model.layer, method: model.method, stat, description: words }, { intent: stat === 'r' ? 'correlation' : 'none', intentParams: stat === 'r' ? [P - 2] : [] });
-    }
+    const name = (stat: string) => sub(bidsFileName([...o.entities, ['desc', desc.get(model.layer)], ['rsa', METHOD_LABELS[model.method]], ['stat', stat]], 'statmap', '.nii.gz'));
+    const rGrid = writer.writeAt(name('r'), r, centerGrid, { layer: model.layer, method: model.method, stat: 'r', description: measure }, { intent: 'correlation', intentParams: [P - 2] });
+    writer.writeAt(name('z'), fisherZValues(r), centerGrid, { layer: model.layer, method: model.method, stat: 'z', description: `Fisher z of ${measure}` }, { intent: 'none' });
     summaries.push({ layer: model.layer, method: model.method, ...summarize(r), rGrid });
     const list = rByMethod.get(model.method) ?? [];
     list.push(r);
