@@ -24,4 +24,16 @@ describe('orthostim dispatcher', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/frobnicate/);
   });
+
+  it('runs the same from its cached bundle as through tsx, and the bundle is current for cli/main.ts', async () => {
+    const args = ['searchlight', '--help'];
+    const [bundled, tsx] = await Promise.all([runCli(args), runCli(args, { env: { ORTHOSTIM_TSX: '1' } })]);
+    expect(bundled.code).toBe(0);
+    expect(tsx.code).toBe(0);
+    expect(bundled.stdout).toBe(tsx.stdout);
+    expect(bundled.stdout).toMatch(/--betas/);
+    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, '.cache', 'cli', 'manifest.json'), 'utf8')) as { inputs: Record<string, string> };
+    expect(Object.keys(manifest.inputs)).toContain(join(REPO_ROOT, 'cli', 'main.ts'));
+    expect(Object.keys(manifest.inputs)).toContain(join(REPO_ROOT, 'analysis', 'src', 'cli', 'searchlight-command.ts'));
+  });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -11,6 +11,7 @@ import { applyAffine, affineAxisCodes } from './affine';
 import {
   assertSameGrid,
   encodeNifti,
+  NiftiReadAhead,
   readNifti,
   readNiftiInfo,
   readNiftiVoxels,
@@ -363,5 +364,80 @@ describe('writeNifti', () => {
     }
     expect(() => encodeNifti({ dims: [1, 1, 2], data: [1, 300], affine: oblique }, { datatype: 'uint8' })).toThrow(/value 300 at index 1 does not fit uint8/);
     expect(() => writeNifti(join(tmp, 'x.img'), { dims, data, affine: oblique })).toThrow(/must end in \.nii or \.nii\.gz/);
+  });
+});
+
+describe('NiftiReadAhead (files read one ahead into reused memory)', () => {
+  const rng = createRng(11);
+  const affine = [2, 0, 0, -10, 0, 2, 0, -12, 0, 0, 2, -8];
+  const write = (name: string, dims: number[], opts: { gz?: boolean; pair?: boolean } = {}) => {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const data = Float32Array.from({ length: n }, () => rng() * 10 - 5);
+    const path = join(tmp, `${name}${opts.pair ? '.hdr' : opts.gz ? '.nii.gz' : '.nii'}`);
+    if (opts.pair) {
+      // A .hdr/.img pair: the single file's header (magic n+1 -> ni1) and its data after 352 bytes.
+      const bytes = encodeNifti({ dims, data, affine });
+      const hdr = bytes.slice(0, 348);
+      hdr.set(new TextEncoder().encode('ni1\0'), 344);
+      new DataView(hdr.buffer).setFloat32(108, 0, true);
+      writeFileSync(path, hdr);
+      writeFileSync(path.replace(/\.hdr$/, '.img'), bytes.subarray(352));
+    } else {
+      writeNifti(path, { dims, data, affine });
+    }
+    return path;
+  };
+
+  it('gives the same voxels as direct reads through small, larger, gzip and pair files, reusing memory only where it fits', async () => {
+    const paths = [
+      write('ra-small', [4, 5, 6, 3]),
+      write('ra-large', [6, 7, 8, 4]), // larger than the first file's memory: a fresh buffer
+      write('ra-same', [6, 7, 8, 4]), // fits the first file's freed memory
+      write('ra-gz', [4, 5, 6, 2], { gz: true }),
+      write('ra-pair', [4, 5, 6, 2], { pair: true }),
+      write('ra-last', [4, 5, 6, 3]),
+    ];
+    const voxels = Int32Array.from([0, 7, 33, 119]);
+    const ahead = new NiftiReadAhead(paths).start();
+    const backings: Buffer[][] = [];
+    for (const path of paths) {
+      const pre = await ahead.take(path);
+      backings.push(pre.backings);
+      const got = readNiftiVoxels(path, voxels, { preloaded: pre });
+      ahead.release(pre);
+      const want = readNiftiVoxels(path, voxels);
+      expect(got.dims).toEqual(want.dims);
+      expect(Array.from(got.data)).toEqual(Array.from(want.data));
+      expect(got.affine).toEqual(want.affine);
+    }
+    ahead.close();
+    // Memory comes back and is reused (when a later read's size is known, after its stat), never
+    // memory too small for the file; a gzip file's compressed bytes go back to the pool at once.
+    paths.forEach((path, k) => {
+      const sizes = k === 4 ? [statSync(path).size, statSync(path.replace(/\.hdr$/, '.img')).size] : [statSync(path).size];
+      expect(backings[k]).toHaveLength(k === 3 ? 0 : sizes.length);
+      for (const b of backings[k]!) expect(b.length).toBeGreaterThanOrEqual(Math.min(...sizes));
+    });
+    const all = backings.flat();
+    expect(new Set(all).size).toBeLessThan(all.length);
+  });
+
+  it('reports a missing file when it is taken, with the file named, and leaves no unhandled rejection when it never is', async () => {
+    const ok = write('ra-ok', [2, 2, 2, 1]);
+    const missing = join(tmp, 'ra-missing.nii');
+    const ahead = new NiftiReadAhead([ok, missing]).start();
+    const first = await ahead.take(ok); // starts reading the missing file
+    expect(first.files.get(ok)!.length).toBeGreaterThan(352);
+    await expect(ahead.take(missing)).rejects.toThrow(/ra-missing\.nii: cannot read \(ENOENT\)/);
+    const unused = new NiftiReadAhead([ok, join(tmp, 'ra-never.nii')]).start();
+    await unused.take(ok); // the prefetch of ra-never fails, and nobody takes it
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
+  it('refuses preloaded bytes of another file', async () => {
+    const a = write('ra-a', [2, 2, 2, 1]);
+    const b = write('ra-b', [2, 2, 2, 1]);
+    const pre = await new NiftiReadAhead([a]).take(a);
+    expect(() => readNiftiVoxels(b, Int32Array.from([0]), { preloaded: pre })).toThrow(/preloaded bytes are of .*ra-a\.nii/);
   });
 });

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { readHeader as readNiftiReaderHeader } from 'nifti-reader-js';
 import { InputError } from '@orthostim/protocol';
 import { writeFileAtomic } from '@orthostim/protocol/node';
+import { GZIP_MEM_LEVEL, NIFTI_HEADER_BYTES } from './encode-grid';
 import {
   type Affine,
   affineAxisCodes,
@@ -35,8 +36,7 @@ import {
 } from './nifti-datatypes';
 const gunzipAsync = promisify(gunzipCb);
 const gzipAsync = promisify(gzipCb);
-/** zlib's largest hash table: 20% faster on float maps than the default 8, same format. */
-const GZIP_MEM_LEVEL = 9;
+
 
 const SPATIAL_UNITS: Record<number, string> = { 0: 'unknown', 1: 'm', 2: 'mm', 3: 'um' };
 const TEMPORAL_UNITS: Record<number, string> = { 0: 'unknown', 8: 's', 16: 'ms', 24: 'us', 32: 'Hz', 40: 'ppm', 48: 'rad/s' };
@@ -153,16 +153,34 @@ function readMaybeGzipSync(path: string): Uint8Array {
   }
 }
 
+/** Memory for whole-file reads, handed back once a file's values are copied out: fresh pages cost more to fault in than the copy itself. */
+export class ReadBufferPool {
+  private readonly free: Buffer[] = [];
+
+  /** A free buffer of at least `size` bytes (taken out of the pool), else a new one. */
+  get(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.length >= size);
+    return i >= 0 ? this.free.splice(i, 1)[0]! : Buffer.allocUnsafe(size);
+  }
+
+  give(buffer: Buffer): void {
+    this.free.push(buffer);
+  }
+
+  clear(): void {
+    this.free.length = 0;
+  }
+}
+
 /**
  * A whole file in one read request on libuv's pool (fs.promises.readFile reads 512 KiB at a time,
- * each step waiting for the main thread, which stalls while the main thread is busy). Reads into
- * `reuse` when it is large enough: fresh pages cost more to fault in than the copy itself.
+ * each step waiting for the main thread, which stalls while the main thread is busy).
  */
-async function readWholeFile(path: string, reuse?: Buffer): Promise<{ bytes: Buffer; backing: Buffer }> {
+async function readWholeFile(path: string, pool?: ReadBufferPool): Promise<{ bytes: Buffer; backing: Buffer }> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
-    const backing = reuse && reuse.length >= size ? reuse : Buffer.allocUnsafe(size);
+    const backing = pool ? pool.get(size) : Buffer.allocUnsafe(size);
     let done = 0;
     while (done < size) {
       const { bytesRead } = await fh.read(backing, done, size - done, done);
@@ -175,10 +193,10 @@ async function readWholeFile(path: string, reuse?: Buffer): Promise<{ bytes: Buf
   }
 }
 
-async function readMaybeGzipAsync(path: string, reuse?: Buffer): Promise<{ bytes: Uint8Array; backing?: Buffer }> {
+async function readMaybeGzipAsync(path: string, pool?: ReadBufferPool): Promise<{ bytes: Uint8Array; backing?: Buffer }> {
   let raw: { bytes: Buffer; backing: Buffer };
   try {
-    raw = await readWholeFile(path, reuse);
+    raw = await readWholeFile(path, pool);
   } catch (err) {
     throw new InputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
@@ -187,6 +205,8 @@ async function readMaybeGzipAsync(path: string, reuse?: Buffer): Promise<{ bytes
     return { bytes: await gunzipAsync(raw.bytes) };
   } catch (err) {
     throw new InputError(`${path}: gzip data is corrupt (${(err as Error).message})`);
+  } finally {
+    pool?.give(raw.backing); // the compressed bytes are no longer needed
   }
 }
 
@@ -197,29 +217,25 @@ async function readMaybeGzipAsync(path: string, reuse?: Buffer): Promise<{ bytes
 export interface PreloadedNifti {
   path: string;
   files: ReadonlyMap<string, Uint8Array>;
-  /** Memory the bytes live in that may be reused for another read once they are no longer needed. */
-  backing?: Buffer;
+  /** Pool memory the bytes live in, to give back once they are no longer needed. */
+  backings: Buffer[];
 }
 
-/** Read an image's file(s) ahead; an uncompressed single file goes into `reuse` when it fits. */
-export async function preloadNifti(path: string, reuse?: Buffer): Promise<PreloadedNifti> {
+/** Read an image's file(s) ahead, into `pool` memory where given. */
+export async function preloadNifti(path: string, pool?: ReadBufferPool): Promise<PreloadedNifti> {
   const pair = pairPaths(path);
-  if (!pair) {
-    const { bytes, backing } = await readMaybeGzipAsync(path, reuse);
-    return { path, files: new Map([[path, bytes]]), ...(backing ? { backing } : {}) };
-  }
-  const files = new Map(await Promise.all([pair.hdr, pair.img].map(async (p) => [p, (await readMaybeGzipAsync(p)).bytes] as const)));
-  return { path, files };
+  const read = await Promise.all((pair ? [pair.hdr, pair.img] : [path]).map(async (p) => [p, await readMaybeGzipAsync(p, pool)] as const));
+  return { path, files: new Map(read.map(([p, r]) => [p, r.bytes])), backings: read.flatMap(([, r]) => (r.backing ? [r.backing] : [])) };
 }
 
 /**
  * Reads a known sequence of images one ahead: `take(path)` returns that image's bytes and starts
  * reading the next, so file reading and decompression overlap the parsing of the previous image.
- * `release` hands the bytes of a parsed image back for the next read to reuse.
+ * `release` hands the bytes of a parsed image back for later reads to reuse.
  */
 export class NiftiReadAhead {
   private readonly pending = new Map<string, Promise<PreloadedNifti>>();
-  private readonly free: Buffer[] = [];
+  private readonly pool = new ReadBufferPool();
 
   constructor(
     private readonly paths: readonly string[],
@@ -234,13 +250,13 @@ export class NiftiReadAhead {
 
   private preload(path: string): void {
     if (this.pending.has(path)) return;
-    const p = preloadNifti(path, this.free.pop());
+    const p = preloadNifti(path, this.pool);
     p.catch(() => undefined); // reported when taken; not an unhandled rejection if never taken
     this.pending.set(path, p);
   }
 
   take(path: string): Promise<PreloadedNifti> {
-    const bytes = this.pending.get(path) ?? preloadNifti(path);
+    const bytes = this.pending.get(path) ?? preloadNifti(path, this.pool);
     this.pending.delete(path);
     const i = this.paths.indexOf(path);
     for (let k = i + 1; i >= 0 && k <= i + this.depth && k < this.paths.length; k++) this.preload(this.paths[k]!);
@@ -249,12 +265,12 @@ export class NiftiReadAhead {
 
   /** The image's bytes are no longer used (its values were copied out): reuse their memory. */
   release(image: PreloadedNifti): void {
-    if (image.backing) this.free.push(image.backing);
+    for (const b of image.backings) this.pool.give(b);
   }
 
   /** Done reading: drop the reusable memory. */
   close(): void {
-    this.free.length = 0;
+    this.pool.clear();
   }
 }
 
@@ -658,21 +674,17 @@ function putString(b: Uint8Array, at: number, max: number, s: string): void {
 }
 
 /**
- * The bytes of an uncompressed single-file NIfTI-1 image with its header filled in and room for
- * the values: `values` is a view on `bytes` to fill (no separate grid array and copy per map).
+ * The 352 header bytes of a single-file NIfTI-1 image (little-endian, vox_offset 352, no
+ * extensions) for `image`'s dims and affine; the values follow them in the file.
  */
-export function allocateNifti(
-  image: Omit<NiftiImage, 'data'>,
-  options: WriteNiftiOptions = {},
-): { bytes: Uint8Array; values: Float32Array | Int16Array | Uint8Array } {
+export function encodeNiftiHeader(image: Omit<NiftiImage, 'data'>, options: WriteNiftiOptions = {}): Uint8Array {
   const [nx = 1, ny = 1, nz = 1, ntRaw = 1] = image.dims;
   const nt = ntRaw;
-  const nvox = nx * ny * nz * nt;
   for (const d of [nx, ny, nz, nt]) if (!(Number.isInteger(d) && d >= 1 && d <= 32767)) throw new RangeError(`encodeNifti: dims ${image.dims.join('x')} do not fit NIfTI-1`);
   const datatype = options.datatype ?? 'float32';
   const code = NIFTI_OUTPUT_CODES[datatype];
   const dt = NIFTI_DATATYPES[code]!;
-  const out = new Uint8Array(352 + nvox * dt.bytes);
+  const out = new Uint8Array(NIFTI_HEADER_BYTES);
   const dv = new DataView(out.buffer);
   const le = true;
   dv.setInt32(0, 348, le);
@@ -703,7 +715,23 @@ export function allocateNifti(
   putString(out, 328, 16, options.intentName ?? '');
   putString(out, 344, 4, 'n+1');
   // bytes 348-351 stay 0: no extensions
-  return { bytes: out, values: dt.view(out.buffer, 352, nvox) as Float32Array | Int16Array | Uint8Array };
+  return out;
+}
+
+
+/**
+ * The bytes of an uncompressed single-file NIfTI-1 image with its header filled in and room for
+ * the values: `values` is a view on `bytes` to fill.
+ */
+export function allocateNifti(
+  image: Omit<NiftiImage, 'data'>,
+  options: WriteNiftiOptions = {},
+): { bytes: Uint8Array; values: Float32Array | Int16Array | Uint8Array } {
+  const nvox = image.dims.slice(0, 4).reduce((a: number, b) => a * (b ?? 1), 1);
+  const dt = NIFTI_DATATYPES[NIFTI_OUTPUT_CODES[options.datatype ?? 'float32']]!;
+  const bytes = new Uint8Array(NIFTI_HEADER_BYTES + nvox * dt.bytes);
+  bytes.set(encodeNiftiHeader(image, options));
+  return { bytes, values: dt.view(bytes.buffer, NIFTI_HEADER_BYTES, nvox) as Float32Array | Int16Array | Uint8Array };
 }
 
 /** The bytes of an uncompressed single-file NIfTI-1 image (little-endian, vox_offset 352). */
@@ -760,8 +788,14 @@ export async function writeNiftiAsync(path: string, image: NiftiImage, options: 
   await writeNiftiBytesAsync(path, encodeNifti(image, options), options.gzipLevel);
 }
 
-/** Write the bytes of an encoded (or `allocateNifti`) image, gzipped on libuv's pool for .nii.gz. */
+/** Write the bytes of an encoded image, gzipped on libuv's pool for .nii.gz. */
 export async function writeNiftiBytesAsync(path: string, bytes: Uint8Array, gzipLevel = 6): Promise<void> {
   checkOutputPath(path);
   writeFileAtomic(path, isGzPath(path) ? await gzipAsync(bytes, { level: gzipLevel, memLevel: GZIP_MEM_LEVEL }) : bytes);
+}
+
+/** The gzip level a map at `path` gets: `level` for .nii.gz, null (stored as is) for .nii. */
+export function niftiGzipLevel(path: string, level: number): number | null {
+  checkOutputPath(path);
+  return isGzPath(path) ? level : null;
 }

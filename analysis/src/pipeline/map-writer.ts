@@ -1,11 +1,15 @@
 /**
  * Writes the maps of one output folder onto a reference grid and records each in the folder's
- * index.json. Values are given per mask voxel or as a whole grid; writes go through
- * `writeNiftiAsync` (gzip on libuv's pool, atomic rename), so many maps compress in parallel.
+ * index.json. Values are given per mask voxel or as a whole grid; maps are gzipped on libuv's pool
+ * or, after `useEncoders`, built and gzipped on worker threads, so many maps compress in parallel;
+ * every file is renamed into place whole.
  */
 import { join } from 'node:path';
+import { writeFileAtomic } from '@orthostim/protocol/node';
 import type { Affine } from '../io/affine';
-import { allocateNifti, writeNiftiAsync, writeNiftiBytesAsync, type NiftiHeader, type WriteNiftiOptions } from '../io/nifti';
+import { encodeGrid, type EncodeGridTask, type GridTransform } from '../io/encode-grid';
+import { EncodeGridPool } from '../io/encode-grid-pool';
+import { encodeNiftiHeader, niftiGzipLevel, writeNiftiAsync, writeNiftiBytesAsync, type NiftiHeader, type WriteNiftiOptions } from '../io/nifti';
 import type { OutputFile, OutputIndexBuilder } from './output-index';
 
 export interface GridRef {
@@ -28,6 +32,7 @@ export function toGrid(values: ArrayLike<number>, voxels: Int32Array, n: number,
 
 export class MapWriter {
   private readonly pending: Promise<void>[] = [];
+  private encoders: EncodeGridPool | undefined;
 
   constructor(
     readonly dir: string,
@@ -51,31 +56,46 @@ export class MapWriter {
   }
 
   /**
-   * Write a float32 map given at some voxels (`values[k]` at grid index `voxels[k]`, NaN elsewhere),
-   * built straight into the file's bytes. Returns the whole-grid values, a view on those bytes
-   * (read-only: they are being compressed).
+   * Start worker threads that build and gzip the maps given to `writeAt` (the calling thread
+   * does it otherwise). Call it early: the workers start while other work goes on.
+   */
+  useEncoders(threads: number): void {
+    if (threads > 1 && !this.encoders) this.encoders = EncodeGridPool.start(threads);
+  }
+
+  /**
+   * Write a float32 map given at some voxels (`values[k]`, or its Fisher z, at grid index
+   * `voxels[k]`; NaN elsewhere), built straight into the file's bytes, on the encoder threads
+   * when started. `values` and `voxels` must not change until `flush`.
    */
   writeAt(
     path: string,
-    values: ArrayLike<number>,
+    values: Float32Array,
     voxels: Int32Array,
     entry: Omit<OutputFile, 'path' | 'level'> & Partial<Pick<OutputFile, 'level'>>,
     options: Omit<WriteNiftiOptions, 'datatype'> = {},
-  ): Float32Array {
+    transform: GridTransform = 'none',
+  ): void {
     if (values.length !== voxels.length) throw new RangeError(`MapWriter: ${path} has ${values.length} values for ${voxels.length} voxels`);
-    const opts = { ...(this.grid.reference ? { reference: this.grid.reference } : {}), ...options };
-    const { bytes, values: grid } = allocateNifti({ dims: this.grid.dims, affine: this.grid.affine }, opts);
-    const out = grid as Float32Array;
-    out.fill(Number.NaN);
-    for (let k = 0; k < voxels.length; k++) out[voxels[k]!] = values[k]!;
-    this.pending.push(writeNiftiBytesAsync(join(this.dir, path), bytes, this.gzipLevel));
+    const full = join(this.dir, path);
+    const header = encodeNiftiHeader({ dims: this.grid.dims, affine: this.grid.affine }, { ...(this.grid.reference ? { reference: this.grid.reference } : {}), ...options });
+    const task: EncodeGridTask = { header, gridSize: gridSize(this.grid), values, voxels, transform, fill: Number.NaN, gzipLevel: niftiGzipLevel(full, this.gzipLevel) };
+    this.pending.push(
+      this.encoders
+        ? this.encoders.encode(task).then((bytes) => writeFileAtomic(full, bytes))
+        : writeNiftiBytesAsync(full, encodeGrid({ ...task, gzipLevel: null }), this.gzipLevel), // gzip on libuv's pool
+    );
     this.index.add({ path, ...entry });
-    return out;
   }
 
   /** Wait for every write; the first failure is thrown. */
   async flush(): Promise<void> {
     const all = this.pending.splice(0);
-    await Promise.all(all);
+    try {
+      await Promise.all(all);
+    } finally {
+      await this.encoders?.close();
+      this.encoders = undefined;
+    }
   }
 }

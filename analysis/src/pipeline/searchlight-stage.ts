@@ -13,7 +13,7 @@ import { writeFileAtomic } from '@orthostim/protocol/node';
 import { bidsLabels } from '../io/bids';
 import { affineVoxelSizes } from '../io/affine';
 import { assertSameGrid, readNifti } from '../io/nifti';
-import { fisherZValues, winnerTakeAll } from '../maps/layer-maps';
+import { winnerTakeAll } from '../maps/layer-maps';
 import { buildModelSet, type ModelMethod, type ModelSet } from '../rsa/compare-models';
 import { computeRoiRsa, formatRoiTable, type Region, type RoiResult } from '../rsa/roi-rsa';
 import { computeSearchlightNeighbors } from '../searchlight/neighbors';
@@ -44,8 +44,8 @@ export interface ModelSummary {
   max: number;
   /** 95th percentile of the values. */
   p95: number;
-  /** Whole-grid r map (NaN where no value), kept for the report's mosaics. */
-  rGrid: Float32Array;
+  /** r at each centre (grid index in the stage result's `centerGrid`), for the report's mosaics. */
+  r: Float32Array;
 }
 
 export interface WtaSummary {
@@ -74,6 +74,8 @@ export interface SearchlightStageResult {
   wta: WtaSummary[];
   roi?: RoiSummary;
   sphereSizeGrid: Float32Array;
+  /** Grid index of each centre (the order of `models[].r`). */
+  centerGrid: Int32Array;
   seconds: { searchlight: number; total: number };
 }
 
@@ -187,6 +189,7 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     );
   }
   const data = prepareSphereData(settings.distance, betas.betas, betas.residualVariance);
+  writer.useEncoders(settings.threads); // they start while the searchlight runs
   const t1 = performance.now();
   const progress = lazyProgress(o.progressLabel);
   let result: Awaited<ReturnType<typeof runSearchlight>>;
@@ -199,7 +202,8 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
 
   const sub = (name: string) => (o.subdir ? `${o.subdir}/${name}` : name);
   const desc = bidsLabels(layers, 'layer');
-  const centerGrid = Int32Array.from(neighbors.centers, (m) => neighbors.maskVoxels[m]!);
+  const centerGrid = new Int32Array(new SharedArrayBuffer(neighbors.centers.length * 4)); // read in place by the encoders
+  neighbors.centers.forEach((m, c) => (centerGrid[c] = neighbors.maskVoxels[m]!));
   const C = result.nCenters;
   const summaries: ModelSummary[] = [];
   // Per-centre r of each model, by method: winner-take-all runs on centres, then goes on the grid.
@@ -208,9 +212,9 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     const r = result.r.subarray(m * C, (m + 1) * C);
     const measure = measureName(settings.compare, model.method);
     const name = (stat: string) => sub(bidsFileName([...o.entities, ['desc', desc.get(model.layer)], ['rsa', METHOD_LABELS[model.method]], ['stat', stat]], 'statmap', '.nii.gz'));
-    const rGrid = writer.writeAt(name('r'), r, centerGrid, { layer: model.layer, method: model.method, stat: 'r', description: measure }, { intent: 'correlation', intentParams: [P - 2] });
-    writer.writeAt(name('z'), fisherZValues(r), centerGrid, { layer: model.layer, method: model.method, stat: 'z', description: `Fisher z of ${measure}` }, { intent: 'none' });
-    summaries.push({ layer: model.layer, method: model.method, ...summarize(r), rGrid });
+    writer.writeAt(name('r'), r, centerGrid, { layer: model.layer, method: model.method, stat: 'r', description: measure }, { intent: 'correlation', intentParams: [P - 2] });
+    writer.writeAt(name('z'), r, centerGrid, { layer: model.layer, method: model.method, stat: 'z', description: `Fisher z of ${measure}` }, { intent: 'none' }, 'fisher-z');
+    summaries.push({ layer: model.layer, method: model.method, ...summarize(r), r });
     const list = rByMethod.get(model.method) ?? [];
     list.push(r);
     rByMethod.set(model.method, list);
@@ -283,6 +287,7 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     wta,
     ...(roi ? { roi } : {}),
     sphereSizeGrid,
+    centerGrid,
     seconds: { searchlight: (t2 - t1) / 1000, total: (performance.now() - t0) / 1000 },
   };
 }

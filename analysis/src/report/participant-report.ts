@@ -11,7 +11,7 @@ import { toSquare } from '@orthostim/rdm';
 import type { StimulusSet } from '@orthostim/protocol';
 import { writeFileAtomic } from '@orthostim/protocol/node';
 import type { RunGlmResult } from '../io/run-glm';
-import type { GridRef } from '../pipeline/map-writer';
+import { gridSize, toGrid, type GridRef } from '../pipeline/map-writer';
 import { describeRadius, type GlmSettings, type SearchlightSettings } from '../pipeline/settings';
 import { measureName, type SearchlightStageResult } from '../pipeline/searchlight-stage';
 import { designMatrixSvg, DESIGN_KIND_LEGEND } from './design-matrix-figure';
@@ -145,14 +145,14 @@ ${stimulusImages(set, d.setDir)}`,
   for (const method of sl.methods) {
     const ms = sl.models.filter((m) => m.method === method);
     // One pass per map: its display threshold (90th percentile of |r|) and near-maximum.
-    const qs = ms.map((m) => quantiles(m.rGrid, [0.9, 0.995], { abs: true }));
+    const qs = ms.map((m) => quantiles(m.r, [0.9, 0.995], { abs: true })); // the centres' values: the grid adds only NaN
     const [vmax] = quantiles(qs.map((q) => q[1]!), [1]);
     const parts = ms.map((m, i) => {
       const thr = qs[i]![0];
       return mapMosaic({
         grid,
         background: d.background,
-        values: m.rGrid,
+        values: toGrid(m.r, sl.centerGrid, gridSize(grid)),
         threshold: thr ?? 0,
         vmax: vmax ?? 1,
         title: `${esc(m.layer)}: ${esc(measureName(settings.compare, method))}`,

@@ -4,17 +4,13 @@
  * SharedArrayBuffers, so threads share them instead of copying; chunks of centres are claimed
  * through an atomic counter. With `threads: 1` everything runs in the calling thread.
  *
- * Worker code is bundled with esbuild (cached on disk, rebuilt when a source changes) and started
- * from source text, so workers need no TypeScript loader and start in tens of milliseconds.
+ * Worker code is bundled with esbuild (parallel/worker-source: cached on disk, rebuilt when a
+ * source changes) and started from source text, so workers need no TypeScript loader.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UsageError } from '@orthostim/protocol';
-import { ensureNodeBundle } from '@orthostim/protocol/node';
+import { workerSource } from '../parallel/worker-source';
 import type { ModelSet, ModelSpec } from '../rsa/compare-models';
 import { CENTERS_DONE, INVALID_SPHERES, workOnSearchlightJob, type SearchlightJob } from './searchlight-job';
 import type { SearchlightNeighbors } from './neighbors';
@@ -48,43 +44,9 @@ export interface SearchlightResult {
   readonly kernel: SearchlightKernel;
 }
 
-let workerSource: Promise<string> | undefined;
-
-/**
- * The worker's code as one CommonJS text, from the on-disk bundle cache (<repo>/.cache/workers;
- * rebuilt when a source changes) or, where the cache cannot be written, built in memory.
- */
-function bundledWorker(): Promise<string> {
-  workerSource ??= (async () => {
-    const entry = fileURLToPath(new URL('./searchlight-worker.ts', import.meta.url));
-    // The kernels use only protocol's error classes; its index would also bring zod and the file
-    // schemas (0.8 MB instead of 25 KB for every worker to parse at start).
-    let errors = '';
-    try {
-      errors = join(dirname(createRequire(import.meta.url).resolve('@orthostim/protocol')), 'errors.ts');
-    } catch {
-      // not resolvable from here: bundle protocol whole
-    }
-    const options = {
-      entryPoints: [entry],
-      format: 'cjs',
-      ...(errors && existsSync(errors) ? { alias: { '@orthostim/protocol': errors } } : {}),
-    };
-    try {
-      const { dir } = await ensureNodeBundle({ cacheDir: fileURLToPath(new URL('../../../.cache/workers/searchlight', import.meta.url)), options });
-      return readFileSync(join(dir, 'searchlight-worker.js'), 'utf8');
-    } catch {
-      const { build } = await import('esbuild');
-      const result = await build({ ...options, format: 'cjs', bundle: true, platform: 'node', target: 'node20', write: false, logLevel: 'silent' });
-      return result.outputFiles[0]!.text;
-    }
-  })();
-  return workerSource;
-}
-
 /** Run `count` workers on the job; the first failure stops them all (no thread is left running). */
 async function runWorkers(job: SearchlightJob, count: number): Promise<void> {
-  const source = await bundledWorker();
+  const source = await workerSource('searchlight', new URL('./searchlight-worker.ts', import.meta.url));
   const workers = Array.from({ length: count }, () => new Worker(source, { eval: true, workerData: job }));
   const done = workers.map(
     (worker) =>
