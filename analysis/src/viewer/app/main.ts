@@ -68,6 +68,8 @@ async function main(): Promise<void> {
 
   const nv = new Niivue({ backColor: [0, 0, 0, 1], show3Dcrosshair: true, isColorbar: true, crosshairWidth: 1, crosshairWidthUnit: 'percent', crosshairColor: [1, 1, 1, 0.5] });
   await nv.attachToCanvas(el<HTMLCanvasElement>('gl'));
+  // For scripting from the browser console (and the browser tests): NiiVue and the map list.
+  (window as unknown as { orthostimViewer: unknown }).orthostimViewer = { nv, maps };
   nv.setSliceType(nv.sliceTypeMultiplanar);
   let location = '';
   nv.onLocationChange = (data: unknown) => {
@@ -104,7 +106,16 @@ async function main(): Promise<void> {
         ? { url: `/files/${m.path}`, colormap: 'hsv', cal_min: 0.5, cal_max: 12, opacity: 0.8 }
         : { url: `/files/${m.path}`, colormap: 'warm', colormapNegative: 'winter', cal_min: Number(thr.value), cal_max: Number(max.value), opacity: 0.9 },
     ];
-    await nv.loadVolumes(volumes);
+    document.body.dataset.state = 'loading';
+    try {
+      await nv.loadVolumes(volumes);
+    } catch (err) {
+      document.body.dataset.state = 'error';
+      info.textContent = `could not show ${m.path}: ${(err as Error).message}`;
+      return;
+    }
+    document.body.dataset.shown = m.path;
+    document.body.dataset.state = 'ready';
     render();
   };
   const retune = () => {
@@ -127,6 +138,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
+  document.body.dataset.state = 'error';
   const info = document.getElementById('info');
   if (info) info.textContent = `viewer error: ${err.message}`;
 });
