@@ -1,4 +1,5 @@
 /** `orthostim analyze <bids_dir> <output_dir> participant|group`: parse, validate, run the pipeline, print a summary. */
+import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Argument } from 'commander';
@@ -147,7 +148,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
         bidsDir: ds.root,
         ...(flags.participantLabel ? { participants: selectParticipants(ds, flags.participantLabel) } : {}),
         settings: group,
-        threads: flags.threads,
+        threads: flags.threads ?? availableParallelism(), // '--threads' says: default all cores
         ...(flags.atlas ? { atlas: { path: flags.atlas, ...(flags.atlasLabels ? { labelsPath: flags.atlasLabels } : {}) } } : {}),
         ...(flags.template ? { template: flags.template } : {}),
         overwrite: flags.overwrite ?? false,

@@ -1,7 +1,7 @@
 /**
  * One NIfTI map from values at some voxels: header bytes + a whole float32 grid (`fill` where no
  * value, optionally Fisher z of the values), gzipped. A pure function of its task, so the same
- * code runs in the calling thread and in the encoding workers (encode-grid-pool.ts).
+ * code runs in the calling thread and on TaskPool workers (parallel/tasks.ts).
  */
 import { gzipSync } from 'node:zlib';
 import { fisherZ } from '@orthostim/rdm';

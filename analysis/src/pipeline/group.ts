@@ -16,7 +16,8 @@ import { winnerTakeAll } from '../maps/layer-maps';
 import type { ModelMethod } from '../rsa/compare-models';
 import { parseAtlasLabels } from '../stats/atlas-labels';
 import { clusterTable, type Atlas, type ClusterRow } from '../stats/clusters';
-import { signFlipTest } from '../stats/sign-flip';
+import { signFlipTest, type SignFlipOptions } from '../stats/sign-flip';
+import { TaskPool } from '../parallel/task-pool';
 import { diceMatrix, thresholdMap } from '../stats/threshold';
 import { writeGroupReport } from '../report/group-report';
 import { MapWriter, gridSize, toGrid, type GridRef } from './map-writer';
@@ -154,8 +155,12 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       const desc = bidsLabels(layers, 'layer');
       const entities = [['space', space]] as const;
       const bar = createProgress(`group tests (${parts.length} participants)`, tests.length);
-      for (const [ti, { layer, method }] of tests.entries()) {
-        bar.update(ti);
+      // The tests of the layers and methods are independent: with threads > 1 they run on worker
+      // threads, a few ahead of the (in-order) writing of their maps.
+      const threads = job.threads ?? 1;
+      const pool = threads > 1 ? TaskPool.start(threads) : undefined;
+      const prepare = (ti: number) => {
+        const { layer, method } = tests[ti]!;
         const vols = parts.map((p) => readNifti(p.zMaps.get(key(layer, method))!));
         if (!gridVol) {
           gridVol = vols[0]!;
@@ -175,39 +180,56 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
         for (let g = 0; g < n; g++) if (vols.every((v) => Number.isFinite(v.data[g]!))) at.push(g);
         const voxels = Int32Array.from(at);
         const maps = vols.map((v) => Float32Array.from(voxels, (g) => v.data[g]!));
-        const res = signFlipTest(maps, {
+        const options: SignFlipOptions = {
           nPermutations,
           seed,
           alpha,
           ...(pseudo ? { varianceSmoothing: { fwhmMm: varianceSmoothingMm, grid: { dims: grid!.dims, voxelSizeMm: affineVoxelSizes(grid!.affine), voxels } } } : {}),
-        });
-        meta ??= { nPatterns: res.nPatterns, exhaustive: res.exhaustive, minAttainableP: res.minAttainableP, ...(res.note ? { note: res.note } : {}) };
-        const meanZ = toGrid(res.mean, voxels, n);
-        const t = toGrid(res.t, voxels, n);
-        const p = toGrid(res.p, voxels, n);
-        const fweP = toGrid(res.fweP, voxels, n);
-        const thresholdedT = thresholdMap(t, fweP, alpha);
-        const base = [...entities, ['desc', desc.get(layer)], ['rsa', METHOD_LABELS[method]]] as const;
-        const w = writer!;
-        const entry = { layer, method };
-        w.write(bidsFileName([...base, ['stat', 'meanz']], 'statmap', '.nii.gz'), meanZ, { ...entry, stat: 'mean-z', description: 'mean Fisher z over participants (effect map)' });
-        // The pseudo-t has no t distribution: intent 'none' for it.
-        const tIntent = pseudo ? {} : { intent: 'ttest' as const, intentParams: [parts.length - 1] };
-        w.write(bidsFileName([...base, ['stat', statLabel]], 'statmap', '.nii.gz'), t, { ...entry, stat: statName, description: statWords }, tIntent);
-        w.write(bidsFileName([...base, ['stat', 'p']], 'statmap', '.nii.gz'), p, { ...entry, stat: 'p', description: 'two-sided sign-flip permutation p, uncorrected' }, { intent: 'pvalue' });
-        w.write(bidsFileName([...base, ['stat', 'fwep']], 'statmap', '.nii.gz'), fweP, { ...entry, stat: 'fwe-p', description: 'two-sided p, family-wise error corrected by the maximum statistic' }, { intent: 'pvalue' });
-        w.write(bidsFileName([...base, ['stat', statLabel], ['thresh', 'fwe']], 'statmap', '.nii.gz'), thresholdedT, { ...entry, stat: `thresholded-${statName}`, description: `${statName} where FWE p < ${alpha}, else 0` }, tIntent);
-        const clusters = clusterTable(thresholdedT, grid!.dims, grid!.affine, { connectivity, ...(atlas ? { atlas } : {}) });
-        let nSignificant = 0;
-        let maxAbsT = Number.NaN;
-        let minFweP = Number.NaN;
-        for (let k = 0; k < voxels.length; k++) {
-          if (res.fweP[k]! < alpha) nSignificant++;
-          const a = Math.abs(res.t[k]!);
-          if (!(a <= maxAbsT)) maxAbsT = Number.isNaN(a) ? maxAbsT : a;
-          if (!(res.fweP[k]! >= minFweP)) minFweP = Number.isNaN(res.fweP[k]!) ? minFweP : res.fweP[k]!;
+        };
+        const res = pool ? pool.run('sign-flip', { maps, options }) : Promise.resolve().then(() => signFlipTest(maps, options));
+        res.catch(() => undefined); // awaited in order below
+        return { layer, method, voxels, res };
+      };
+      const ahead: ReturnType<typeof prepare>[] = [];
+      let next = 0;
+      try {
+        while (ahead.length < threads + 1 && next < tests.length) ahead.push(prepare(next++));
+        for (let ti = 0; ti < tests.length; ti++) {
+          bar.update(ti);
+          const { layer, method, voxels } = ahead[0]!;
+          const res = await ahead.shift()!.res;
+          if (next < tests.length) ahead.push(prepare(next++));
+          const n = gridSize(grid!);
+          meta ??= { nPatterns: res.nPatterns, exhaustive: res.exhaustive, minAttainableP: res.minAttainableP, ...(res.note ? { note: res.note } : {}) };
+          const meanZ = toGrid(res.mean, voxels, n);
+          const t = toGrid(res.t, voxels, n);
+          const p = toGrid(res.p, voxels, n);
+          const fweP = toGrid(res.fweP, voxels, n);
+          const thresholdedT = thresholdMap(t, fweP, alpha);
+          const base = [...entities, ['desc', desc.get(layer)], ['rsa', METHOD_LABELS[method]]] as const;
+          const w = writer!;
+          const entry = { layer, method };
+          w.write(bidsFileName([...base, ['stat', 'meanz']], 'statmap', '.nii.gz'), meanZ, { ...entry, stat: 'mean-z', description: 'mean Fisher z over participants (effect map)' });
+          // The pseudo-t has no t distribution: intent 'none' for it.
+          const tIntent = pseudo ? {} : { intent: 'ttest' as const, intentParams: [parts.length - 1] };
+          w.write(bidsFileName([...base, ['stat', statLabel]], 'statmap', '.nii.gz'), t, { ...entry, stat: statName, description: statWords }, tIntent);
+          w.write(bidsFileName([...base, ['stat', 'p']], 'statmap', '.nii.gz'), p, { ...entry, stat: 'p', description: 'two-sided sign-flip permutation p, uncorrected' }, { intent: 'pvalue' });
+          w.write(bidsFileName([...base, ['stat', 'fwep']], 'statmap', '.nii.gz'), fweP, { ...entry, stat: 'fwe-p', description: 'two-sided p, family-wise error corrected by the maximum statistic' }, { intent: 'pvalue' });
+          w.write(bidsFileName([...base, ['stat', statLabel], ['thresh', 'fwe']], 'statmap', '.nii.gz'), thresholdedT, { ...entry, stat: `thresholded-${statName}`, description: `${statName} where FWE p < ${alpha}, else 0` }, tIntent);
+          const clusters = clusterTable(thresholdedT, grid!.dims, grid!.affine, { connectivity, ...(atlas ? { atlas } : {}) });
+          let nSignificant = 0;
+          let maxAbsT = Number.NaN;
+          let minFweP = Number.NaN;
+          for (let k = 0; k < voxels.length; k++) {
+            if (res.fweP[k]! < alpha) nSignificant++;
+            const a = Math.abs(res.t[k]!);
+            if (!(a <= maxAbsT)) maxAbsT = Number.isNaN(a) ? maxAbsT : a;
+            if (!(res.fweP[k]! >= minFweP)) minFweP = Number.isNaN(res.fweP[k]!) ? minFweP : res.fweP[k]!;
+          }
+          results.push({ layer, method, nVoxels: voxels.length, nSignificant, maxAbsT, minFweP, clusters, nClusters: clusters.length, meanZ, thresholdedT });
         }
-        results.push({ layer, method, nVoxels: voxels.length, nSignificant, maxAbsT, minFweP, clusters, nClusters: clusters.length, meanZ, thresholdedT });
+      } finally {
+        await pool?.close();
       }
       bar.update(tests.length);
       bar.stop();

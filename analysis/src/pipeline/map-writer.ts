@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@orthostim/protocol/node';
 import type { Affine } from '../io/affine';
 import { encodeGrid, type EncodeGridTask, type GridTransform } from '../io/encode-grid';
-import { EncodeGridPool } from '../io/encode-grid-pool';
 import { encodeNiftiHeader, niftiGzipLevel, writeNiftiAsync, writeNiftiBytesAsync, type NiftiHeader, type WriteNiftiOptions } from '../io/nifti';
+import { TaskPool } from '../parallel/task-pool';
 import type { OutputFile, OutputIndexBuilder } from './output-index';
 
 export interface GridRef {
@@ -32,7 +32,7 @@ export function toGrid(values: ArrayLike<number>, voxels: Int32Array, n: number,
 
 export class MapWriter {
   private readonly pending: Promise<void>[] = [];
-  private encoders: EncodeGridPool | undefined;
+  private encoders: TaskPool | undefined;
 
   constructor(
     readonly dir: string,
@@ -60,7 +60,7 @@ export class MapWriter {
    * does it otherwise). Call it early: the workers start while other work goes on.
    */
   useEncoders(threads: number): void {
-    if (threads > 1 && !this.encoders) this.encoders = EncodeGridPool.start(threads);
+    if (threads > 1 && !this.encoders) this.encoders = TaskPool.start(threads);
   }
 
   /**
@@ -82,7 +82,7 @@ export class MapWriter {
     const task: EncodeGridTask = { header, gridSize: gridSize(this.grid), values, voxels, transform, fill: Number.NaN, gzipLevel: niftiGzipLevel(full, this.gzipLevel) };
     this.pending.push(
       this.encoders
-        ? this.encoders.encode(task).then((bytes) => writeFileAtomic(full, bytes))
+        ? this.encoders.run('encode-grid', task).then((bytes) => writeFileAtomic(full, bytes))
         : writeNiftiBytesAsync(full, encodeGrid({ ...task, gzipLevel: null }), this.gzipLevel), // gzip on libuv's pool
     );
     this.index.add({ path, ...entry });
