@@ -83,6 +83,15 @@ describe('orthostim analyze (tiny planted study)', () => {
       }
       for (const stat of ['wta', 'sphere-size', 'tsnr', 'mean-epi', 'report', 'provenance']) expect(index.files.some((f) => f.stat === stat)).toBe(true);
       expect(index.files.filter((f) => f.stat === 'beta')).toHaveLength(2 * study.images.length);
+      // Each run's design as TSV, JSON and an SVG figure with one raster of the matrix.
+      const designs = index.files.filter((f) => f.stat === 'design');
+      expect(designs.map((f) => f.format).sort()).toEqual(['json', 'json', 'svg', 'svg', 'tsv', 'tsv']);
+      for (const f of designs.filter((x) => x.format === 'svg')) {
+        expect(f.run).toBeDefined();
+        const svg = readFileSync(join(dir, f.path), 'utf8');
+        expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+        expect(svg).toMatch(/<image[^>]+href="data:image\/png;base64,/);
+      }
       const provenance = JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8')) as { settings: { resolved: { searchlight: { radius: unknown; distance: string } } }; versions: { orthostim: string } };
       expect(provenance.settings.resolved.searchlight).toMatchObject({ radius: { value: 6, unit: 'mm' }, distance: 'correlation' });
       expect(provenance.versions.orthostim).toMatch(/^\d+\.\d+\.\d+/);

@@ -38,8 +38,8 @@ export const outputFileSchema = z.object({
   /** GLM outputs: the run and image a map belongs to. */
   run: z.string().optional(),
   image: z.string().optional(),
-  /** Maps: NIfTI image; tables: TSV or JSON; the report: HTML. */
-  format: z.enum(['nifti', 'tsv', 'json', 'html']).optional(),
+  /** Maps: NIfTI image; tables: TSV or JSON; the report: HTML; figures: SVG. */
+  format: z.enum(['nifti', 'tsv', 'json', 'html', 'svg']).optional(),
 });
 
 export const outputIndexSchema = z.object({
@@ -55,6 +55,7 @@ function formatOf(path: string): OutputFile['format'] {
   if (path.endsWith('.tsv')) return 'tsv';
   if (path.endsWith('.json')) return 'json';
   if (path.endsWith('.html')) return 'html';
+  if (path.endsWith('.svg')) return 'svg';
   return undefined;
 }
 

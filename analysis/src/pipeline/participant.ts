@@ -8,12 +8,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '@orthostim/protocol';
-import { buildOutputDir, type LoadedStimulusSet } from '@orthostim/protocol/node';
+import { buildOutputDir, writeFileAtomic, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { createProgress } from '@orthostim/protocol/cli';
 import { findStudyRuns, readBidsDataset, type StudyRun } from '../io/bids';
 import { assertSameGrid, readNifti, readNiftiMeanVolume, type Volume } from '../io/nifti';
 import { fitStudyRun, runPrefix, type RunGlmResult } from '../io/run-glm';
 import { listMaskVoxels } from '../searchlight/neighbors';
+import { designMatrixSvg } from '../report/design-matrix-figure';
 import { writeParticipantReport } from '../report/participant-report';
 import { assembleBetas, type RunBetas } from './beta-set';
 import { MapWriter, gridSize, toGrid, type GridRef } from './map-writer';
@@ -99,6 +100,13 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         results.push(res);
         for (const f of res.files) {
           index.add({ path: `glm/${f.path}`, stat: f.stat, ...(run.run !== null ? { run: run.run } : {}), ...(f.image ? { image: f.image } : {}) });
+        }
+        // The design as a figure beside its TSV: columns are easier to check by eye than by number.
+        const tsv = res.files.find((f) => f.path.endsWith('_design.tsv'));
+        if (tsv) {
+          const svg = tsv.path.replace(/_design\.tsv$/, '_design.svg');
+          writeFileAtomic(join(glmDir, svg), designMatrixSvg(res.design, `Design matrix, ${tsv.path.replace(/_design\.tsv$/, '')}`));
+          index.add({ path: `glm/${svg}`, stat: 'design', ...(run.run !== null ? { run: run.run } : {}), description: 'design matrix figure (each column scaled to its largest absolute value)' });
         }
       }
       bar.update(runs.length);

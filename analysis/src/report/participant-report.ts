@@ -77,7 +77,7 @@ function glmSections(d: ParticipantReportData): { id: string; title: string; bod
 ${table(['run', 'volumes', 'TR (s)', 'images', 'columns', 'mean AR(1)', 'voxels', 'skipped: non-finite / zero mean / constant', 'images without trials'], rows)}
 <h3>Regressors of no interest</h3>
 <p>${nuisance.length ? nuisance.map((n) => `<code>${esc(n)}</code>`).join(', ') : '<span class="muted">none</span>'}. Null trials are the implicit baseline; <code>missed</code> trials (planned, never shown) are a regressor of no interest, never the image; the session server's fault markers (display disconnects, aborts) are not modelled.</p>
-${svgFigure(designMatrixSvg(first.design, `Design matrix, run ${first.run.run ?? '-'}`), `Columns scaled to their largest absolute value. ${runs.length > 1 ? `The other ${runs.length - 1} run(s) have their design in glm/*_design.tsv.` : ''}`)}
+${svgFigure(designMatrixSvg(first.design, `Design matrix, run ${first.run.run ?? '-'}`), `Columns scaled to their largest absolute value. ${runs.length > 1 ? `The other ${runs.length - 1} run(s) have theirs in glm/*_design.svg (figure) and glm/*_design.tsv.` : ''}`)}
 ${legendHtml(DESIGN_KIND_LEGEND)}`;
   return [{ id: 'glm', title: 'GLM', body }];
 }
