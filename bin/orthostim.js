@@ -3,7 +3,7 @@
 // esbuild bundle of them cached in .cache/cli/ and rebuilt (0.2 s) whenever one of its sources
 // changed (protocol/src/node-bundle.mjs): it starts in about half the time tsx takes. Where no
 // bundle can be built or written (a read-only install), or with ORTHOSTIM_TSX=1, it runs through
-// tsx.
+// tsx. ORTHOSTIM_CLI_CACHE names another cache folder.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,7 +16,7 @@ async function bundledEntry() {
   try {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     const { dir } = await ensureNodeBundle({
-      cacheDir: join(root, '.cache', 'cli'),
+      cacheDir: process.env.ORTHOSTIM_CLI_CACHE || join(root, '.cache', 'cli'),
       workingDir: root,
       options: { entryPoints: [join(root, 'cli', 'main.ts')], format: 'esm', splitting: true },
       externalPackages: true,

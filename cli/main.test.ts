@@ -36,4 +36,15 @@ describe('orthostim dispatcher', () => {
     expect(Object.keys(manifest.inputs)).toContain(join(REPO_ROOT, 'cli', 'main.ts'));
     expect(Object.keys(manifest.inputs)).toContain(join(REPO_ROOT, 'analysis', 'src', 'cli', 'searchlight-command.ts'));
   });
+
+  it('runs through tsx when no bundle can be written, and says why with --verbose', async () => {
+    const env = { ORTHOSTIM_CLI_CACHE: '/dev/null/orthostim-cli' };
+    const r = await runCli(['--version', '--verbose'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(r.stderr).toMatch(/no command bundle \(.*\); running through tsx/);
+    const quiet = await runCli(['frobnicate'], { env });
+    expect(quiet.code).toBe(2);
+    expect(quiet.stderr.trim().split('\n')).toHaveLength(1); // no note without --verbose
+  });
 });
