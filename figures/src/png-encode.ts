@@ -33,6 +33,9 @@ function chunk(type: string, data: Uint8Array): Buffer {
 
 const COLOR_TYPE: Record<1 | 3 | 4, number> = { 1: 0, 3: 2, 4: 6 };
 
+/** |b| of a byte read as a signed residual: the libpng filter heuristic's cost. */
+const MAGNITUDE = Uint8Array.from({ length: 256 }, (_, b) => (b < 128 ? b : 256 - b));
+
 /** PNG file bytes of row-major 8-bit pixels with 1 (grey), 3 (RGB) or 4 (RGBA) channels. */
 export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3 | 4 = 3): Buffer {
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
@@ -43,29 +46,35 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
   }
   const stride = width * channels;
   const raw = new Uint8Array(height * (stride + 1));
+  // Residual magnitudes |d| of bytes as signed values, by table: the sums below run per byte.
+  const cost = MAGNITUDE;
   for (let y = 0; y < height; y++) {
     const row = y * stride;
     const prev = row - stride;
     let sumSub = 0;
     let sumUp = 0;
     let sumNone = 0;
+    // The first pixel has no left neighbour, the first row no upper one (both read as 0).
     for (let x = 0; x < stride; x++) {
-      const v = pixels[row + x] as number;
-      const left = x >= channels ? (pixels[row + x - channels] as number) : 0;
-      const up = y > 0 ? (pixels[prev + x] as number) : 0;
-      const s = (v - left) & 0xff;
-      const u = (v - up) & 0xff;
-      sumNone += v < 128 ? v : 256 - v;
-      sumSub += s < 128 ? s : 256 - s;
-      sumUp += u < 128 ? u : 256 - u;
+      const v = pixels[row + x]!;
+      const left = x >= channels ? pixels[row + x - channels]! : 0;
+      const up = y > 0 ? pixels[prev + x]! : 0;
+      sumNone += cost[v]!;
+      sumSub += cost[(v - left) & 0xff]!;
+      sumUp += cost[(v - up) & 0xff]!;
     }
     const filter = sumUp <= sumSub && sumUp <= sumNone ? 2 : sumSub <= sumNone ? 1 : 0;
     const o = y * (stride + 1);
     raw[o] = filter;
-    for (let x = 0; x < stride; x++) {
-      const v = pixels[row + x] as number;
-      const ref = filter === 1 ? (x >= channels ? (pixels[row + x - channels] as number) : 0) : filter === 2 ? (y > 0 ? (pixels[prev + x] as number) : 0) : 0;
-      raw[o + 1 + x] = (v - ref) & 0xff;
+    const out = o + 1;
+    if (filter === 0) {
+      raw.set(pixels.subarray(row, row + stride), out);
+    } else if (filter === 2) {
+      if (y === 0) raw.set(pixels.subarray(row, row + stride), out);
+      else for (let x = 0; x < stride; x++) raw[out + x] = (pixels[row + x]! - pixels[prev + x]!) & 0xff;
+    } else {
+      for (let x = 0; x < channels; x++) raw[out + x] = pixels[row + x]!;
+      for (let x = channels; x < stride; x++) raw[out + x] = (pixels[row + x]! - pixels[row + x - channels]!) & 0xff;
     }
   }
   const ihdr = Buffer.alloc(13);

@@ -28,7 +28,7 @@ export function formatSearchlightSummary(s: SearchlightFilesSummary): string {
     `searchlight: ${s.runs.length} run(s), ${s.nMaskVoxels} mask voxels, ${sl.nAnalysisVoxels} analysed, ${sl.nCenters} centres (${sl.invalidSpheres} NaN), ${sl.layers.length} layers x ${sl.methods.length} method(s)`,
     `  highest r: ${best.join('; ')}`,
     ...s.notes.map((n) => `  note: ${n}`),
-    `  ${s.seconds.total.toFixed(2)} s (read ${s.seconds.read.toFixed(2)}, searchlight + written maps ${s.seconds.searchlight.toFixed(2)}, report ${s.seconds.write.toFixed(2)})`,
+    `  ${s.seconds.total.toFixed(2)} s (read ${s.seconds.read.toFixed(2)}, searchlight ${s.seconds.searchlight.toFixed(2)}, maps${s.reportWritten ? ' and report' : ''} written ${s.seconds.write.toFixed(2)})`,
     `  wrote ${s.dir}/ (index.json, analysis.json${s.reportWritten ? ', report.html' : ''})`,
   ].join('\n');
 }

@@ -174,7 +174,8 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         ...(job.rois ? { rois: job.rois } : {}),
         progressLabel: `searchlight sub-${participant}`,
       });
-      await writer.flush();
+      // The maps are built and gzipped on the encoder threads while this thread writes the
+      // provenance and draws the report; the folder is complete after the flush below.
 
       const notes = [
         ...assembled.notes,
@@ -213,6 +214,7 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         runsUsed: assembled.runsUsed,
       });
       index.add({ path: 'report.html', stat: 'report', description: 'participant report' });
+      await writer.flush();
       index.write(staging);
       return { participant, dir: outDir, runs: results, searchlight, nMaskVoxels: candidates.length, notes, seconds: (performance.now() - t0) / 1000 };
     },

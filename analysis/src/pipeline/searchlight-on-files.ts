@@ -38,6 +38,7 @@ export interface SearchlightFilesSummary {
   searchlight: SearchlightStageResult;
   notes: string[];
   reportWritten: boolean;
+  /** read: betas in memory; searchlight: r of every centre, maps handed to the encoders; write: report and the maps on disk. */
   seconds: { read: number; searchlight: number; write: number; total: number };
 }
 
@@ -70,7 +71,8 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
         ...(job.rois ? { rois: job.rois } : {}),
         progressLabel: 'searchlight',
       });
-      await writer.flush();
+      // The maps are still being built and gzipped on the encoder threads: the report is drawn on
+      // this thread meanwhile, and the folder is complete after the flush below.
       const t2 = performance.now();
       writeProvenance(
         staging,
@@ -112,6 +114,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
         });
         index.add({ path: 'report.html', stat: 'report', description: 'searchlight report' });
       }
+      await writer.flush();
       index.write(staging);
       const t3 = performance.now();
       return {

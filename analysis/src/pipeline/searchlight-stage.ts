@@ -20,6 +20,7 @@ import { computeSearchlightNeighbors } from '../searchlight/neighbors';
 import { runSearchlight } from '../searchlight/run-searchlight';
 import { prepareSphereData } from '../searchlight/sphere-rdms';
 import { parseAtlasLabels } from '../stats/atlas-labels';
+import { selectKth } from '../stats/order-statistics';
 import type { AssembledBetas } from './beta-set';
 import { gridSize, toGrid, type GridRef, type MapWriter } from './map-writer';
 import { bidsFileName } from './output-index';
@@ -99,32 +100,6 @@ export function layerRdmsOf(set: StimulusSet): Float64Array[] {
   return set.layers.map((l) => Float64Array.from(set.rdms[l]!, (v) => (v === null ? Number.NaN : v)));
 }
 
-/** The k-th smallest of a[0..n) (0-based), reordering `a` in place (Hoare's quickselect). */
-function selectKth(a: Float32Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >>> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k]!;
-  }
-  return a[k]!;
-}
-
 function summarize(values: Float32Array): { nValid: number; mean: number; max: number; p95: number } {
   const finite = new Float32Array(values.length);
   let n = 0;
@@ -139,7 +114,7 @@ function summarize(values: Float32Array): { nValid: number; mean: number; max: n
     }
   }
   if (n === 0) return { nValid: 0, mean: Number.NaN, max: Number.NaN, p95: Number.NaN };
-  return { nValid: n, mean: sum / n, max, p95: selectKth(finite, n, Math.min(n - 1, Math.floor(0.95 * n))) };
+  return { nValid: n, mean: sum / n, max, p95: selectKth(finite, Math.min(n - 1, Math.floor(0.95 * n)), 0, n - 1) };
 }
 
 function readRegions(path: string, labelsPath: string | undefined, grid: GridRef & { path?: string }, voxels: Int32Array): { labelOfVoxel: Float64Array; regions: Region[] } {

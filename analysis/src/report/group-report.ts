@@ -14,7 +14,8 @@ import type { Connectivity } from '../stats/clusters';
 import type { RecoveryTable } from '../simulate/recovery';
 import { esc, fmt, keyValues, page, svgFigure, table } from './html';
 import { mapMosaic, wtaMosaic } from './layer-figures';
-import { quantiles } from './mosaic';
+import { quantiles } from '../stats/order-statistics';
+import { mosaicSlices } from './mosaic';
 
 export interface GroupReportData {
   summary: GroupSummary;
@@ -56,16 +57,18 @@ ${table(
   s.tests.map((t) => [esc(t.layer), esc(t.method), t.nVoxels, t.nSignificant, t.nClusters, t.maxAbsT, t.minFweP]),
 )}`,
   });
+  // Every map on the same slices: those holding brain or tested voxels.
+  const sliceIndices = s.tests[0] ? mosaicSlices({ dims: d.grid.dims, affine: d.grid.affine, background: d.background, support: s.tests[0].meanZ }) : undefined;
   for (const method of d.methods) {
     const tests = s.tests.filter((t) => t.method === method);
     const parts: string[] = [];
     const w = d.wta.find((x) => x.method === method)!;
     if (w.counts.some((c) => c > 0)) {
-      parts.push(wtaMosaic(d.grid, d.background, w.winner, d.layers, w.counts, `Winner-take-all over significant voxels (${esc(method)})`, `At each voxel where at least one layer's positive effect has FWE p &lt; ${s.alpha}, the layer with the highest mean z.`));
+      parts.push(wtaMosaic(d.grid, d.background, w.winner, d.layers, w.counts, `Winner-take-all over significant voxels (${esc(method)})`, `At each voxel where at least one layer's positive effect has FWE p &lt; ${s.alpha}, the layer with the highest mean z.`, sliceIndices));
     } else {
       parts.push(`<p class="muted">Winner-take-all over significant voxels (${esc(method)}): no voxel is significant for any layer.</p>`);
     }
-    parts.push(wtaMosaic(d.grid, d.background, w.effectWinner, d.layers, w.effectCounts, `Winner-take-all over the effect maps (${esc(method)})`, 'The layer with the highest mean z at each voxel, without a threshold: descriptive.'));
+    parts.push(wtaMosaic(d.grid, d.background, w.effectWinner, d.layers, w.effectCounts, `Winner-take-all over the effect maps (${esc(method)})`, 'The layer with the highest mean z at each voxel, without a threshold: descriptive.', sliceIndices));
     const qs = tests.map((t) => quantiles(t.meanZ, [0.9, 0.995], { abs: true }));
     const [vmaxZ] = quantiles(qs.map((q) => q[1]!), [1]);
     for (const [ti, t] of tests.entries()) {
@@ -81,6 +84,7 @@ ${table(
             title: `${esc(t.layer)} (${esc(method)}): ${s.statistic}, FWE p &lt; ${s.alpha}`,
             caption: `${t.nSignificant} significant voxel(s) in ${t.nClusters} cluster(s).`,
             unit: 't',
+            ...(sliceIndices ? { sliceIndices } : {}),
           }),
         );
       } else {
@@ -95,6 +99,7 @@ ${table(
             title: `${esc(t.layer)} (${esc(method)}): effect map (mean z)`,
             caption: `No voxel reached FWE p &lt; ${s.alpha}; the top 10% of |mean z| are shown (|z| >= ${fmt(thr ?? Number.NaN)}), for description only.`,
             unit: 'mean Fisher z',
+            ...(sliceIndices ? { sliceIndices } : {}),
           }),
         );
       }

@@ -35,6 +35,8 @@ export interface MapMosaicSpec {
   caption: string;
   unit: string;
   cmap?: ColormapName | Colormap;
+  /** The slices to show (mosaicSlices): the same for every map of a report. */
+  sliceIndices?: readonly number[];
 }
 
 export function mapMosaic(s: MapMosaicSpec): string {
@@ -45,13 +47,23 @@ export function mapMosaic(s: MapMosaicSpec): string {
     affine: s.grid.affine,
     background: s.background,
     overlay: { kind: 'continuous', values: s.values, threshold: s.threshold, range, cmap: s.cmap ?? 'RdBu_r' },
+    ...(s.sliceIndices ? { sliceIndices: s.sliceIndices } : {}),
   });
   return `<h3>${s.title}</h3>${mosaicFigure(m, s.title, s.caption, colorbarHtml(s.cmap ?? 'RdBu_r', range[0], range[1], s.unit))}`;
 }
 
-export function wtaMosaic(grid: GridRef, background: ArrayLike<number>, winner: ArrayLike<number>, layers: readonly string[], counts: readonly number[], title: string, caption: string): string {
+export function wtaMosaic(
+  grid: GridRef,
+  background: ArrayLike<number>,
+  winner: ArrayLike<number>,
+  layers: readonly string[],
+  counts: readonly number[],
+  title: string,
+  caption: string,
+  sliceIndices?: readonly number[],
+): string {
   const colors = layerColors(layers.length);
-  const m = renderMosaic({ dims: grid.dims, affine: grid.affine, background, overlay: { kind: 'labels', values: winner, colors } });
+  const m = renderMosaic({ dims: grid.dims, affine: grid.affine, background, overlay: { kind: 'labels', values: winner, colors }, ...(sliceIndices ? { sliceIndices } : {}) });
   const legend = legendHtml(layers.map((l, i) => ({ color: colors[i]!, label: `${l} (${counts[i] ?? 0} voxels)` })));
   return `<h3>${title}</h3>${mosaicFigure(m, title, caption, legend)}`;
 }

@@ -9,6 +9,7 @@
  */
 import { colorize, encodePng, upscaleNearest, type Colormap, type ColormapName } from '@orthostim/figures';
 import { affineAxisCodes, affineVoxelSizes, applyAffine, type Affine } from '../io/affine';
+import { quantiles } from '../stats/order-statistics';
 
 export type MosaicOverlay =
   | {
@@ -34,6 +35,8 @@ export interface MosaicOptions {
   overlay?: MosaicOverlay;
   /** Number of slices (default 12, at most the slices there are). */
   slices?: number;
+  /** The slices to show (from `mosaicSlices`), instead of choosing them. */
+  sliceIndices?: readonly number[];
   columns?: number;
   /** Approximate pixel size of the longer side of one slice (default 150). */
   slicePx?: number;
@@ -74,21 +77,6 @@ function hexRgb(hex: string): [number, number, number] {
   return [1, 3, 5].map((o) => Number.parseInt(hex.slice(o, o + 2), 16)) as [number, number, number];
 }
 
-/** Values at the given quantiles of the finite (optionally nonzero, absolute) entries: robust display ranges. */
-export function quantiles(values: ArrayLike<number>, qs: readonly number[], options: { abs?: boolean; nonzero?: boolean } = {}): number[] {
-  const xs = new Float32Array(values.length);
-  let n = 0;
-  for (let i = 0; i < values.length; i++) {
-    let v = values[i]!;
-    if (v - v !== 0 || (options.nonzero && v === 0)) continue; // NaN, +-Infinity
-    if (options.abs && v < 0) v = -v;
-    xs[n++] = v;
-  }
-  if (n === 0) return qs.map(() => Number.NaN);
-  const sorted = xs.subarray(0, n).sort(); // typed-array sort: numeric, native
-  return qs.map((q) => sorted[Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))]!);
-}
-
 interface BackgroundStats {
   lo: number;
   hi: number;
@@ -109,18 +97,22 @@ function backgroundStats(background: ArrayLike<number>): BackgroundStats {
   return stats;
 }
 
-export function renderMosaic(o: MosaicOptions): Mosaic {
+/**
+ * The slices a mosaic shows (voxel indices along the axis that runs inferior to superior, inferior
+ * first): up to `slices` (default 12) spread evenly over those that hold anything, i.e. background
+ * at or above its low display quantile, or a finite nonzero `support` value. Reports compute them
+ * once and show every map on the same slices.
+ */
+export function mosaicSlices(o: { dims: readonly [number, number, number]; affine: Affine; background: ArrayLike<number>; support?: ArrayLike<number>; slices?: number }): number[] {
   const [ax, ay, az] = displayAxes(o.dims, o.affine);
   const [nx, ny] = o.dims;
   const stride = [1, nx, nx * ny];
   const sx = stride[ax.voxelAxis]!;
   const sy = stride[ay.voxelAxis]!;
   const sz = stride[az.voxelAxis]!;
-  const index = (x: number, y: number, z: number) => x * sx + y * sy + z * sz;
-  // Slices that hold anything: background above its low quantile, or an overlay value.
-  const { lo, hi } = backgroundStats(o.background);
+  const { lo } = backgroundStats(o.background);
   const bg = o.background;
-  const ov = o.overlay?.values;
+  const ov = o.support;
   const filled: number[] = [];
   for (let z = 0; z < az.n; z++) {
     const zi = az.sign > 0 ? z : az.n - 1 - z; // inferior first
@@ -129,7 +121,7 @@ export function renderMosaic(o: MosaicOptions): Mosaic {
       for (let x = 0, g = zi * sz + y * sy; x < ax.n; x++, g += sx) {
         const b = bg[g]!;
         const v = ov ? ov[g]! : 0;
-        if (b > lo || (v === v && v !== 0)) {
+        if ((b >= lo && b !== 0) || (v === v && v !== 0)) {
           any = true;
           break;
         }
@@ -139,7 +131,38 @@ export function renderMosaic(o: MosaicOptions): Mosaic {
   }
   if (filled.length === 0) filled.push(az.sign > 0 ? Math.floor(az.n / 2) : Math.ceil(az.n / 2) - 1);
   const want = Math.min(o.slices ?? 12, filled.length);
-  const chosen = Array.from({ length: want }, (_, k) => filled[want === 1 ? Math.floor(filled.length / 2) : Math.round((k * (filled.length - 1)) / (want - 1))]!);
+  return Array.from({ length: want }, (_, k) => filled[want === 1 ? Math.floor(filled.length / 2) : Math.round((k * (filled.length - 1)) / (want - 1))]!);
+}
+
+/** Grey RGB slices of a background, per display orientation and slice (reports draw many mosaics over one). */
+const greyCache = new WeakMap<object, Map<string, Map<number, Uint8Array>>>();
+
+function greySlices(background: ArrayLike<number>, orientation: string): Map<number, Uint8Array> {
+  const key = background as unknown as object;
+  let byOrientation = greyCache.get(key);
+  if (!byOrientation) {
+    byOrientation = new Map();
+    greyCache.set(key, byOrientation);
+  }
+  let slices = byOrientation.get(orientation);
+  if (!slices) {
+    slices = new Map();
+    byOrientation.set(orientation, slices);
+  }
+  return slices;
+}
+
+export function renderMosaic(o: MosaicOptions): Mosaic {
+  const [ax, ay, az] = displayAxes(o.dims, o.affine);
+  const [nx, ny] = o.dims;
+  const stride = [1, nx, nx * ny];
+  const sx = stride[ax.voxelAxis]!;
+  const sy = stride[ay.voxelAxis]!;
+  const sz = stride[az.voxelAxis]!;
+  const { lo, hi } = backgroundStats(o.background);
+  const bg = o.background;
+  const chosen = o.sliceIndices ? [...o.sliceIndices] : mosaicSlices({ dims: o.dims, affine: o.affine, background: bg, ...(o.overlay ? { support: o.overlay.values } : {}), ...(o.slices !== undefined ? { slices: o.slices } : {}) });
+  for (const zi of chosen) if (!(Number.isInteger(zi) && zi >= 0 && zi < az.n)) throw new RangeError(`renderMosaic: slice ${zi} outside 0..${az.n - 1}`);
 
   const target = o.slicePx ?? 150;
   const scale = target / Math.max(ax.n * ax.sizeMm, ay.n * ay.sizeMm);
@@ -158,29 +181,57 @@ export function renderMosaic(o: MosaicOptions): Mosaic {
   const labelRgb = o.overlay?.kind === 'labels' ? o.overlay.colors.map(hexRgb) : [];
   const slice = new Float32Array(w * h);
   const over = new Float32Array(w * h);
-  chosen.forEach((zi, k) => {
+  const shownAt = new Int32Array(w * h);
+  // Plain loops over local typed views: these run for every pixel of every slice of every map.
+  const copySlice = (src: ArrayLike<number>, dst: Float32Array, zi: number, bad: number) => {
+    const x0 = ax.sign > 0 ? 0 : (w - 1) * sx; // subject's left on the left
+    const dx = ax.sign > 0 ? sx : -sx;
     for (let r = 0; r < h; r++) {
       const yi = ay.sign > 0 ? h - 1 - r : r; // anterior at the top
-      for (let c = 0; c < w; c++) {
-        const xi = ax.sign > 0 ? c : w - 1 - c; // subject's left on the left
-        const g = index(xi, yi, zi);
-        slice[r * w + c] = o.background[g]!;
-        over[r * w + c] = o.overlay ? o.overlay.values[g]! : Number.NaN;
+      let g = x0 + yi * sy + zi * sz;
+      for (let c = 0, p = r * w; c < w; c++, p++, g += dx) {
+        const v = src[g]!;
+        dst[p] = v - v === 0 ? v : bad;
       }
     }
-    const bgClean = Float32Array.from(slice, (v) => (Number.isFinite(v) ? v : lo));
-    const rgb = colorize(bgClean, lo, hi, 'gray');
+  };
+  const grey = greySlices(bg, `${o.dims.join('x')}:${ax.voxelAxis}${ax.sign}${ay.voxelAxis}${ay.sign}${az.voxelAxis}`);
+  chosen.forEach((zi, k) => {
+    // The background's grey slice is the same in every mosaic over it: drawn once.
+    let bgRgb = grey.get(zi);
+    if (!bgRgb) {
+      copySlice(bg, slice, zi, lo);
+      bgRgb = colorize(slice, lo, hi, 'gray');
+      grey.set(zi, bgRgb);
+    }
+    const rgb = bgRgb.slice();
     const ov = o.overlay;
+    if (ov) copySlice(ov.values, over, zi, Number.NaN);
     if (ov?.kind === 'continuous') {
-      const colours = colorize(over, ov.range[0], ov.range[1], ov.cmap);
+      // Colour only the shown voxels (|value| >= threshold; usually a small part of the slice).
+      let m = 0;
       for (let p = 0; p < w * h; p++) {
         const v = over[p]!;
-        if (Number.isFinite(v) && Math.abs(v) >= ov.threshold && v !== 0) rgb.set(colours.subarray(3 * p, 3 * p + 3), 3 * p);
+        if (v === v && v !== 0 && Math.abs(v) >= ov.threshold) shownAt[m++] = p;
+      }
+      const shown = new Float32Array(m);
+      for (let j = 0; j < m; j++) shown[j] = over[shownAt[j]!]!;
+      const colours = colorize(shown, ov.range[0], ov.range[1], ov.cmap);
+      for (let j = 0; j < m; j++) {
+        const o3 = 3 * shownAt[j]!;
+        rgb[o3] = colours[3 * j]!;
+        rgb[o3 + 1] = colours[3 * j + 1]!;
+        rgb[o3 + 2] = colours[3 * j + 2]!;
       }
     } else if (ov?.kind === 'labels') {
-      for (let p = 0; p < w * h; p++) {
+      for (let p = 0, o3 = 0; p < w * h; p++, o3 += 3) {
         const v = over[p]!;
-        if (v > 0 && Number.isInteger(v) && v <= labelRgb.length) rgb.set(labelRgb[v - 1]!, 3 * p);
+        if (v > 0 && Number.isInteger(v) && v <= labelRgb.length) {
+          const c = labelRgb[v - 1]!;
+          rgb[o3] = c[0];
+          rgb[o3 + 1] = c[1];
+          rgb[o3 + 2] = c[2];
+        }
       }
     }
     const tile = upscaleNearest(rgb, w, h, 3, fx, fy);

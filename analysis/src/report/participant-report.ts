@@ -17,7 +17,8 @@ import { measureName, type SearchlightStageResult } from '../pipeline/searchligh
 import { designMatrixSvg, DESIGN_KIND_LEGEND } from './design-matrix-figure';
 import { esc, fmt, keyValues, legendHtml, notesHtml, page, svgFigure, table } from './html';
 import { layerSimilarityFigure, mapMosaic, wtaMosaic } from './layer-figures';
-import { quantiles } from './mosaic';
+import { mosaicSlices } from './mosaic';
+import { quantiles } from '../stats/order-statistics';
 
 export interface ParticipantReportData {
   /** Participant label, or null for `orthostim searchlight` outputs. */
@@ -142,6 +143,8 @@ ${stimulusImages(set, d.setDir)}`,
   });
   const statRows = sl.models.map((s) => [esc(s.layer), esc(s.method), s.nValid, s.mean, s.p95, s.max]);
   sections.push({ id: 'profile', title: 'Layer profile', body: `${svgFigure(profile)}${table(['layer', 'method', 'centres with a value', 'mean r', '95th percentile', 'max r'], statRows)}` });
+  // Every layer map on the same slices: those holding brain or searchlight centres.
+  const sliceIndices = mosaicSlices({ dims: grid.dims, affine: grid.affine, background: d.background, support: sl.sphereSizeGrid });
   for (const method of sl.methods) {
     const ms = sl.models.filter((m) => m.method === method);
     // One pass per map: its display threshold (90th percentile of |r|) and near-maximum.
@@ -158,13 +161,14 @@ ${stimulusImages(set, d.setDir)}`,
         title: `${esc(m.layer)}: ${esc(measureName(settings.compare, method))}`,
         caption: `Top 10% of |r| shown (|r| >= ${fmt(thr ?? Number.NaN)}); a descriptive display, not a test. Over ${esc(d.backgroundName ?? 'the mean EPI')}.`,
         unit: 'r',
+        sliceIndices,
       });
     });
     const w = sl.wta.find((x) => x.method === method)!;
     sections.push({
       id: `maps-${method}`,
       title: `Layer maps (${method})`,
-      body: `${wtaMosaic(grid, d.background, w.winner, sl.layers, w.counts, `Winner-take-all (${esc(method)})`, 'The layer with the highest r at each centre.')}${parts.join('\n')}`,
+      body: `${wtaMosaic(grid, d.background, w.winner, sl.layers, w.counts, `Winner-take-all (${esc(method)})`, 'The layer with the highest r at each centre.', sliceIndices)}${parts.join('\n')}`,
     });
   }
   if (sl.roi) {
