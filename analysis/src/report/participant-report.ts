@@ -11,7 +11,7 @@ import { toSquare } from '@orthostim/rdm';
 import type { StimulusSet } from '@orthostim/protocol';
 import { writeFileAtomic } from '@orthostim/protocol/node';
 import type { RunGlmResult } from '../io/run-glm';
-import { gridSize, toGrid, type GridRef } from '../pipeline/map-writer';
+import { gridSize, type GridRef } from '../pipeline/map-writer';
 import { describeRadius, type GlmSettings, type SearchlightSettings } from '../pipeline/settings';
 import { measureName, type SearchlightStageResult } from '../pipeline/searchlight-stage';
 import { designMatrixSvg, DESIGN_KIND_LEGEND } from './design-matrix-figure';
@@ -145,6 +145,7 @@ ${stimulusImages(set, d.setDir)}`,
   sections.push({ id: 'profile', title: 'Layer profile', body: `${svgFigure(profile)}${table(['layer', 'method', 'centres with a value', 'mean r', '95th percentile', 'max r'], statRows)}` });
   // Every layer map on the same slices: those holding brain or searchlight centres.
   const sliceIndices = mosaicSlices({ dims: grid.dims, affine: grid.affine, background: d.background, support: sl.sphereSizeGrid });
+  const rGrid = new Float32Array(gridSize(grid)).fill(Number.NaN);
   for (const method of sl.methods) {
     const ms = sl.models.filter((m) => m.method === method);
     // One pass per map: its display threshold (90th percentile of |r|) and near-maximum.
@@ -152,10 +153,12 @@ ${stimulusImages(set, d.setDir)}`,
     const [vmax] = quantiles(qs.map((q) => q[1]!), [1]);
     const parts = ms.map((m, i) => {
       const thr = qs[i]![0];
+      // Every map has a value at the same centres: one grid, NaN elsewhere, overwritten per map.
+      for (let c = 0; c < m.r.length; c++) rGrid[sl.centerGrid[c]!] = m.r[c]!;
       return mapMosaic({
         grid,
         background: d.background,
-        values: toGrid(m.r, sl.centerGrid, gridSize(grid)),
+        values: rGrid,
         threshold: thr ?? 0,
         vmax: vmax ?? 1,
         title: `${esc(m.layer)}: ${esc(measureName(settings.compare, method))}`,

@@ -34,12 +34,13 @@ export function selectKth(a: Float32Array, k: number, lo = 0, hi = a.length - 1)
  */
 export function quantiles(values: ArrayLike<number>, qs: readonly number[], options: { abs?: boolean; nonzero?: boolean } = {}): number[] {
   const xs = new Float32Array(values.length);
+  const abs = options.abs === true;
+  const nonzero = options.nonzero === true;
   let n = 0;
   for (let i = 0; i < values.length; i++) {
-    let v = values[i]!;
-    if (v - v !== 0 || (options.nonzero && v === 0)) continue; // NaN, +-Infinity
-    if (options.abs && v < 0) v = -v;
-    xs[n++] = v;
+    const v = values[i]!;
+    if (v - v !== 0 || (nonzero && v === 0)) continue; // NaN, +-Infinity
+    xs[n++] = abs && v < 0 ? -v : v;
   }
   if (n === 0) return qs.map(() => Number.NaN);
   const ks = qs.map((q) => Math.min(n - 1, Math.max(0, Math.round(q * (n - 1)))));
