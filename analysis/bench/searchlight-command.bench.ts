@@ -90,12 +90,13 @@ async function runBench(threads: number, repeats: number): Promise<BenchResult[]
     const args = ['searchlight', '--betas', ...inputs.betas, '--mask', inputs.mask, '--stimuli', inputs.stimuli, '--radius-vox', '3', '--method', 'both', '--threads', String(threads)];
     childRun(['--version']); // brings the CLI bundle cache up to date
     const cliRuns = [0, 1, 2].map((i) => childRun([...args, '--out', join(root, `cli-out-${i}`), '--no-report']));
-    const cliReport = childRun([...args, '--out', join(root, 'cli-out-report')]);
-    const failed = [...cliRuns, cliReport].find((r) => !r.ok);
+    const reportRuns = [0, 1, 2].map((i) => childRun([...args, '--out', join(root, `cli-out-report-${i}`)]));
+    const failed = [...cliRuns, ...reportRuns].find((r) => !r.ok);
     if (failed) throw new Error(`orthostim searchlight failed: ${failed.stderr.slice(-500)}`);
     if (!existsSync(join(root, 'cli-out-0', 'index.json'))) throw new Error('the CLI wrote no index.json');
     const cliSorted = cliRuns.map((r) => r.seconds).sort((a, b) => a - b);
     const cli = { seconds: cliSorted[1]!, best: cliSorted[0]!, peakMiB: Math.max(...cliRuns.map((r) => r.peakMiB)) };
+    const cliReport = { seconds: reportRuns.map((r) => r.seconds).sort((a, b) => a - b)[1]!, peakMiB: Math.max(...reportRuns.map((r) => r.peakMiB)) };
     return [
       { metric: 'searchlight command in-process median (read .nii betas -> written maps)', value: medianMs / 1000, unit: 's', note: `${note}; target <= 2.5 s` },
       { metric: 'searchlight command in-process best', value: runsMs[0]! / 1000, unit: 's', note },
@@ -106,7 +107,7 @@ async function runBench(threads: number, repeats: number): Promise<BenchResult[]
       { metric: 'orthostim searchlight CLI, --no-report, median of 3 (process start included)', value: cli.seconds, unit: 's', note: `${note}; target <= 2.5 s` },
       { metric: 'orthostim searchlight CLI, --no-report, best of 3', value: cli.best, unit: 's' },
       { metric: 'orthostim searchlight CLI peak RSS', value: cli.peakMiB, unit: 'MiB', note: 'target <= 1.5 GB' },
-      { metric: 'orthostim searchlight CLI with report.html', value: cliReport.seconds, unit: 's' },
+      { metric: 'orthostim searchlight CLI with report.html (the default), median of 3', value: cliReport.seconds, unit: 's', note: `peak RSS ${cliReport.peakMiB.toFixed(0)} MiB` },
     ];
   } finally {
     rmSync(root, { recursive: true, force: true });
