@@ -73,6 +73,13 @@ export function displayAxes(dims: readonly [number, number, number], affine: Aff
   return [find('R', 'L'), find('A', 'P'), find('S', 'I')];
 }
 
+/** The display axes and the grid index step along each (x: L-R, y: P-A, z: I-S). */
+function displayStrides(dims: readonly [number, number, number], affine: Affine) {
+  const [ax, ay, az] = displayAxes(dims, affine);
+  const stride = [1, dims[0], dims[0] * dims[1]];
+  return { ax, ay, az, sx: stride[ax.voxelAxis]!, sy: stride[ay.voxelAxis]!, sz: stride[az.voxelAxis]! };
+}
+
 function hexRgb(hex: string): [number, number, number] {
   return [1, 3, 5].map((o) => Number.parseInt(hex.slice(o, o + 2), 16)) as [number, number, number];
 }
@@ -104,12 +111,7 @@ function backgroundStats(background: ArrayLike<number>): BackgroundStats {
  * once and show every map on the same slices.
  */
 export function mosaicSlices(o: { dims: readonly [number, number, number]; affine: Affine; background: ArrayLike<number>; support?: ArrayLike<number>; slices?: number }): number[] {
-  const [ax, ay, az] = displayAxes(o.dims, o.affine);
-  const [nx, ny] = o.dims;
-  const stride = [1, nx, nx * ny];
-  const sx = stride[ax.voxelAxis]!;
-  const sy = stride[ay.voxelAxis]!;
-  const sz = stride[az.voxelAxis]!;
+  const { ax, ay, az, sx, sy, sz } = displayStrides(o.dims, o.affine);
   const { lo } = backgroundStats(o.background);
   const bg = o.background;
   const ov = o.support;
@@ -153,12 +155,7 @@ function greySlices(background: ArrayLike<number>, orientation: string): Map<num
 }
 
 export function renderMosaic(o: MosaicOptions): Mosaic {
-  const [ax, ay, az] = displayAxes(o.dims, o.affine);
-  const [nx, ny] = o.dims;
-  const stride = [1, nx, nx * ny];
-  const sx = stride[ax.voxelAxis]!;
-  const sy = stride[ay.voxelAxis]!;
-  const sz = stride[az.voxelAxis]!;
+  const { ax, ay, az, sx, sy, sz } = displayStrides(o.dims, o.affine);
   const { lo, hi } = backgroundStats(o.background);
   const bg = o.background;
   const chosen = o.sliceIndices ? [...o.sliceIndices] : mosaicSlices({ dims: o.dims, affine: o.affine, background: bg, ...(o.overlay ? { support: o.overlay.values } : {}), ...(o.slices !== undefined ? { slices: o.slices } : {}) });
