@@ -13,6 +13,7 @@ import {
   encodeNifti,
   NiftiReadAhead,
   readNifti,
+  readVolume3d,
   readNiftiInfo,
   readNiftiVoxels,
   volumeAxisCodes,
@@ -439,5 +440,18 @@ describe('NiftiReadAhead (files read one ahead into reused memory)', () => {
     const b = write('ra-b', [2, 2, 2, 1]);
     const pre = await new NiftiReadAhead([a]).take(a);
     expect(() => readNiftiVoxels(b, Int32Array.from([0]), { preloaded: pre })).toThrow(/preloaded bytes are of .*ra-a\.nii/);
+  });
+});
+
+describe('readVolume3d', () => {
+  it('reads a 3D image and refuses a 4D one, naming the file, its role and its volumes', () => {
+    const affine = [2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0];
+    const p3 = join(tmp, 'mask3d.nii');
+    const p4 = join(tmp, 'bold4d.nii');
+    writeNifti(p3, { dims: [2, 3, 4], data: new Float32Array(24).fill(1), affine });
+    writeNifti(p4, { dims: [2, 3, 4, 5], data: new Float32Array(120), affine });
+    expect(readVolume3d(p3, '--mask').dims).toEqual([2, 3, 4, 1]);
+    expect(() => readVolume3d(p4, '--mask')).toThrow(InputError);
+    expect(() => readVolume3d(p4, '--mask')).toThrow(/bold4d\.nii: --mask must be one 3D volume; this image has 5 volumes \(2x3x4x5\)/);
   });
 });

@@ -509,6 +509,16 @@ export function readNifti(path: string, options: ReadNiftiOptions = {}): Volume 
   return volumeFromHeader(path, raw.header, dims, data);
 }
 
+/**
+ * A 3D image given as a mask, label image, atlas or template: refused, naming the file and its
+ * role, when it holds several volumes (e.g. a 4D BOLD or beta file passed by mistake).
+ */
+export function readVolume3d(path: string, role: string): Volume {
+  const v = readNifti(path);
+  if (v.dims[3] !== 1) throw new InputError(`${path}: ${role} must be one 3D volume; this image has ${v.dims[3]} volumes (${v.dims.join('x')})`);
+  return v;
+}
+
 /** Header, dims, affine and TR of an image without converting its voxel values. */
 export function readNiftiInfo(path: string): Omit<Volume, 'data'> {
   const raw = loadRaw(path);

@@ -18,7 +18,7 @@ import type { HrfModelName } from '../glm/hrf';
 import { checkEventsFitRun, toRunEvents, UNMODELLED_TRIAL_TYPES, type SetImage } from '../glm/run-events';
 import { scaleToPercentSignalChange } from '../glm/signal-scaling';
 import { bidsLabels, DEFAULT_CONFOUNDS, readConfounds, type StudyRun } from './bids';
-import { readNifti, readNiftiVoxels, writeNiftiAsync, type Volume } from './nifti';
+import { readNifti, readNiftiVoxels, writeNiftiAsync, readVolume3d, type Volume } from './nifti';
 
 export interface RunGlmOptions {
   /** The stimulus set the events must come from. */
@@ -109,7 +109,7 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
 
   const maskPath = run.maskPath ?? options.maskPath;
   if (!maskPath) throw new InputError(`${run.boldPath}: no brain mask found for this run; give one with --mask`);
-  const mask = readNifti(maskPath);
+  const mask = readVolume3d(maskPath, 'the brain mask');
   const voxels = maskIndices(mask);
   const bold = readNiftiVoxels(run.boldPath, voxels, { layout: 'voxel-major', shared: (options.threads ?? 1) > 1, sameGridAs: { grid: mask, what: 'brain mask and BOLD run' } });
   const T = bold.dims[3];

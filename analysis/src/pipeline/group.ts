@@ -11,7 +11,7 @@ import { InputError } from '@orthostim/protocol';
 import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
 import { createProgress } from '@orthostim/protocol/cli';
 import { bidsLabels } from '../io/bids';
-import { assertSameGrid, readNifti, type Volume } from '../io/nifti';
+import { assertSameGrid, readNifti, readVolume3d, type Volume } from '../io/nifti';
 import { winnerTakeAll } from '../maps/layer-maps';
 import type { ModelMethod } from '../rsa/compare-models';
 import { parseAtlasLabels } from '../stats/atlas-labels';
@@ -167,7 +167,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
           grid = { dims: [gridVol.dims[0], gridVol.dims[1], gridVol.dims[2]], affine: gridVol.affine, reference: { qformCode: gridVol.header.qformCode, sformCode: gridVol.header.sformCode } };
           writer = new MapWriter(staging, grid, index);
           if (job.atlas) {
-            const img = readNifti(job.atlas.path);
+            const img = readVolume3d(job.atlas.path, '--atlas');
             assertSameGrid(gridVol, img, '--atlas and the group maps');
             const names = job.atlas.labelsPath ? parseAtlasLabels(readFileSync(job.atlas.labelsPath, 'utf8'), job.atlas.labelsPath) : new Map<number, string>();
             atlas = { values: img.data, names };
@@ -280,7 +280,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       let background: Float32Array;
       let backgroundName: string;
       if (job.template) {
-        const tpl = readNifti(job.template);
+        const tpl = readVolume3d(job.template, '--template');
         assertSameGrid(gridVol!, tpl, '--template and the group maps');
         background = Float32Array.from(tpl.data);
         backgroundName = job.template;

@@ -11,7 +11,7 @@ import { InputError } from '@orthostim/protocol';
 import { buildOutputDir, writeFileAtomic, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { createProgress } from '@orthostim/protocol/cli';
 import { findStudyRuns, readBidsDataset, type StudyRun } from '../io/bids';
-import { assertSameGrid, readNifti, readNiftiMeanVolume, type Volume } from '../io/nifti';
+import { assertSameGrid, readNifti, readNiftiMeanVolume, readVolume3d, type Volume } from '../io/nifti';
 import { fitStudyRun, runPrefix, type RunGlmResult } from '../io/run-glm';
 import { listMaskVoxels } from '../searchlight/neighbors';
 import { designMatrixSvg } from '../report/design-matrix-figure';
@@ -59,7 +59,7 @@ function gather(data: ArrayLike<number>, voxels: Int32Array): Float32Array {
 function participantMask(runs: readonly StudyRun[], fallback: string | undefined): Volume {
   const paths = [...new Set(runs.map((r) => r.maskPath ?? fallback))];
   if (paths.some((p) => p === undefined)) throw new InputError(`${runs[0]!.boldPath}: no brain mask found for this run; give one with --mask`);
-  const masks = paths.map((p) => readNifti(p!));
+  const masks = paths.map((p) => readVolume3d(p!, 'the brain mask'));
   const first = masks[0]!;
   const data = new Float32Array(gridSize({ dims: [first.dims[0], first.dims[1], first.dims[2]] }));
   for (let g = 0; g < data.length; g++) data[g] = masks.every((m) => m.data[g]! > 0) ? 1 : 0;
@@ -155,7 +155,7 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         stat: 'tsnr',
         description: 'temporal SNR of the GLM residuals: 100 / sqrt(residual variance of the percent-signal-change model), mean over runs',
       });
-      const background = job.template ? readNifti(job.template) : meanEpi;
+      const background = job.template ? readVolume3d(job.template, '--template') : meanEpi;
       if (job.template) assertSameGrid(mask, background, '--template and the maps');
       const maskGrid = toGrid(new Float32Array(assembled.voxels.length).fill(1), assembled.voxels, n, 0);
       writer.write(bidsFileName([...entities, ['desc', 'searchlight']], 'mask', '.nii.gz'), maskGrid, {

@@ -4,7 +4,7 @@
  * writes the maps, index.json, analysis.json and report.html into `--out`, atomically.
  */
 import { buildOutputDir, type LoadedStimulusSet } from '@orthostim/protocol/node';
-import { assertSameGrid, readNifti } from '../io/nifti';
+import { assertSameGrid, readNifti, readVolume3d } from '../io/nifti';
 import { listMaskVoxels } from '../searchlight/neighbors';
 import { betaReadAhead, readBetaFiles } from './beta-files';
 import { assembleBetas } from './beta-set';
@@ -49,7 +49,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
     job.outDir,
     async (staging) => {
       const ahead = betaReadAhead(job).start(); // the first betas load while the mask is read
-      const mask = readNifti(job.mask);
+      const mask = readVolume3d(job.mask, '--mask');
       const dims = [mask.dims[0], mask.dims[1], mask.dims[2]] as const;
       const candidates = listMaskVoxels(mask.data, dims);
       const ids = set.images.map((i) => i.id);
@@ -91,7 +91,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
         let background: ArrayLike<number> = mask.data;
         let backgroundName = 'the mask';
         if (job.template) {
-          const tpl = readNifti(job.template);
+          const tpl = readVolume3d(job.template, '--template');
           assertSameGrid(mask, tpl, '--template and --mask');
           background = tpl.data;
           backgroundName = job.template;

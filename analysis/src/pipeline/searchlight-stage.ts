@@ -12,7 +12,7 @@ import { InputError, type StimulusSet } from '@orthostim/protocol';
 import { writeFileAtomic } from '@orthostim/protocol/node';
 import { bidsLabels } from '../io/bids';
 import { affineVoxelSizes } from '../io/affine';
-import { assertSameGrid, readNifti } from '../io/nifti';
+import { assertSameGrid, readNifti, readVolume3d } from '../io/nifti';
 import { winnerTakeAll } from '../maps/layer-maps';
 import { buildModelSet, type ModelMethod, type ModelSet } from '../rsa/compare-models';
 import { computeRoiRsa, formatRoiTable, type Region, type RoiResult } from '../rsa/roi-rsa';
@@ -118,7 +118,7 @@ function summarize(values: Float32Array): { nValid: number; mean: number; max: n
 }
 
 function readRegions(path: string, labelsPath: string | undefined, grid: GridRef & { path?: string }, voxels: Int32Array): { labelOfVoxel: Float64Array; regions: Region[] } {
-  const img = readNifti(path);
+  const img = readVolume3d(path, '--rois');
   assertSameGrid({ path: grid.path ?? '(the betas)', dims: grid.dims, affine: grid.affine }, img, '--rois');
   const labelOfVoxel = Float64Array.from(voxels, (g) => img.data[g]!);
   let names: Map<number, string>;
