@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { OrthostimError } from '@orthostim/protocol';
+import { stopAllProgress } from '@orthostim/protocol/cli';
 import { COMMANDS } from './commands';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -54,6 +55,7 @@ Docs: docs/README.md`,
 try {
   await main();
 } catch (err) {
+  stopAllProgress();
   if (err instanceof CommanderError) {
     process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
   } else if (err instanceof OrthostimError) {
@@ -66,4 +68,7 @@ try {
     if (verbose) process.stderr.write(`${e?.stack}\n`);
     process.exitCode = 1;
   }
+  // A failed command ends now: worker threads or timers of the work it abandoned must not keep it
+  // running (stderr and stdout to files and pipes are written synchronously on Linux and macOS).
+  if (process.exitCode !== 0) process.exit();
 }

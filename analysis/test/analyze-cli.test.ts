@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '@orthostim/test';
+import { runCli, writeTestStimulusSet } from '@orthostim/test';
 import { readNifti, writeNifti } from '../src/io/nifti';
 import { OUTPUTS_SCHEMA, readOutputIndex, type OutputIndex } from '../src/pipeline/output-index';
 import { inBox, writeTinyStudy, type TinyStudy } from './tiny-study';
@@ -147,6 +147,16 @@ describe('orthostim analyze (tiny planted study)', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/"07", "09" not found .*participants are 01, 02, 03/);
     expect(existsSync(join(tmp, 'other', 'sub-01'))).toBe(false);
+  });
+
+  it('a failure with progress bars drawing ends the command at once, with one line and exit 2', async () => {
+    // A stimulus set whose images no run shows: the GLM stage fails while its bar is drawing.
+    const other = await writeTestStimulusSet(join(tmp, 'other-set'), 4, 16);
+    const res = await runCli(['analyze', bids, join(tmp, 'out-fail'), 'participant', '--stimuli', other, '--participant-label', '01'], { env: { ORTHOSTIM_PROGRESS: '1' }, timeoutMs: 60_000 });
+    expect(res.code).toBe(2); // -1 when the runner had to kill a process that hung
+    expect(res.stderr).toMatch(/orthostim: error: .*events\.tsv: /);
+    expect(res.stderr.split('\n').filter((l) => l.startsWith('orthostim:'))).toHaveLength(1);
+    expect(existsSync(join(tmp, 'out-fail', 'sub-01'))).toBe(false);
   });
 
   it('fMRIPrep derivatives: preprocessed BOLD in a space, its mask and motion confounds', async () => {

@@ -80,6 +80,15 @@ export interface Progress {
  * A progress bar on stderr. On a terminal it redraws in place; in a log file (no TTY) it prints a
  * line every few seconds. Set ORTHOSTIM_PROGRESS=0 to silence it.
  */
+/** Bars drawing now: a failing command stops them (their redraw timer would keep it alive). */
+const liveBars = new Set<cliProgress.SingleBar>();
+
+/** Stop every progress bar still drawing (the command-line layer calls it on an error). */
+export function stopAllProgress(): void {
+  for (const bar of liveBars) bar.stop();
+  liveBars.clear();
+}
+
 export function createProgress(label: string, total: number, extraFormat = ''): Progress {
   if (process.env.ORTHOSTIM_PROGRESS === '0') return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
@@ -94,12 +103,14 @@ export function createProgress(label: string, total: number, extraFormat = ''): 
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);
+  liveBars.add(bar);
   return {
     update(done, payload) {
       bar.update(done, payload);
     },
     stop() {
       bar.stop();
+      liveBars.delete(bar);
     },
   };
 }
