@@ -43,6 +43,7 @@ export class TaskPool {
           slot.worker.on('message', (m: Reply) => {
             const p = slot.pending.get(m.id);
             slot.pending.delete(m.id);
+            if (slot.pending.size === 0) slot.worker.unref();
             if (!p) return;
             if (m.error) p.reject(m.error.code ? new OrthostimError(m.error.message, m.error.code, m.error.exitCode) : new Error(`worker task: ${m.error.message}`));
             else p.resolve(m.result as never);
@@ -50,9 +51,14 @@ export class TaskPool {
           const failAll = (err: Error) => {
             for (const p of slot.pending.values()) p.reject(err);
             slot.pending.clear();
+            slot.worker.unref();
           };
           slot.worker.on('error', failAll);
           slot.worker.on('exit', (code) => failAll(new Error(`worker exited with code ${code}`)));
+          // An idle worker does not keep the process alive, so a pool abandoned by a failure
+          // never blocks the exit; one with tasks in flight does, so their results arrive.
+          // (After the listeners: adding a 'message' listener refs the worker again.)
+          slot.worker.unref();
           return slot;
         }),
       ),
@@ -66,6 +72,7 @@ export class TaskPool {
     const id = this.nextId++;
     return new Promise<TaskResult<K>>((resolve, reject) => {
       slot.pending.set(id, { resolve: resolve as (r: never) => void, reject });
+      slot.worker.ref();
       slot.worker.postMessage({ id, kind, input });
     });
   }
