@@ -99,6 +99,8 @@ export function createProgress(label: string, total: number, extraFormat = ''): 
       notTTYSchedule: 5000,
       hideCursor: false,
       etaBuffer: 20,
+      // Before any progress the ETA is 'INF'/'NULL', which cli-progress's own formatter mangles to "NFs".
+      formatTime: (t, options, roundTo) => (typeof t === 'number' && Number.isFinite(t) ? cliProgress.Format.TimeFormat(t, options, roundTo) : '?'),
     },
     cliProgress.Presets.shades_classic,
   );
