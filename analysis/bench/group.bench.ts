@@ -6,14 +6,13 @@
  *
  *   npm run bench -- group
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNormalRng } from '@orthostim/rdm';
 import { describeLoad, timeRuns, type Benchmark, type BenchResult } from '@orthostim/test';
-import { writeNifti } from '../src/io/nifti';
 import { runGroup } from '../src/pipeline/group';
-import { OutputIndexBuilder } from '../src/pipeline/output-index';
+import { writeParticipantZMaps } from '../test/participant-maps';
 
 const DIMS = [40, 40, 22] as const;
 const N = DIMS[0] * DIMS[1] * DIMS[2];
@@ -22,18 +21,13 @@ const MODELS = 22;
 
 function writeParticipants(root: string): void {
   const noise = createNormalRng(3);
-  for (let s = 1; s <= PARTICIPANTS; s++) {
-    const label = String(s).padStart(2, '0');
-    const sub = join(root, `sub-${label}`);
-    mkdirSync(sub, { recursive: true });
-    const index = new OutputIndexBuilder({ level: 'participant', participant: label, space: 'MNI152NLin2009cAsym' });
-    for (let m = 0; m < MODELS; m++) {
-      const name = `sub-${label}_desc-layer${m % 11}_rsa-${m < 11 ? 'standard' : 'semipartial'}_stat-z_statmap.nii.gz`;
-      writeNifti(join(sub, name), { dims: DIMS, data: Float32Array.from({ length: N }, () => 0.05 + 0.2 * noise()), affine: [3, 0, 0, -60, 0, 3, 0, -60, 0, 0, 3, -30] });
-      index.add({ path: name, layer: `layer${m % 11}`, method: m < 11 ? 'standard' : 'residual', stat: 'z' });
-    }
-    index.write(sub);
-  }
+  writeParticipantZMaps(root, {
+    participants: PARTICIPANTS,
+    dims: DIMS,
+    affine: [3, 0, 0, -60, 0, 3, 0, -60, 0, 0, 3, -30],
+    models: Array.from({ length: MODELS }, (_, m) => ({ layer: `layer${m % 11}`, method: m < 11 ? ('standard' as const) : ('residual' as const) })),
+    value: () => 0.05 + 0.2 * noise(),
+  });
 }
 
 async function runBench(): Promise<BenchResult[]> {

@@ -1,13 +1,12 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNormalRng } from '@orthostim/rdm';
-import { writeNifti } from '../io/nifti';
 import { runGroup } from './group';
-import { OutputIndexBuilder } from './output-index';
 import type { GroupSettings } from './settings';
+import { writeParticipantZMaps } from '../../test/participant-maps';
 
 const tmp = mkdtempSync(join(tmpdir(), 'orthostim-group-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -20,24 +19,17 @@ const LAYERS = ['conv1', 'inception_3a', 'inception_4e'];
 /** Participants' Fisher-z maps: each layer has an effect in its own slab of x, noise elsewhere. */
 function writeParticipants(dir: string, n: number): void {
   const noise = createNormalRng(3);
-  for (let s = 1; s <= n; s++) {
-    const label = String(s).padStart(2, '0');
-    const sub = join(dir, `sub-${label}`);
-    mkdirSync(sub, { recursive: true });
-    const index = new OutputIndexBuilder({ level: 'participant', participant: label, space: 'MNI152NLin2009cAsym' });
-    LAYERS.forEach((layer, l) => {
-      const data = new Float32Array(N);
-      for (let g = 0; g < N; g++) {
-        const x = g % DIMS[0];
-        data[g] = (x >= 3 * l && x < 3 * l + 3 ? 0.6 : 0) + 0.2 * noise();
-      }
-      data[5] = Number.NaN; // outside one participant's mask: left out of the test
-      const name = `sub-${label}_desc-${layer.replace('_', '')}_rsa-standard_stat-z_statmap.nii.gz`;
-      writeNifti(join(sub, name), { dims: DIMS, data, affine: AFFINE });
-      index.add({ path: name, layer, method: 'standard', stat: 'z' });
-    });
-    index.write(sub);
-  }
+  writeParticipantZMaps(dir, {
+    participants: n,
+    dims: DIMS,
+    affine: AFFINE,
+    models: LAYERS.map((layer) => ({ layer, method: 'standard' as const })),
+    value: (_p, l, g) => {
+      if (g === 5) return Number.NaN; // outside one participant's mask: left out of the test
+      const x = g % DIMS[0];
+      return (x >= 3 * l && x < 3 * l + 3 ? 0.6 : 0) + 0.2 * noise();
+    },
+  });
 }
 
 describe('runGroup on worker threads', () => {
