@@ -156,7 +156,8 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       const entities = [['space', space]] as const;
       const bar = createProgress(`group tests (${parts.length} participants)`, tests.length);
       // The tests of the layers and methods are independent: with threads > 1 they run on worker
-      // threads, a few ahead of the (in-order) writing of their maps.
+      // threads, up to 3 per thread ahead of the (in-order) writing of their maps, so the workers
+      // keep busy while this thread writes maps and clusters.
       const threads = job.threads ?? 1;
       const pool = threads > 1 ? TaskPool.start(threads) : undefined;
       const prepare = (ti: number) => {
@@ -193,7 +194,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       const ahead: ReturnType<typeof prepare>[] = [];
       let next = 0;
       try {
-        while (ahead.length < threads + 1 && next < tests.length) ahead.push(prepare(next++));
+        while (ahead.length < 3 * threads && next < tests.length) ahead.push(prepare(next++));
         for (let ti = 0; ti < tests.length; ti++) {
           bar.update(ti);
           const { layer, method, voxels } = ahead[0]!;
