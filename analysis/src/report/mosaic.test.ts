@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { colorize } from '@orthostim/figures';
 import { createRng } from '@orthostim/rdm';
-import { displayAxes, renderMosaic } from './mosaic';
+import { displayAxes, mosaicSlices, renderMosaic } from './mosaic';
 
 async function decode(png: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
@@ -64,5 +64,21 @@ describe('renderMosaic', () => {
     const img = await decode(m.png);
     // scale = 36 / max(5 * 2, 6 * 3) = 2 px per mm: 4 px per voxel along x, 6 along y.
     expect([img.width, img.height]).toEqual([5 * 4, 6 * 6]);
+  });
+
+  it('spreads the slices over those holding at least 15% of the fullest slice (no tiles for the tips)', () => {
+    const d = [4, 4, 20] as const;
+    const bg = new Float32Array(4 * 4 * 20);
+    const counts = [0, 1, 2, 3, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 3, 2, 1, 0]; // 15% of 16 = 2.4
+    counts.forEach((c, k) => {
+      for (let v = 0; v < c; v++) bg[k * 16 + v] = 100 + v;
+    });
+    const affine = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0];
+    expect(mosaicSlices({ dims: d, affine, background: bg, slices: 20 })).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    expect(mosaicSlices({ dims: d, affine, background: bg, slices: 3 })).toEqual([3, 10, 16]);
+    // A support value counts like brain: a tip slice with 4 supported voxels is kept.
+    const support = new Float32Array(bg.length).fill(Number.NaN);
+    for (let v = 0; v < 4; v++) support[1 * 16 + v] = 0.5;
+    expect(mosaicSlices({ dims: d, affine, background: bg, support, slices: 20 })[0]).toBe(1);
   });
 });

@@ -97,40 +97,47 @@ function backgroundStats(background: ArrayLike<number>): BackgroundStats {
   const hit = backgroundCache.get(key);
   if (hit) return hit;
   const [bgLo, bgHi] = quantiles(background, [0.02, 0.98], { nonzero: true });
-  const lo = Number.isFinite(bgLo!) ? bgLo! : 0;
-  const hi = Number.isFinite(bgHi!) && bgHi! > lo ? bgHi! : lo + 1;
-  const stats = { lo, hi };
+  let stats: BackgroundStats;
+  if (!Number.isFinite(bgLo!)) stats = { lo: 0, hi: 1 }; // empty background
+  else if (Number.isFinite(bgHi!) && bgHi! > bgLo!) stats = { lo: bgLo!, hi: bgHi! };
+  // One value (a mask as the background): dark grey inside, black outside.
+  else stats = bgLo! > 0 ? { lo: 0, hi: bgLo! * 2.5 } : { lo: bgLo! * 2.5, hi: 0 };
   backgroundCache.set(key, stats);
   return stats;
 }
 
 /**
  * The slices a mosaic shows (voxel indices along the axis that runs inferior to superior, inferior
- * first): up to `slices` (default 12) spread evenly over those that hold anything, i.e. background
- * at or above its low display quantile, or a finite nonzero `support` value. Reports compute them
- * once and show every map on the same slices.
+ * first): up to `slices` (default 12) spread evenly over those that hold at least 15% as many
+ * voxels as the fullest one, a voxel counting when its background is at or above its low display
+ * quantile or its `support` value is finite and nonzero. Reports compute them once and show every
+ * map on the same slices.
  */
 export function mosaicSlices(o: { dims: readonly [number, number, number]; affine: Affine; background: ArrayLike<number>; support?: ArrayLike<number>; slices?: number }): number[] {
   const { ax, ay, az, sx, sy, sz } = displayStrides(o.dims, o.affine);
   const { lo } = backgroundStats(o.background);
   const bg = o.background;
   const ov = o.support;
-  const filled: number[] = [];
+  // Voxels holding anything per slice; the slices shown are spread over those holding at least
+  // 15% of the fullest slice's count, so the tips of the brain do not take up whole tiles.
+  const counts: number[] = [];
   for (let z = 0; z < az.n; z++) {
     const zi = az.sign > 0 ? z : az.n - 1 - z; // inferior first
-    let any = false;
-    for (let y = 0; y < ay.n && !any; y++) {
+    let count = 0;
+    for (let y = 0; y < ay.n; y++) {
       for (let x = 0, g = zi * sz + y * sy; x < ax.n; x++, g += sx) {
         const b = bg[g]!;
         const v = ov ? ov[g]! : 0;
-        if ((b >= lo && b !== 0) || (v === v && v !== 0)) {
-          any = true;
-          break;
-        }
+        if ((b >= lo && b !== 0) || (v === v && v !== 0)) count++;
       }
     }
-    if (any) filled.push(zi);
+    counts.push(count);
   }
+  const most = Math.max(0, ...counts);
+  const filled: number[] = [];
+  counts.forEach((c, z) => {
+    if (c > 0 && c >= 0.15 * most) filled.push(az.sign > 0 ? z : az.n - 1 - z);
+  });
   if (filled.length === 0) filled.push(az.sign > 0 ? Math.floor(az.n / 2) : Math.ceil(az.n / 2) - 1);
   const want = Math.min(o.slices ?? 12, filled.length);
   return Array.from({ length: want }, (_, k) => filled[want === 1 ? Math.floor(filled.length / 2) : Math.round((k * (filled.length - 1)) / (want - 1))]!);
