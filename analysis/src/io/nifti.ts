@@ -728,28 +728,15 @@ export function encodeNiftiHeader(image: Omit<NiftiImage, 'data'>, options: Writ
   return out;
 }
 
-
-/**
- * The bytes of an uncompressed single-file NIfTI-1 image with its header filled in and room for
- * the values: `values` is a view on `bytes` to fill.
- */
-export function allocateNifti(
-  image: Omit<NiftiImage, 'data'>,
-  options: WriteNiftiOptions = {},
-): { bytes: Uint8Array; values: Float32Array | Int16Array | Uint8Array } {
-  const nvox = image.dims.slice(0, 4).reduce((a: number, b) => a * (b ?? 1), 1);
-  const dt = NIFTI_DATATYPES[NIFTI_OUTPUT_CODES[options.datatype ?? 'float32']]!;
-  const bytes = new Uint8Array(NIFTI_HEADER_BYTES + nvox * dt.bytes);
-  bytes.set(encodeNiftiHeader(image, options));
-  return { bytes, values: dt.view(bytes.buffer, NIFTI_HEADER_BYTES, nvox) as Float32Array | Int16Array | Uint8Array };
-}
-
 /** The bytes of an uncompressed single-file NIfTI-1 image (little-endian, vox_offset 352). */
 export function encodeNifti(image: NiftiImage, options: WriteNiftiOptions = {}): Uint8Array {
   const nvox = image.dims.slice(0, 4).reduce((a: number, b) => a * (b ?? 1), 1);
   if (image.data.length !== nvox) throw new RangeError(`encodeNifti: ${image.data.length} values for dims ${image.dims.join('x')} (${nvox})`);
-  const { bytes: out, values: target } = allocateNifti(image, options);
   const datatype = options.datatype ?? 'float32';
+  const dt = NIFTI_DATATYPES[NIFTI_OUTPUT_CODES[datatype]]!;
+  const out = new Uint8Array(NIFTI_HEADER_BYTES + nvox * dt.bytes);
+  out.set(encodeNiftiHeader(image, options));
+  const target = dt.view(out.buffer, NIFTI_HEADER_BYTES, nvox) as Float32Array | Int16Array | Uint8Array;
   const dv = new DataView(out.buffer);
   const le = true;
   let calMin = Infinity;

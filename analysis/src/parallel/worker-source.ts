@@ -33,7 +33,7 @@ async function buildWorkerSource(name: string, entry: string): Promise<string> {
   }
   const options = {
     entryPoints: [entry],
-    format: 'cjs',
+    format: 'cjs' as const,
     ...(errors && existsSync(errors) ? { alias: { '@orthostim/protocol': errors } } : {}),
   };
   const out = `${basename(entry).replace(/\.[mc]?ts$/, '')}.js`;
@@ -42,7 +42,7 @@ async function buildWorkerSource(name: string, entry: string): Promise<string> {
     return readFileSync(join(dir, out), 'utf8');
   } catch {
     const { build } = await import('esbuild');
-    const result = await build({ ...options, format: 'cjs', bundle: true, platform: 'node', target: 'node20', write: false, logLevel: 'silent' });
+    const result = await build({ ...options, bundle: true, platform: 'node', target: 'node20', write: false, logLevel: 'silent' });
     return result.outputFiles[0]!.text;
   }
 }
