@@ -15,7 +15,9 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['{cli,rdm,protocol,figures,stimuli,server,analysis,executor,test}/**/*.test.ts'],
+          include: [
+            '{cli,rdm,protocol,tooling,figures,stimuli,server,analysis,simulation,compare,viewer,executor,test}/**/*.test.ts',
+          ],
           exclude: ['**/node_modules/**'],
         },
       },

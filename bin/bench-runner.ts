@@ -34,7 +34,9 @@ async function discover(): Promise<Entry[]> {
   for (const ws of pkg.workspaces) {
     const dir = join(ROOT, ws, 'bench');
     if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((f) => f.endsWith('.bench.ts'))
+      .sort()) {
       const file = join(dir, name);
       const benchmarks = await loadModule(file);
       if (!benchmarks) {
@@ -74,7 +76,9 @@ async function main(): Promise<void> {
     return;
   }
   if (entries.length === 0) {
-    process.stderr.write(`bench: no benchmark matches ${filters.map((f) => JSON.stringify(f)).join(', ')}; see npm run bench -- --list\n`);
+    process.stderr.write(
+      `bench: no benchmark matches ${filters.map((f) => JSON.stringify(f)).join(', ')}; see npm run bench -- --list\n`,
+    );
     process.exitCode = 2;
     return;
   }
@@ -95,9 +99,14 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       continue;
     }
-    const { results, peakRssMiB } = JSON.parse(line.slice(RESULT_MARK.length)) as { results: BenchResult[]; peakRssMiB: number };
+    const { results, peakRssMiB } = JSON.parse(line.slice(RESULT_MARK.length)) as {
+      results: BenchResult[];
+      peakRssMiB: number;
+    };
     for (const r of results) {
-      process.stdout.write(`  ${r.metric.padEnd(36)} ${formatValue(r.value).padStart(10)} ${r.unit}${r.note ? `  (${r.note})` : ''}\n`);
+      process.stdout.write(
+        `  ${r.metric.padEnd(36)} ${formatValue(r.value).padStart(10)} ${r.unit}${r.note ? `  (${r.note})` : ''}\n`,
+      );
     }
     process.stdout.write(`  ${'peak RSS'.padEnd(36)} ${peakRssMiB.toFixed(0).padStart(10)} MiB\n`);
   }

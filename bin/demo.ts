@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRecoveryMarkdown, readRecovery, type RecoveryTable } from '../analysis/src/simulate/recovery';
+import { formatRecoveryMarkdown, readRecovery, type RecoveryTable } from '@orthostim/analysis';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -49,7 +49,10 @@ mkdirSync(out, { recursive: true });
 function step(what: string, args: string[]): number {
   process.stdout.write(`\n== ${what}\n   orthostim ${args.join(' ')}\n`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'orthostim.js'), ...args], { stdio: 'inherit', env: { ...process.env, ORTHOSTIM_PROGRESS: '0' } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'orthostim.js'), ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, ORTHOSTIM_PROGRESS: '0' },
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) fail(`step "${what}" failed (exit ${r.status})`);
   process.stdout.write(`== ${what}: done in ${seconds.toFixed(1)} s\n`);
@@ -60,15 +63,30 @@ function step(what: string, args: string[]): number {
 function stimulusSet(label: string, path: string): string {
   const p = resolve(path);
   if (existsSync(join(p, 'stimulus-set.json')) || p.endsWith('.json')) return p;
-  if (!existsSync(p)) fail(`${label} stimulus set ${p} does not exist (make the default one with \`orthostim synthesize\`, or name a set with --${label})`);
+  if (!existsSync(p))
+    fail(
+      `${label} stimulus set ${p} does not exist (make the default one with \`orthostim synthesize\`, or name a set with --${label})`,
+    );
   const setDir = join(out, `${label}-set`);
   const weights = values.weights ?? resolve(ROOT, '..', 'shared', 'models', 'bvlc-googlenet', 'weights');
-  step(`${label}: layer RDMs of the photos in ${p}`, ['rdms', p, '--out', setDir, ...(existsSync(weights) ? ['--weights', weights] : [])]);
+  step(`${label}: layer RDMs of the photos in ${p}`, [
+    'rdms',
+    p,
+    '--out',
+    setDir,
+    ...(existsSync(weights) ? ['--weights', weights] : []),
+  ]);
   return setDir;
 }
 
-const sets = { synthesized: stimulusSet('synthesized', values.synthesized!), natural: stimulusSet('natural', values.natural!) };
-const snrs = values.snr!.split(',').map((s) => s.trim()).filter(Boolean);
+const sets = {
+  synthesized: stimulusSet('synthesized', values.synthesized!),
+  natural: stimulusSet('natural', values.natural!),
+};
+const snrs = values
+  .snr!.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const timings: Record<string, number> = {};
 const results: { snr: string; condition: string; table: RecoveryTable }[] = [];
 
@@ -77,20 +95,52 @@ for (const snr of snrs) {
     const dir = join(out, `snr-${snr}`, label);
     const bids = join(dir, 'bids');
     const analysis = join(dir, 'analysis');
-    timings[`${label} simulate (SNR ${snr})`] = step(`${label}: simulate ${values.participants} participants x ${values.runs} runs at SNR ${snr}`, [
-      'simulate', '--stimuli', set, '--out', bids, '--participants', values.participants!, '--runs', values.runs!, '--snr', snr,
-    ]);
-    timings[`${label} analyze participant (SNR ${snr})`] = step(`${label}: analyze, participant level (standard and residual)`, [
-      'analyze', bids, analysis, 'participant', '--stimuli', set, '--method', 'both',
-    ]);
+    timings[`${label} simulate (SNR ${snr})`] = step(
+      `${label}: simulate ${values.participants} participants x ${values.runs} runs at SNR ${snr}`,
+      [
+        'simulate',
+        '--stimuli',
+        set,
+        '--out',
+        bids,
+        '--participants',
+        values.participants!,
+        '--runs',
+        values.runs!,
+        '--snr',
+        snr,
+      ],
+    );
+    timings[`${label} analyze participant (SNR ${snr})`] = step(
+      `${label}: analyze, participant level (standard and residual)`,
+      ['analyze', bids, analysis, 'participant', '--stimuli', set, '--method', 'both'],
+    );
     timings[`${label} analyze group (SNR ${snr})`] = step(`${label}: analyze, group level and report`, [
-      'analyze', bids, analysis, 'group', '--stimuli', set, '--method', 'both', '--n-permutations', values['n-permutations']!,
+      'analyze',
+      bids,
+      analysis,
+      'group',
+      '--stimuli',
+      set,
+      '--method',
+      'both',
+      '--n-permutations',
+      values['n-permutations']!,
     ]);
     const methods = label === 'synthesized' ? (['standard'] as const) : (['standard', 'residual'] as const);
     for (const method of methods) {
       const condition = `${label === 'synthesized' ? '(a) synthesized' : method === 'standard' ? '(b) natural' : '(c) natural'}, ${method === 'standard' ? 'standard RSA' : 'residual method'}`;
       // Fewer than 6 participants cannot reach FWE p < 0.05 with sign flips: score top-k maps instead.
-      results.push({ snr, condition, table: readRecovery({ analysisDir: analysis, bidsDir: bids, method, selection: Number(values.participants) >= 6 ? 'fwe' : 'top-k' }) });
+      results.push({
+        snr,
+        condition,
+        table: readRecovery({
+          analysisDir: analysis,
+          bidsDir: bids,
+          method,
+          selection: Number(values.participants) >= 6 ? 'fwe' : 'top-k',
+        }),
+      });
     }
   }
 }
@@ -108,7 +158,10 @@ const lines = [
   '',
   '| SNR | condition | mean Dice with its region | mean fraction inside | mean Dice between layers |',
   '| ---: | --- | ---: | ---: | ---: |',
-  ...results.map((r) => `| ${r.snr} | ${r.condition} | ${f(mean(r.table.rows.map((x) => x.dice)))} | ${f(mean(r.table.rows.map((x) => x.fractionInside)))} | ${f(r.table.meanOverlap)} |`),
+  ...results.map(
+    (r) =>
+      `| ${r.snr} | ${r.condition} | ${f(mean(r.table.rows.map((x) => x.dice)))} | ${f(mean(r.table.rows.map((x) => x.fractionInside)))} | ${f(r.table.meanOverlap)} |`,
+  ),
   '',
   ...results.map((r) => formatRecoveryMarkdown(`SNR ${r.snr}: ${r.condition}`, r.table)),
   '## Timings',
@@ -117,5 +170,8 @@ const lines = [
 ];
 const text = `${lines.join('\n')}\n`;
 writeFileSync(join(out, 'recovery.md'), text);
-writeFileSync(join(out, 'recovery.json'), `${JSON.stringify({ settings: { ...values, sets }, results, timings }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+writeFileSync(
+  join(out, 'recovery.json'),
+  `${JSON.stringify({ settings: { ...values, sets }, results, timings }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
+);
 process.stdout.write(`\n${text}\nwrote ${join(out, 'recovery.md')} and recovery.json\n`);

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // The orthostim command. Sources are TypeScript; no build step is needed. The command runs from an
 // esbuild bundle of them cached in .cache/cli/ and rebuilt (0.2 s) whenever one of its sources
-// changed (protocol/src/node-bundle.mjs): it starts in about half the time tsx takes. Where no
+// changed (tooling/src/node-bundle.mjs): it starts in about half the time tsx takes. Where no
 // bundle can be built or written (a read-only install), or with ORTHOSTIM_TSX=1, it runs through
 // tsx. ORTHOSTIM_CLI_CACHE names another cache folder.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ensureNodeBundle } from '../protocol/src/node-bundle.mjs';
+import { ensureNodeBundle } from '../tooling/src/node-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -21,7 +21,11 @@ async function bundledEntry() {
       options: { entryPoints: [join(root, 'cli', 'main.ts')], format: 'esm', splitting: true },
       externalPackages: true,
       // package.json exports and tsconfig.json change how sources resolve and compile.
-      watch: [join(root, 'package.json'), join(root, 'tsconfig.json'), ...pkg.workspaces.map((w) => join(root, w, 'package.json'))],
+      watch: [
+        join(root, 'package.json'),
+        join(root, 'tsconfig.json'),
+        ...pkg.workspaces.map((w) => join(root, w, 'package.json')),
+      ],
     });
     return pathToFileURL(join(dir, 'main.js')).href;
   } catch (err) {

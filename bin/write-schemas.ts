@@ -2,4 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { stimulusSetJsonSchema } from '../protocol/src/json-schemas';
 
-writeFileSync(new URL('../docs/formats/stimulus-set.schema.json', import.meta.url), `${JSON.stringify(stimulusSetJsonSchema(), null, 2)}\n`);
+writeFileSync(
+  new URL('../docs/formats/stimulus-set.schema.json', import.meta.url),
+  `${JSON.stringify(stimulusSetJsonSchema(), null, 2)}\n`,
+);

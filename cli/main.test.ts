@@ -32,7 +32,9 @@ describe('orthostim dispatcher', () => {
     expect(tsx.code).toBe(0);
     expect(bundled.stdout).toBe(tsx.stdout);
     expect(bundled.stdout).toMatch(/--betas/);
-    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, '.cache', 'cli', 'manifest.json'), 'utf8')) as { inputs: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, '.cache', 'cli', 'manifest.json'), 'utf8')) as {
+      inputs: Record<string, string>;
+    };
     expect(Object.keys(manifest.inputs)).toContain(join(REPO_ROOT, 'cli', 'main.ts'));
     expect(Object.keys(manifest.inputs)).toContain(join(REPO_ROOT, 'analysis', 'src', 'cli', 'searchlight-command.ts'));
   });

@@ -57,14 +57,17 @@ try {
 } catch (err) {
   stopAllProgress();
   if (err instanceof CommanderError) {
-    process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
+    process.exitCode =
+      err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
   } else if (err instanceof OrthostimError) {
     process.stderr.write(`orthostim: error: ${err.message}\n`);
     if (verbose) process.stderr.write(`${err.stack}\n`);
     process.exitCode = err.exitCode;
   } else {
     const e = err as Error;
-    process.stderr.write(`orthostim: internal error: ${e?.message ?? String(err)}${verbose ? '' : ' (run with --verbose for the stack trace)'}\n`);
+    process.stderr.write(
+      `orthostim: internal error: ${e?.message ?? String(err)}${verbose ? '' : ' (run with --verbose for the stack trace)'}\n`,
+    );
     if (verbose) process.stderr.write(`${e?.stack}\n`);
     process.exitCode = 1;
   }

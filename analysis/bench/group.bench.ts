@@ -25,7 +25,10 @@ function writeParticipants(root: string): void {
     participants: PARTICIPANTS,
     dims: DIMS,
     affine: [3, 0, 0, -60, 0, 3, 0, -60, 0, 0, 3, -30],
-    models: Array.from({ length: MODELS }, (_, m) => ({ layer: `layer${m % 11}`, method: m < 11 ? ('standard' as const) : ('residual' as const) })),
+    models: Array.from({ length: MODELS }, (_, m) => ({
+      layer: `layer${m % 11}`,
+      method: m < 11 ? ('standard' as const) : ('residual' as const),
+    })),
     value: () => 0.05 + 0.2 * noise(),
   });
 }
@@ -44,7 +47,13 @@ async function runBench(): Promise<BenchResult[]> {
         async () => {
           const dir = join(root, `run-${threads}-${k++}`);
           cpSync(base, dir, { recursive: true });
-          await runGroup({ outputDir: dir, bidsDir: join(root, 'none'), settings: { alpha: 0.05, nPermutations: 10000, seed: 0, connectivity: 26 }, threads, settingsRecord: {} });
+          await runGroup({
+            outputDir: dir,
+            bidsDir: join(root, 'none'),
+            settings: { alpha: 0.05, nPermutations: 10000, seed: 0, connectivity: 26 },
+            threads,
+            settingsRecord: {},
+          });
           rmSync(dir, { recursive: true, force: true });
         },
         1,
@@ -52,7 +61,11 @@ async function runBench(): Promise<BenchResult[]> {
       );
       const note = `${PARTICIPANTS} participants x ${MODELS} maps x ${N} voxels, pseudo-t (6 mm), 256 exhaustive patterns, report included; ${describeLoad()}`;
       results.push({ metric: `group level, ${threads} thread(s) (wall)`, value: medianMs / 1000, unit: 's', note });
-      results.push({ metric: `group level, ${threads} thread(s) (CPU, all threads)`, value: medianCpuMs / 1000, unit: 's' });
+      results.push({
+        metric: `group level, ${threads} thread(s) (CPU, all threads)`,
+        value: medianCpuMs / 1000,
+        unit: 's',
+      });
     }
     return results;
   } finally {

@@ -52,17 +52,23 @@ async function writeInputs(root: string): Promise<{ mask: string; betas: string[
   }
   const rng = createRng(2);
   const shared = Array.from({ length: pairCount(IMAGES) }, () => rng());
-  const rdms = Object.fromEntries(Array.from({ length: LAYERS }, (_, l) => [`layer_${l + 1}`, shared.map((v) => v + rng())]));
+  const rdms = Object.fromEntries(
+    Array.from({ length: LAYERS }, (_, l) => [`layer_${l + 1}`, shared.map((v) => v + rng())]),
+  );
   const stimuli = await writeTestStimulusSet(join(root, 'set'), IMAGES, 16, { rdms, distance: 'correlation' });
   return { mask: maskPath, betas, stimuli, nMask };
 }
 
 function childRun(args: string[]): { seconds: number; peakMiB: number; ok: boolean; stderr: string } {
   const t = performance.now();
-  const res = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, join(REPO_ROOT, 'bin', 'orthostim.js'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ORTHOSTIM_PROGRESS: '0' },
-  });
+  const res = spawnSync(
+    '/usr/bin/time',
+    ['-f', 'maxrss_kb=%M', process.execPath, join(REPO_ROOT, 'bin', 'orthostim.js'), ...args],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, ORTHOSTIM_PROGRESS: '0' },
+    },
+  );
   const seconds = (performance.now() - t) / 1000;
   const m = /maxrss_kb=(\d+)/.exec(res.stderr ?? '');
   return { seconds, peakMiB: m ? Number(m[1]) / 1024 : Number.NaN, ok: res.status === 0, stderr: res.stderr ?? '' };
@@ -73,13 +79,24 @@ async function runBench(threads: number, repeats: number): Promise<BenchResult[]
   try {
     const inputs = await writeInputs(root);
     const stimuli = readStimulusSet(inputs.stimuli, { checkImages: false });
-    const settings = resolveSearchlightSettings({ radiusVox: 3, minFraction: 0.5, distance: 'correlation', compare: 'spearman', method: 'both', threads }, false);
+    const settings = resolveSearchlightSettings(
+      { radiusVox: 3, minFraction: 0.5, distance: 'correlation', compare: 'spearman', method: 'both', threads },
+      false,
+    );
     let k = 0;
     let last: Awaited<ReturnType<typeof runSearchlightOnFiles>> | undefined;
     const { runsMs, medianMs, medianCpuMs } = await timeRuns(
       async () => {
         const out = join(root, `out-${k++}`);
-        last = await runSearchlightOnFiles({ betas: inputs.betas, mask: inputs.mask, stimuli, outDir: out, settings, report: false, settingsRecord: {} });
+        last = await runSearchlightOnFiles({
+          betas: inputs.betas,
+          mask: inputs.mask,
+          stimuli,
+          outDir: out,
+          settings,
+          report: false,
+          settingsRecord: {},
+        });
         rmSync(out, { recursive: true, force: true });
       },
       repeats,
@@ -87,7 +104,21 @@ async function runBench(threads: number, repeats: number): Promise<BenchResult[]
     );
     const note = `${inputs.nMask} mask voxels, ${last!.searchlight.nCenters} centres, radius 3 vox, ${IMAGES} images x ${RUNS} runs (.nii), correlation, spearman x ${2 * LAYERS} models, ${threads} threads`;
     const stage = last!.seconds;
-    const args = ['searchlight', '--betas', ...inputs.betas, '--mask', inputs.mask, '--stimuli', inputs.stimuli, '--radius-vox', '3', '--method', 'both', '--threads', String(threads)];
+    const args = [
+      'searchlight',
+      '--betas',
+      ...inputs.betas,
+      '--mask',
+      inputs.mask,
+      '--stimuli',
+      inputs.stimuli,
+      '--radius-vox',
+      '3',
+      '--method',
+      'both',
+      '--threads',
+      String(threads),
+    ];
     childRun(['--version']); // brings the CLI bundle cache up to date
     const cliRuns = [0, 1, 2].map((i) => childRun([...args, '--out', join(root, `cli-out-${i}`), '--no-report']));
     const reportRuns = [0, 1, 2].map((i) => childRun([...args, '--out', join(root, `cli-out-report-${i}`)]));
@@ -96,18 +127,41 @@ async function runBench(threads: number, repeats: number): Promise<BenchResult[]
     if (!existsSync(join(root, 'cli-out-0', 'index.json'))) throw new Error('the CLI wrote no index.json');
     const cliSorted = cliRuns.map((r) => r.seconds).sort((a, b) => a - b);
     const cli = { seconds: cliSorted[1]!, best: cliSorted[0]!, peakMiB: Math.max(...cliRuns.map((r) => r.peakMiB)) };
-    const cliReport = { seconds: reportRuns.map((r) => r.seconds).sort((a, b) => a - b)[1]!, peakMiB: Math.max(...reportRuns.map((r) => r.peakMiB)) };
+    const cliReport = {
+      seconds: reportRuns.map((r) => r.seconds).sort((a, b) => a - b)[1]!,
+      peakMiB: Math.max(...reportRuns.map((r) => r.peakMiB)),
+    };
     return [
-      { metric: 'searchlight command in-process median (read .nii betas -> written maps)', value: medianMs / 1000, unit: 's', note: `${note}; target <= 2.5 s` },
+      {
+        metric: 'searchlight command in-process median (read .nii betas -> written maps)',
+        value: medianMs / 1000,
+        unit: 's',
+        note: `${note}; target <= 2.5 s`,
+      },
       { metric: 'searchlight command in-process best', value: runsMs[0]! / 1000, unit: 's', note },
-      { metric: 'searchlight command in-process CPU time (all threads, median)', value: medianCpuMs / 1000, unit: 's', note: `CPU / ${threads} cores bounds the wall time on an idle machine from below` },
+      {
+        metric: 'searchlight command in-process CPU time (all threads, median)',
+        value: medianCpuMs / 1000,
+        unit: 's',
+        note: `CPU / ${threads} cores bounds the wall time on an idle machine from below`,
+      },
       { metric: 'stage: read betas + assemble', value: stage.read, unit: 's' },
       { metric: 'stage: neighbours + searchlight (maps handed to the encoders)', value: stage.searchlight, unit: 's' },
       { metric: 'stage: 47 maps on disk', value: stage.write, unit: 's' },
-      { metric: 'orthostim searchlight CLI, --no-report, median of 3 (process start included)', value: cli.seconds, unit: 's', note: `${note}; target <= 2.5 s` },
+      {
+        metric: 'orthostim searchlight CLI, --no-report, median of 3 (process start included)',
+        value: cli.seconds,
+        unit: 's',
+        note: `${note}; target <= 2.5 s`,
+      },
       { metric: 'orthostim searchlight CLI, --no-report, best of 3', value: cli.best, unit: 's' },
       { metric: 'orthostim searchlight CLI peak RSS', value: cli.peakMiB, unit: 'MiB', note: 'target <= 1.5 GB' },
-      { metric: 'orthostim searchlight CLI with report.html (the default), median of 3', value: cliReport.seconds, unit: 's', note: `peak RSS ${cliReport.peakMiB.toFixed(0)} MiB` },
+      {
+        metric: 'orthostim searchlight CLI with report.html (the default), median of 3',
+        value: cliReport.seconds,
+        unit: 's',
+        note: `peak RSS ${cliReport.peakMiB.toFixed(0)} MiB`,
+      },
     ];
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -117,7 +171,8 @@ async function runBench(threads: number, repeats: number): Promise<BenchResult[]
 export const benchmarks: Benchmark[] = [
   {
     name: 'searchlight-command',
-    description: 'orthostim searchlight as a whole command: 8 x 16 uncompressed .nii betas, 150k voxels, radius 3, correlation, spearman vs 22 models, 2 threads',
+    description:
+      'orthostim searchlight as a whole command: 8 x 16 uncompressed .nii betas, 150k voxels, radius 3, correlation, spearman vs 22 models, 2 threads',
     run: () => runBench(Math.min(2, availableParallelism()), 3),
   },
 ];

@@ -61,7 +61,8 @@ async function runBench(distance: SearchlightDistance, threads: number, repeats:
     stages.searchlight = performance.now() - t;
     t = performance.now();
     const maps = searchlightLayerMaps(result, neighbors);
-    for (const method of ['standard', 'residual']) winnerTakeAll(maps.filter((m) => m.method === method && m.stat === 'r').map((m) => m.values));
+    for (const method of ['standard', 'residual'])
+      winnerTakeAll(maps.filter((m) => m.method === method && m.stat === 'r').map((m) => m.values));
     stages.maps = performance.now() - t;
     centers = result.nCenters;
   };
@@ -81,7 +82,8 @@ async function runBench(distance: SearchlightDistance, threads: number, repeats:
 export const benchmarks: Benchmark[] = [
   {
     name: 'searchlight',
-    description: 'searchlight core: 150k voxels, radius 3, 16 images x 8 runs, correlation, spearman vs 22 models, 2 threads',
+    description:
+      'searchlight core: 150k voxels, radius 3, 16 images x 8 runs, correlation, spearman vs 22 models, 2 threads',
     run: () => runBench('correlation', Math.min(2, availableParallelism()), 3),
   },
   {
@@ -93,7 +95,11 @@ export const benchmarks: Benchmark[] = [
 
 // Also runnable alone: npx tsx analysis/bench/searchlight.bench.ts [--threads 2] [--distance correlation] [--repeats 3]
 if (process.argv[1]?.endsWith('searchlight.bench.ts')) {
-  const results = await runBench(arg('--distance', 'correlation') as SearchlightDistance, Number(arg('--threads', '2')), Number(arg('--repeats', '3')));
+  const results = await runBench(
+    arg('--distance', 'correlation') as SearchlightDistance,
+    Number(arg('--threads', '2')),
+    Number(arg('--repeats', '3')),
+  );
   for (const x of results) console.log(`${x.metric}: ${x.value.toFixed(3)} ${x.unit}${x.note ? ` (${x.note})` : ''}`);
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }

@@ -11,7 +11,14 @@ export * from './glm/hrf';
 export * from './glm/regressors';
 export * from './glm/design-matrix';
 export * from './glm/signal-scaling';
-export { type NoiseModel, NOISE_MODELS, type DesignArrays, type GlmFit, type FitGlmOptions, fitGlm } from './glm/fit-glm';
+export {
+  type NoiseModel,
+  NOISE_MODELS,
+  type DesignArrays,
+  type GlmFit,
+  type FitGlmOptions,
+  fitGlm,
+} from './glm/fit-glm';
 export { fitGlmParallel } from './glm/fit-glm-parallel';
 export * from './glm/run-events';
 // io: BIDS datasets and the per-run GLM from files
@@ -20,7 +27,12 @@ export * from './io/run-glm';
 // searchlight: neighbours of each centre -> RDM of each sphere -> fit of each model RDM
 export * from './searchlight/neighbors';
 export * from './searchlight/sphere-rdms';
-export { type SearchlightRunOptions, type SearchlightResult, type SearchlightKernel, runSearchlight } from './searchlight/run-searchlight';
+export {
+  type SearchlightRunOptions,
+  type SearchlightResult,
+  type SearchlightKernel,
+  runSearchlight,
+} from './searchlight/run-searchlight';
 export { type SlidingGrid, createSlidingGrid, slidingSphereRdms } from './searchlight/sliding-sphere-rdms';
 // rsa: model comparison (standard and residual), ROI RSA
 export * from './rsa/compare-models';
@@ -31,9 +43,7 @@ export * from './stats/sign-flip';
 export * from './stats/threshold';
 export * from './stats/clusters';
 export * from './stats/atlas-labels';
-// simulate: studies with a known answer; compare: a lab's brain RDMs against the layers
-export { simulateStudy, SIMULATION_DEFAULTS, type SimulateOptions, type SimulateResult } from './simulate/simulate-study';
-export * from './simulate/recovery';
-export { compareBrainRdms, type CompareOptions, type CompareResult } from './compare/compare-brain-rdms';
-export { readBrainRdms, rdmsFromArray, type BrainRdms, type BrainRegionRdms } from './compare/brain-rdms';
-export * from './compare/layer-profiles';
+// recovery: layer maps scored against a planted truth (simulated studies)
+export * from './recovery/recovery';
+export { symmetricEigen } from './glm/linalg';
+export * from './pipeline/output-index';

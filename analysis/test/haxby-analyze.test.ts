@@ -37,14 +37,25 @@ function writeVtRegions(maskDir: string, path: string): { nRegion: number } {
   for (let g = 0; g < labels.length; g++) {
     if (!(brain.data[g]! > 0)) continue;
     const [i, j, k] = [g % nx, Math.floor(g / nx) % ny, Math.floor(g / (nx * ny))];
-    const near = vtVoxels.some((v) => Math.max(Math.abs(i - (v % nx)), Math.abs(j - (Math.floor(v / nx) % ny)), Math.abs(k - Math.floor(v / (nx * ny)))) <= 1);
+    const near = vtVoxels.some(
+      (v) =>
+        Math.max(
+          Math.abs(i - (v % nx)),
+          Math.abs(j - (Math.floor(v / nx) % ny)),
+          Math.abs(k - Math.floor(v / (nx * ny))),
+        ) <= 1,
+    );
     if (near) {
       labels[g] = 1;
       nRegion++;
     }
   }
   for (const v of vtVoxels) labels[v] = 2;
-  writeNifti(path, { dims: brain.dims.slice(0, 3), data: labels, affine: brain.affine }, { datatype: 'uint8', intent: 'label' });
+  writeNifti(
+    path,
+    { dims: brain.dims.slice(0, 3), data: labels, affine: brain.affine },
+    { datatype: 'uint8', intent: 'label' },
+  );
   return { nRegion };
 }
 
@@ -62,14 +73,34 @@ describe.skipIf(!hasShared(HAXBY))('orthostim analyze on haxby2001 (real BIDS da
         random.push(rng());
       }
     }
-    const stimuli = await writeTestStimulusSet(join(tmp, 'set'), n, 16, { ids: CATEGORIES, distance: 'correlation', rdms: { faces_houses: facesHouses, random } });
+    const stimuli = await writeTestStimulusSet(join(tmp, 'set'), n, 16, {
+      ids: CATEGORIES,
+      distance: 'correlation',
+      rdms: { faces_houses: facesHouses, random },
+    });
     const rois = join(tmp, 'vt-regions.nii.gz');
     const { nRegion } = writeVtRegions(join(bids, 'derivatives', 'masks', 'sub-1'), rois);
     writeFileSync(join(tmp, 'vt-regions.tsv'), 'index\tname\n1\tvt-sphere\n2\tvt-mask\n');
     const out = join(tmp, 'out');
     const res = await runCli([
-      'analyze', bids, out, 'participant', '--participant-label', 'sub-1', '--stimuli', stimuli,
-      '--distance', 'crossnobis', '--radius-vox', '1', '--rois', rois, '--roi-labels', join(tmp, 'vt-regions.tsv'), '--threads', '2',
+      'analyze',
+      bids,
+      out,
+      'participant',
+      '--participant-label',
+      'sub-1',
+      '--stimuli',
+      stimuli,
+      '--distance',
+      'crossnobis',
+      '--radius-vox',
+      '1',
+      '--rois',
+      rois,
+      '--roi-labels',
+      join(tmp, 'vt-regions.tsv'),
+      '--threads',
+      '2',
     ]);
     expect(res.stderr).not.toMatch(/internal error/);
     expect(res.code).toBe(0);
@@ -79,7 +110,12 @@ describe.skipIf(!hasShared(HAXBY))('orthostim analyze on haxby2001 (real BIDS da
     expect(index.files.filter((f) => f.stat === 'beta')).toHaveLength(12 * n);
     const roi = JSON.parse(readFileSync(join(dir, index.files.find((f) => f.stat === 'roi-rdm')!.path), 'utf8')) as {
       images: string[];
-      regions: { name: string; nVoxels: number; rdm: (number | null)[]; models: { layer: string; method: string; r: number | null }[] }[];
+      regions: {
+        name: string;
+        nVoxels: number;
+        rdm: (number | null)[];
+        models: { layer: string; method: string; r: number | null }[];
+      }[];
     };
     expect(roi.images).toEqual(CATEGORIES);
     const region = roi.regions.find((r) => r.name === 'vt-sphere')!;

@@ -25,7 +25,11 @@ export function writeParticipantZMaps(root: string, spec: ParticipantMapsSpec): 
     const index = new OutputIndexBuilder({ level: 'participant', participant: label, space: 'MNI152NLin2009cAsym' });
     spec.models.forEach(({ layer, method }, m) => {
       const name = `sub-${label}_desc-${layer.replace(/[^A-Za-z0-9]/g, '')}_rsa-${method === 'residual' ? 'semipartial' : 'standard'}_stat-z_statmap.nii.gz`;
-      writeNifti(join(sub, name), { dims: spec.dims, data: Float32Array.from({ length: n }, (_, g) => spec.value(p, m, g)), affine: [...spec.affine] });
+      writeNifti(join(sub, name), {
+        dims: spec.dims,
+        data: Float32Array.from({ length: n }, (_, g) => spec.value(p, m, g)),
+        affine: [...spec.affine],
+      });
       index.add({ path: name, layer, method, stat: 'z' });
     });
     index.write(sub);

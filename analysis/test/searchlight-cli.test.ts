@@ -40,7 +40,11 @@ describe('orthostim searchlight', () => {
     const features = ids.map(() => Float64Array.from({ length: 3 }, () => normal()));
     layerRdm = cosineRdm(features);
     const other = cosineRdm(ids.map(() => Float64Array.from({ length: 3 }, () => normal())));
-    stimuli = await writeTestStimulusSet(join(tmp, 'set'), K, 16, { ids, distance: 'correlation', rdms: { planted: Array.from(layerRdm), other: Array.from(other) } });
+    stimuli = await writeTestStimulusSet(join(tmp, 'set'), K, 16, {
+      ids,
+      distance: 'correlation',
+      rdms: { planted: Array.from(layerRdm), other: Array.from(other) },
+    });
     // Voxels with i <= 3 carry the planted layer's geometry; the rest is noise.
     const w = Array.from({ length: N }, () => Float64Array.from({ length: 3 }, () => normal()));
     for (let r = 0; r < RUNS; r++) {
@@ -49,7 +53,8 @@ describe('orthostim searchlight', () => {
         if (!mask[g]) continue;
         const i = g % DIMS[0];
         for (let m = 0; m < K; m++) {
-          const signal = i <= 3 ? w[g]![0]! * features[m]![0]! + w[g]![1]! * features[m]![1]! + w[g]![2]! * features[m]![2]! : 0;
+          const signal =
+            i <= 3 ? w[g]![0]! * features[m]![0]! + w[g]![1]! * features[m]![1]! + w[g]![2]! * features[m]![2]! : 0;
           vol[m * N + g] = 2 * signal + 0.3 * normal();
         }
       }
@@ -67,7 +72,25 @@ describe('orthostim searchlight', () => {
 
   it('writes r and z maps; a centre matches the hand computation; the planted side wins', async () => {
     const out = join(tmp, 'out-runs');
-    const res = await runCli(['searchlight', '--betas', ...files, '--mask', join(tmp, 'mask.nii.gz'), '--stimuli', stimuli, '--out', out, '--radius-vox', '1', '--min-fraction', '0.8', '--threads', '2', '--method', 'both']);
+    const res = await runCli([
+      'searchlight',
+      '--betas',
+      ...files,
+      '--mask',
+      join(tmp, 'mask.nii.gz'),
+      '--stimuli',
+      stimuli,
+      '--out',
+      out,
+      '--radius-vox',
+      '1',
+      '--min-fraction',
+      '0.8',
+      '--threads',
+      '2',
+      '--method',
+      'both',
+    ]);
     expect(res.stderr).not.toMatch(/internal error/);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/searchlight: 3 run\(s\), 210 mask voxels/);
@@ -78,10 +101,13 @@ describe('orthostim searchlight', () => {
     // Centre (2, 3, 4): its radius-1 sphere is the centre and its 6 face neighbours, all in the mask.
     const sphere = [at(2, 3, 4), at(1, 3, 4), at(3, 3, 4), at(2, 2, 4), at(2, 4, 4), at(2, 3, 3), at(2, 3, 5)];
     const patterns = new Float64Array(K * sphere.length);
-    for (let m = 0; m < K; m++) sphere.forEach((g, v) => (patterns[m * sphere.length + v] = betas.reduce((s, b) => s + b[m * N + g]!, 0) / RUNS));
+    for (let m = 0; m < K; m++)
+      sphere.forEach((g, v) => (patterns[m * sphere.length + v] = betas.reduce((s, b) => s + b[m * N + g]!, 0) / RUNS));
     const expected = spearman(computeRdm(patterns, K, sphere.length, 'correlation'), layerRdm);
     expect(r.data[at(2, 3, 4)]).toBeCloseTo(expected, 5);
-    const z = readNifti(join(out, index.files.find((f) => f.layer === 'planted' && f.method === 'standard' && f.stat === 'z')!.path));
+    const z = readNifti(
+      join(out, index.files.find((f) => f.layer === 'planted' && f.method === 'standard' && f.stat === 'z')!.path),
+    );
     expect(z.data[at(2, 3, 4)]).toBeCloseTo(Math.atanh(expected), 4);
     // Centres that do not have 80% of their sphere in the mask are NaN; outside the mask too.
     expect(Number.isNaN(r.data[at(1, 1, 1)]!)).toBe(true);
@@ -108,9 +134,29 @@ describe('orthostim searchlight', () => {
     const stacked = new Float32Array(N * order.length);
     order.forEach((o, t) => stacked.set(betas[o.run]!.subarray(o.m * N, (o.m + 1) * N), t * N));
     writeNifti(join(tmp, 'stacked.nii'), { dims: [...DIMS, order.length], data: stacked, affine: AFFINE });
-    writeFileSync(join(tmp, 'labels.tsv'), `condition\trun\n${order.map((o) => `${ids[o.m]}\trun${o.run + 1}`).join('\n')}\n`);
+    writeFileSync(
+      join(tmp, 'labels.tsv'),
+      `condition\trun\n${order.map((o) => `${ids[o.m]}\trun${o.run + 1}`).join('\n')}\n`,
+    );
     const out = join(tmp, 'out-stacked');
-    const res = await runCli(['searchlight', '--betas', join(tmp, 'stacked.nii'), '--labels', join(tmp, 'labels.tsv'), '--mask', join(tmp, 'mask.nii.gz'), '--stimuli', stimuli, '--out', out, '--radius-vox', '1', '--min-fraction', '0.8', '--no-report']);
+    const res = await runCli([
+      'searchlight',
+      '--betas',
+      join(tmp, 'stacked.nii'),
+      '--labels',
+      join(tmp, 'labels.tsv'),
+      '--mask',
+      join(tmp, 'mask.nii.gz'),
+      '--stimuli',
+      stimuli,
+      '--out',
+      out,
+      '--radius-vox',
+      '1',
+      '--min-fraction',
+      '0.8',
+      '--no-report',
+    ]);
     expect(res.code).toBe(0);
     const a = readNifti(join(tmp, 'out-runs', 'desc-other_rsa-semipartial_stat-r_statmap.nii.gz'));
     const b = readNifti(join(out, 'desc-other_rsa-semipartial_stat-r_statmap.nii.gz'));
@@ -123,7 +169,26 @@ describe('orthostim searchlight', () => {
 
   it('crossnobis with residual variances', async () => {
     const out = join(tmp, 'out-cn');
-    const res = await runCli(['searchlight', '--betas', ...files, '--residuals', ...rvFiles, '--mask', join(tmp, 'mask.nii.gz'), '--stimuli', stimuli, '--out', out, '--radius-vox', '1', '--distance', 'crossnobis', '--method', 'standard', '--no-report']);
+    const res = await runCli([
+      'searchlight',
+      '--betas',
+      ...files,
+      '--residuals',
+      ...rvFiles,
+      '--mask',
+      join(tmp, 'mask.nii.gz'),
+      '--stimuli',
+      stimuli,
+      '--out',
+      out,
+      '--radius-vox',
+      '1',
+      '--distance',
+      'crossnobis',
+      '--method',
+      'standard',
+      '--no-report',
+    ]);
     expect(res.code).toBe(0);
     const r = readNifti(join(out, 'desc-planted_rsa-standard_stat-r_statmap.nii.gz'));
     // By hand at centre (2, 3, 4): noise-normalised run patterns, then for each image pair the mean
@@ -148,7 +213,10 @@ describe('orthostim searchlight', () => {
       }
     }
     expect(r.data[at(2, 3, 4)]).toBeCloseTo(spearman(expectedRdm, layerRdm), 5);
-    const prov = JSON.parse(readFileSync(join(out, 'analysis.json'), 'utf8')) as { inputs: { residuals: string[] }; settings: { resolved: { distance: string } } };
+    const prov = JSON.parse(readFileSync(join(out, 'analysis.json'), 'utf8')) as {
+      inputs: { residuals: string[] };
+      settings: { resolved: { distance: string } };
+    };
     expect(prov.inputs.residuals).toHaveLength(3);
     expect(prov.settings.resolved.distance).toBe('crossnobis');
   });
@@ -166,11 +234,23 @@ describe('orthostim searchlight', () => {
     const grid = await runCli([...base, '--betas', join(tmp, 'g', 'shifted.nii.gz'), '--out', join(tmp, 'e2')]);
     expect(grid.code).toBe(2);
     expect(grid.stderr).toMatch(/--mask and the betas: .* are on different voxel grids/);
-    const rv = await runCli([...base, '--betas', ...files, '--residuals', rvFiles[0]!, '--distance', 'crossnobis', '--out', join(tmp, 'e3')]);
+    const rv = await runCli([
+      ...base,
+      '--betas',
+      ...files,
+      '--residuals',
+      rvFiles[0]!,
+      '--distance',
+      'crossnobis',
+      '--out',
+      join(tmp, 'e3'),
+    ]);
     expect(rv.code).toBe(2);
     expect(rv.stderr).toMatch(/--residuals: 1 file\(s\) for 3 run\(s\)/);
     const again = await runCli([...base, '--betas', ...files, '--out', join(tmp, 'out-runs')]);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/out-runs: output folder exists and is not empty; choose another folder or pass --overwrite/);
+    expect(again.stderr).toMatch(
+      /out-runs: output folder exists and is not empty; choose another folder or pass --overwrite/,
+    );
   });
 });

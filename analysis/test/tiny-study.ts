@@ -1,7 +1,7 @@
 /**
  * Test fixture for the analysis pipeline: a tiny BIDS study (unequal sides, short runs, several
  * participants) in which each planted layer's RDM is carried by the voxel patterns of one known
- * box-shaped region. Deliberately simple and independent of analysis/src/simulate, so the pipeline
+ * box-shaped region. Deliberately simple and independent of simulation/src, so the pipeline
  * is checked against a ground truth it did not generate.
  *
  * How a layer is planted: each image has a random feature vector f (per layer); the layer's RDM
@@ -47,7 +47,8 @@ export interface Box {
   k: [number, number];
 }
 
-export const inBox = (b: Box, i: number, j: number, k: number) => i >= b.i[0] && i <= b.i[1] && j >= b.j[0] && j <= b.j[1] && k >= b.k[0] && k <= b.k[1];
+export const inBox = (b: Box, i: number, j: number, k: number) =>
+  i >= b.i[0] && i <= b.i[1] && j >= b.j[0] && j <= b.j[1] && k >= b.k[0] && k <= b.k[1];
 
 export interface TinyStudy {
   root: string;
@@ -100,16 +101,31 @@ export async function writeTinyStudy(root: string, options: TinyStudyOptions = {
   const features = layers.map(() => images.map(() => Float64Array.from({ length: D }, () => normal())));
   const rdms = features.map((f) => cosineRdm(f));
   const stimDir = join(root, 'stimuli-set');
-  const stimuli = await writeTestStimulusSet(stimDir, images.length, 16, { ids: images, distance: 'correlation', rdms: Object.fromEntries(layers.map((l, k) => [l, Array.from(rdms[k]!)])) });
+  const stimuli = await writeTestStimulusSet(stimDir, images.length, 16, {
+    ids: images,
+    distance: 'correlation',
+    rdms: Object.fromEntries(layers.map((l, k) => [l, Array.from(rdms[k]!)])),
+  });
   const setSha = (JSON.parse(readFileSync(stimuli, 'utf8')) as StimulusSet).sha256;
 
   const mask = new Uint8Array(nvox);
-  for (let k = 1; k < nz - 1; k++) for (let j = 1; j < ny - 1; j++) for (let i = 1; i < nx - 1; i++) mask[i + nx * (j + ny * k)] = 1;
-  writeFileSync(join(root, 'dataset_description.json'), JSON.stringify({ Name: 'tiny layer study', BIDSVersion: '1.8.0', DatasetType: 'raw' }));
+  for (let k = 1; k < nz - 1; k++)
+    for (let j = 1; j < ny - 1; j++) for (let i = 1; i < nx - 1; i++) mask[i + nx * (j + ny * k)] = 1;
+  writeFileSync(
+    join(root, 'dataset_description.json'),
+    JSON.stringify({ Name: 'tiny layer study', BIDSVersion: '1.8.0', DatasetType: 'raw' }),
+  );
   writeFileSync(join(root, 'task-rdm_bold.json'), JSON.stringify({ TaskName: 'rdm', RepetitionTime: 2 }));
   if (options.fmriprep) {
     mkdirSync(join(root, 'derivatives', 'fmriprep'), { recursive: true });
-    writeFileSync(join(root, 'derivatives', 'fmriprep', 'dataset_description.json'), JSON.stringify({ Name: 'fMRIPrep-style derivatives of the tiny study', BIDSVersion: '1.8.0', DatasetType: 'derivative' }));
+    writeFileSync(
+      join(root, 'derivatives', 'fmriprep', 'dataset_description.json'),
+      JSON.stringify({
+        Name: 'fMRIPrep-style derivatives of the tiny study',
+        BIDSVersion: '1.8.0',
+        DatasetType: 'derivative',
+      }),
+    );
   }
   const tr = 2;
   const T = 64;
@@ -118,14 +134,26 @@ export async function writeTinyStudy(root: string, options: TinyStudyOptions = {
   const amp = options.amplitude ?? 2;
   const noiseSd = options.noise ?? 3;
   const participants = Array.from({ length: nP }, (_, p) => String(p + 1).padStart(2, '0'));
-  const empty = { planned_onset: null, response_time: null, trial_index: null, stim_id: null, response_key: null } as const;
+  const empty = {
+    planned_onset: null,
+    response_time: null,
+    trial_index: null,
+    stim_id: null,
+    response_key: null,
+  } as const;
   for (const sub of participants) {
     const func = join(root, `sub-${sub}`, 'func');
     mkdirSync(func, { recursive: true });
     const SPACE = 'space-MNI152NLin2009cAsym';
-    const maskDir = options.fmriprep ? join(root, 'derivatives', 'fmriprep', `sub-${sub}`, 'func') : join(root, 'derivatives', 'masks', `sub-${sub}`);
+    const maskDir = options.fmriprep
+      ? join(root, 'derivatives', 'fmriprep', `sub-${sub}`, 'func')
+      : join(root, 'derivatives', 'masks', `sub-${sub}`);
     mkdirSync(maskDir, { recursive: true });
-    writeNifti(join(maskDir, `sub-${sub}${options.fmriprep ? `_task-rdm_${SPACE}` : ''}_desc-brain_mask.nii.gz`), { dims, data: mask, affine }, { datatype: 'uint8' });
+    writeNifti(
+      join(maskDir, `sub-${sub}${options.fmriprep ? `_task-rdm_${SPACE}` : ''}_desc-brain_mask.nii.gz`),
+      { dims, data: mask, affine },
+      { datatype: 'uint8' },
+    );
     // Response of every voxel to every image (percent signal change).
     const resp = new Float64Array(nvox * images.length);
     for (let g = 0; g < nvox; g++) {
@@ -147,7 +175,14 @@ export async function writeTinyStudy(root: string, options: TinyStudyOptions = {
         const b = Math.floor(rng() * (a + 1));
         [trials[a], trials[b]] = [trials[b]!, trials[a]!];
       }
-      const rows: EventsRow[] = trials.map((t, q) => ({ ...empty, onset: 6 + q * 5, duration: 2, trial_type: t, stim_file: t === 'null' ? null : `stimuli/orthostim-test/images/${t}.png`, stim_id: t === 'null' ? null : t }));
+      const rows: EventsRow[] = trials.map((t, q) => ({
+        ...empty,
+        onset: 6 + q * 5,
+        duration: 2,
+        trial_type: t,
+        stim_file: t === 'null' ? null : `stimuli/orthostim-test/images/${t}.png`,
+        stim_id: t === 'null' ? null : t,
+      }));
       rows.push({ ...empty, onset: 17, duration: 0.5, trial_type: 'fixation_change', stim_file: null });
       rows.push({ ...empty, onset: 71, duration: 0.5, trial_type: 'fixation_change', stim_file: null });
       if (r === 1) {
@@ -159,7 +194,14 @@ export async function writeTinyStudy(root: string, options: TinyStudyOptions = {
       writeFileSync(join(func, `${stem}_events.tsv`), formatEventsTsv(rows));
       writeFileSync(join(func, `${stem}_events.json`), JSON.stringify({ StimulusSetSha256: setSha }));
       const frames = computeFrameTimes(T, tr);
-      const regs = images.map((id) => computeRegressor(rows.filter((x) => x.trial_type === id).map((x) => ({ onsetS: x.onset, durationS: x.duration, amplitude: 1 })), frames));
+      const regs = images.map((id) =>
+        computeRegressor(
+          rows
+            .filter((x) => x.trial_type === id)
+            .map((x) => ({ onsetS: x.onset, durationS: x.duration, amplitude: 1 })),
+          frames,
+        ),
+      );
       const bold = new Int16Array(nvox * T);
       for (let g = 0; g < nvox; g++) {
         const base = 900 + 200 * rng();
@@ -170,13 +212,28 @@ export async function writeTinyStudy(root: string, options: TinyStudyOptions = {
         }
       }
       if (options.fmriprep) {
-        writeNifti(join(maskDir, `${stem}_${SPACE}_desc-preproc_bold.nii.gz`), { dims: [...dims, T], data: bold, affine }, { datatype: 'int16', repetitionTimeS: tr });
+        writeNifti(
+          join(maskDir, `${stem}_${SPACE}_desc-preproc_bold.nii.gz`),
+          { dims: [...dims, T], data: bold, affine },
+          { datatype: 'int16', repetitionTimeS: tr },
+        );
         const motion = ['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z'];
-        const rows = Array.from({ length: T }, (_, t) => [...motion.map((_, c) => (0.05 * Math.sin((t + 7 * c) / 11)).toFixed(5)), (0.1 * normal()).toFixed(5)].join('\t'));
-        writeFileSync(join(maskDir, `${stem}_desc-confounds_timeseries.tsv`), `${[...motion, 'csf'].join('\t')}\n${rows.join('\n')}\n`);
+        const rows = Array.from({ length: T }, (_, t) =>
+          [...motion.map((_, c) => (0.05 * Math.sin((t + 7 * c) / 11)).toFixed(5)), (0.1 * normal()).toFixed(5)].join(
+            '\t',
+          ),
+        );
+        writeFileSync(
+          join(maskDir, `${stem}_desc-confounds_timeseries.tsv`),
+          `${[...motion, 'csf'].join('\t')}\n${rows.join('\n')}\n`,
+        );
         writeNifti(join(func, `${stem}_bold.nii.gz`), { dims: [1, 1, 1], data: [0], affine });
       } else {
-        writeNifti(join(func, `${stem}_bold.nii.gz`), { dims: [...dims, T], data: bold, affine }, { datatype: 'int16', repetitionTimeS: tr });
+        writeNifti(
+          join(func, `${stem}_bold.nii.gz`),
+          { dims: [...dims, T], data: bold, affine },
+          { datatype: 'int16', repetitionTimeS: tr },
+        );
       }
     }
   }

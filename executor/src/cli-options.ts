@@ -46,9 +46,14 @@ export function splitExtraArgs(text: string): string[] {
   if (quote) throw new UsageError(`--slurm-extra: unclosed ${quote} in ${describeValue(text)}`);
   if (inWord) words.push(cur);
   for (const w of words) {
-    if (!w.startsWith('-')) throw new UsageError(`--slurm-extra: every word must be an sbatch option such as --qos=short; got ${describeValue(w)} in ${describeValue(text)}`);
+    if (!w.startsWith('-'))
+      throw new UsageError(
+        `--slurm-extra: every word must be an sbatch option such as --qos=short; got ${describeValue(w)} in ${describeValue(text)}`,
+      );
     if (/^--?(a|array|dependency|d|parsable|output|o|job-name|J)(=|$)/.test(w)) {
-      throw new UsageError(`--slurm-extra: ${describeValue(w)} is set by orthostim itself (array, dependency, job name, output); leave it out`);
+      throw new UsageError(
+        `--slurm-extra: ${describeValue(w)} is set by orthostim itself (array, dependency, job name, output); leave it out`,
+      );
     }
   }
   return words;
@@ -57,22 +62,47 @@ export function splitExtraArgs(text: string): string[] {
 /** Option factories: one definition per flag, shared by every command that scales out. */
 export const executorOptions = {
   executor: () =>
-    new Option('--executor <name>', 'run the work as separate tasks: local (parallel processes here) or slurm (one array job on the cluster)').choices([...EXECUTOR_NAMES]),
+    new Option(
+      '--executor <name>',
+      'run the work as separate tasks: local (parallel processes here) or slurm (one array job on the cluster)',
+    ).choices([...EXECUTOR_NAMES]),
   nJobs: () =>
-    new Option('--n-jobs <n>', 'local: tasks at once (default: CPU count); slurm: most array tasks running at once (the %N of --array)').argParser(
-      parsePositiveInt('--n-jobs'),
+    new Option(
+      '--n-jobs <n>',
+      'local: tasks at once (default: CPU count); slurm: most array tasks running at once (the %N of --array)',
+    ).argParser(parsePositiveInt('--n-jobs')),
+  slurmPartition: () =>
+    new Option('--slurm-partition <name>', 'SLURM partition (sbatch --partition)').argParser(
+      matching('--slurm-partition', SLURM_NAME, 'a partition name'),
     ),
-  slurmPartition: () => new Option('--slurm-partition <name>', 'SLURM partition (sbatch --partition)').argParser(matching('--slurm-partition', SLURM_NAME, 'a partition name')),
   slurmTime: () =>
-    new Option('--slurm-time <limit>', 'time limit per task (sbatch --time: minutes, HH:MM:SS or D-HH:MM:SS)').argParser(
-      matching('--slurm-time', SLURM_TIME, 'minutes, MM:SS, HH:MM:SS, D-HH or D-HH:MM:SS'),
+    new Option(
+      '--slurm-time <limit>',
+      'time limit per task (sbatch --time: minutes, HH:MM:SS or D-HH:MM:SS)',
+    ).argParser(matching('--slurm-time', SLURM_TIME, 'minutes, MM:SS, HH:MM:SS, D-HH or D-HH:MM:SS')),
+  slurmMem: () =>
+    new Option('--slurm-mem <size>', 'memory per task (sbatch --mem, e.g. 8G)').argParser(
+      matching('--slurm-mem', SLURM_MEM, 'a size such as 8G, 500M or 4096'),
     ),
-  slurmMem: () => new Option('--slurm-mem <size>', 'memory per task (sbatch --mem, e.g. 8G)').argParser(matching('--slurm-mem', SLURM_MEM, 'a size such as 8G, 500M or 4096')),
-  slurmCpus: () => new Option('--slurm-cpus <n>', 'CPUs per task (sbatch --cpus-per-task)').argParser(parsePositiveInt('--slurm-cpus')),
-  slurmAccount: () => new Option('--slurm-account <name>', 'account to charge (sbatch --account)').argParser(matching('--slurm-account', SLURM_NAME, 'an account name')),
-  slurmExtra: () => new Option('--slurm-extra <options>', 'more sbatch options, passed as given (e.g. --slurm-extra="--qos=short --constraint=avx2")'),
+  slurmCpus: () =>
+    new Option('--slurm-cpus <n>', 'CPUs per task (sbatch --cpus-per-task)').argParser(
+      parsePositiveInt('--slurm-cpus'),
+    ),
+  slurmAccount: () =>
+    new Option('--slurm-account <name>', 'account to charge (sbatch --account)').argParser(
+      matching('--slurm-account', SLURM_NAME, 'an account name'),
+    ),
+  slurmExtra: () =>
+    new Option(
+      '--slurm-extra <options>',
+      'more sbatch options, passed as given (e.g. --slurm-extra="--qos=short --constraint=avx2")',
+    ),
   noWait: () => new Option('--no-wait', 'submit, print the job id and return without following the tasks (slurm)'),
-  retryFailed: () => new Option('--retry-failed', 'resubmit the tasks that failed or were cancelled in an earlier run (done ones are always skipped)'),
+  retryFailed: () =>
+    new Option(
+      '--retry-failed',
+      'resubmit the tasks that failed or were cancelled in an earlier run (done ones are always skipped)',
+    ),
 };
 
 /** Add every executor flag to a command. */
@@ -155,14 +185,27 @@ export function readExecutorSettings(parsed: object): ExecutorSettings | undefin
     ] as const
   ).filter(([k]) => opts[k] !== undefined);
   if (opts.executor === undefined) {
-    const stray = [...slurmFlags.map(([, f]) => f), ...(opts.nJobs !== undefined ? ['--n-jobs'] : []), ...(opts.wait === false ? ['--no-wait'] : []), ...(opts.retryFailed ? ['--retry-failed'] : [])];
-    if (stray.length > 0) throw new UsageError(`${stray.join(', ')} need${stray.length === 1 ? 's' : ''} --executor local|slurm`);
+    const stray = [
+      ...slurmFlags.map(([, f]) => f),
+      ...(opts.nJobs !== undefined ? ['--n-jobs'] : []),
+      ...(opts.wait === false ? ['--no-wait'] : []),
+      ...(opts.retryFailed ? ['--retry-failed'] : []),
+    ];
+    if (stray.length > 0)
+      throw new UsageError(`${stray.join(', ')} need${stray.length === 1 ? 's' : ''} --executor local|slurm`);
     return undefined;
   }
-  if (!(EXECUTOR_NAMES as readonly string[]).includes(opts.executor)) throw new UsageError(`--executor must be one of ${EXECUTOR_NAMES.join(', ')}; got ${describeValue(opts.executor)}`);
+  if (!(EXECUTOR_NAMES as readonly string[]).includes(opts.executor))
+    throw new UsageError(`--executor must be one of ${EXECUTOR_NAMES.join(', ')}; got ${describeValue(opts.executor)}`);
   const executor = opts.executor as ExecutorName;
-  if (executor !== 'slurm' && slurmFlags.length > 0) throw new UsageError(`${slurmFlags.map(([, f]) => f).join(', ')} need --executor slurm; got --executor ${executor}`);
-  if (executor !== 'slurm' && opts.wait === false) throw new UsageError(`--no-wait needs --executor slurm (local tasks end with this command); got --executor ${executor}`);
+  if (executor !== 'slurm' && slurmFlags.length > 0)
+    throw new UsageError(
+      `${slurmFlags.map(([, f]) => f).join(', ')} need --executor slurm; got --executor ${executor}`,
+    );
+  if (executor !== 'slurm' && opts.wait === false)
+    throw new UsageError(
+      `--no-wait needs --executor slurm (local tasks end with this command); got --executor ${executor}`,
+    );
   return {
     executor,
     ...(opts.nJobs !== undefined ? { nJobs: opts.nJobs } : {}),
@@ -210,7 +253,9 @@ export function reportJobGroup(result: JobGroupResult, wait: boolean): void {
     info(`all ${total} task(s) done (state in ${result.jobDir})`);
   }
   if (result.failed.length > 0 && !wait) {
-    info(`${result.failed.length} task(s) failed earlier and were not resubmitted (add --retry-failed): ${result.failed.map((t) => describeFailure(result.jobDir, t)).join('; ')}`);
+    info(
+      `${result.failed.length} task(s) failed earlier and were not resubmitted (add --retry-failed): ${result.failed.map((t) => describeFailure(result.jobDir, t)).join('; ')}`,
+    );
   } else if (result.failed.length > 0) {
     throw new TasksFailedError(
       `${result.failed.length} of ${total} task(s) failed: ${result.failed.map((t) => describeFailure(result.jobDir, t)).join('; ')}; rerun with --retry-failed to resubmit only those`,

@@ -16,7 +16,10 @@ function setup(args: (dir: string) => string[][]) {
   const script = join(dir, 'job.sh');
   writeFileSync(script, renderJobScript({ name: 'g', jobDir, tasks, program: program(dir) }));
   const run = (index: number | string) =>
-    spawnSync('bash', [script], { env: { ...process.env, ORTHOSTIM_TASK_INDEX: String(index), ORTHOSTIM_JOB_ID: `L_${index}` }, encoding: 'utf8' });
+    spawnSync('bash', [script], {
+      env: { ...process.env, ORTHOSTIM_TASK_INDEX: String(index), ORTHOSTIM_JOB_ID: `L_${index}` },
+      encoding: 'utf8',
+    });
   return { dir, jobDir, script, run };
 }
 
@@ -30,8 +33,19 @@ describe('shellQuote', () => {
 
 describe('renderJobScript run by bash', () => {
   it('passes every argument through verbatim, runs in the work folder and records done', () => {
-    const tricky = ['with space', "single'quote", 'double"quote', '$HOME `id` $(id)', 'back\\slash', '*', 'new\nline', ''];
-    const { dir, jobDir, run } = setup((d) => [['write', '--out', join(d, 'out.json'), '--value', 'x', '--', ...tricky]]);
+    const tricky = [
+      'with space',
+      "single'quote",
+      'double"quote',
+      '$HOME `id` $(id)',
+      'back\\slash',
+      '*',
+      'new\nline',
+      '',
+    ];
+    const { dir, jobDir, run } = setup((d) => [
+      ['write', '--out', join(d, 'out.json'), '--value', 'x', '--', ...tricky],
+    ]);
     const r = run(0);
     expect(r.status).toBe(0);
     const written = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
@@ -45,7 +59,10 @@ describe('renderJobScript run by bash', () => {
   });
 
   it('records a failure with the exit code and exits with it', () => {
-    const { dir, jobDir, run } = setup((d) => [['write', '--out', join(d, 'a'), '--exit', '0'], ['write', '--out', join(d, 'b'), '--exit', '7']]);
+    const { dir, jobDir, run } = setup((d) => [
+      ['write', '--out', join(d, 'a'), '--exit', '0'],
+      ['write', '--out', join(d, 'b'), '--exit', '7'],
+    ]);
     expect(run(1).status).toBe(7);
     expect(readTaskStatus(jobDir, 't-1')).toMatchObject({ state: 'failed', exitCode: 7 });
     expect(readTaskStatus(jobDir, 't-0')).toBeNull();
@@ -61,7 +78,10 @@ describe('renderJobScript run by bash', () => {
 
   it('passes SIGTERM on to the task and records it as a signal', async () => {
     const { dir, jobDir, script } = setup((d) => [['write', '--out', join(d, 'out'), '--hold', join(d, 'hold')]]);
-    const child = spawn('bash', [script], { env: { ...process.env, ORTHOSTIM_TASK_INDEX: '0', ORTHOSTIM_JOB_ID: 'L_0' }, stdio: 'ignore' });
+    const child = spawn('bash', [script], {
+      env: { ...process.env, ORTHOSTIM_TASK_INDEX: '0', ORTHOSTIM_JOB_ID: 'L_0' },
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
     while (!existsSync(join(dir, 'hold.started'))) await new Promise((r) => setTimeout(r, 50));
     expect(readTaskStatus(jobDir, 't-0')).toMatchObject({ state: 'running', pid: child.pid });
@@ -77,7 +97,16 @@ describe('renderJobScript run by bash', () => {
 
 describe('sbatchDirectives', () => {
   it('writes the resources as #SBATCH lines, quoting values with blanks', () => {
-    expect(sbatchDirectives('g', '/o/.orthostim-jobs/g', { partition: 'short', time: '02:00:00', mem: '8G', cpus: 4, account: 'lab', extra: ['--qos=normal', '--comment=two words'] })).toEqual([
+    expect(
+      sbatchDirectives('g', '/o/.orthostim-jobs/g', {
+        partition: 'short',
+        time: '02:00:00',
+        mem: '8G',
+        cpus: 4,
+        account: 'lab',
+        extra: ['--qos=normal', '--comment=two words'],
+      }),
+    ).toEqual([
       '#SBATCH --job-name=orthostim-g',
       '#SBATCH --output=/o/.orthostim-jobs/g/logs/slurm-%A_%a.out',
       '#SBATCH --open-mode=append',
@@ -91,7 +120,13 @@ describe('sbatchDirectives', () => {
     ]);
   });
   it('is what bash -n accepts as a script', () => {
-    const s = renderJobScript({ name: 'g', jobDir: '/x y/j', tasks: [{ id: 'a', args: ["it's"] }], program: { node: '/n', entry: '/e', cwd: '/c d' }, resources: { mem: '1G' } });
+    const s = renderJobScript({
+      name: 'g',
+      jobDir: '/x y/j',
+      tasks: [{ id: 'a', args: ["it's"] }],
+      program: { node: '/n', entry: '/e', cwd: '/c d' },
+      resources: { mem: '1G' },
+    });
     expect(spawnSync('bash', ['-n'], { input: s }).status).toBe(0);
   });
 });

@@ -72,10 +72,21 @@ export function isActive(state: TaskState): boolean {
 }
 
 /** Pending reasons SLURM leaves on a task that was cancelled before it ran: not worth repeating. */
-const STALE_REASONS = new Set(['None', 'NonZeroExitCode', 'Resources', 'Priority', 'JobArrayTaskLimit', 'Dependency', 'BeginTime']);
+const STALE_REASONS = new Set([
+  'None',
+  'NonZeroExitCode',
+  'Resources',
+  'Priority',
+  'JobArrayTaskLimit',
+  'Dependency',
+  'BeginTime',
+]);
 
 function failureReason(status: TaskStatus | null, view: SchedulerView, started: boolean): string {
-  const sched = view.kind === 'ended' && view.state !== 'FAILED' && view.state !== 'COMPLETED' ? view.state.toLowerCase().replace(/_/g, ' ') : null;
+  const sched =
+    view.kind === 'ended' && view.state !== 'FAILED' && view.state !== 'COMPLETED'
+      ? view.state.toLowerCase().replace(/_/g, ' ')
+      : null;
   if (status?.signal) return `${sched ?? 'stopped'} (SIG${status.signal})`;
   if (status?.state === 'failed') return status.reason ?? `exit ${status.exitCode ?? '?'}`;
   if (view.kind === 'ended') {
@@ -92,12 +103,26 @@ function failureReason(status: TaskStatus | null, view: SchedulerView, started: 
  * and the scheduler's view. A task that ends without a final status is given `graceMs` for its
  * status file to appear (shared filesystems cache) unless the scheduler already reports a failure.
  */
-export function nextTaskRecord(rec: TaskRecord, status: TaskStatus | null, view: SchedulerView, nowIso: string, graceMs: number): TaskRecord {
+export function nextTaskRecord(
+  rec: TaskRecord,
+  status: TaskStatus | null,
+  view: SchedulerView,
+  nowIso: string,
+  graceMs: number,
+): TaskRecord {
   if (!isActive(rec.state)) return rec;
   const st = status && status.job === rec.job ? status : null;
   const base = { ...rec };
   if (st?.state === 'done') {
-    return clean({ ...base, state: 'done', exitCode: 0, host: st.host, endedAt: st.time, goneSince: undefined, reason: undefined });
+    return clean({
+      ...base,
+      state: 'done',
+      exitCode: 0,
+      host: st.host,
+      endedAt: st.time,
+      goneSince: undefined,
+      reason: undefined,
+    });
   }
   if (st?.state === 'failed') {
     return clean({
@@ -116,18 +141,35 @@ export function nextTaskRecord(rec: TaskRecord, status: TaskStatus | null, view:
     return clean({ ...base, state: 'new', reason: 'interrupted', goneSince: undefined, job: rec.job });
   }
   if (view.kind === 'waiting' && view.reason === 'DependencyNeverSatisfied') {
-    return clean({ ...base, state: 'failed', reason: 'a task it depends on failed (DependencyNeverSatisfied); it will never start', endedAt: nowIso, goneSince: undefined });
+    return clean({
+      ...base,
+      state: 'failed',
+      reason: 'a task it depends on failed (DependencyNeverSatisfied); it will never start',
+      endedAt: nowIso,
+      goneSince: undefined,
+    });
   }
-  if (view.kind === 'waiting') return clean({ ...base, ...started, state: st ? 'running' : 'pending', goneSince: undefined });
+  if (view.kind === 'waiting')
+    return clean({ ...base, ...started, state: st ? 'running' : 'pending', goneSince: undefined });
   if (view.kind === 'running') return clean({ ...base, ...started, state: 'running', goneSince: undefined });
   // Ended or unknown without a final status.
   if (view.kind === 'ended' && view.state !== 'COMPLETED') {
-    return clean({ ...base, ...started, state: 'failed', exitCode: view.exitCode, reason: failureReason(null, view, st !== null || rec.startedAt !== undefined), endedAt: nowIso, goneSince: undefined });
+    return clean({
+      ...base,
+      ...started,
+      state: 'failed',
+      exitCode: view.exitCode,
+      reason: failureReason(null, view, st !== null || rec.startedAt !== undefined),
+      endedAt: nowIso,
+      goneSince: undefined,
+    });
   }
   const goneSince = rec.goneSince ?? nowIso;
   if (Date.parse(nowIso) - Date.parse(goneSince) >= graceMs) {
     const reason =
-      view.kind === 'ended' ? 'the scheduler reports it completed but its status file never appeared (is the output folder on a shared filesystem?)' : failureReason(null, view, true);
+      view.kind === 'ended'
+        ? 'the scheduler reports it completed but its status file never appeared (is the output folder on a shared filesystem?)'
+        : failureReason(null, view, true);
     return clean({ ...base, ...started, state: 'failed', reason, endedAt: nowIso, goneSince: undefined });
   }
   return clean({ ...base, ...started, goneSince });
@@ -145,7 +187,13 @@ function clean(rec: TaskRecord): TaskRecord {
  * same arguments keeps its record (done stays done); anything else starts as new. Order follows
  * `tasks`, which fixes each task's array index.
  */
-export function mergeTasks(prev: JobGroupState | null, name: string, executor: string, tasks: readonly TaskSpec[], nowIso: string): JobGroupState {
+export function mergeTasks(
+  prev: JobGroupState | null,
+  name: string,
+  executor: string,
+  tasks: readonly TaskSpec[],
+  nowIso: string,
+): JobGroupState {
   const old = new Map((prev?.tasks ?? []).map((t) => [t.id, t]));
   const records = tasks.map((t): TaskRecord => {
     const o = old.get(t.id);
@@ -177,9 +225,19 @@ export function selectForSubmission(state: JobGroupState, retryFailed: boolean):
 }
 
 /** Record a submission: the chosen tasks become pending under `<job>_<index>`. */
-export function applySubmission(state: JobGroupState, indices: readonly number[], job: string, executor: string, nowIso: string, dependency?: string): JobGroupState {
+export function applySubmission(
+  state: JobGroupState,
+  indices: readonly number[],
+  job: string,
+  executor: string,
+  nowIso: string,
+  dependency?: string,
+): JobGroupState {
   const chosen = new Set(indices);
-  const tasks = state.tasks.map((t, i): TaskRecord => (chosen.has(i) ? { id: t.id, args: t.args, state: 'pending', attempt: t.attempt + 1, job: `${job}_${i}` } : t));
+  const tasks = state.tasks.map(
+    (t, i): TaskRecord =>
+      chosen.has(i) ? { id: t.id, args: t.args, state: 'pending', attempt: t.attempt + 1, job: `${job}_${i}` } : t,
+  );
   const submission: Submission = {
     job,
     executor,
@@ -228,7 +286,9 @@ export function readJobState(jobDir: string): JobGroupState | null {
   const r = jobGroupStateSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new InputError(`${p}: field ${issue?.path.join('.') || '(root)'}: ${issue?.message}; expected an ${JOB_STATE_SCHEMA} job state`);
+    throw new InputError(
+      `${p}: field ${issue?.path.join('.') || '(root)'}: ${issue?.message}; expected an ${JOB_STATE_SCHEMA} job state`,
+    );
   }
   return r.data;
 }

@@ -8,7 +8,14 @@ import type { ExecutorSettings } from './executor';
 import { isActive } from './job-state';
 import type { TaskProgram } from './job-script';
 import { EXECUTOR_FLAG_ARITY, stripArgs, type FlagArity } from './cli-options';
-import { describeFailure, jobGroupDir, refreshJobGroup, runJobGroup, type JobGroupHooks, type JobGroupResult } from './run-job-group';
+import {
+  describeFailure,
+  jobGroupDir,
+  refreshJobGroup,
+  runJobGroup,
+  type JobGroupHooks,
+  type JobGroupResult,
+} from './run-job-group';
 
 export const PARTICIPANT_GROUP = 'analyze-participant';
 export const GROUP_STEP_GROUP = 'analyze-group';
@@ -17,8 +24,16 @@ export const GROUP_STEP_GROUP = 'analyze-group';
  * A participant task's command line: the user's (`analyze <bids> <out> participant ...`) without
  * the executor flags and the participant list, plus `--participant-label <label>`.
  */
-export function participantTaskArgs(argv: readonly string[], label: string, drop: Readonly<Record<string, FlagArity>> = {}): string[] {
-  return [...stripArgs(argv, { ...EXECUTOR_FLAG_ARITY, '--participant-label': 'variadic', ...drop }), '--participant-label', label];
+export function participantTaskArgs(
+  argv: readonly string[],
+  label: string,
+  drop: Readonly<Record<string, FlagArity>> = {},
+): string[] {
+  return [
+    ...stripArgs(argv, { ...EXECUTOR_FLAG_ARITY, '--participant-label': 'variadic', ...drop }),
+    '--participant-label',
+    label,
+  ];
 }
 
 /** The group step's command line: the user's without the executor flags. */
@@ -69,7 +84,11 @@ export interface GroupJobRequest {
  * The scheduler task names the group step must wait for: participant tasks still queued or
  * running. Refuses when a participant failed or never ran, naming them.
  */
-export async function participantDependencies(outputDir: string, settings: ExecutorSettings, participantGroup = PARTICIPANT_GROUP): Promise<string[]> {
+export async function participantDependencies(
+  outputDir: string,
+  settings: ExecutorSettings,
+  participantGroup = PARTICIPANT_GROUP,
+): Promise<string[]> {
   const jobDir = jobGroupDir(outputDir, participantGroup);
   const state = await refreshJobGroup(outputDir, participantGroup, settings);
   if (!state) return []; // participants were run without an executor: nothing to wait for
@@ -80,7 +99,10 @@ export async function participantDependencies(outputDir: string, settings: Execu
     );
   }
   const notRun = state.tasks.filter((t) => t.state === 'new');
-  if (notRun.length > 0) throw new UsageError(`group step: participant task(s) ${notRun.map((t) => t.id).join(', ')} have not run yet; run the participant step first`);
+  if (notRun.length > 0)
+    throw new UsageError(
+      `group step: participant task(s) ${notRun.map((t) => t.id).join(', ')} have not run yet; run the participant step first`,
+    );
   return state.tasks.filter((t) => isActive(t.state) && t.job).map((t) => t.job!);
 }
 
@@ -88,7 +110,9 @@ export async function participantDependencies(outputDir: string, settings: Execu
 export async function runGroupJob(request: GroupJobRequest): Promise<JobGroupResult> {
   const after = await participantDependencies(request.outputDir, request.settings, request.after ?? PARTICIPANT_GROUP);
   if (after.length > 0 && request.settings.executor !== 'slurm') {
-    throw new UsageError(`group step: participant task(s) ${after.join(', ')} are still queued or running; wait for them, or queue the group step behind them with --executor slurm`);
+    throw new UsageError(
+      `group step: participant task(s) ${after.join(', ')} are still queued or running; wait for them, or queue the group step behind them with --executor slurm`,
+    );
   }
   return runJobGroup(
     {

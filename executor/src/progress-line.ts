@@ -5,9 +5,19 @@
  */
 import type { TaskCounts } from './job-state';
 
-export function formatProgressLine(name: string, executor: string, jobs: readonly string[], counts: TaskCounts): string {
+export function formatProgressLine(
+  name: string,
+  executor: string,
+  jobs: readonly string[],
+  counts: TaskCounts,
+): string {
   const where = jobs.length === 0 ? executor : executor === 'slurm' ? `slurm job ${jobs.join(', ')}` : 'local';
-  const parts = [`${counts.pending} pending`, `${counts.running} running`, `${counts.done} done`, `${counts.failed} failed`];
+  const parts = [
+    `${counts.pending} pending`,
+    `${counts.running} running`,
+    `${counts.done} done`,
+    `${counts.failed} failed`,
+  ];
   if (counts.new > 0) parts.unshift(`${counts.new} not submitted`);
   return `${name} (${where}): ${parts.join(', ')}`;
 }
@@ -19,7 +29,10 @@ export interface ProgressLine {
   stop(): void;
 }
 
-export function createProgressLine(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): ProgressLine {
+export function createProgressLine(
+  stream: NodeJS.WriteStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): ProgressLine {
   const quiet = env.ORTHOSTIM_PROGRESS === '0';
   const tty = stream.isTTY === true;
   let last = '';

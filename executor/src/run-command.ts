@@ -10,17 +10,26 @@ export interface CommandResult {
   stderr: string;
 }
 
-export type CommandRunner = (command: string, args: readonly string[], env?: NodeJS.ProcessEnv) => Promise<CommandResult>;
+export type CommandRunner = (
+  command: string,
+  args: readonly string[],
+  env?: NodeJS.ProcessEnv,
+) => Promise<CommandResult>;
 
 /** Resolves with the exit code (never rejects on a non-zero exit); rejects with ENOENT and the like. */
 export const runCommand: CommandRunner = (command, args, env) =>
   new Promise((resolve, reject) => {
-    execFile(command, [...args], { env: env ?? process.env, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
-        reject(err);
-        return;
-      }
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === 'number' ? code : 1, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      command,
+      [...args],
+      { env: env ?? process.env, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
+          reject(err);
+          return;
+        }
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });

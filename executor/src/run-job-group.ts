@@ -106,13 +106,26 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Refresh active tasks from their status files and the executor's view; report new failures. */
-async function refresh(executor: Executor, jobDir: string, state: JobGroupState, nowIso: string, graceMs: number, onFail: (rec: TaskRecord) => void): Promise<JobGroupState> {
+async function refresh(
+  executor: Executor,
+  jobDir: string,
+  state: JobGroupState,
+  nowIso: string,
+  graceMs: number,
+  onFail: (rec: TaskRecord) => void,
+): Promise<JobGroupState> {
   const active = state.tasks.filter((t) => isActive(t.state) && t.job);
   if (active.length === 0) return state;
   const views = await executor.observe(active.map((t) => t.job!));
   const tasks = state.tasks.map((t) => {
     if (!isActive(t.state) || !t.job) return t;
-    const next = nextTaskRecord(t, readTaskStatus(jobDir, t.id), views.get(t.job) ?? { kind: 'unknown' }, nowIso, graceMs);
+    const next = nextTaskRecord(
+      t,
+      readTaskStatus(jobDir, t.id),
+      views.get(t.job) ?? { kind: 'unknown' },
+      nowIso,
+      graceMs,
+    );
     if (next.state === 'failed') onFail(next);
     return next;
   });
@@ -123,24 +136,44 @@ async function refresh(executor: Executor, jobDir: string, state: JobGroupState,
  * Bring a group's saved state up to date (status files, the scheduler's view) without submitting
  * anything; null when the group has never run in this output folder.
  */
-export async function refreshJobGroup(outputDir: string, name: string, settings: ExecutorSettings, hooks: JobGroupHooks = {}): Promise<JobGroupState | null> {
+export async function refreshJobGroup(
+  outputDir: string,
+  name: string,
+  settings: ExecutorSettings,
+  hooks: JobGroupHooks = {},
+): Promise<JobGroupState | null> {
   const jobDir = jobGroupDir(outputDir, name);
   const prev = readJobState(jobDir);
   if (!prev) return null;
   if (!prev.tasks.some((t) => isActive(t.state))) return prev;
-  const executor = hooks.executor ?? createExecutor({ ...settings, executor: prev.executor as ExecutorSettings['executor'] });
+  const executor =
+    hooks.executor ?? createExecutor({ ...settings, executor: prev.executor as ExecutorSettings['executor'] });
   const now = (hooks.now ? hooks.now() : new Date()).toISOString();
-  const state = await refresh(executor, jobDir, prev, now, settings.graceMs ?? Math.max(30_000, 3 * executor.pollIntervalMs), () => {});
+  const state = await refresh(
+    executor,
+    jobDir,
+    prev,
+    now,
+    settings.graceMs ?? Math.max(30_000, 3 * executor.pollIntervalMs),
+    () => {},
+  );
   writeJobState(jobDir, state);
   return state;
 }
 
-export async function runJobGroup(spec: JobGroupSpec, settings: ExecutorSettings, hooks: JobGroupHooks = {}): Promise<JobGroupResult> {
+export async function runJobGroup(
+  spec: JobGroupSpec,
+  settings: ExecutorSettings,
+  hooks: JobGroupHooks = {},
+): Promise<JobGroupResult> {
   checkGroupName(spec.name);
   checkTasks(spec.tasks);
   const wait = settings.wait ?? true;
   const executor = hooks.executor ?? createExecutor(settings);
-  if (!wait && !executor.detached) throw new UsageError(`--no-wait needs an executor whose tasks outlive this command (slurm); got --executor ${executor.name}`);
+  if (!wait && !executor.detached)
+    throw new UsageError(
+      `--no-wait needs an executor whose tasks outlive this command (slurm); got --executor ${executor.name}`,
+    );
   const now = () => (hooks.now ? hooks.now() : new Date()).toISOString();
   const progress = hooks.progress ?? createProgressLine();
   const graceMs = settings.graceMs ?? Math.max(30_000, 3 * executor.pollIntervalMs);
@@ -162,7 +195,13 @@ export async function runJobGroup(spec: JobGroupSpec, settings: ExecutorSettings
       );
     }
     // Their runner is gone with its process: run them again here.
-    state = { ...state, tasks: state.tasks.map((t): TaskRecord => (isActive(t.state) ? { id: t.id, args: t.args, state: 'new', attempt: t.attempt, reason: 'interrupted' } : t)) };
+    state = {
+      ...state,
+      tasks: state.tasks.map(
+        (t): TaskRecord =>
+          isActive(t.state) ? { id: t.id, args: t.args, state: 'new', attempt: t.attempt, reason: 'interrupted' } : t,
+      ),
+    };
   }
   state = await refresh(executor, jobDir, state, now(), graceMs, reportFailure);
 
@@ -186,15 +225,30 @@ export async function runJobGroup(spec: JobGroupSpec, settings: ExecutorSettings
       spec.prepareTask?.(spec.tasks[i]!);
     }
     const after = spec.after && spec.after.length > 0 ? spec.after : undefined;
-    const job = await executor.submit({ name: spec.name, jobDir, scriptPath, indices, taskIds: spec.tasks.map((t) => t.id), after });
-    state = applySubmission(state, indices, job, executor.name, now(), after ? `afterok:${after.join(':')}` : undefined);
+    const job = await executor.submit({
+      name: spec.name,
+      jobDir,
+      scriptPath,
+      indices,
+      taskIds: spec.tasks.map((t) => t.id),
+      after,
+    });
+    state = applySubmission(
+      state,
+      indices,
+      job,
+      executor.name,
+      now(),
+      after ? `afterok:${after.join(':')}` : undefined,
+    );
     submitted = { job, taskIds: indices.map((i) => state.tasks[i]!.id) };
   }
   writeJobState(jobDir, state);
 
   // 3. Follow every task to its end.
   if (wait) {
-    const show = () => progress.update(formatProgressLine(spec.name, executor.name, activeJobIds(state.tasks), countTasks(state.tasks)));
+    const show = () =>
+      progress.update(formatProgressLine(spec.name, executor.name, activeJobIds(state.tasks), countTasks(state.tasks)));
     show();
     try {
       while (state.tasks.some((t) => isActive(t.state))) {
@@ -235,10 +289,13 @@ async function interrupt(executor: Executor, jobDir: string, state: JobGroupStat
   const tasks = state.tasks.map((t): TaskRecord => {
     if (!isActive(t.state)) return t;
     const st = readTaskStatus(jobDir, t.id);
-    if (st?.state === 'done' && st.job === t.job) return { ...t, state: 'done', exitCode: 0, host: st.host, endedAt: st.time };
+    if (st?.state === 'done' && st.job === t.job)
+      return { ...t, state: 'done', exitCode: 0, host: st.host, endedAt: st.time };
     return { id: t.id, args: t.args, state: 'new', attempt: t.attempt, reason: 'interrupted' };
   });
   writeJobState(jobDir, { ...state, tasks, updatedAt: nowIso });
   const n = tasks.filter((t) => t.state === 'new' && t.reason === 'interrupted').length;
-  throw new RunInterruptedError(`interrupted; ${n} unfinished task(s) stopped; rerun the same command to run them (finished ones are kept)`);
+  throw new RunInterruptedError(
+    `interrupted; ${n} unfinished task(s) stopped; rerun the same command to run them (finished ones are kept)`,
+  );
 }

@@ -2,7 +2,14 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyBestRun, formatSeedSummaryTsv, parseSeedList, rankSeedRuns, writeSeedSummary, type SeedRunMetrics } from './seed-jobs';
+import {
+  copyBestRun,
+  formatSeedSummaryTsv,
+  parseSeedList,
+  rankSeedRuns,
+  writeSeedSummary,
+  type SeedRunMetrics,
+} from './seed-jobs';
 
 describe('parseSeedList', () => {
   it('expands ranges and lists into sorted distinct seeds', () => {
@@ -39,9 +46,16 @@ describe('rankSeedRuns', () => {
     ]);
   });
   it('writes a TSV with the smallest spread mean and the smallest CV per seed', () => {
-    const r = { ...run(7, 0.02, 0.3), spread: [...run(7, 0.02, 0.3).spread, { layer: 'inception_3a', mean: 0.9, cv: 0.05 }] };
+    const r = {
+      ...run(7, 0.02, 0.3),
+      spread: [...run(7, 0.02, 0.3).spread, { layer: 'inception_3a', mean: 0.9, cv: 0.05 }],
+    };
     const tsv = formatSeedSummaryTsv(rankSeedRuns([r]));
-    expect(tsv.split('\n')).toEqual(['rank\tseed\tmean_abs_r\tmin_spread_mean\tmin_mean_layer\tmin_spread_cv\tmin_cv_layer\tdir', '1\t7\t0.02000\t0.3000\tconv1\t0.05000\tinception_3a\t/s/seed-7', '']);
+    expect(tsv.split('\n')).toEqual([
+      'rank\tseed\tmean_abs_r\tmin_spread_mean\tmin_mean_layer\tmin_spread_cv\tmin_cv_layer\tdir',
+      '1\t7\t0.02000\t0.3000\tconv1\t0.05000\tinception_3a\t/s/seed-7',
+      '',
+    ]);
   });
 });
 

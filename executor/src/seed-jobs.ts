@@ -23,8 +23,12 @@ export function parseSeedList(text: string, flag = '--seeds'): number[] {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     const from = m ? Number(m[1]) : NaN;
     const to = m?.[2] !== undefined ? Number(m[2]) : from;
-    if (!m || to < from || to > MAX_SEED) throw new UsageError(`${flag} must be seeds or ranges such as 1-8 or 1,3,5 (0..${MAX_SEED}); got ${describeValue(part)} in ${describeValue(text)}`);
-    if (to - from + 1 + seeds.size > MAX_SEEDS) throw new UsageError(`${flag}: at most ${MAX_SEEDS} seeds; got ${describeValue(text)}`);
+    if (!m || to < from || to > MAX_SEED)
+      throw new UsageError(
+        `${flag} must be seeds or ranges such as 1-8 or 1,3,5 (0..${MAX_SEED}); got ${describeValue(part)} in ${describeValue(text)}`,
+      );
+    if (to - from + 1 + seeds.size > MAX_SEEDS)
+      throw new UsageError(`${flag}: at most ${MAX_SEEDS} seeds; got ${describeValue(text)}`);
     for (let s = from; s <= to; s++) seeds.add(s);
   }
   if (seeds.size === 0) throw new UsageError(`${flag} needs at least one seed; got ${describeValue(text)}`);
@@ -52,11 +56,15 @@ export function runSeedJobs(request: SeedJobsRequest): Promise<JobGroupResult> {
     {
       name: SEED_GROUP,
       outputDir: request.seedsDir,
-      tasks: request.seeds.map((seed) => ({ id: `seed-${seed}`, args: request.argsFor(seed, seedRunDir(request.seedsDir, seed)) })),
+      tasks: request.seeds.map((seed) => ({
+        id: `seed-${seed}`,
+        args: request.argsFor(seed, seedRunDir(request.seedsDir, seed)),
+      })),
       ...(request.program ? { program: request.program } : {}),
       // A seed that failed or was interrupted may have left a partial folder (a checkpoint) that
       // the synthesis would refuse to start over; its run is reproducible, so it starts afresh.
-      prepareTask: (task) => rmSync(seedRunDir(request.seedsDir, Number(task.id.slice('seed-'.length))), { recursive: true, force: true }),
+      prepareTask: (task) =>
+        rmSync(seedRunDir(request.seedsDir, Number(task.id.slice('seed-'.length))), { recursive: true, force: true }),
     },
     request.settings,
     request.hooks,
@@ -96,7 +104,18 @@ export function formatSeedSummaryTsv(ranked: readonly RankedSeedRun[]): string {
   for (const r of ranked) {
     const byMean = [...r.spread].sort((a, b) => a.mean - b.mean)[0];
     const byCv = [...r.spread].sort((a, b) => a.cv - b.cv)[0];
-    rows.push([r.rank, r.seed, fmt(r.meanAbsR), byMean ? fmt(byMean.mean) : '', byMean?.layer ?? '', byCv ? fmt(byCv.cv) : '', byCv?.layer ?? '', r.dir].join('\t'));
+    rows.push(
+      [
+        r.rank,
+        r.seed,
+        fmt(r.meanAbsR),
+        byMean ? fmt(byMean.mean) : '',
+        byMean?.layer ?? '',
+        byCv ? fmt(byCv.cv) : '',
+        byCv?.layer ?? '',
+        r.dir,
+      ].join('\t'),
+    );
   }
   return `${rows.join('\n')}\n`;
 }
@@ -121,7 +140,11 @@ export function writeSeedSummary(seedsDir: string, ranked: readonly RankedSeedRu
 }
 
 /** Copy the best run's folder to `outDir` atomically (refused over a non-empty folder unless overwrite). */
-export async function copyBestRun(ranked: readonly RankedSeedRun[], outDir: string, overwrite = false): Promise<RankedSeedRun> {
+export async function copyBestRun(
+  ranked: readonly RankedSeedRun[],
+  outDir: string,
+  overwrite = false,
+): Promise<RankedSeedRun> {
   const best = ranked[0];
   if (!best || !Number.isFinite(best.meanAbsR)) throw new UsageError('--pick best: no finished seed run to pick from');
   await buildOutputDir(outDir, (staging) => cpSync(best.dir, staging, { recursive: true }), { overwrite });

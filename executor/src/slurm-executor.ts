@@ -33,7 +33,8 @@ export function sbatchArgs(request: Pick<SubmitRequest, 'indices' | 'after' | 's
   const array = `${formatIndexRanges(request.indices)}${nJobs ? `%${nJobs}` : ''}`;
   const args = ['--parsable', `--array=${array}`];
   // Without --kill-on-invalid-dep a task whose dependency failed would wait forever.
-  if (request.after && request.after.length > 0) args.push(`--dependency=afterok:${request.after.join(':')}`, '--kill-on-invalid-dep=yes');
+  if (request.after && request.after.length > 0)
+    args.push(`--dependency=afterok:${request.after.join(':')}`, '--kill-on-invalid-dep=yes');
   args.push(request.scriptPath);
   return args;
 }
@@ -73,7 +74,9 @@ export class SlurmExecutor implements Executor {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') {
-        throw new SchedulerError(`${command}: not found on PATH; --executor slurm needs SLURM's client commands (run it on a cluster login node, or use --executor local)`);
+        throw new SchedulerError(
+          `${command}: not found on PATH; --executor slurm needs SLURM's client commands (run it on a cluster login node, or use --executor local)`,
+        );
       }
       throw err;
     }
@@ -96,7 +99,8 @@ export class SlurmExecutor implements Executor {
     const q = await this.call('squeue', ['-h', '-r', '-t', 'all', '-j', jobIds.join(','), '-o', SQUEUE_FORMAT]);
     // squeue exits 1 with "Invalid job id" once every listed job has been purged.
     const listed = q.code === 0 ? parseSqueue(q.stdout) : [];
-    if (q.code !== 0 && !/invalid job id/i.test(q.stderr)) throw new SchedulerError(`squeue failed (exit ${q.code}): ${q.stderr.trim()}`);
+    if (q.code !== 0 && !/invalid job id/i.test(q.stderr))
+      throw new SchedulerError(`squeue failed (exit ${q.code}): ${q.stderr.trim()}`);
     const byKey = new Map(listed.map((r) => [taskKey(r.jobId, r.index), r]));
     const wanted = new Set(attempts);
     // Exit codes of ended tasks come from scontrol (squeue has none).
@@ -107,13 +111,24 @@ export class SlurmExecutor implements Executor {
     }
     for (const job of endedJobs) {
       const s = await this.call('scontrol', ['show', 'job', '-o', job]);
-      if (s.code === 0) for (const r of parseScontrolJobs(s.stdout)) if (wanted.has(taskKey(r.jobId, r.index))) byKey.set(taskKey(r.jobId, r.index), r);
+      if (s.code === 0)
+        for (const r of parseScontrolJobs(s.stdout))
+          if (wanted.has(taskKey(r.jobId, r.index))) byKey.set(taskKey(r.jobId, r.index), r);
     }
     const missing = attempts.filter((a) => !byKey.has(a));
     if (missing.length > 0 && this.sacctAvailable) {
       const missingJobs = [...new Set(missing.map((a) => a.replace(/_\d+$/, '')))];
-      const s = await this.call('sacct', ['-n', '-P', '-X', '-j', missingJobs.join(','), '-o', 'JobID,State,ExitCode']).catch(() => null);
-      if (!s || s.code !== 0) this.sacctAvailable = false; // no accounting database: optional
+      const s = await this.call('sacct', [
+        '-n',
+        '-P',
+        '-X',
+        '-j',
+        missingJobs.join(','),
+        '-o',
+        'JobID,State,ExitCode',
+      ]).catch(() => null);
+      if (!s || s.code !== 0)
+        this.sacctAvailable = false; // no accounting database: optional
       else for (const r of parseSacct(s.stdout)) byKey.set(taskKey(r.jobId, r.index), r);
     }
     for (const a of attempts) {

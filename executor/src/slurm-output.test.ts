@@ -1,14 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isActiveState, parseSacct, parseSbatchParsable, parseScontrolFields, parseScontrolJobs, parseSqueue, taskKey } from './slurm-output';
+import {
+  isActiveState,
+  parseSacct,
+  parseSbatchParsable,
+  parseScontrolFields,
+  parseScontrolJobs,
+  parseSqueue,
+  taskKey,
+} from './slurm-output';
 
 // Outputs recorded from slurmctld 22.05.8 (Debian bookworm) on a one-node test cluster: array job 5
 // with tasks 0-5, task 1 exiting 3, task 0 cancelled while running, task 4 cancelled while pending.
 const FIX = join(import.meta.dirname, '..', 'test', 'fixtures', 'slurm-22.05');
 const fixture = (name: string) => readFileSync(join(FIX, name), 'utf8');
 
-const states = (recs: ReturnType<typeof parseSqueue>) => Object.fromEntries(recs.map((r) => [taskKey(r.jobId, r.index), r.state]));
+const states = (recs: ReturnType<typeof parseSqueue>) =>
+  Object.fromEntries(recs.map((r) => [taskKey(r.jobId, r.index), r.state]));
 
 describe('parseSbatchParsable', () => {
   it('reads the job id with or without the cluster name', () => {
@@ -16,13 +25,22 @@ describe('parseSbatchParsable', () => {
     expect(parseSbatchParsable('4711;orthotest\n')).toBe('4711');
   });
   it('refuses anything else, quoting it', () => {
-    expect(() => parseSbatchParsable('sbatch: error: Batch job submission failed')).toThrow(/expected a job id.*Batch job submission failed/);
+    expect(() => parseSbatchParsable('sbatch: error: Batch job submission failed')).toThrow(
+      /expected a job id.*Batch job submission failed/,
+    );
   });
 });
 
 describe('parseSqueue', () => {
   it('expands a pending range (12_[3-5]) into its tasks', () => {
-    expect(states(parseSqueue(fixture('squeue-1.txt')))).toEqual({ '5_0': 'RUNNING', '5_1': 'FAILED', '5_2': 'RUNNING', '5_3': 'PENDING', '5_4': 'PENDING', '5_5': 'PENDING' });
+    expect(states(parseSqueue(fixture('squeue-1.txt')))).toEqual({
+      '5_0': 'RUNNING',
+      '5_1': 'FAILED',
+      '5_2': 'RUNNING',
+      '5_3': 'PENDING',
+      '5_4': 'PENDING',
+      '5_5': 'PENDING',
+    });
   });
   it('reads the per-task form (-r) to the same records', () => {
     expect(states(parseSqueue(fixture('squeue-r-1.txt')))).toEqual(states(parseSqueue(fixture('squeue-1.txt'))));
@@ -37,10 +55,18 @@ describe('parseSqueue', () => {
     const after = states(parseSqueue(fixture('squeue-r-2.txt')));
     expect(after['5_0']).toBe('CANCELLED');
     expect(after).not.toHaveProperty('5_4');
-    expect(states(parseSqueue(fixture('squeue-r-3.txt')))).toEqual({ '5_0': 'CANCELLED', '5_1': 'FAILED', '5_2': 'COMPLETED', '5_3': 'COMPLETED', '5_5': 'RUNNING' });
+    expect(states(parseSqueue(fixture('squeue-r-3.txt')))).toEqual({
+      '5_0': 'CANCELLED',
+      '5_1': 'FAILED',
+      '5_2': 'COMPLETED',
+      '5_3': 'COMPLETED',
+      '5_5': 'RUNNING',
+    });
   });
   it('reads plain (non-array) jobs', () => {
-    expect(parseSqueue('12|PENDING|DependencyNeverSatisfied|afterok:10_*(failed)\n')).toEqual([{ jobId: '12', index: null, state: 'PENDING', reason: 'DependencyNeverSatisfied' }]);
+    expect(parseSqueue('12|PENDING|DependencyNeverSatisfied|afterok:10_*(failed)\n')).toEqual([
+      { jobId: '12', index: null, state: 'PENDING', reason: 'DependencyNeverSatisfied' },
+    ]);
   });
   it('refuses a line that is not id|state|reason', () => {
     expect(() => parseSqueue('JOBID PARTITION NAME')).toThrow(/expected "id\|state\|reason"/);
@@ -59,7 +85,9 @@ describe('parseScontrolJobs', () => {
     expect(t0).toMatchObject({ state: 'CANCELLED', exitCode: 0, signal: 15 });
   });
   it('reads a plain job waiting on a failed dependency', () => {
-    expect(parseScontrolJobs(fixture('scontrol-depnever.txt'))).toEqual([{ jobId: '12', index: null, state: 'PENDING', reason: 'Dependency', exitCode: 0 }]);
+    expect(parseScontrolJobs(fixture('scontrol-depnever.txt'))).toEqual([
+      { jobId: '12', index: null, state: 'PENDING', reason: 'Dependency', exitCode: 0 },
+    ]);
   });
   it('splits fields whose keys hold : and / and whose values are empty', () => {
     const f = parseScontrolFields(fixture('scontrol-1.txt').split('\n')[0]!);
@@ -90,6 +118,8 @@ describe('parseSacct', () => {
 describe('isActiveState', () => {
   it('separates queued and running states from ended ones', () => {
     expect(['PENDING', 'RUNNING', 'COMPLETING', 'CONFIGURING'].every(isActiveState)).toBe(true);
-    expect(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'].some(isActiveState)).toBe(false);
+    expect(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'].some(isActiveState)).toBe(
+      false,
+    );
   });
 });

@@ -31,7 +31,10 @@ export function taskKey(jobId: string, index: number | null): string {
 export function parseSbatchParsable(stdout: string): string {
   const line = stdout.trim().split('\n').pop() ?? '';
   const m = /^(\d+)(?:;\S+)?$/.exec(line.trim());
-  if (!m) throw new Error(`sbatch --parsable: expected a job id like "12" or "12;cluster"; got ${JSON.stringify(stdout.trim())}`);
+  if (!m)
+    throw new Error(
+      `sbatch --parsable: expected a job id like "12" or "12;cluster"; got ${JSON.stringify(stdout.trim())}`,
+    );
   return m[1]!;
 }
 
@@ -42,7 +45,11 @@ function splitJobTask(id: string): { jobId: string; indices: number[] | null } {
   return { jobId: m[1]!, indices: m[2] === undefined ? null : parseIndexRanges(m[2]) };
 }
 
-function expand(jobId: string, indices: number[] | null, rest: Omit<SchedulerRecord, 'jobId' | 'index'>): SchedulerRecord[] {
+function expand(
+  jobId: string,
+  indices: number[] | null,
+  rest: Omit<SchedulerRecord, 'jobId' | 'index'>,
+): SchedulerRecord[] {
   return indices === null ? [{ jobId, index: null, ...rest }] : indices.map((index) => ({ jobId, index, ...rest }));
 }
 
@@ -53,7 +60,8 @@ export function parseSqueue(stdout: string): SchedulerRecord[] {
     const line = raw.trim();
     if (!line) continue;
     const [id, state, reason] = line.split('|');
-    if (id === undefined || state === undefined) throw new Error(`squeue: expected "id|state|reason" lines; got ${JSON.stringify(line)}`);
+    if (id === undefined || state === undefined)
+      throw new Error(`squeue: expected "id|state|reason" lines; got ${JSON.stringify(line)}`);
     const { jobId, indices } = splitJobTask(id);
     out.push(...expand(jobId, indices, { state: state.trim(), ...(reason && reason !== 'None' ? { reason } : {}) }));
   }
@@ -76,7 +84,8 @@ export function parseScontrolFields(line: string): Map<string, string> {
   const fields = new Map<string, string>();
   const re = /(?:^|\s)([A-Za-z][A-Za-z0-9_:/]*)=/g;
   const starts: { key: string; at: number; valueAt: number }[] = [];
-  for (let m = re.exec(line); m; m = re.exec(line)) starts.push({ key: m[1]!, at: m.index, valueAt: m.index + m[0].length });
+  for (let m = re.exec(line); m; m = re.exec(line))
+    starts.push({ key: m[1]!, at: m.index, valueAt: m.index + m[0].length });
   for (let i = 0; i < starts.length; i++) {
     const s = starts[i]!;
     const end = i + 1 < starts.length ? starts[i + 1]!.at : line.length;
@@ -119,7 +128,8 @@ export function parseSacct(stdout: string): SchedulerRecord[] {
     const line = raw.trim();
     if (!line) continue;
     const [id, state, code] = line.split('|');
-    if (id === undefined || state === undefined) throw new Error(`sacct: expected "JobID|State|ExitCode" lines; got ${JSON.stringify(line)}`);
+    if (id === undefined || state === undefined)
+      throw new Error(`sacct: expected "JobID|State|ExitCode" lines; got ${JSON.stringify(line)}`);
     const { jobId, indices } = splitJobTask(id);
     out.push(...expand(jobId, indices, { state: state.split(' ')[0]!.toUpperCase(), ...parseExitCode(code) }));
   }
@@ -127,8 +137,30 @@ export function parseSacct(stdout: string): SchedulerRecord[] {
 }
 
 /** SLURM states in which a job has not yet ended. */
-const ACTIVE_STATES = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'STOPPED', 'RESV_DEL_HOLD']);
-const WAITING_STATES = new Set(['PENDING', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'RESV_DEL_HOLD', 'SUSPENDED', 'STOPPED']);
+const ACTIVE_STATES = new Set([
+  'PENDING',
+  'CONFIGURING',
+  'RUNNING',
+  'COMPLETING',
+  'SUSPENDED',
+  'REQUEUED',
+  'REQUEUE_FED',
+  'REQUEUE_HOLD',
+  'RESIZING',
+  'SIGNALING',
+  'STAGE_OUT',
+  'STOPPED',
+  'RESV_DEL_HOLD',
+]);
+const WAITING_STATES = new Set([
+  'PENDING',
+  'REQUEUED',
+  'REQUEUE_FED',
+  'REQUEUE_HOLD',
+  'RESV_DEL_HOLD',
+  'SUSPENDED',
+  'STOPPED',
+]);
 
 export function isActiveState(state: string): boolean {
   return ACTIVE_STATES.has(state);

@@ -17,18 +17,36 @@ describe('formatIndexRanges / parseIndexRanges', () => {
 
 describe('checkTasks', () => {
   it('refuses unsafe or repeated ids and empty groups', () => {
-    expect(() => checkTasks([{ id: 'sub-01', args: [] }, { id: 'seed-2.b_c', args: [] }])).not.toThrow();
+    expect(() =>
+      checkTasks([
+        { id: 'sub-01', args: [] },
+        { id: 'seed-2.b_c', args: [] },
+      ]),
+    ).not.toThrow();
     expect(() => checkTasks([{ id: '../x', args: [] }])).toThrow(/task id must be.*"\.\.\/x"/);
-    expect(() => checkTasks([{ id: 'a', args: [] }, { id: 'a', args: [] }])).toThrow(/"a" appears twice/);
+    expect(() =>
+      checkTasks([
+        { id: 'a', args: [] },
+        { id: 'a', args: [] },
+      ]),
+    ).toThrow(/"a" appears twice/);
     expect(() => checkTasks([])).toThrow(/no tasks/);
   });
 });
 
 describe('formatProgressLine', () => {
   it('names the executor and job, then the counts', () => {
-    expect(formatProgressLine('analyze-participant', 'slurm', ['12', '14'], { new: 0, pending: 2, running: 3, done: 4, failed: 1 })).toBe(
-      'analyze-participant (slurm job 12, 14): 2 pending, 3 running, 4 done, 1 failed',
+    expect(
+      formatProgressLine('analyze-participant', 'slurm', ['12', '14'], {
+        new: 0,
+        pending: 2,
+        running: 3,
+        done: 4,
+        failed: 1,
+      }),
+    ).toBe('analyze-participant (slurm job 12, 14): 2 pending, 3 running, 4 done, 1 failed');
+    expect(formatProgressLine('g', 'local', [], { new: 1, pending: 0, running: 0, done: 2, failed: 0 })).toBe(
+      'g (local): 1 not submitted, 0 pending, 0 running, 2 done, 0 failed',
     );
-    expect(formatProgressLine('g', 'local', [], { new: 1, pending: 0, running: 0, done: 2, failed: 0 })).toBe('g (local): 1 not submitted, 0 pending, 0 running, 2 done, 0 failed');
   });
 });

@@ -20,14 +20,16 @@ export function checkTasks(tasks: readonly TaskSpec[]): void {
   if (tasks.length === 0) throw new UsageError('job group: no tasks to run');
   const seen = new Set<string>();
   for (const t of tasks) {
-    if (!TASK_ID.test(t.id)) throw new UsageError(`task id must be letters, digits, '.', '_' or '-' (not first); got ${describeValue(t.id)}`);
+    if (!TASK_ID.test(t.id))
+      throw new UsageError(`task id must be letters, digits, '.', '_' or '-' (not first); got ${describeValue(t.id)}`);
     if (seen.has(t.id)) throw new UsageError(`task id ${describeValue(t.id)} appears twice`);
     seen.add(t.id);
   }
 }
 
 export function checkGroupName(name: string): void {
-  if (!GROUP_NAME.test(name)) throw new UsageError(`job group name must be lowercase letters, digits and '-'; got ${describeValue(name)}`);
+  if (!GROUP_NAME.test(name))
+    throw new UsageError(`job group name must be lowercase letters, digits and '-'; got ${describeValue(name)}`);
 }
 
 /** Indices as SLURM's `--array` wants them: sorted, runs collapsed (`0-3,7,9-10`). */
@@ -52,7 +54,10 @@ export function parseIndexRanges(text: string): number[] {
   const out: number[] = [];
   for (const part of body.split(',')) {
     const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part);
-    if (!m) throw new Error(`array index expression: expected forms like 3, 3-5, 1,4-6 or 0-9:3; got ${JSON.stringify(text)}`);
+    if (!m)
+      throw new Error(
+        `array index expression: expected forms like 3, 3-5, 1,4-6 or 0-9:3; got ${JSON.stringify(text)}`,
+      );
     const from = Number(m[1]);
     const to = m[2] === undefined ? from : Number(m[2]);
     const step = m[3] === undefined ? 1 : Number(m[3]);

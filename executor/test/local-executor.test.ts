@@ -2,7 +2,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyBestRun, rankSeedRuns, readJobState, readTaskStatus, runJobGroup, runSeedJobs, writeSeedSummary, type ExecutorSettings } from '../src/index';
+import {
+  copyBestRun,
+  rankSeedRuns,
+  readJobState,
+  readTaskStatus,
+  runJobGroup,
+  runSeedJobs,
+  writeSeedSummary,
+  type ExecutorSettings,
+} from '../src/index';
 import { cancelAndRetryScenario, readOutput, recordingProgress, standInProgram, waitForFile } from './support/scenario';
 
 const LOCAL: ExecutorSettings = { executor: 'local', nJobs: 2, pollIntervalMs: 200 };
@@ -36,7 +45,8 @@ describe('local executor', () => {
     // quick.json appears before the task's wrapper records "done"; abort only once it has, so the
     // test is about the interrupt and not about that race.
     const jobDirEarly = join(dir, 'out', '.orthostim-jobs', 'int');
-    for (let i = 0; i < 300 && readTaskStatus(jobDirEarly, 'quick')?.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 300 && readTaskStatus(jobDirEarly, 'quick')?.state !== 'done'; i++)
+      await new Promise((r) => setTimeout(r, 50));
     ac.abort();
     await expect(run).rejects.toThrow(/interrupted; 1 unfinished task\(s\) stopped/);
     const jobDir = join(dir, 'out', '.orthostim-jobs', 'int');
@@ -53,9 +63,12 @@ describe('local executor', () => {
 
   it('refuses --no-wait, whose tasks would end with the command', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orthostim-local-nw-'));
-    await expect(runJobGroup({ name: 'nw', outputDir: dir, tasks: [{ id: 'a', args: [] }], program: standInProgram() }, { ...LOCAL, wait: false })).rejects.toThrow(
-      /--no-wait needs an executor whose tasks outlive this command \(slurm\); got --executor local/,
-    );
+    await expect(
+      runJobGroup(
+        { name: 'nw', outputDir: dir, tasks: [{ id: 'a', args: [] }], program: standInProgram() },
+        { ...LOCAL, wait: false },
+      ),
+    ).rejects.toThrow(/--no-wait needs an executor whose tasks outlive this command \(slurm\); got --executor local/);
   });
 
   it('runs one task per seed into seed-<S>/, and the summary ranks them with the best copied to --out', async () => {
@@ -69,7 +82,15 @@ describe('local executor', () => {
     const r = await runSeedJobs({
       seedsDir,
       seeds: [2, 4, 9],
-      argsFor: (seed, outDir) => ['write', '--out', join(outDir, 'metrics.json'), '--value', String(planted[seed]), '--seed', String(seed)],
+      argsFor: (seed, outDir) => [
+        'write',
+        '--out',
+        join(outDir, 'metrics.json'),
+        '--value',
+        String(planted[seed]),
+        '--seed',
+        String(seed),
+      ],
       settings: LOCAL,
       program: standInProgram(),
       hooks: { progress: recordingProgress() },

@@ -7,7 +7,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTaskStatus, runGroupJob, runJobGroup, runParticipantJobs, SchedulerError, type ExecutorSettings } from '../src/index';
+import {
+  readTaskStatus,
+  runGroupJob,
+  runJobGroup,
+  runParticipantJobs,
+  SchedulerError,
+  type ExecutorSettings,
+} from '../src/index';
 import { cancelAndRetryScenario, readOutput, recordingProgress, standInProgram, waitForFile } from './support/scenario';
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from './support/slurm-cluster';
 
@@ -35,7 +42,12 @@ describe.skipIf(skip)('slurm executor on a real one-node cluster', () => {
 
   it('--no-wait submits and returns; a rerun follows the queued job instead of resubmitting', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orthostim-slurm-nw-'));
-    const spec = { name: 'nw', outputDir: join(dir, 'out'), program: standInProgram(), tasks: [0, 1].map((i) => ({ id: `t${i}`, args: ['write', '--out', join(dir, `${i}.json`)] })) };
+    const spec = {
+      name: 'nw',
+      outputDir: join(dir, 'out'),
+      program: standInProgram(),
+      tasks: [0, 1].map((i) => ({ id: `t${i}`, args: ['write', '--out', join(dir, `${i}.json`)] })),
+    };
     const r1 = await runJobGroup(spec, { ...slurm, wait: false }, { progress: recordingProgress() });
     expect(r1.submitted?.job).toMatch(/^\d+$/);
     expect(r1.active.map((t) => t.job)).toEqual([`${r1.submitted!.job}_0`, `${r1.submitted!.job}_1`]);
@@ -53,7 +65,12 @@ describe.skipIf(skip)('slurm executor on a real one-node cluster', () => {
     const p = await runParticipantJobs({
       outputDir: out,
       labels: ['01', '02'],
-      argsFor: (label) => ['write', '--out', join(dir, `sub-${label}.json`), ...(label === '02' ? ['--hold', hold] : [])],
+      argsFor: (label) => [
+        'write',
+        '--out',
+        join(dir, `sub-${label}.json`),
+        ...(label === '02' ? ['--hold', hold] : []),
+      ],
       settings: { ...slurm, wait: false },
       program: standInProgram(),
       hooks: { progress },
@@ -71,7 +88,13 @@ describe.skipIf(skip)('slurm executor on a real one-node cluster', () => {
     const queued = cluster.run('squeue', ['-h', '-j', g.submitted!.job, '-o', '%T|%r']).stdout.trim();
     expect(queued).toBe('PENDING|Dependency');
     writeFileSync(`${hold}.release`, '');
-    const g2 = await runGroupJob({ outputDir: out, args: g.state.tasks[0]!.args, settings: slurm, program: standInProgram(), hooks: { progress } });
+    const g2 = await runGroupJob({
+      outputDir: out,
+      args: g.state.tasks[0]!.args,
+      settings: slurm,
+      program: standInProgram(),
+      hooks: { progress },
+    });
     expect(g2.submitted).toBeNull();
     expect(g2.done.map((t) => t.id)).toEqual(['group']);
     expect(readOutput(join(dir, 'group.json')).argv).toContain('--expect-exists');
@@ -99,13 +122,22 @@ describe.skipIf(skip)('slurm executor on a real one-node cluster', () => {
     writeFileSync(`${hold}.release`, '');
     const r = await run;
     expect(r.done.map((t) => t.id)).toEqual(['first']);
-    expect(r.failed).toMatchObject([{ id: 'second', reason: expect.stringMatching(/^cancelled before it started$|^left the queue without recording an end/) }]);
+    expect(r.failed).toMatchObject([
+      {
+        id: 'second',
+        reason: expect.stringMatching(/^cancelled before it started$|^left the queue without recording an end/),
+      },
+    ]);
     expect(progress.messages[0]).toMatch(/task second failed .*log: .*second\.log/);
   });
 
   it('passes the scheduler refusal on as one line naming sbatch and its reason', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orthostim-slurm-bad-'));
-    const run = runJobGroup({ name: 'bad', outputDir: dir, program: standInProgram(), tasks: [{ id: 'a', args: [] }] }, { ...slurm, slurm: { partition: 'nosuchpart' } }, { progress: recordingProgress() });
+    const run = runJobGroup(
+      { name: 'bad', outputDir: dir, program: standInProgram(), tasks: [{ id: 'a', args: [] }] },
+      { ...slurm, slurm: { partition: 'nosuchpart' } },
+      { progress: recordingProgress() },
+    );
     await expect(run).rejects.toThrow(SchedulerError);
     await expect(run).rejects.toThrow(/sbatch --parsable --array=0 .* failed \(exit 1\): .*[Ii]nvalid partition/);
   });

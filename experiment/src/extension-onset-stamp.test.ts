@@ -15,7 +15,15 @@ describe('OnsetStampExtension', () => {
     // server = display + 5000; time zero at server 6000 (display 1000); latency 7 ms.
     const jsPsych = initJsPsych({
       extensions: [
-        { type: OnsetStampExtension, params: { toServerMs: (d: number) => d + 5000, toScannerS: (s: number) => (s - 6000) / 1000, report: (c: StampedChange) => reported.push(c), latencyMs: 7 } },
+        {
+          type: OnsetStampExtension,
+          params: {
+            toServerMs: (d: number) => d + 5000,
+            toScannerS: (s: number) => (s - 6000) / 1000,
+            report: (c: StampedChange) => reported.push(c),
+            latencyMs: 7,
+          },
+        },
       ],
     });
     const { expectFinished, getData } = await startTimeline(
@@ -40,7 +48,10 @@ describe('OnsetStampExtension', () => {
     while (frames.nowMs < 1700) frames.frame();
     await flushPromises();
     await expectFinished();
-    expect(reported.map((r) => [r.kind, r.serverMs])).toEqual([['onset', 6500], ['offset', 6600]]);
+    expect(reported.map((r) => [r.kind, r.serverMs])).toEqual([
+      ['onset', 6500],
+      ['offset', 6600],
+    ]);
     const d = getData().values()[0]!;
     expect(d.onset_server_ms).toBe(6500);
     expect(d.onset_scanner_s).toBeCloseTo(0.507, 9); // (6500 + 7 - 6000) / 1000

@@ -15,7 +15,10 @@ export function isNearestFrame(frameMs: number, targetMs: number, framePeriodMs:
 }
 
 /** Median frame interval over `frames` frames (ms) and the rate it implies (Hz). */
-export function measureFramePeriod(requestFrame: RequestFrame, frames = 60): Promise<{ framePeriodMs: number; refreshHz: number }> {
+export function measureFramePeriod(
+  requestFrame: RequestFrame,
+  frames = 60,
+): Promise<{ framePeriodMs: number; refreshHz: number }> {
   return new Promise((resolve) => {
     const times: number[] = [];
     const step = (t: number) => {
@@ -24,7 +27,10 @@ export function measureFramePeriod(requestFrame: RequestFrame, frames = 60): Pro
         requestFrame(step);
         return;
       }
-      const d = times.slice(1).map((x, i) => x - times[i]!).sort((a, b) => a - b);
+      const d = times
+        .slice(1)
+        .map((x, i) => x - times[i]!)
+        .sort((a, b) => a - b);
       const framePeriodMs = d[d.length >> 1]!;
       resolve({ framePeriodMs, refreshHz: 1000 / framePeriodMs });
     };

@@ -45,7 +45,9 @@ describe('ScannerImagePlugin', () => {
       ],
       jsPsych,
     );
-    displayElement.addEventListener(FRAME_CHANGE_EVENT, (e) => changes.push((e as CustomEvent<FrameChangeDetail>).detail));
+    displayElement.addEventListener(FRAME_CHANGE_EVENT, (e) =>
+      changes.push((e as CustomEvent<FrameChangeDetail>).detail),
+    );
     const img = displayElement.querySelector<HTMLImageElement>('.orthostim-image')!;
     const cross = displayElement.querySelector<HTMLElement>('.orthostim-fixation')!;
     while (frames.nowMs < 1090) frames.frame();
@@ -67,14 +69,28 @@ describe('ScannerImagePlugin', () => {
       ['fixation_restore', 2, 1140],
       ['offset', 4, 1150],
     ]);
-    expect(getData().values()[0]).toMatchObject({ schedule_index: 4, onset_frame_ms: 1100, offset_frame_ms: 1150, fixation_change_frames_ms: [1120], planned_onset_s: 0.1 });
+    expect(getData().values()[0]).toMatchObject({
+      schedule_index: 4,
+      onset_frame_ms: 1100,
+      offset_frame_ms: 1150,
+      fixation_change_frames_ms: [1120],
+      planned_onset_s: 0.1,
+    });
   });
 
   it('waits while time zero is unknown, and re-anchors when a newer trigger moves the target', async () => {
     const frames = new FakeFrames(0, 10);
     let anchor: number | null = null;
     const { displayElement, expectRunning, expectFinished, getData } = await startTimeline([
-      { type: ScannerImagePlugin, stimulus: null, planned_onset_s: 2, duration_ms: 100, scanner_to_display_ms: (s: number) => (anchor === null ? null : anchor + s * 1000), frame_period_ms: 10, request_frame: frames.request },
+      {
+        type: ScannerImagePlugin,
+        stimulus: null,
+        planned_onset_s: 2,
+        duration_ms: 100,
+        scanner_to_display_ms: (s: number) => (anchor === null ? null : anchor + s * 1000),
+        frame_period_ms: 10,
+        request_frame: frames.request,
+      },
     ]);
     for (let i = 0; i < 50; i++) frames.frame();
     await expectRunning();

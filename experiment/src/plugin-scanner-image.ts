@@ -106,8 +106,18 @@ export class ScannerImagePlugin implements JsPsychPlugin<Info> {
     if (trial.stimulus !== null) img.src = trial.stimulus;
 
     const changes: Change[] = [
-      { kind: 'onset', index: trial.schedule_index, plannedS: trial.planned_onset_s, apply: () => void (isNull || (img.style.visibility = 'visible')) },
-      { kind: 'offset', index: trial.schedule_index, plannedS: trial.planned_onset_s + trial.duration_ms / 1000, apply: () => void (img.style.visibility = 'hidden') },
+      {
+        kind: 'onset',
+        index: trial.schedule_index,
+        plannedS: trial.planned_onset_s,
+        apply: () => void (isNull || (img.style.visibility = 'visible')),
+      },
+      {
+        kind: 'offset',
+        index: trial.schedule_index,
+        plannedS: trial.planned_onset_s + trial.duration_ms / 1000,
+        apply: () => void (img.style.visibility = 'hidden'),
+      },
     ];
     for (const f of trial.fixation_events) {
       const change = f.kind === 'change';
@@ -132,7 +142,13 @@ export class ScannerImagePlugin implements JsPsychPlugin<Info> {
           changes.shift();
           next.apply();
           frames.set(`${next.kind}:${next.index}`, frameMs);
-          const detail: FrameChangeDetail = { kind: next.kind, index: next.index, isNull, frameMs, plannedS: next.plannedS };
+          const detail: FrameChangeDetail = {
+            kind: next.kind,
+            index: next.index,
+            isNull,
+            frameMs,
+            plannedS: next.plannedS,
+          };
           display.dispatchEvent(new CustomEvent(FRAME_CHANGE_EVENT, { detail }));
         }
         if (changes.length) {

@@ -17,7 +17,9 @@ function bus() {
 describe('WaitForTriggerPlugin', () => {
   it('ends on the trigger of its volume, ignoring earlier (dummy) volumes, and unsubscribes', async () => {
     const b = bus();
-    const { expectRunning, expectFinished, getData, getHTML } = await startTimeline([{ type: WaitForTriggerPlugin, volume: 0, subscribe: b.subscribe, html: '<p>+</p>' }]);
+    const { expectRunning, expectFinished, getData, getHTML } = await startTimeline([
+      { type: WaitForTriggerPlugin, volume: 0, subscribe: b.subscribe, html: '<p>+</p>' },
+    ]);
     expect(getHTML()).toContain('+');
     b.push({ volume: -2, serverMs: 100 });
     b.push({ volume: -1, serverMs: 600 });
@@ -32,7 +34,9 @@ describe('WaitForTriggerPlugin', () => {
 
   it('does not wait for a trigger that already arrived', async () => {
     const b = bus();
-    const { expectFinished, getData } = await startTimeline([{ type: WaitForTriggerPlugin, volume: 0, subscribe: b.subscribe, latest: () => ({ volume: 3, serverMs: 42 }) }]);
+    const { expectFinished, getData } = await startTimeline([
+      { type: WaitForTriggerPlugin, volume: 0, subscribe: b.subscribe, latest: () => ({ volume: 3, serverMs: 42 }) },
+    ]);
     await flushPromises();
     await expectFinished();
     expect(getData().values()[0]).toMatchObject({ volume: 3, trigger_server_ms: 42 });

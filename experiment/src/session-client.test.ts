@@ -33,7 +33,12 @@ describe('SessionClient', () => {
   it('estimates the clock offset from pings and converts both ways', async () => {
     const socket = new FakeSocket();
     let t = 0;
-    const client = new SessionClient(socket, { now: () => (t += 2), hello: () => ({}) as never, setInterval: () => 0, syncBurst: 5 });
+    const client = new SessionClient(socket, {
+      now: () => (t += 2),
+      hello: () => ({}) as never,
+      setInterval: () => 0,
+      syncBurst: 5,
+    });
     socket.now = 0;
     socket.connected = true;
     socket.fire('connect');
@@ -47,7 +52,12 @@ describe('SessionClient', () => {
   it('keeps events until acknowledged, resends them after a reconnect, and survives a reload through storage', () => {
     const storage = memoryStorage();
     const socket = new FakeSocket();
-    const client = new SessionClient(socket, { now: () => 0, hello: () => ({}) as never, storage, setInterval: () => 0 });
+    const client = new SessionClient(socket, {
+      now: () => 0,
+      hello: () => ({}) as never,
+      storage,
+      setInterval: () => 0,
+    });
     client.runId = 'run-1';
     socket.connected = false;
     const a = client.send({ type: 'response', key: '1', eventMs: 1, serverMs: 2 });
@@ -64,7 +74,12 @@ describe('SessionClient', () => {
     // A reloaded page restores the unacknowledged event from storage and sends it again.
     const socket2 = new FakeSocket();
     socket2.connected = true;
-    const reloaded = new SessionClient(socket2, { now: () => 0, hello: () => ({}) as never, storage, setInterval: () => 0 });
+    const reloaded = new SessionClient(socket2, {
+      now: () => 0,
+      hello: () => ({}) as never,
+      storage,
+      setInterval: () => 0,
+    });
     expect(reloaded.unacknowledged).toBe(1);
     reloaded.flush();
     expect(socket2.batches()[0]!.args[0].map((e: { id: string }) => e.id)).toEqual([b.id]);

@@ -1,4 +1,11 @@
-import { estimateClockOffset, type ClockSample, type DisplayEvent, type DisplayHello, type DisplayReady, type HelloReply } from '@orthostim/protocol';
+import {
+  estimateClockOffset,
+  type ClockSample,
+  type DisplayEvent,
+  type DisplayHello,
+  type DisplayReady,
+  type HelloReply,
+} from '@orthostim/protocol';
 
 /** The part of a socket.io client socket the session client uses (tests pass a fake). */
 export interface SocketLike {
@@ -8,7 +15,11 @@ export interface SocketLike {
 }
 
 /** Events as the display creates them: the client adds id and run. */
-export type OutgoingEvent = DisplayEvent extends infer E ? (E extends DisplayEvent ? Omit<E, 'id' | 'runId'> : never) : never;
+export type OutgoingEvent = DisplayEvent extends infer E
+  ? E extends DisplayEvent
+    ? Omit<E, 'id' | 'runId'>
+    : never
+  : never;
 
 export interface SessionClientOptions {
   now: () => number;
@@ -97,7 +108,15 @@ export class SessionClient {
         const est = estimateClockOffset(this.samples);
         this.offset = est.offsetMs;
         this.minRtt = est.minRttMs;
-        if (this.runId) this.send({ type: 'clock_sync', sentMs, receivedMs, serverAnswerMs: serverMs, offsetMs: est.offsetMs, minRttMs: est.minRttMs });
+        if (this.runId)
+          this.send({
+            type: 'clock_sync',
+            sentMs,
+            receivedMs,
+            serverAnswerMs: serverMs,
+            offsetMs: est.offsetMs,
+            minRttMs: est.minRttMs,
+          });
         resolve();
       });
     });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { colorize, colormapHex, COLORMAP_NAMES, COLORMAPS, NAN_RGB, RdBu_r, sampleColormap, viridis, type ColormapName } from './colormaps';
+import {
+  colorize,
+  colormapHex,
+  COLORMAP_NAMES,
+  COLORMAPS,
+  NAN_RGB,
+  RdBu_r,
+  sampleColormap,
+  viridis,
+  type ColormapName,
+} from './colormaps';
 
 const at = (lut: Uint8Array, k: number) => [lut[3 * k], lut[3 * k + 1], lut[3 * k + 2]];
 
@@ -27,7 +37,16 @@ describe('colormaps', () => {
     const lut = viridis.lut;
     const rgb = colorize([0, 10, 5, -3, 99, Number.NaN, 0.04, 0.039], 0, 10, 'viridis');
     // 0 -> 0, 10 -> 256 clipped to 255, 5 -> 128, -3 and 99 clip, 0.04 * 25.6 = 1.024 -> 1, 0.039 -> 0
-    const expected = [at(lut, 0), at(lut, 255), at(lut, 128), at(lut, 0), at(lut, 255), [...NAN_RGB], at(lut, 1), at(lut, 0)];
+    const expected = [
+      at(lut, 0),
+      at(lut, 255),
+      at(lut, 128),
+      at(lut, 0),
+      at(lut, 255),
+      [...NAN_RGB],
+      at(lut, 1),
+      at(lut, 0),
+    ];
     expect(Array.from({ length: 8 }, (_, i) => Array.from(rgb.subarray(3 * i, 3 * i + 3)))).toEqual(expected);
   });
 
@@ -44,7 +63,9 @@ describe('colormaps', () => {
   });
 
   it('unknown names are refused with the list; samples are evenly spaced', () => {
-    expect(() => colorize([1], 0, 1, 'jet' as ColormapName)).toThrow('colormap must be one of viridis, RdBu_r, gray; got "jet"');
+    expect(() => colorize([1], 0, 1, 'jet' as ColormapName)).toThrow(
+      'colormap must be one of viridis, RdBu_r, gray; got "jet"',
+    );
     expect(sampleColormap('viridis', 3)).toEqual(['#440154', '#21918c', '#fde725']);
   });
 });

@@ -89,14 +89,24 @@ function grid(blocks: Block[], columns: number, top: number): { body: string; wi
   const cellW = Math.max(...blocks.map((b) => b.width));
   const cellH = Math.max(...blocks.map((b) => b.height));
   const rows = Math.ceil(blocks.length / columns);
-  const body = placeBlocks(blocks.map((block, k) => ({ block, x: MARGIN + (k % columns) * (cellW + GAP), y: top + Math.floor(k / columns) * (cellH + GAP) })));
+  const body = placeBlocks(
+    blocks.map((block, k) => ({
+      block,
+      x: MARGIN + (k % columns) * (cellW + GAP),
+      y: top + Math.floor(k / columns) * (cellH + GAP),
+    })),
+  );
   return { body, width: columns * cellW + (columns - 1) * GAP, height: rows * cellH + (rows - 1) * GAP };
 }
 
 function figureTitle(title: string | undefined, width: number): { body: string; height: number; width: number } {
   if (!title) return { body: '', height: MARGIN, width: 0 };
   return {
-    body: svgText(MARGIN + width / 2, MARGIN + FIGURE_TITLE_SIZE, title, { size: FIGURE_TITLE_SIZE, anchor: 'middle', weight: 'bold' }),
+    body: svgText(MARGIN + width / 2, MARGIN + FIGURE_TITLE_SIZE, title, {
+      size: FIGURE_TITLE_SIZE,
+      anchor: 'middle',
+      weight: 'bold',
+    }),
     height: MARGIN + FIGURE_TITLE_SIZE + 14,
     width: Math.ceil(textWidth(title, FIGURE_TITLE_SIZE) * 1.08),
   };
@@ -116,7 +126,9 @@ export function heatmapGridSvg(options: HeatmapGridOptions): string {
   const blocks = panels.map((panel, p): Block => {
     const { n, values } = panel;
     if (!Number.isInteger(n) || n < 1 || values.length !== n * n) {
-      throw new FigureError(`heatmapGridSvg: panel ${p} ("${panel.title}") must hold n*n = ${n}*${n} values; got ${values.length}`);
+      throw new FigureError(
+        `heatmapGridSvg: panel ${p} ("${panel.title}") must hold n*n = ${n}*${n} values; got ${values.length}`,
+      );
     }
     if (labels && labels.length !== n) {
       throw new FigureError(`heatmapGridSvg: ${labels.length} labels for panel ${p} ("${panel.title}") of ${n} images`);
@@ -125,14 +137,26 @@ export function heatmapGridSvg(options: HeatmapGridOptions): string {
     const nan = hasNaN(shown);
     anyNaN ||= nan;
     const [min, max] = perPanel ? offDiagonalRange(shown, n) : range;
-    const matrix = matrixPanel({ rows: n, cols: n, rgb: colorize(shown, min, max, cmap), width: size, height: size, title: panel.title, rowLabels: labels, colLabels: labels });
+    const matrix = matrixPanel({
+      rows: n,
+      cols: n,
+      rgb: colorize(shown, min, max, cmap),
+      width: size,
+      height: size,
+      title: panel.title,
+      rowLabels: labels,
+      colLabels: labels,
+    });
     if (!perPanel) return matrix;
     const bar = colorbar({ cmap, min, max, height: size, showNaN: nan });
     const top = panel.title ? 22 : 0;
     return {
       width: matrix.width + 8 + bar.width,
       height: Math.max(matrix.height, top + bar.height),
-      body: placeBlocks([{ block: matrix, x: 0, y: 0 }, { block: bar, x: matrix.width + 8, y: top }]),
+      body: placeBlocks([
+        { block: matrix, x: 0, y: 0 },
+        { block: bar, x: matrix.width + 8, y: top },
+      ]),
     };
   });
   const title = figureTitle(options.title, 0);
@@ -145,7 +169,12 @@ export function heatmapGridSvg(options: HeatmapGridOptions): string {
     width += GAP + bar.width;
   } else {
     // Per-panel bars have no room for a label; say what they show once, under the grid.
-    body += svgText(MARGIN, title.height + g.height + 14, `colour: ${cbLabel}, each panel scaled to its own off-diagonal range`, { size: 10, fill: '#444' });
+    body += svgText(
+      MARGIN,
+      title.height + g.height + 14,
+      `colour: ${cbLabel}, each panel scaled to its own off-diagonal range`,
+      { size: 10, fill: '#444' },
+    );
   }
   const bottom = perPanel ? 22 : MARGIN;
   width = Math.max(width, title.width);
@@ -187,7 +216,9 @@ export function matrixSvg(options: MatrixOptions): string {
     if (row.length !== cols) throw new FigureError(`matrixSvg: row ${i} has ${row.length} values, row 0 has ${cols}`);
   });
   if (rowLabels.length !== rows || colLabels.length !== cols) {
-    throw new FigureError(`matrixSvg: ${rowLabels.length} row and ${colLabels.length} column labels for a ${rows} x ${cols} matrix`);
+    throw new FigureError(
+      `matrixSvg: ${rowLabels.length} row and ${colLabels.length} column labels for a ${rows} x ${cols} matrix`,
+    );
   }
   const cmap = resolveColormap(options.cmap ?? 'RdBu_r');
   const cell = options.cellSize ?? Math.max(14, Math.min(48, Math.floor(360 / Math.max(rows, cols))));
@@ -204,7 +235,14 @@ export function matrixSvg(options: MatrixOptions): string {
     colLabels,
     cellText: annotate ? (i, j) => formatCell(flat[i * cols + j] as number) : undefined,
   });
-  const bar = colorbar({ cmap, min: range[0], max: range[1], height: rows * cell, label: options.colorbarLabel, showNaN: flat.some(Number.isNaN) });
+  const bar = colorbar({
+    cmap,
+    min: range[0],
+    max: range[1],
+    height: rows * cell,
+    label: options.colorbarLabel,
+    showNaN: flat.some(Number.isNaN),
+  });
   const title = figureTitle(options.title, 0);
   let width = panel.width + GAP + bar.width;
   const body = placeBlocks([

@@ -23,7 +23,10 @@ export function imageGridSvg(options: ImageGridOptions): string {
   const { images } = options;
   if (images.length === 0) throw new FigureError('imageGridSvg: no images to draw');
   const cell = options.cellSize ?? 128;
-  const columns = Math.max(1, Math.min(options.columns ?? Math.min(8, Math.ceil(Math.sqrt(images.length))), images.length));
+  const columns = Math.max(
+    1,
+    Math.min(options.columns ?? Math.min(8, Math.ceil(Math.sqrt(images.length))), images.length),
+  );
   const rows = Math.ceil(images.length / columns);
   const hasCaptions = images.some((im) => im.caption);
   const captionH = hasCaptions ? CAPTION_SIZE + 8 : 0;
@@ -37,8 +40,16 @@ export function imageGridSvg(options: ImageGridOptions): string {
   images.forEach((im, k) => {
     const x = margin + (k % columns) * (cell + gap);
     const y = top + Math.floor(k / columns) * (cell + captionH + gap);
-    parts.push(`<image x="${round(x)}" y="${round(y)}" width="${cell}" height="${cell}" preserveAspectRatio="xMidYMid meet" href="${dataUri(im.bytes)}"/>`);
-    if (im.caption) parts.push(svgText(x + cell / 2, y + cell + CAPTION_SIZE + 3, fitText(im.caption, CAPTION_SIZE, cell), { size: CAPTION_SIZE, anchor: 'middle' }));
+    parts.push(
+      `<image x="${round(x)}" y="${round(y)}" width="${cell}" height="${cell}" preserveAspectRatio="xMidYMid meet" href="${dataUri(im.bytes)}"/>`,
+    );
+    if (im.caption)
+      parts.push(
+        svgText(x + cell / 2, y + cell + CAPTION_SIZE + 3, fitText(im.caption, CAPTION_SIZE, cell), {
+          size: CAPTION_SIZE,
+          anchor: 'middle',
+        }),
+      );
   });
   return svgDocument(width, top + rows * (cell + captionH) + (rows - 1) * gap + margin, parts.join(''));
 }

@@ -20,7 +20,14 @@ export {
 } from './colormaps';
 export { encodePng, upscaleNearest } from './png-encode';
 export { escapeXml, formatNumber } from './svg';
-export { type HeatmapPanel, type HeatmapGridOptions, type MatrixOptions, heatmapGridSvg, matrixSvg, rankTransformSquare } from './heatmap';
+export {
+  type HeatmapPanel,
+  type HeatmapGridOptions,
+  type MatrixOptions,
+  heatmapGridSvg,
+  matrixSvg,
+  rankTransformSquare,
+} from './heatmap';
 export { type LineSeries, type LinePlotOptions, linePlotSvg, niceTicks } from './line-plot';
 export { type GridImage, type ImageGridOptions, imageGridSvg } from './image-grid';
 export { svgToPng } from './render';

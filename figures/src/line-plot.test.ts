@@ -22,7 +22,8 @@ describe('linePlotSvg', () => {
   it('draws one path per series with title, axis labels and an escaped legend', () => {
     const svg = linePlotSvg({ series, title: 'Synthesis', xLabel: 'step', yLabel: 'loss' });
     expect(svg.match(/<path /g)).toHaveLength(2);
-    for (const s of ['Synthesis', '>step<', '>loss<', 'total loss', 'orthogonality &lt;r&gt;']) expect(svg).toContain(s);
+    for (const s of ['Synthesis', '>step<', '>loss<', 'total loss', 'orthogonality &lt;r&gt;'])
+      expect(svg).toContain(s);
   });
 
   it('on a log axis leaves out non-positive values, breaking the line there', () => {
@@ -36,8 +37,11 @@ describe('linePlotSvg', () => {
 
   it('renders the series in their palette colours and refuses mismatched x and y', async () => {
     const img = await decodePng(await svgToPng(linePlotSvg({ series })));
-    for (const c of CATEGORICAL_COLORS.slice(0, 2)) expect(regionsOfColor(img, hexRgb(c)).reduce((s, b) => s + b.pixels, 0)).toBeGreaterThan(30);
-    expect(() => linePlotSvg({ series: [{ name: 'bad', x: [1, 2], y: [1] }] })).toThrow('linePlotSvg: series "bad" has 2 x values and 1 y values');
+    for (const c of CATEGORICAL_COLORS.slice(0, 2))
+      expect(regionsOfColor(img, hexRgb(c)).reduce((s, b) => s + b.pixels, 0)).toBeGreaterThan(30);
+    expect(() => linePlotSvg({ series: [{ name: 'bad', x: [1, 2], y: [1] }] })).toThrow(
+      'linePlotSvg: series "bad" has 2 x values and 1 y values',
+    );
   });
 
   it('named x ticks, dashed lines, shaded bands and series left out of the legend', () => {

@@ -37,7 +37,8 @@ export function niceTicks(min: number, max: number, target = 6): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
   const ticks: number[] = [];
-  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number.parseFloat(v.toPrecision(12)));
+  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step)
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number.parseFloat(v.toPrecision(12)));
   return ticks;
 }
 
@@ -47,10 +48,11 @@ function logTicks(min: number, max: number): number[] {
   const hi = Math.ceil(Math.log10(max));
   const mults = hi - lo < 3 ? [1, 2, 5] : [1];
   const ticks: number[] = [];
-  for (let e = lo; e <= hi; e++) for (const m of mults) {
-    const v = Number.parseFloat((m * 10 ** e).toPrecision(6));
-    if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) ticks.push(v);
-  }
+  for (let e = lo; e <= hi; e++)
+    for (const m of mults) {
+      const v = Number.parseFloat((m * 10 ** e).toPrecision(6));
+      if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) ticks.push(v);
+    }
   return ticks;
 }
 
@@ -59,38 +61,65 @@ export function linePlotSvg(options: LinePlotOptions): string {
   const width = options.width ?? 560;
   const height = options.height ?? 340;
   series.forEach((s) => {
-    if (s.x.length !== s.y.length) throw new FigureError(`linePlotSvg: series "${s.name}" has ${s.x.length} x values and ${s.y.length} y values`);
+    if (s.x.length !== s.y.length)
+      throw new FigureError(`linePlotSvg: series "${s.name}" has ${s.x.length} x values and ${s.y.length} y values`);
   });
   const usable = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
-  let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
+  let xMin = Infinity,
+    xMax = -Infinity,
+    yMin = Infinity,
+    yMax = -Infinity;
   for (const s of series) {
     for (let i = 0; i < s.x.length; i++) {
       const x = s.x[i] as number;
       const y = s.y[i] as number;
       if (!usable(x, y)) continue;
-      xMin = Math.min(xMin, x); xMax = Math.max(xMax, x);
-      yMin = Math.min(yMin, y); yMax = Math.max(yMax, y);
+      xMin = Math.min(xMin, x);
+      xMax = Math.max(xMax, x);
+      yMin = Math.min(yMin, y);
+      yMax = Math.max(yMax, y);
     }
     if (s.band) {
       for (let i = 0; i < s.x.length; i++) {
         const x = s.x[i] as number;
         for (const y of [s.band.low[i] as number, s.band.high[i] as number]) {
           if (!usable(x, y)) continue;
-          xMin = Math.min(xMin, x); xMax = Math.max(xMax, x);
-          yMin = Math.min(yMin, y); yMax = Math.max(yMax, y);
+          xMin = Math.min(xMin, x);
+          xMax = Math.max(xMax, x);
+          yMin = Math.min(yMin, y);
+          yMax = Math.max(yMax, y);
         }
       }
     }
   }
-  if (!(xMin <= xMax)) { xMin = 0; xMax = 1; yMin = logY ? 1 : 0; yMax = logY ? 10 : 1; }
-  if (xMin === xMax) { xMin -= 0.5; xMax += 0.5; }
-  if (yMin === yMax) { if (logY) { yMin /= 2; yMax *= 2; } else { yMin -= 0.5; yMax += 0.5; } }
+  if (!(xMin <= xMax)) {
+    xMin = 0;
+    xMax = 1;
+    yMin = logY ? 1 : 0;
+    yMax = logY ? 10 : 1;
+  }
+  if (xMin === xMax) {
+    xMin -= 0.5;
+    xMax += 0.5;
+  }
+  if (yMin === yMax) {
+    if (logY) {
+      yMin /= 2;
+      yMax *= 2;
+    } else {
+      yMin -= 0.5;
+      yMax += 0.5;
+    }
+  }
   const named = options.xTicks;
   const xTicks = named ? named.map((t) => t.value) : niceTicks(xMin, xMax);
   const xTickLabel = new Map(named?.map((t) => [t.value, t.label]));
   const xTickRoom = named ? Math.min(120, Math.max(0, ...named.map((t) => textWidth(t.label, 10))) * 0.58) : 0;
   const yTicks = logY ? logTicks(yMin, yMax) : niceTicks(yMin, yMax);
-  if (!logY) { yMin = Math.min(yMin, yTicks[0] ?? yMin); yMax = Math.max(yMax, yTicks[yTicks.length - 1] ?? yMax); }
+  if (!logY) {
+    yMin = Math.min(yMin, yTicks[0] ?? yMin);
+    yMax = Math.max(yMax, yTicks[yTicks.length - 1] ?? yMax);
+  }
   const yLabelW = Math.max(...yTicks.map((t) => textWidth(formatNumber(t), 10)));
   const inLegend = series.filter((s) => s.legend !== false);
   const legendW = inLegend.length ? Math.max(...inLegend.map((s) => textWidth(s.name, 11))) + 34 : 0;
@@ -98,12 +127,14 @@ export function linePlotSvg(options: LinePlotOptions): string {
   const top = options.title ? 34 : 14;
   const plotW = width - left - 16 - legendW;
   const plotH = height - top - 36 - (options.xLabel ? 16 : 0) - xTickRoom;
-  if (plotW < 40 || plotH < 40) throw new FigureError(`linePlotSvg: ${width} x ${height} px leaves no room for the plot`);
+  if (plotW < 40 || plotH < 40)
+    throw new FigureError(`linePlotSvg: ${width} x ${height} px leaves no room for the plot`);
   const ty = logY ? (v: number) => Math.log10(v) : (v: number) => v;
   const sx = (x: number) => left + ((x - xMin) / (xMax - xMin)) * plotW;
   const sy = (y: number) => top + plotH - ((ty(y) - ty(yMin)) / (ty(yMax) - ty(yMin))) * plotH;
   const parts: string[] = [];
-  if (options.title) parts.push(svgText(left + plotW / 2, 22, options.title, { size: 14, anchor: 'middle', weight: 'bold' }));
+  if (options.title)
+    parts.push(svgText(left + plotW / 2, 22, options.title, { size: 14, anchor: 'middle', weight: 'bold' }));
   for (const t of yTicks) {
     const y = round(sy(t));
     parts.push(`<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="#e4e4e4"/>`);
@@ -112,12 +143,24 @@ export function linePlotSvg(options: LinePlotOptions): string {
   for (const t of xTicks) {
     const x = round(sx(t));
     parts.push(`<line x1="${x}" y1="${top + plotH}" x2="${x}" y2="${top + plotH + 4}" stroke="#444"/>`);
-    if (named) parts.push(svgText(x, top + plotH + 12, xTickLabel.get(t) ?? '', { size: 10, anchor: 'end', baseline: 'middle', rotate: -35 }));
+    if (named)
+      parts.push(
+        svgText(x, top + plotH + 12, xTickLabel.get(t) ?? '', {
+          size: 10,
+          anchor: 'end',
+          baseline: 'middle',
+          rotate: -35,
+        }),
+      );
     else parts.push(svgText(x, top + plotH + 16, formatNumber(t), { size: 10, anchor: 'middle' }));
   }
-  parts.push(`<rect x="${left}" y="${top}" width="${round(plotW)}" height="${round(plotH)}" fill="none" stroke="#444"/>`);
-  if (options.xLabel) parts.push(svgText(left + plotW / 2, top + plotH + 34 + xTickRoom, options.xLabel, { size: 11, anchor: 'middle' }));
-  if (options.yLabel) parts.push(svgText(14, top + plotH / 2, options.yLabel, { size: 11, anchor: 'middle', rotate: -90 }));
+  parts.push(
+    `<rect x="${left}" y="${top}" width="${round(plotW)}" height="${round(plotH)}" fill="none" stroke="#444"/>`,
+  );
+  if (options.xLabel)
+    parts.push(svgText(left + plotW / 2, top + plotH + 34 + xTickRoom, options.xLabel, { size: 11, anchor: 'middle' }));
+  if (options.yLabel)
+    parts.push(svgText(14, top + plotH / 2, options.yLabel, { size: 11, anchor: 'middle', rotate: -90 }));
   let legendRow = 0;
   series.forEach((s, k) => {
     const color = s.color ?? CATEGORICAL_COLORS[k % CATEGORICAL_COLORS.length];
@@ -126,8 +169,13 @@ export function linePlotSvg(options: LinePlotOptions): string {
       let run: [number, number, number][] = [];
       const flush = () => {
         if (run.length) {
-          const pts = [...run.map(([x, , hi]) => `${round(sx(x))},${round(sy(hi))}`), ...run.reverse().map(([x, lo]) => `${round(sx(x))},${round(sy(lo))}`)];
-          parts.push(`<polygon points="${pts.join(' ')}" fill="${escapeXml(color ?? '#000')}" fill-opacity="0.15" stroke="none"/>`);
+          const pts = [
+            ...run.map(([x, , hi]) => `${round(sx(x))},${round(sy(hi))}`),
+            ...run.reverse().map(([x, lo]) => `${round(sx(x))},${round(sy(lo))}`),
+          ];
+          parts.push(
+            `<polygon points="${pts.join(' ')}" fill="${escapeXml(color ?? '#000')}" fill-opacity="0.15" stroke="none"/>`,
+          );
         }
         run = [];
       };
@@ -145,16 +193,24 @@ export function linePlotSvg(options: LinePlotOptions): string {
     for (let i = 0; i < s.x.length; i++) {
       const x = s.x[i] as number;
       const y = s.y[i] as number;
-      if (!usable(x, y)) { pen = false; continue; }
+      if (!usable(x, y)) {
+        pen = false;
+        continue;
+      }
       d += `${pen ? 'L' : 'M'}${round(sx(x))} ${round(sy(y))}`;
       pen = true;
     }
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
-    if (d) parts.push(`<path d="${d}" fill="none" stroke="${escapeXml(color ?? '#000')}" stroke-width="1.8" stroke-linejoin="round"${dash}/>`);
+    if (d)
+      parts.push(
+        `<path d="${d}" fill="none" stroke="${escapeXml(color ?? '#000')}" stroke-width="1.8" stroke-linejoin="round"${dash}/>`,
+      );
     if (s.legend === false) return;
     const ly = top + 10 + legendRow++ * 18;
     const lx = left + plotW + 12;
-    parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${escapeXml(color ?? '#000')}" stroke-width="2.5"${dash}/>`);
+    parts.push(
+      `<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${escapeXml(color ?? '#000')}" stroke-width="2.5"${dash}/>`,
+    );
     parts.push(svgText(lx + 26, ly, s.name, { size: 11, baseline: 'middle' }));
   });
   return svgDocument(width, height, parts.join(''));

@@ -31,7 +31,8 @@ function labelSize(cellPx: number): number {
 
 /** Text on a cell: black on light colours, white on dark ones (Rec. 709 luma). */
 function textColorOn(rgb: Uint8Array, k: number): string {
-  const luma = 0.2126 * (rgb[3 * k] as number) + 0.7152 * (rgb[3 * k + 1] as number) + 0.0722 * (rgb[3 * k + 2] as number);
+  const luma =
+    0.2126 * (rgb[3 * k] as number) + 0.7152 * (rgb[3 * k + 1] as number) + 0.0722 * (rgb[3 * k + 2] as number);
   return luma > 140 ? '#000' : '#fff';
 }
 
@@ -55,11 +56,18 @@ export function matrixPanel(spec: MatrixPanelSpec): Block {
   const totalW = Math.ceil(Math.max(left + width, titleW) + 2);
   const x0 = left + Math.round(Math.max(0, (titleW - (left + width)) / 2));
   const parts: string[] = [];
-  if (spec.title) parts.push(svgText(x0 + width / 2, TITLE_SIZE + 2, spec.title, { size: TITLE_SIZE, anchor: 'middle', weight: 'bold' }));
+  if (spec.title)
+    parts.push(
+      svgText(x0 + width / 2, TITLE_SIZE + 2, spec.title, { size: TITLE_SIZE, anchor: 'middle', weight: 'bold' }),
+    );
   parts.push(rasterImage(spec.rgb, cols, rows, x0, top, width, height));
   // A 1 px frame just outside the raster, so it never blends into the edge cells.
-  parts.push(`<rect x="${x0 - 0.5}" y="${top - 0.5}" width="${width + 1}" height="${height + 1}" fill="none" stroke="#444" stroke-width="1"/>`);
-  rowLabels?.forEach((s, i) => parts.push(svgText(x0 - 4, top + (i + 0.5) * cellH, s, { size: rowSize, anchor: 'end', baseline: 'middle' })));
+  parts.push(
+    `<rect x="${x0 - 0.5}" y="${top - 0.5}" width="${width + 1}" height="${height + 1}" fill="none" stroke="#444" stroke-width="1"/>`,
+  );
+  rowLabels?.forEach((s, i) =>
+    parts.push(svgText(x0 - 4, top + (i + 0.5) * cellH, s, { size: rowSize, anchor: 'end', baseline: 'middle' })),
+  );
   colLabels?.forEach((s, j) => {
     const x = x0 + (j + 0.5) * cellW + colSize * 0.35;
     parts.push(svgText(x, top + height + 5, s, { size: colSize, anchor: 'end', rotate: -45, baseline: 'hanging' }));
@@ -71,7 +79,14 @@ export function matrixPanel(spec: MatrixPanelSpec): Block {
         const s = spec.cellText(i, j);
         if (s === undefined) continue;
         const fill = textColorOn(spec.rgb, i * cols + j);
-        parts.push(svgText(x0 + (j + 0.5) * cellW, top + (i + 0.5) * cellH, s, { size, anchor: 'middle', baseline: 'middle', fill }));
+        parts.push(
+          svgText(x0 + (j + 0.5) * cellW, top + (i + 0.5) * cellH, s, {
+            size,
+            anchor: 'middle',
+            baseline: 'middle',
+            fill,
+          }),
+        );
       }
     }
   }
@@ -99,7 +114,9 @@ export function colorbar(spec: ColorbarSpec): Block {
   for (let k = 0; k < 256; k++) ramp[k] = 255 - k;
   const rgb = colorize(ramp, 0, 256, cmap);
   const parts = [rasterImage(rgb, 1, 256, 0, 0, BAR_WIDTH, height)];
-  parts.push(`<rect x="-0.5" y="-0.5" width="${BAR_WIDTH + 1}" height="${height + 1}" fill="none" stroke="#444" stroke-width="1"/>`);
+  parts.push(
+    `<rect x="-0.5" y="-0.5" width="${BAR_WIDTH + 1}" height="${height + 1}" fill="none" stroke="#444" stroke-width="1"/>`,
+  );
   let labelW = 0;
   for (let t = 0; t <= 4; t++) {
     const v = min + ((max - min) * t) / 4;

@@ -8,9 +8,13 @@ describe('encodePng', () => {
   it('round-trips RGB through an independent decoder (sharp), on unequal sides', async () => {
     const rnd = createRng(3);
     // smooth rows favour the Up/Sub filters, noise favours None: all three get used
-    const w = 37, h = 23;
+    const w = 37,
+      h = 23;
     const px = new Uint8Array(w * h * 3);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) px[3 * (y * w + x) + c] = y < 8 ? x * 6 + c : y < 16 ? 100 : Math.floor(rnd() * 256);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let c = 0; c < 3; c++)
+          px[3 * (y * w + x) + c] = y < 8 ? x * 6 + c : y < 16 ? 100 : Math.floor(rnd() * 256);
     const decoded = await decodePng(encodePng(px, w, h, 3));
     expect([decoded.width, decoded.height]).toEqual([w, h]);
     expect(Buffer.from(decoded.data).equals(Buffer.from(px))).toBe(true);
@@ -23,7 +27,9 @@ describe('encodePng', () => {
     const g = await sharp(greyPng).extractChannel(0).raw().toBuffer();
     expect([...g]).toEqual([...grey]);
     const rgba = Uint8Array.from({ length: 3 * 2 * 4 }, (_, k) => (k * 37) % 256);
-    const a = await sharp(encodePng(rgba, 3, 2, 4)).raw().toBuffer({ resolveWithObject: true });
+    const a = await sharp(encodePng(rgba, 3, 2, 4))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect(a.info.channels).toBe(4);
     expect([...a.data]).toEqual([...rgba]);
   });

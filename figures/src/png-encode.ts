@@ -42,7 +42,9 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
     throw new FigureError(`encodePng: width and height must be positive integers; got ${width} x ${height}`);
   }
   if (pixels.length !== width * height * channels) {
-    throw new FigureError(`encodePng: expected ${width}*${height}*${channels} = ${width * height * channels} bytes; got ${pixels.length}`);
+    throw new FigureError(
+      `encodePng: expected ${width}*${height}*${channels} = ${width * height * channels} bytes; got ${pixels.length}`,
+    );
   }
   const stride = width * channels;
   const raw = new Uint8Array(height * (stride + 1));
@@ -92,7 +94,14 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
 }
 
 /** Nearest-neighbour enlargement by integer factors, so viewers that smooth still show crisp cells. */
-export function upscaleNearest(pixels: Uint8Array, width: number, height: number, channels: number, fx: number, fy: number): Uint8Array {
+export function upscaleNearest(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  fx: number,
+  fy: number,
+): Uint8Array {
   const w2 = width * fx;
   const out = new Uint8Array(w2 * height * fy * channels);
   const rowBytes = w2 * channels;

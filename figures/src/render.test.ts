@@ -3,7 +3,8 @@ import { svgToPng } from './render';
 import { decodePng, pixel } from './testing/decoded-png';
 
 describe('svgToPng', () => {
-  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30" fill="white"/><rect x="10" y="10" width="10" height="10" fill="#ff0000"/></svg>';
+  const svg =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30" fill="white"/><rect x="10" y="10" width="10" height="10" fill="#ff0000"/></svg>';
 
   it('renders at one pixel per unit, and scale multiplies the size', async () => {
     const one = await decodePng(await svgToPng(svg));

@@ -6,5 +6,7 @@ import sharp from 'sharp';
  * SVG's user unit is one pixel at scale 1.
  */
 export async function svgToPng(svg: string, scale = 1): Promise<Buffer> {
-  return sharp(Buffer.from(svg), { density: 72 * scale, limitInputPixels: false }).png().toBuffer();
+  return sharp(Buffer.from(svg), { density: 72 * scale, limitInputPixels: false })
+    .png()
+    .toBuffer();
 }

@@ -13,7 +13,10 @@ export interface Block {
 }
 
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string,
+  );
 }
 
 /** Width of a string in DejaVu Sans, estimated: its average glyph is about 0.62 em wide. */
@@ -69,7 +72,10 @@ export function dataUri(bytes: Uint8Array): string {
   let mime: string;
   if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) mime = 'image/png';
   else if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) mime = 'image/jpeg';
-  else throw new FigureError(`dataUri: expected PNG or JPEG bytes; got a file starting ${Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+  else
+    throw new FigureError(
+      `dataUri: expected PNG or JPEG bytes; got a file starting ${Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')}`,
+    );
   return `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
 }
 
@@ -81,7 +87,15 @@ const MAX_UPSCALED_SIDE = 2048;
  * largest whole factor that fits first, so they stay crisp even where a viewer ignores
  * `image-rendering: pixelated`; rasters larger than their box are left for the viewer to shrink.
  */
-export function rasterImage(rgb: Uint8Array, cols: number, rows: number, x: number, y: number, width: number, height: number): string {
+export function rasterImage(
+  rgb: Uint8Array,
+  cols: number,
+  rows: number,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+): string {
   const fx = Math.max(1, Math.min(Math.floor(width / cols), Math.floor(MAX_UPSCALED_SIDE / cols)));
   const fy = Math.max(1, Math.min(Math.floor(height / rows), Math.floor(MAX_UPSCALED_SIDE / rows)));
   const pixels = fx > 1 || fy > 1 ? upscaleNearest(rgb, cols, rows, 3, fx, fy) : rgb;

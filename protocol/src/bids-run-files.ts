@@ -51,7 +51,8 @@ export function writeFileExclusive(path: string, data: string | Uint8Array): voi
   try {
     linkSync(tmp, path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new InputError(`${path}: already exists; orthostim never overwrites files in a dataset`);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new InputError(`${path}: already exists; orthostim never overwrites files in a dataset`);
     throw err;
   } finally {
     rmSync(tmp, { force: true });
@@ -63,14 +64,23 @@ export function writeFileExclusive(path: string, data: string | Uint8Array): voi
  * is already there is checked file by file and reused. Returns, per image, the path relative to
  * the dataset's stimuli/ folder (BIDS `stim_file`), and the set file's path relative to the dataset.
  */
-export function copyStimulusSet(dataDir: string, loaded: LoadedStimulusSet): { stimFiles: string[]; setFile: string; folder: string } {
+export function copyStimulusSet(
+  dataDir: string,
+  loaded: LoadedStimulusSet,
+): { stimFiles: string[]; setFile: string; folder: string } {
   const folderName = `orthostim-${loaded.set.sha256.slice(0, 12)}`;
   const folder = join(dataDir, 'stimuli', folderName);
-  const files = [{ src: loaded.path, rel: 'stimulus-set.json' }, ...loaded.set.images.map((img, i) => ({ src: loaded.imagePaths[i]!, rel: img.file }))];
+  const files = [
+    { src: loaded.path, rel: 'stimulus-set.json' },
+    ...loaded.set.images.map((img, i) => ({ src: loaded.imagePaths[i]!, rel: img.file })),
+  ];
   for (const f of files) {
     const dst = join(folder, f.rel);
     if (existsSync(dst)) {
-      if (sha256File(dst) !== sha256File(f.src)) throw new InputError(`${dst}: exists with different contents than ${f.src}; the dataset's copy of the stimulus set was changed`);
+      if (sha256File(dst) !== sha256File(f.src))
+        throw new InputError(
+          `${dst}: exists with different contents than ${f.src}; the dataset's copy of the stimulus set was changed`,
+        );
       continue;
     }
     mkdirSync(dirname(dst), { recursive: true });
@@ -85,7 +95,12 @@ export function copyStimulusSet(dataDir: string, loaded: LoadedStimulusSet): { s
 }
 
 /** Write a run's events.tsv and events.json, refusing existing files. Returns the events path. */
-export function writeRunEvents(dataDir: string, labels: RunLabels, rows: readonly EventsRow[], sidecar: Record<string, unknown>): string {
+export function writeRunEvents(
+  dataDir: string,
+  labels: RunLabels,
+  rows: readonly EventsRow[],
+  sidecar: Record<string, unknown>,
+): string {
   const paths = runPaths(labels);
   const events = join(dataDir, paths.events);
   const json = join(dataDir, paths.sidecar);
@@ -94,4 +109,3 @@ export function writeRunEvents(dataDir: string, labels: RunLabels, rows: readonl
   writeFileExclusive(json, `${JSON.stringify(sidecar, null, 2)}\n`);
   return events;
 }
-

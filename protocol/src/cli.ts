@@ -24,7 +24,8 @@ export function parseList(value: string, previous: string[] | undefined): string
 export function parsePositiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number; got "${value}"`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive whole number; got "${value}"`);
     return n;
   };
 }
@@ -32,7 +33,8 @@ export function parsePositiveInt(name: string) {
 export function parseNumberOption(name: string, min = -Infinity, max = Infinity) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}]; got "${value}"`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}]; got "${value}"`);
     return n;
   };
 }
@@ -45,19 +47,29 @@ export const options = {
       '--weights <path>',
       'network weights: a raw-weights folder, an ONNX file, a converted cache folder, or a TF.js model.json (default: $ORTHOSTIM_WEIGHTS, then the cache filled by `orthostim model fetch googlenet`)',
     ),
-  layers: () => new Option('--layers <names...>', 'layer names (Caffe or Lucid names, comma or space separated; `pixels` is the image itself)').argParser(parseList),
+  layers: () =>
+    new Option(
+      '--layers <names...>',
+      'layer names (Caffe or Lucid names, comma or space separated; `pixels` is the image itself)',
+    ).argParser(parseList),
   activationDistance: () =>
-    new Option('--distance <name>', 'dissimilarity between activation patterns').choices(['correlation', 'euclidean', 'cosine']).default('correlation'),
-  size: () => new Option('--size <px>', 'image side in pixels the network sees').argParser(parsePositiveInt('--size')).default(224),
+    new Option('--distance <name>', 'dissimilarity between activation patterns')
+      .choices(['correlation', 'euclidean', 'cosine'])
+      .default('correlation'),
+  size: () =>
+    new Option('--size <px>', 'image side in pixels the network sees')
+      .argParser(parsePositiveInt('--size'))
+      .default(224),
   out: () => new Option('--out <dir>', 'output folder (refused if it exists and is not empty, unless --overwrite)'),
-  overwrite: () => new Option('--overwrite', 'replace an existing output folder (only once the new output is complete)'),
+  overwrite: () =>
+    new Option('--overwrite', 'replace an existing output folder (only once the new output is complete)'),
   backend: () =>
-    new Option('--backend <name>', 'compute backend (default: node if @tensorflow/tfjs-node loads, else wasm; also $ORTHOSTIM_BACKEND)').choices([
-      'node',
-      'wasm',
-      'cpu',
-    ]),
-  batchSize: () => new Option('--batch-size <n>', 'images per forward pass').argParser(parsePositiveInt('--batch-size')).default(16),
+    new Option(
+      '--backend <name>',
+      'compute backend (default: node if @tensorflow/tfjs-node loads, else wasm; also $ORTHOSTIM_BACKEND)',
+    ).choices(['node', 'wasm', 'cpu']),
+  batchSize: () =>
+    new Option('--batch-size <n>', 'images per forward pass').argParser(parsePositiveInt('--batch-size')).default(16),
 };
 
 /** Require an option that commander cannot mark mandatory because `--help` must work without it. */
@@ -100,7 +112,8 @@ export function createProgress(label: string, total: number, extraFormat = ''): 
       hideCursor: false,
       etaBuffer: 20,
       // Before any progress the ETA is 'INF'/'NULL', which cli-progress's own formatter mangles to "NFs".
-      formatTime: (t, options, roundTo) => (typeof t === 'number' && Number.isFinite(t) ? cliProgress.Format.TimeFormat(t, options, roundTo) : '?'),
+      formatTime: (t, options, roundTo) =>
+        typeof t === 'number' && Number.isFinite(t) ? cliProgress.Format.TimeFormat(t, options, roundTo) : '?',
     },
     cliProgress.Presets.shades_classic,
   );

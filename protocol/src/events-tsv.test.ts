@@ -5,13 +5,30 @@ import { buildRunSchedule } from './schedule';
 import { defaultSessionConfig } from './session-config';
 
 const row = (o: Partial<EventsRow>): EventsRow => ({
-  onset: 0, duration: 0, trial_type: 'null', stim_file: null, planned_onset: null, response_time: null, trial_index: null, stim_id: null, response_key: null, ...o,
+  onset: 0,
+  duration: 0,
+  trial_type: 'null',
+  stim_file: null,
+  planned_onset: null,
+  response_time: null,
+  trial_index: null,
+  stim_id: null,
+  response_key: null,
+  ...o,
 });
 
 describe('events.tsv codec', () => {
   it('writes BIDS text sorted by onset with n/a, and reads it back', () => {
     const rows = [
-      row({ onset: 4.01234, duration: 1, trial_type: 'stim-02', stim_file: 'set/images/b.png', planned_onset: 4, trial_index: 1, stim_id: 'stim-02' }),
+      row({
+        onset: 4.01234,
+        duration: 1,
+        trial_type: 'stim-02',
+        stim_file: 'set/images/b.png',
+        planned_onset: 4,
+        trial_index: 1,
+        stim_id: 'stim-02',
+      }),
       row({ onset: 0.5, duration: 0, trial_type: 'response', response_key: '1' }),
       row({ onset: 0.1 + 0.2, duration: 0.2, trial_type: 'fixation_change', response_time: 0.2, trial_index: 0 }),
     ];
@@ -27,13 +44,27 @@ describe('events.tsv codec', () => {
     );
     const back = parseEventsTsv(text, 'x.tsv');
     expect(back.map((r) => r.trial_type)).toEqual(['fixation_change', 'response', 'stim-02']);
-    expect(back[2]).toEqual(row({ onset: 4.0123, duration: 1, trial_type: 'stim-02', stim_file: 'set/images/b.png', planned_onset: 4, trial_index: 1, stim_id: 'stim-02' }));
+    expect(back[2]).toEqual(
+      row({
+        onset: 4.0123,
+        duration: 1,
+        trial_type: 'stim-02',
+        stim_file: 'set/images/b.png',
+        planned_onset: 4,
+        trial_index: 1,
+        stim_id: 'stim-02',
+      }),
+    );
   });
 
   it('reads files with only the required columns, and names the bad line', () => {
-    expect(parseEventsTsv('onset\tduration\ttrial_type\n1\t2\tface\n', 'a.tsv')).toEqual([row({ onset: 1, duration: 2, trial_type: 'face' })]);
+    expect(parseEventsTsv('onset\tduration\ttrial_type\n1\t2\tface\n', 'a.tsv')).toEqual([
+      row({ onset: 1, duration: 2, trial_type: 'face' }),
+    ]);
     expect(() => parseEventsTsv('onset\tduration\n', 'a.tsv')).toThrow(/a.tsv: header must have a "trial_type" column/);
-    expect(() => parseEventsTsv('onset\tduration\ttrial_type\nx\t2\tface\n', 'a.tsv')).toThrow(/a.tsv: line 2: column onset: expected a number or n\/a; got "x"/);
+    expect(() => parseEventsTsv('onset\tduration\ttrial_type\nx\t2\tface\n', 'a.tsv')).toThrow(
+      /a.tsv: line 2: column onset: expected a number or n\/a; got "x"/,
+    );
   });
 
   it('refuses values with tabs', () => {

@@ -46,7 +46,13 @@ export const EVENT_TYPES = {
   logEnds: 'log_ends',
 } as const;
 
-const NUMERIC: ReadonlySet<EventsColumn> = new Set(['onset', 'duration', 'planned_onset', 'response_time', 'trial_index']);
+const NUMERIC: ReadonlySet<EventsColumn> = new Set([
+  'onset',
+  'duration',
+  'planned_onset',
+  'response_time',
+  'trial_index',
+]);
 
 /** Seconds with 0.1 ms resolution, trailing zeros kept off. */
 function formatNumber(v: number, column: EventsColumn): string {
@@ -62,7 +68,8 @@ function formatCell(value: unknown, column: EventsColumn): string {
     return formatNumber(value, column);
   }
   const s = String(value);
-  if (/[\t\n\r]/.test(s)) throw new InputError(`events.tsv: column ${column}: value ${JSON.stringify(s)} contains a tab or newline`);
+  if (/[\t\n\r]/.test(s))
+    throw new InputError(`events.tsv: column ${column}: value ${JSON.stringify(s)} contains a tab or newline`);
   return s;
 }
 
@@ -85,12 +92,14 @@ export function parseEventsTsv(text: string, source: string): EventsRow[] {
   const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
   const header = (lines[0] ?? '').split('\t');
   for (const need of ['onset', 'duration', 'trial_type']) {
-    if (!header.includes(need)) throw new InputError(`${source}: header must have a "${need}" column; got ${JSON.stringify(header.join(' '))}`);
+    if (!header.includes(need))
+      throw new InputError(`${source}: header must have a "${need}" column; got ${JSON.stringify(header.join(' '))}`);
   }
   const col = new Map(header.map((h, i) => [h, i]));
   return lines.slice(1).map((line, li) => {
     const cells = line.split('\t');
-    if (cells.length !== header.length) throw new InputError(`${source}: line ${li + 2}: expected ${header.length} cells, got ${cells.length}`);
+    if (cells.length !== header.length)
+      throw new InputError(`${source}: line ${li + 2}: expected ${header.length} cells, got ${cells.length}`);
     const row = {} as Record<EventsColumn, unknown>;
     for (const c of EVENTS_COLUMNS) {
       const i = col.get(c);
@@ -99,7 +108,10 @@ export function parseEventsTsv(text: string, source: string): EventsRow[] {
         row[c] = null;
       } else if (NUMERIC.has(c)) {
         const n = Number(raw);
-        if (!Number.isFinite(n)) throw new InputError(`${source}: line ${li + 2}: column ${c}: expected a number or n/a; got ${JSON.stringify(raw)}`);
+        if (!Number.isFinite(n))
+          throw new InputError(
+            `${source}: line ${li + 2}: column ${c}: expected a number or n/a; got ${JSON.stringify(raw)}`,
+          );
         row[c] = n;
       } else {
         row[c] = raw;
@@ -113,9 +125,20 @@ export function parseEventsTsv(text: string, source: string): EventsRow[] {
 }
 
 /** Column descriptions for the `_events.json` sidecar (BIDS: a description per column). */
-export const EVENTS_COLUMN_DESCRIPTIONS: Record<EventsColumn, { Description: string; Units?: string; Levels?: Record<string, string> }> = {
-  onset: { Description: 'Actual onset: frame time the change went up, plus displayLatencyMs, from the trigger of the first stored volume', Units: 's' },
-  duration: { Description: 'Actual duration (image offset frame minus onset frame); planned duration for rows without a measured offset', Units: 's' },
+export const EVENTS_COLUMN_DESCRIPTIONS: Record<
+  EventsColumn,
+  { Description: string; Units?: string; Levels?: Record<string, string> }
+> = {
+  onset: {
+    Description:
+      'Actual onset: frame time the change went up, plus displayLatencyMs, from the trigger of the first stored volume',
+    Units: 's',
+  },
+  duration: {
+    Description:
+      'Actual duration (image offset frame minus onset frame); planned duration for rows without a measured offset',
+    Units: 's',
+  },
   trial_type: {
     Description: 'Image id from stimulus-set.json for an image trial; otherwise one of the levels below',
     Levels: {
@@ -131,7 +154,11 @@ export const EVENTS_COLUMN_DESCRIPTIONS: Record<EventsColumn, { Description: str
   },
   stim_file: { Description: "Image shown, relative to the dataset's stimuli/ folder" },
   planned_onset: { Description: 'Onset planned before the run (whole multiple of the TR)', Units: 's' },
-  response_time: { Description: 'fixation_change rows: time from the change to the first press within the response window; response rows: n/a', Units: 's' },
+  response_time: {
+    Description:
+      'fixation_change rows: time from the change to the first press within the response window; response rows: n/a',
+    Units: 's',
+  },
   trial_index: { Description: 'Position of the trial (or fixation change) in the run schedule, from 0' },
   stim_id: { Description: 'Image id planned for the trial (n/a for null trials and non-trial rows)' },
   response_key: { Description: 'Key pressed (response rows)' },

@@ -14,7 +14,14 @@ const FILES_TS = fileURLToPath(new URL('./files.ts', import.meta.url));
  * A child process that builds `out` and, once its staging folder holds a file, prints the folder
  * and waits; `extra` runs first (e.g. a SIGINT handler of its own).
  */
-function child(out: string, extra = ''): { proc: ReturnType<typeof spawn>; staging: Promise<string>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+function child(
+  out: string,
+  extra = '',
+): {
+  proc: ReturnType<typeof spawn>;
+  staging: Promise<string>;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+} {
   const script = join(tmp, `child-${Math.random().toString(36).slice(2)}.mts`);
   writeFileSync(
     script,
@@ -40,7 +47,9 @@ await buildOutputDir(${JSON.stringify(out)}, async (staging) => {
     });
     proc.on('exit', () => reject(new Error(`child exited before filling: ${stderr.slice(0, 600)}`)));
   });
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { proc, staging, done };
 }
 

@@ -83,7 +83,8 @@ function removeDeadStaging(outDir: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
-    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) rmSync(join(dirname(outDir), name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid))
+      rmSync(join(dirname(outDir), name), { recursive: true, force: true });
   }
 }
 
@@ -110,7 +111,10 @@ export async function buildOutputDir<T>(
   }
   mkdirSync(dirname(outDir), { recursive: true });
   removeDeadStaging(outDir);
-  const staging = join(dirname(outDir), `.${basename(outDir)}.partial-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const staging = join(
+    dirname(outDir),
+    `.${basename(outDir)}.partial-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   mkdirSync(staging);
   track(staging);
   let result: T;

@@ -5,6 +5,4 @@
 export * from './files';
 export * from './stimulus-set-io';
 export * from './bids-run-files';
-export * from './browser-bundle';
 export * from './path-inside';
-export * from './node-bundle.mjs';

@@ -15,12 +15,17 @@ export interface VolumeTrigger {
  * Server time of scanner time `scannerS` given triggers sorted by volume; null before time zero
  * is known (no trigger at or before `scannerS` with volume >= 0).
  */
-export function scannerToServerMs(scannerS: number, triggers: readonly VolumeTrigger[], repetitionTimeS: number): number | null {
+export function scannerToServerMs(
+  scannerS: number,
+  triggers: readonly VolumeTrigger[],
+  repetitionTimeS: number,
+): number | null {
   for (let i = triggers.length - 1; i >= 0; i--) {
     const t = triggers[i]!;
     if (t.volume < 0) break;
     // A tolerance of 1 us keeps floating-point noise from skipping the trigger of the onset volume.
-    if (t.volume * repetitionTimeS <= scannerS + 1e-6) return t.serverMs + (scannerS - t.volume * repetitionTimeS) * 1000;
+    if (t.volume * repetitionTimeS <= scannerS + 1e-6)
+      return t.serverMs + (scannerS - t.volume * repetitionTimeS) * 1000;
   }
   return null;
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildRunSchedule, nullTrialCount, orderWithoutAdjacentRepeats, runSeed, type ScheduleConfig } from './schedule';
+import {
+  buildRunSchedule,
+  nullTrialCount,
+  orderWithoutAdjacentRepeats,
+  runSeed,
+  type ScheduleConfig,
+} from './schedule';
 import { defaultSessionConfig } from './session-config';
 import { createRng } from '@orthostim/rdm';
 
@@ -18,8 +24,10 @@ describe('buildRunSchedule', () => {
       let nulls = 0;
       s.trials.forEach((t, i) => {
         // Onsets are whole TRs on the grid leadIn + i * SOA, computed, not accumulated.
-        if (t.index !== i || t.onsetVolume !== config.leadInVolumes + i * config.soaVolumes) problems.push(`seed ${seed}: trial ${i} index/volume`);
-        if (Math.abs(t.onsetS - t.onsetVolume * config.repetitionTimeS) > 1e-9) problems.push(`seed ${seed}: trial ${i} onset ${t.onsetS}`);
+        if (t.index !== i || t.onsetVolume !== config.leadInVolumes + i * config.soaVolumes)
+          problems.push(`seed ${seed}: trial ${i} index/volume`);
+        if (Math.abs(t.onsetS - t.onsetVolume * config.repetitionTimeS) > 1e-9)
+          problems.push(`seed ${seed}: trial ${i} onset ${t.onsetS}`);
         if (t.imageId === null) {
           nulls++;
           if (t.imageIndex !== null) problems.push(`seed ${seed}: null trial ${i} has an image index`);
@@ -30,14 +38,17 @@ describe('buildRunSchedule', () => {
         prev = t.imageId;
         counts.set(t.imageId, (counts.get(t.imageId) ?? 0) + 1);
       });
-      for (const id of ids) if (counts.get(id) !== config.repetitions) problems.push(`seed ${seed}: ${id} shown ${counts.get(id)} times`);
+      for (const id of ids)
+        if (counts.get(id) !== config.repetitions) problems.push(`seed ${seed}: ${id} shown ${counts.get(id)} times`);
       // 20 image trials, 25% null: 20 * 0.25 / 0.75 = 6.67 -> 7.
       if (nulls !== 7) problems.push(`seed ${seed}: ${nulls} null trials`);
       const first = s.trials.find((t) => t.imageId !== null)!.imageId!;
       firstImage.set(first, (firstImage.get(first) ?? 0) + 1);
       // Fixation changes inside the trial span, in order, at least minIntervalS apart.
       const f = s.fixationChanges;
-      for (let k = 1; k < f.length; k++) if (f[k]!.onsetS - f[k - 1]!.onsetS < config.fixation.minIntervalS - 1e-6) problems.push(`seed ${seed}: changes ${k - 1},${k} too close`);
+      for (let k = 1; k < f.length; k++)
+        if (f[k]!.onsetS - f[k - 1]!.onsetS < config.fixation.minIntervalS - 1e-6)
+          problems.push(`seed ${seed}: changes ${k - 1},${k} too close`);
       if (f.length && f[0]!.onsetS < s.trials[0]!.onsetS) problems.push(`seed ${seed}: change before the first trial`);
       if (f.length === 0) problems.push(`seed ${seed}: no fixation changes`);
     }
@@ -48,11 +59,21 @@ describe('buildRunSchedule', () => {
 
   it('is reproducible from the seed and differs between seeds', () => {
     expect(buildRunSchedule(ids, config, 42)).toEqual(buildRunSchedule(ids, config, 42));
-    expect(buildRunSchedule(ids, config, 42).trials.map((t) => t.imageId)).not.toEqual(buildRunSchedule(ids, config, 43).trials.map((t) => t.imageId));
+    expect(buildRunSchedule(ids, config, 42).trials.map((t) => t.imageId)).not.toEqual(
+      buildRunSchedule(ids, config, 43).trials.map((t) => t.imageId),
+    );
   });
 
   it('computes the run length from lead-in, trials and lead-out', () => {
-    const c = { ...config, repetitionTimeS: 1.5, soaVolumes: 3, leadInVolumes: 2, leadOutVolumes: 4, nullTrialFraction: 0, repetitions: 2 };
+    const c = {
+      ...config,
+      repetitionTimeS: 1.5,
+      soaVolumes: 3,
+      leadInVolumes: 2,
+      leadOutVolumes: 4,
+      nullTrialFraction: 0,
+      repetitions: 2,
+    };
     const s = buildRunSchedule(['x', 'y', 'z'], c, 7);
     // 6 trials * 3 volumes + 2 + 4 = 24 volumes * 1.5 s.
     expect(s.trials).toHaveLength(6);

@@ -17,8 +17,19 @@ import type { SessionConfig } from './session-config';
  */
 export type ScheduleConfig = Pick<
   SessionConfig,
-  'repetitionTimeS' | 'repetitions' | 'nullTrialFraction' | 'soaVolumes' | 'imageDurationMs' | 'leadInVolumes' | 'leadOutVolumes'
-> & { fixation: Pick<SessionConfig['fixation'], 'enabled' | 'changesPerMinute' | 'changeDurationMs' | 'minIntervalS' | 'responseWindowS'> };
+  | 'repetitionTimeS'
+  | 'repetitions'
+  | 'nullTrialFraction'
+  | 'soaVolumes'
+  | 'imageDurationMs'
+  | 'leadInVolumes'
+  | 'leadOutVolumes'
+> & {
+  fixation: Pick<
+    SessionConfig['fixation'],
+    'enabled' | 'changesPerMinute' | 'changeDurationMs' | 'minIntervalS' | 'responseWindowS'
+  >;
+};
 
 export interface PlannedTrial {
   /** Position in the run, from 0. */
@@ -94,7 +105,8 @@ export function orderWithoutAdjacentRepeats(counts: readonly number[], rng: Rng)
         weightSum += left[k]!;
       }
     }
-    if (candidates.length === 0) throw new Error('orderWithoutAdjacentRepeats: no candidate (feasibility check is wrong)');
+    if (candidates.length === 0)
+      throw new Error('orderWithoutAdjacentRepeats: no candidate (feasibility check is wrong)');
     let r = rng() * weightSum;
     let pick = candidates[candidates.length - 1]!;
     for (const k of candidates) {
@@ -135,11 +147,16 @@ function spacedTimes(count: number, start: number, end: number, gap: number, rng
 }
 
 export function buildRunSchedule(imageIds: readonly string[], config: ScheduleConfig, seed: number): RunSchedule {
-  if (imageIds.length < 2) throw new InputError(`schedule: a run needs at least 2 images to avoid repeats; got ${imageIds.length}`);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InputError(`schedule: seed must be a whole number in [0, 4294967295]; got ${seed}`);
+  if (imageIds.length < 2)
+    throw new InputError(`schedule: a run needs at least 2 images to avoid repeats; got ${imageIds.length}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new InputError(`schedule: seed must be a whole number in [0, 4294967295]; got ${seed}`);
   const rng = createRng(seed);
   const tr = config.repetitionTimeS;
-  const imageOrder = orderWithoutAdjacentRepeats(imageIds.map(() => config.repetitions), rng);
+  const imageOrder = orderWithoutAdjacentRepeats(
+    imageIds.map(() => config.repetitions),
+    rng,
+  );
   const nNull = nullTrialCount(imageOrder.length, config.nullTrialFraction);
   const nTrials = imageOrder.length + nNull;
   const nullAt = new Set(choosePositions(nTrials, nNull, rng));
@@ -166,11 +183,23 @@ export function buildRunSchedule(imageIds: readonly string[], config: ScheduleCo
     // Changes end early enough that their response window closes before the last trial ends.
     const end = trials[nTrials - 1]!.onsetS + soaS - changeS - config.fixation.responseWindowS;
     const count = Math.round((config.fixation.changesPerMinute * (end - start)) / 60);
-    spacedTimes(count, start, end, Math.max(config.fixation.minIntervalS, changeS + config.fixation.responseWindowS), rng).forEach((t, index) =>
-      fixationChanges.push({ index, onsetS: roundUs(t), durationS: changeS }),
-    );
+    spacedTimes(
+      count,
+      start,
+      end,
+      Math.max(config.fixation.minIntervalS, changeS + config.fixation.responseWindowS),
+      rng,
+    ).forEach((t, index) => fixationChanges.push({ index, onsetS: roundUs(t), durationS: changeS }));
   }
-  return { seed, repetitionTimeS: tr, soaS, trials, fixationChanges, totalVolumes, durationS: roundUs(totalVolumes * tr) };
+  return {
+    seed,
+    repetitionTimeS: tr,
+    soaS,
+    trials,
+    fixationChanges,
+    totalVolumes,
+    durationS: roundUs(totalVolumes * tr),
+  };
 }
 
 /** The seed of run `runIndex` given a session base seed (a fixed, documented mixing). */

@@ -27,14 +27,46 @@ const base = { id: z.string().min(1).max(64), runId };
 const frame = { frameMs: ms, serverMs: ms };
 
 export const displayEventSchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...base, type: z.literal('onset'), trialIndex: z.number().int().min(0).max(100000), kind: z.enum(['image', 'null']), ...frame }),
+  z.strictObject({
+    ...base,
+    type: z.literal('onset'),
+    trialIndex: z.number().int().min(0).max(100000),
+    kind: z.enum(['image', 'null']),
+    ...frame,
+  }),
   z.strictObject({ ...base, type: z.literal('offset'), trialIndex: z.number().int().min(0).max(100000), ...frame }),
-  z.strictObject({ ...base, type: z.literal('fixation_change'), changeIndex: z.number().int().min(0).max(100000), ...frame }),
+  z.strictObject({
+    ...base,
+    type: z.literal('fixation_change'),
+    changeIndex: z.number().int().min(0).max(100000),
+    ...frame,
+  }),
   z.strictObject({ ...base, type: z.literal('response'), key: z.string().min(1).max(16), eventMs: ms, serverMs: ms }),
   z.strictObject({ ...base, type: z.literal('key_trigger'), eventMs: ms, serverMs: ms }),
-  z.strictObject({ ...base, type: z.literal('trigger_received'), seq: z.number().int().min(0), receivedMs: ms, serverMs: ms }),
-  z.strictObject({ ...base, type: z.literal('clock_sync'), sentMs: ms, receivedMs: ms, serverAnswerMs: ms, offsetMs: ms, minRttMs: ms }),
-  z.strictObject({ ...base, type: z.literal('focus'), focused: z.boolean(), visible: z.boolean(), eventMs: ms, serverMs: ms }),
+  z.strictObject({
+    ...base,
+    type: z.literal('trigger_received'),
+    seq: z.number().int().min(0),
+    receivedMs: ms,
+    serverMs: ms,
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('clock_sync'),
+    sentMs: ms,
+    receivedMs: ms,
+    serverAnswerMs: ms,
+    offsetMs: ms,
+    minRttMs: ms,
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('focus'),
+    focused: z.boolean(),
+    visible: z.boolean(),
+    eventMs: ms,
+    serverMs: ms,
+  }),
   z.strictObject({ ...base, type: z.literal('complete'), trialsShown: z.number().int().min(0), serverMs: ms }),
 ]);
 export type DisplayEvent = z.infer<typeof displayEventSchema>;

@@ -17,7 +17,10 @@ export interface LoadedStimulusSet {
 /** `--stimuli` takes a stimulus-set.json file or the folder holding it, everywhere. */
 export function resolveStimulusSetPath(fileOrDir: string): string {
   const p = resolve(fileOrDir);
-  if (!existsSync(p)) throw new InputError(`--stimuli: ${fileOrDir} does not exist (expected a ${STIMULUS_SET_FILE} file or the folder holding it)`);
+  if (!existsSync(p))
+    throw new InputError(
+      `--stimuli: ${fileOrDir} does not exist (expected a ${STIMULUS_SET_FILE} file or the folder holding it)`,
+    );
   if (statSync(p).isDirectory()) {
     const f = join(p, STIMULUS_SET_FILE);
     if (!existsSync(f)) throw new InputError(`--stimuli: ${fileOrDir} is a folder without a ${STIMULUS_SET_FILE}`);
@@ -50,10 +53,12 @@ export function readStimulusSet(fileOrDir: string, options: { checkImages?: bool
       const p = imagePaths[i]!;
       if (!existsSync(p)) throw new InputError(`${path}: images.${i}.file: ${img.file} does not exist`);
       const h = sha256File(p);
-      if (h !== img.sha256) throw new InputError(`${path}: images.${i}: ${img.file} has SHA-256 ${h}, the set records ${img.sha256}`);
+      if (h !== img.sha256)
+        throw new InputError(`${path}: images.${i}: ${img.file} has SHA-256 ${h}, the set records ${img.sha256}`);
     });
   }
   const digest = computeStimulusSetSha256(set);
-  if (digest !== set.sha256) throw new InputError(`${path}: field sha256: the set's contents hash to ${digest}, the file records ${set.sha256}`);
+  if (digest !== set.sha256)
+    throw new InputError(`${path}: field sha256: the set's contents hash to ${digest}, the file records ${set.sha256}`);
   return { path, dir, set, imagePaths };
 }

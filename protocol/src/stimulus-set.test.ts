@@ -11,9 +11,16 @@ import { InputError } from './errors';
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function makeSet(n = 3): StimulusSet {
-  const images = Array.from({ length: n }, (_, i) => ({ id: `stim-0${i + 1}`, file: `images/stim-0${i + 1}.png`, sha256: hex(`img${i}`) }));
+  const images = Array.from({ length: n }, (_, i) => ({
+    id: `stim-0${i + 1}`,
+    file: `images/stim-0${i + 1}.png`,
+    sha256: hex(`img${i}`),
+  }));
   const pairs = (n * (n - 1)) / 2;
-  const rdms = { conv1: Array.from({ length: pairs }, (_, k) => 0.1 * (k + 1)), pixels: Array.from({ length: pairs }, (_, k) => 1 - 0.2 * k) };
+  const rdms = {
+    conv1: Array.from({ length: pairs }, (_, k) => 0.1 * (k + 1)),
+    pixels: Array.from({ length: pairs }, (_, k) => 1 - 0.2 * k),
+  };
   const set: StimulusSet = {
     schema: STIMULUS_SET_SCHEMA,
     sha256: '0'.repeat(64),
@@ -22,7 +29,16 @@ function makeSet(n = 3): StimulusSet {
     layers: ['conv1', 'pixels'],
     distance: 'correlation',
     rdms,
-    layerSimilarity: { pearson: [[1, -1], [-1, 1]], spearman: [[1, -1], [-1, 1]] },
+    layerSimilarity: {
+      pearson: [
+        [1, -1],
+        [-1, 1],
+      ],
+      spearman: [
+        [1, -1],
+        [-1, 1],
+      ],
+    },
     provenance: { orthostim: '0.1.0', backend: 'wasm', date: '2026-11-26T00:00:00Z', command: 'orthostim rdms x' },
   };
   set.sha256 = computeStimulusSetSha256(set);
@@ -38,7 +54,9 @@ describe('stimulus-set.json schema', () => {
   it('names the file and the field of the first problem', () => {
     const set = makeSet() as unknown as Record<string, unknown>;
     (set.rdms as Record<string, number[]>).conv1 = [0.1, 0.2];
-    expect(() => parseStimulusSet(set, 'a/stimulus-set.json')).toThrow(/a\/stimulus-set\.json: field rdms\.conv1: expected 3 values/);
+    expect(() => parseStimulusSet(set, 'a/stimulus-set.json')).toThrow(
+      /a\/stimulus-set\.json: field rdms\.conv1: expected 3 values/,
+    );
     const bad = makeSet() as unknown as { images: { file: string }[] };
     bad.images[0]!.file = '../../etc/passwd';
     expect(() => parseStimulusSet(bad, 's.json')).toThrow(/images\.0\.file/);
@@ -94,7 +112,9 @@ describe('readStimulusSet', () => {
     const loaded = readStimulusSet(join(dir, 'stimulus-set.json'));
     expect(loaded.imagePaths[2]).toBe(join(dir, 'images', 'stim-03.png'));
     writeFileSync(join(dir, 'images', 'stim-02.png'), 'tampered');
-    expect(() => readStimulusSet(dir)).toThrow(/images\.1: images\/stim-02\.png has SHA-256 [0-9a-f]{64}, the set records/);
+    expect(() => readStimulusSet(dir)).toThrow(
+      /images\.1: images\/stim-02\.png has SHA-256 [0-9a-f]{64}, the set records/,
+    );
   });
 
   it('detects a set whose RDMs were edited without updating sha256', () => {
@@ -130,7 +150,9 @@ describe('buildOutputDir', () => {
     const parent = mkdtempSync(join(tmpdir(), 'oout-'));
     const out = join(parent, 'result');
     await buildOutputDir(out, (s) => writeFileSync(join(s, 'a.txt'), '1'));
-    await expect(buildOutputDir(out, (s) => writeFileSync(join(s, 'b.txt'), '2'))).rejects.toThrow(/exists and is not empty.*--overwrite/);
+    await expect(buildOutputDir(out, (s) => writeFileSync(join(s, 'b.txt'), '2'))).rejects.toThrow(
+      /exists and is not empty.*--overwrite/,
+    );
     expect(readdirSync(out)).toEqual(['a.txt']);
     await buildOutputDir(out, (s) => writeFileSync(join(s, 'b.txt'), '2'), { overwrite: true });
     expect(readdirSync(out)).toEqual(['b.txt']);

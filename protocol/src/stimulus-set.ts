@@ -21,7 +21,11 @@ const relativeFile = z
   .string()
   .min(1)
   .refine(
-    (p) => !p.startsWith('/') && !p.includes('\\') && !/^[A-Za-z]:/.test(p) && !p.split('/').some((s) => s === '..' || s === ''),
+    (p) =>
+      !p.startsWith('/') &&
+      !p.includes('\\') &&
+      !/^[A-Za-z]:/.test(p) &&
+      !p.split('/').some((s) => s === '..' || s === ''),
     'a relative path inside the set folder (no "..", no leading "/")',
   );
 const squareMatrix = z.array(z.array(z.number().nullable()));
@@ -66,19 +70,26 @@ export const stimulusSetSchema = z
     const pairs = (n * (n - 1)) / 2;
     const ids = new Set<string>();
     set.images.forEach((img, i) => {
-      if (ids.has(img.id)) ctx.addIssue({ code: 'custom', path: ['images', i, 'id'], message: `duplicate image id "${img.id}"` });
+      if (ids.has(img.id))
+        ctx.addIssue({ code: 'custom', path: ['images', i, 'id'], message: `duplicate image id "${img.id}"` });
       ids.add(img.id);
     });
     const L = set.layers.length;
-    if (new Set(set.layers).size !== L) ctx.addIssue({ code: 'custom', path: ['layers'], message: 'layer names must be unique' });
+    if (new Set(set.layers).size !== L)
+      ctx.addIssue({ code: 'custom', path: ['layers'], message: 'layer names must be unique' });
     for (const layer of set.layers) {
       const rdm = set.rdms[layer];
       if (!rdm) ctx.addIssue({ code: 'custom', path: ['rdms', layer], message: `missing RDM for layer "${layer}"` });
       else if (rdm.length !== pairs)
-        ctx.addIssue({ code: 'custom', path: ['rdms', layer], message: `expected ${pairs} values (n(n-1)/2 for ${n} images), got ${rdm.length}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rdms', layer],
+          message: `expected ${pairs} values (n(n-1)/2 for ${n} images), got ${rdm.length}`,
+        });
     }
     for (const key of Object.keys(set.rdms)) {
-      if (!set.layers.includes(key)) ctx.addIssue({ code: 'custom', path: ['rdms', key], message: `"${key}" is not in layers` });
+      if (!set.layers.includes(key))
+        ctx.addIssue({ code: 'custom', path: ['rdms', key], message: `"${key}" is not in layers` });
     }
     for (const kind of ['pearson', 'spearman'] as const) {
       const m = set.layerSimilarity[kind];

@@ -1,13 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { COMPARATOR_NAMES, COMPARATORS, compareRdms, fisherZ, kendallTauA, pearson, spearman, type ComparatorName } from './compare';
+import {
+  COMPARATOR_NAMES,
+  COMPARATORS,
+  compareRdms,
+  fisherZ,
+  kendallTauA,
+  pearson,
+  spearman,
+  type ComparatorName,
+} from './compare';
 import { createNormalRng, createRng } from './seeded-random';
 
 /** Pearson from raw sums (a different formula from the two-pass one under test). */
 function naivePearson(a: number[], b: number[]): number {
   const n = a.length;
-  let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+  let sa = 0,
+    sb = 0,
+    saa = 0,
+    sbb = 0,
+    sab = 0;
   for (let i = 0; i < n; i++) {
-    sa += a[i]!; sb += b[i]!; saa += a[i]! ** 2; sbb += b[i]! ** 2; sab += a[i]! * b[i]!;
+    sa += a[i]!;
+    sb += b[i]!;
+    saa += a[i]! ** 2;
+    sbb += b[i]! ** 2;
+    sab += a[i]! * b[i]!;
   }
   return (n * sab - sa * sb) / Math.sqrt((n * saa - sa * sa) * (n * sbb - sb * sb));
 }
@@ -90,7 +107,10 @@ describe('against independent implementations on seeded data', () => {
   });
 
   it('spearman vs Pearson of ranks computed by sorting', () => {
-    expect(spearman(a, Float32Array.from(b))).toBeCloseTo(naivePearson(naiveRanks(a), naiveRanks(Array.from(Float32Array.from(b)))), 12);
+    expect(spearman(a, Float32Array.from(b))).toBeCloseTo(
+      naivePearson(naiveRanks(a), naiveRanks(Array.from(Float32Array.from(b)))),
+      12,
+    );
     expect(spearman(ta, tb)).toBeCloseTo(naivePearson(naiveRanks(ta), naiveRanks(tb)), 12);
   });
 

@@ -9,7 +9,14 @@ describe('condensed RDM layout', () => {
 
   it('indexes pairs row-major without the diagonal', () => {
     // n = 4: (0,1) (0,2) (0,3) (1,2) (1,3) (2,3) -> 0..5
-    const pairs: [number, number][] = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]];
+    const pairs: [number, number][] = [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 2],
+      [1, 3],
+      [2, 3],
+    ];
     expect(pairs.map(([i, j]) => condensedIndex(i, j, 4))).toEqual([0, 1, 2, 3, 4, 5]);
     expect(condensedIndex(3, 1, 4)).toBe(4); // symmetric
     expect(() => condensedIndex(2, 2, 4)).toThrow(/i=2, j=2, n=4/);
@@ -34,12 +41,7 @@ describe('condensed RDM layout', () => {
   it('converts to and from the square form', () => {
     const sq = toSquare([1, 2, 3, 4, 5, 6], 4);
     // prettier-ignore
-    expect([...sq]).toEqual([
-      0, 1, 2, 3,
-      1, 0, 4, 5,
-      2, 4, 0, 6,
-      3, 5, 6, 0,
-    ]);
+    expect([...sq]).toEqual([0, 1, 2, 3, 1, 0, 4, 5, 2, 4, 0, 6, 3, 5, 6, 0]);
     expect([...fromSquare(sq, 4)]).toEqual([1, 2, 3, 4, 5, 6]);
     expect(() => toSquare([1, 2], 3)).toThrow(/expected 3 values for n=3; got 2/);
     expect(() => fromSquare([1, 2, 3], 2)).toThrow(/expected 4 values for n=2; got 3/);

@@ -30,7 +30,9 @@ export function condensedIndex(i: number, j: number, n: number): number {
 export function imageCountFromPairs(pairs: number): number {
   const n = Math.round((1 + Math.sqrt(1 + 8 * pairs)) / 2);
   if (!Number.isInteger(pairs) || pairs < 0 || (n * (n - 1)) / 2 !== pairs) {
-    throw new RdmError(`imageCountFromPairs: ${pairs} is not n(n-1)/2 for any image count n (expected 1, 3, 6, 10, 15, ...)`);
+    throw new RdmError(
+      `imageCountFromPairs: ${pairs} is not n(n-1)/2 for any image count n (expected 1, 3, 6, 10, 15, ...)`,
+    );
   }
   return n;
 }

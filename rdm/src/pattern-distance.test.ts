@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { pairCount } from './condensed';
-import { computeGram, computeRdm, PATTERN_DISTANCE_NAMES, PATTERN_DISTANCES, type PatternDistance } from './pattern-distance';
+import {
+  computeGram,
+  computeRdm,
+  PATTERN_DISTANCE_NAMES,
+  PATTERN_DISTANCES,
+  type PatternDistance,
+} from './pattern-distance';
 import { createNormalRng } from './seeded-random';
 
 /** Independent per-pair implementation, straight from the definitions. */
@@ -35,7 +41,9 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   expect(actual.length).toBe(expected.length);
   for (let k = 0; k < actual.length; k++) {
     const e = expected[k] as number;
-    expect(Math.abs((actual[k] as number) - e), `entry ${k}: ${actual[k]} vs ${e}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(e)));
+    expect(Math.abs((actual[k] as number) - e), `entry ${k}: ${actual[k]} vs ${e}`).toBeLessThanOrEqual(
+      tol * Math.max(1, Math.abs(e)),
+    );
   }
 }
 
@@ -81,7 +89,8 @@ describe('computeRdm against a naive per-pair implementation', () => {
 
   it('float32 input, more images than features (n=50, p=3)', () => {
     const x = Float32Array.from(randomPatterns(50, 3, 11));
-    for (const distance of PATTERN_DISTANCE_NAMES) expectClose(computeRdm(x, 50, 3, distance), naiveRdm(x, 50, 3, distance), 1e-10);
+    for (const distance of PATTERN_DISTANCE_NAMES)
+      expectClose(computeRdm(x, 50, 3, distance), naiveRdm(x, 50, 3, distance), 1e-10);
   });
 
   it('stays accurate when the rows have a large common offset', () => {
@@ -102,7 +111,7 @@ describe('computeRdm degenerate inputs', () => {
     expect([...computeRdm(x, 4, 3, 'euclidean')].every(Number.isFinite)).toBe(true);
   });
 
-  it('a NaN in a row makes only that row\'s distances NaN', () => {
+  it("a NaN in a row makes only that row's distances NaN", () => {
     const x = randomPatterns(4, 5, 1);
     x[2 * 5 + 3] = Number.NaN; // image 2
     for (const distance of PATTERN_DISTANCE_NAMES) {

@@ -67,7 +67,9 @@ function checkShape(where: string, patterns: ArrayLike<number>, n: number, p: nu
     throw new RdmError(`${where}: need an integer image count n >= 0 and feature count p >= 1; got n=${n}, p=${p}`);
   }
   if (patterns.length !== n * p) {
-    throw new RdmError(`${where}: patterns must hold n*p = ${n}*${p} = ${n * p} values (row-major, one row per image); got ${patterns.length}`);
+    throw new RdmError(
+      `${where}: patterns must hold n*p = ${n}*${p} = ${n * p} values (row-major, one row per image); got ${patterns.length}`,
+    );
   }
 }
 

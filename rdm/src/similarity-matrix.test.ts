@@ -6,7 +6,12 @@ import { meanAbsOffDiagonal, similarityMatrix } from './similarity-matrix';
 describe('similarityMatrix', () => {
   // v0 = [1,2,3,4], v1 = [1,3,2,4], v2 = reversed v0, v3 constant
   // pearson: r01 = 0.8 (see compare.test.ts), r02 = -1, r12 = -0.8; anything with v3 NaN
-  const vs = [[1, 2, 3, 4], [1, 3, 2, 4], [4, 3, 2, 1], [1, 1, 1, 1]];
+  const vs = [
+    [1, 2, 3, 4],
+    [1, 3, 2, 4],
+    [4, 3, 2, 1],
+    [1, 1, 1, 1],
+  ];
 
   it('known answers, NaN row and diagonal for a constant vector', () => {
     const m = similarityMatrix(vs, 'pearson');
@@ -34,14 +39,25 @@ describe('similarityMatrix', () => {
       const m = similarityMatrix(vectors, method);
       for (let i = 0; i < 5; i++) {
         expect(m[i]![i]).toBe(1);
-        for (let j = 0; j < 5; j++) if (i !== j) expect(m[i]![j]).toBeCloseTo(compareRdms(vectors[i]!, vectors[j]!, method), 14);
+        for (let j = 0; j < 5; j++)
+          if (i !== j) expect(m[i]![j]).toBeCloseTo(compareRdms(vectors[i]!, vectors[j]!, method), 14);
       }
     }
   });
 
   it('refuses unequal lengths and unknown methods', () => {
-    expect(() => similarityMatrix([[1, 2, 3], [1, 2]], 'pearson')).toThrow(/vector 0 has 3, vector 1 has 2/);
-    expect(() => similarityMatrix(vs, 'rho' as ComparatorName)).toThrow(/method must be one of spearman, pearson, kendall-tau-a; got "rho"/);
+    expect(() =>
+      similarityMatrix(
+        [
+          [1, 2, 3],
+          [1, 2],
+        ],
+        'pearson',
+      ),
+    ).toThrow(/vector 0 has 3, vector 1 has 2/);
+    expect(() => similarityMatrix(vs, 'rho' as ComparatorName)).toThrow(
+      /method must be one of spearman, pearson, kendall-tau-a; got "rho"/,
+    );
     expect(similarityMatrix([], 'pearson')).toEqual([]);
   });
 });
@@ -49,9 +65,20 @@ describe('similarityMatrix', () => {
 describe('meanAbsOffDiagonal', () => {
   it('averages |r| over pairs i < j', () => {
     // (|0.8| + |-1| + |-0.8|) / 3
-    expect(meanAbsOffDiagonal([[1, 0.8, -1], [0.8, 1, -0.8], [-1, -0.8, 1]])).toBeCloseTo(2.6 / 3, 14);
+    expect(
+      meanAbsOffDiagonal([
+        [1, 0.8, -1],
+        [0.8, 1, -0.8],
+        [-1, -0.8, 1],
+      ]),
+    ).toBeCloseTo(2.6 / 3, 14);
     expect(meanAbsOffDiagonal([[1]])).toBeNaN();
-    expect(meanAbsOffDiagonal([[1, Number.NaN], [Number.NaN, 1]])).toBeNaN();
+    expect(
+      meanAbsOffDiagonal([
+        [1, Number.NaN],
+        [Number.NaN, 1],
+      ]),
+    ).toBeNaN();
     expect(() => meanAbsOffDiagonal([[1, 2], [3]])).toThrow(/row 1 has 1 entries, expected 2/);
   });
 });

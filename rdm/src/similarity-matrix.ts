@@ -3,7 +3,10 @@ import { COMPARATORS, COMPARATOR_NAMES, isComparatorName, pearson, type Comparat
 import { RdmError, unknownNameError } from './errors';
 import { rankAverage } from './rank';
 
-type Prepared = { prepare: (v: ArrayLike<number>) => ArrayLike<number>; compare: (a: ArrayLike<number>, b: ArrayLike<number>) => number };
+type Prepared = {
+  prepare: (v: ArrayLike<number>) => ArrayLike<number>;
+  compare: (a: ArrayLike<number>, b: ArrayLike<number>) => number;
+};
 
 // Spearman ranks each vector once instead of once per pair.
 const PREPARED = {
@@ -20,7 +23,10 @@ export function similarityMatrix(vectors: readonly ArrayLike<number>[], method: 
   if (!isComparatorName(method)) throw unknownNameError('similarityMatrix', 'method', method, COMPARATOR_NAMES);
   const len = vectors[0]?.length ?? 0;
   vectors.forEach((v, i) => {
-    if (v.length !== len) throw new RdmError(`similarityMatrix: all vectors must have the same length; vector 0 has ${len}, vector ${i} has ${v.length}`);
+    if (v.length !== len)
+      throw new RdmError(
+        `similarityMatrix: all vectors must have the same length; vector 0 has ${len}, vector ${i} has ${v.length}`,
+      );
   });
   const { prepare, compare } = PREPARED[method];
   const prepared = vectors.map(prepare);
@@ -46,7 +52,10 @@ export function meanAbsOffDiagonal(m: readonly (readonly number[])[]): number {
   let sum = 0;
   for (let i = 0; i < size; i++) {
     const row = m[i] as readonly number[];
-    if (row.length !== size) throw new RdmError(`meanAbsOffDiagonal: matrix must be square; row ${i} has ${row.length} entries, expected ${size}`);
+    if (row.length !== size)
+      throw new RdmError(
+        `meanAbsOffDiagonal: matrix must be square; row ${i} has ${row.length} entries, expected ${size}`,
+      );
     for (let j = i + 1; j < size; j++) sum += Math.abs(row[j] as number);
   }
   return sum / ((size * (size - 1)) / 2);

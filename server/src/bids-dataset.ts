@@ -21,10 +21,19 @@ export {
 } from '@orthostim/protocol/node';
 
 /** Check labels as BIDS labels (accepting a `sub-`/`ses-`/`task-` prefix) before they name files. */
-export function normalizeRunLabels(input: { participant: unknown; session?: unknown; task?: unknown; run: unknown }): RunLabels {
-  const strip = (v: unknown, prefix: string) => (typeof v === 'string' && v.startsWith(prefix) ? v.slice(prefix.length) : v);
+export function normalizeRunLabels(input: {
+  participant: unknown;
+  session?: unknown;
+  task?: unknown;
+  run: unknown;
+}): RunLabels {
+  const strip = (v: unknown, prefix: string) =>
+    typeof v === 'string' && v.startsWith(prefix) ? v.slice(prefix.length) : v;
   const participant = checkBidsLabel(strip(input.participant, 'sub-'), 'participant');
-  const session = input.session === undefined || input.session === null || input.session === '' ? null : checkBidsLabel(strip(input.session, 'ses-'), 'session');
+  const session =
+    input.session === undefined || input.session === null || input.session === ''
+      ? null
+      : checkBidsLabel(strip(input.session, 'ses-'), 'session');
   const task = checkBidsLabel(strip(input.task ?? 'orthostim', 'task-'), 'task');
   if (typeof input.run !== 'number' || !Number.isInteger(input.run) || input.run < 1 || input.run > 999) {
     throw new InputError(`run: must be a whole number from 1 to 999; got ${JSON.stringify(input.run)}`);
@@ -58,4 +67,3 @@ export function listRunLogs(dataDir: string): string[] {
   walk(root);
   return out;
 }
-

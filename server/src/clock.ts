@@ -62,7 +62,9 @@ export class FakeClock implements Clock {
   advance(ms: number): void {
     const end = this.t + ms;
     for (;;) {
-      const live = this.timers.filter((x) => !x.cancelled && x.due <= end).sort((a, b) => a.due - b.due || a.seq - b.seq);
+      const live = this.timers
+        .filter((x) => !x.cancelled && x.due <= end)
+        .sort((a, b) => a.due - b.due || a.seq - b.seq);
       const next = live[0];
       if (!next) break;
       this.t = next.due;

@@ -97,8 +97,18 @@ export function convertRunLog(records: readonly LogRecord[]): RunConversion {
         break;
       case 'display_connection':
         if (r.connected) {
-          if (connections++ > 0) faultRecords.push({ t: r.t, type: EVENT_TYPES.displayConnected, detail: `display ${r.clientId ?? ''} connected again` });
-        } else faultRecords.push({ t: r.t, type: EVENT_TYPES.displayDisconnected, detail: `display ${r.clientId ?? ''} disconnected` });
+          if (connections++ > 0)
+            faultRecords.push({
+              t: r.t,
+              type: EVENT_TYPES.displayConnected,
+              detail: `display ${r.clientId ?? ''} connected again`,
+            });
+        } else
+          faultRecords.push({
+            t: r.t,
+            type: EVENT_TYPES.displayDisconnected,
+            detail: `display ${r.clientId ?? ''} disconnected`,
+          });
         break;
       case 'state':
         state = r.state;
@@ -110,7 +120,12 @@ export function convertRunLog(records: readonly LogRecord[]): RunConversion {
         break;
     }
   }
-  if (recoveredEnd) faultRecords.push({ t: lastT, type: EVENT_TYPES.logEnds, detail: 'the server stopped without closing the run; this is the last record it logged' });
+  if (recoveredEnd)
+    faultRecords.push({
+      t: lastT,
+      type: EVENT_TYPES.logEnds,
+      detail: 'the server stopped without closing the run; this is the last record it logged',
+    });
   const toScanner = (serverMs: number) => (t0 === null ? null : (serverMs - t0) / 1000);
 
   // Triggers: volumes numbered by the server; count gaps and repeats.
@@ -192,12 +207,32 @@ export function convertRunLog(records: readonly LogRecord[]): RunConversion {
     });
   }
   for (const { r, onset } of responseOnsets) {
-    rows.push({ onset, duration: 0, trial_type: EVENT_TYPES.response, stim_file: null, planned_onset: null, response_time: null, trial_index: null, stim_id: null, response_key: r.key });
+    rows.push({
+      onset,
+      duration: 0,
+      trial_type: EVENT_TYPES.response,
+      stim_file: null,
+      planned_onset: null,
+      response_time: null,
+      trial_index: null,
+      stim_id: null,
+      response_key: r.key,
+    });
   }
   const faults: Fault[] = faultRecords.map((f) => ({ type: f.type, onsetS: toScanner(f.t), detail: f.detail }));
   for (const f of faults) {
     if (f.onsetS === null) continue;
-    rows.push({ onset: f.onsetS, duration: 0, trial_type: f.type, stim_file: null, planned_onset: null, response_time: null, trial_index: null, stim_id: null, response_key: null });
+    rows.push({
+      onset: f.onsetS,
+      duration: 0,
+      trial_type: f.type,
+      stim_file: null,
+      planned_onset: null,
+      response_time: null,
+      trial_index: null,
+      stim_id: null,
+      response_key: null,
+    });
   }
   rows.sort((a, b) => a.onset - b.onset);
 
@@ -216,14 +251,19 @@ export function convertRunLog(records: readonly LogRecord[]): RunConversion {
     responses: responses.length,
     fixationChanges: changes.size,
     fixationHits: hits,
-    onsetErrorMs: errors.length ? { median: median(errors), medianAbs: median(abs), maxAbs: Math.max(...abs), n: errors.length, values: errors } : null,
+    onsetErrorMs: errors.length
+      ? { median: median(errors), medianAbs: median(abs), maxAbs: Math.max(...abs), n: errors.length, values: errors }
+      : null,
     displayComplete,
   };
   return { header, rows, state, stats, faults, hello, ready };
 }
 
 /** The `_events.json` sidecar: column descriptions, StimulusPresentation and the run's record. */
-export function buildEventsSidecar(c: RunConversion, extra: { rawLog: string; stimulusSetFile: string }): Record<string, unknown> {
+export function buildEventsSidecar(
+  c: RunConversion,
+  extra: { rawLog: string; stimulusSetFile: string },
+): Record<string, unknown> {
   const { header, stats } = c;
   const display = header.config.display;
   return {
@@ -233,7 +273,10 @@ export function buildEventsSidecar(c: RunConversion, extra: { rawLog: string; st
       SoftwareVersion: header.orthostim,
       OperatingSystem: c.hello?.userAgent ?? 'n/a',
       ScreenDistance: display.viewingDistanceCm / 100,
-      ScreenSize: [display.screenWidthCm / 100, c.hello ? (display.screenWidthCm / 100) * (c.hello.screenHeight / c.hello.screenWidth) : null],
+      ScreenSize: [
+        display.screenWidthCm / 100,
+        c.hello ? (display.screenWidthCm / 100) * (c.hello.screenHeight / c.hello.screenWidth) : null,
+      ],
       ScreenResolution: c.hello ? [c.hello.screenWidth, c.hello.screenHeight] : null,
       ScreenRefreshRate: c.ready?.refreshHz ?? null,
       HeadStabilization: 'n/a',
@@ -254,7 +297,13 @@ export function buildEventsSidecar(c: RunConversion, extra: { rawLog: string; st
       measuredRepetitionTimeS: stats.measuredTrS,
       trialsPlanned: stats.trialsPlanned,
       trialsShown: stats.trialsShown.length,
-      onsetErrorMs: stats.onsetErrorMs ? { median: stats.onsetErrorMs.median, medianAbs: stats.onsetErrorMs.medianAbs, maxAbs: stats.onsetErrorMs.maxAbs } : null,
+      onsetErrorMs: stats.onsetErrorMs
+        ? {
+            median: stats.onsetErrorMs.median,
+            medianAbs: stats.onsetErrorMs.medianAbs,
+            maxAbs: stats.onsetErrorMs.maxAbs,
+          }
+        : null,
       responses: stats.responses,
       fixationChanges: stats.fixationChanges,
       fixationHits: stats.fixationHits,

@@ -1,4 +1,12 @@
-import type { DisplayEvent, DisplayHello, DisplayReady, RunLabels, RunSchedule, RunState, SessionConfig } from '@orthostim/protocol';
+import type {
+  DisplayEvent,
+  DisplayHello,
+  DisplayReady,
+  RunLabels,
+  RunSchedule,
+  RunState,
+  SessionConfig,
+} from '@orthostim/protocol';
 
 /**
  * The raw run log: one JSON object per line, appended and flushed as each thing happens, so a

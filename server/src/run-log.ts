@@ -23,7 +23,8 @@ export class RunLogWriter {
     try {
       this.fd = openSync(path, mode === 'create' ? 'ax' : 'a');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new InputError(`${path}: a raw log for this run already exists; arm the next run index`);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new InputError(`${path}: a raw log for this run already exists; arm the next run index`);
       throw err;
     }
   }

@@ -16,26 +16,64 @@ beforeAll(async () => {
   stimuli = readStimulusSet(await writeTestStimulusSet(join(root, 'set'), 3));
 });
 
-const config = { ...defaultSessionConfig(), repetitionTimeS: 1, soaVolumes: 2, imageDurationMs: 500, leadInVolumes: 1, leadOutVolumes: 2, repetitions: 2, dummyVolumes: 2, nullTrialFraction: 0.25 };
+const config = {
+  ...defaultSessionConfig(),
+  repetitionTimeS: 1,
+  soaVolumes: 2,
+  imageDurationMs: 500,
+  leadInVolumes: 1,
+  leadOutVolumes: 2,
+  repetitions: 2,
+  dummyVolumes: 2,
+  nullTrialFraction: 0.25,
+};
 
 class Recorder {
   announced: RunAnnouncement[] = [];
   triggers: TriggerMessage[] = [];
   ended: { runId: string; state: string }[] = [];
-  announce(run: RunAnnouncement) { this.announced.push(run); }
-  trigger(m: TriggerMessage) { this.triggers.push(m); }
-  ended_(m: { runId: string; state: string }) { this.ended.push(m); }
+  announce(run: RunAnnouncement) {
+    this.announced.push(run);
+  }
+  trigger(m: TriggerMessage) {
+    this.triggers.push(m);
+  }
+  ended_(m: { runId: string; state: string }) {
+    this.ended.push(m);
+  }
 }
 
 function makeSession(dataDir: string, clock = new FakeClock()) {
   const display = new Recorder();
-  const channel: DisplayChannel = { announce: (r) => display.announce(r), trigger: (m) => display.trigger(m), ended: (m) => display.ended_(m) };
+  const channel: DisplayChannel = {
+    announce: (r) => display.announce(r),
+    trigger: (m) => display.trigger(m),
+    ended: (m) => display.ended_(m),
+  };
   const source = new RelayedTriggerSource('scripted', 'scripted test triggers');
-  const session = new Session({ dataDir, stimuli, config, clock, triggerSource: source, display: channel, imageUrl: (i) => `/stimuli/${i}`, version: '0.1.0-test', fsync: false });
+  const session = new Session({
+    dataDir,
+    stimuli,
+    config,
+    clock,
+    triggerSource: source,
+    display: channel,
+    imageUrl: (i) => `/stimuli/${i}`,
+    version: '0.1.0-test',
+    fsync: false,
+  });
   return { session, display, source, clock };
 }
 
-const hello = { clientId: 'c1', userAgent: 'test', screenWidth: 1920, screenHeight: 1080, innerWidth: 1920, innerHeight: 1080, devicePixelRatio: 1 };
+const hello = {
+  clientId: 'c1',
+  userAgent: 'test',
+  screenWidth: 1920,
+  screenHeight: 1080,
+  innerWidth: 1920,
+  innerHeight: 1080,
+  devicePixelRatio: 1,
+};
 
 describe('Session', () => {
   it('runs a scripted run to a BIDS events file: dummies, time zero, onsets, responses', async () => {
@@ -44,7 +82,15 @@ describe('Session', () => {
     await session.start();
     session.displayConnectedEvent('c1', hello);
     const armed = session.arm({ participant: 'sub-01', run: 1, seed: 1234 });
-    expect(armed).toMatchObject({ id: 'sub-01_task-orthostim_run-1', state: 'armed', participant: '01', session: null, task: 'orthostim', run: 1, eventsFile: null });
+    expect(armed).toMatchObject({
+      id: 'sub-01_task-orthostim_run-1',
+      state: 'armed',
+      participant: '01',
+      session: null,
+      task: 'orthostim',
+      run: 1,
+      eventsFile: null,
+    });
     const run = display.announced.at(-1)!;
     session.displayReadyEvent({ runId: run.runId, refreshHz: 60, framePeriodMs: 16.67, imagesLoaded: 3 });
     // Two dummy triggers, then time zero; one pulse per TR from the script.
@@ -54,14 +100,46 @@ describe('Session', () => {
       source.push(clock.now());
       // The display shows each trial 4 ms after its planned onset and reports it.
       for (const trial of run.schedule.trials.filter((t) => t.onsetVolume === k)) {
-        session.displayEvents([{ id: `on${trial.index}`, runId: run.runId, type: 'onset', trialIndex: trial.index, kind: trial.imageId ? 'image' : 'null', frameMs: 0, serverMs: clock.now() + 4 }]);
-        session.displayEvents([{ id: `off${trial.index}`, runId: run.runId, type: 'offset', trialIndex: trial.index, frameMs: 0, serverMs: clock.now() + 504 }]);
+        session.displayEvents([
+          {
+            id: `on${trial.index}`,
+            runId: run.runId,
+            type: 'onset',
+            trialIndex: trial.index,
+            kind: trial.imageId ? 'image' : 'null',
+            frameMs: 0,
+            serverMs: clock.now() + 4,
+          },
+        ]);
+        session.displayEvents([
+          {
+            id: `off${trial.index}`,
+            runId: run.runId,
+            type: 'offset',
+            trialIndex: trial.index,
+            frameMs: 0,
+            serverMs: clock.now() + 504,
+          },
+        ]);
       }
-      if (k === 3) session.displayEvents([{ id: 'r1', runId: run.runId, type: 'response', key: '1', eventMs: 0, serverMs: clock.now() + 100 }]);
+      if (k === 3)
+        session.displayEvents([
+          { id: 'r1', runId: run.runId, type: 'response', key: '1', eventMs: 0, serverMs: clock.now() + 100 },
+        ]);
     }
-    expect(display.triggers.map((t) => t.volume)).toEqual(Array.from({ length: run.schedule.totalVolumes + 2 }, (_, i) => i - 2));
+    expect(display.triggers.map((t) => t.volume)).toEqual(
+      Array.from({ length: run.schedule.totalVolumes + 2 }, (_, i) => i - 2),
+    );
     expect(session.status().run!.state).toBe('running');
-    session.displayEvents([{ id: 'done', runId: run.runId, type: 'complete', trialsShown: run.schedule.trials.length, serverMs: clock.now() }]);
+    session.displayEvents([
+      {
+        id: 'done',
+        runId: run.runId,
+        type: 'complete',
+        trialsShown: run.schedule.trials.length,
+        serverMs: clock.now(),
+      },
+    ]);
     clock.advance(2000);
     const summary = session.summary(run.runId)!;
     expect(summary.state).toBe('finished');
@@ -83,7 +161,9 @@ describe('Session', () => {
     const sidecar = JSON.parse(readFileSync(summary.eventsFile!.replace('.tsv', '.json'), 'utf8'));
     expect(sidecar.StimulusSetSha256).toBe(stimuli.set.sha256);
     expect(sidecar.Orthostim).toMatchObject({ runStatus: 'finished', complete: true, seed: 1234, missedTriggers: 0 });
-    expect(JSON.parse(readFileSync(join(dataDir, 'dataset_description.json'), 'utf8')).Name).toBe('orthostim session data');
+    expect(JSON.parse(readFileSync(join(dataDir, 'dataset_description.json'), 'utf8')).Name).toBe(
+      'orthostim session data',
+    );
     // The raw log holds every trigger and the header with config and seed.
     const log = readRunLog(summary.rawLog);
     expect(log[0]).toMatchObject({ type: 'run', seed: 1234 });
@@ -98,9 +178,13 @@ describe('Session', () => {
   it('refuses bad labels naming the value, and a second armed run', async () => {
     const { session } = makeSession(join(root, 'ds2'));
     await session.start();
-    expect(() => session.arm({ participant: '../x', run: 1 })).toThrow(/participant: a BIDS label must be 1-64 letters or digits; got "..\/x"/);
+    expect(() => session.arm({ participant: '../x', run: 1 })).toThrow(
+      /participant: a BIDS label must be 1-64 letters or digits; got "..\/x"/,
+    );
     expect(() => session.arm({ participant: '01', session: 'a_b', run: 1 })).toThrow(/session: a BIDS label/);
-    expect(() => session.arm({ participant: '01', run: 0 })).toThrow(/run: must be a whole number from 1 to 999; got 0/);
+    expect(() => session.arm({ participant: '01', run: 0 })).toThrow(
+      /run: must be a whole number from 1 to 999; got 0/,
+    );
     session.arm({ participant: '01', run: 1 });
     expect(() => session.arm({ participant: '01', run: 2 })).toThrow(/is armed; abort it/);
     const aborted = session.abort('sub-01_task-orthostim_run-1');
@@ -134,17 +218,41 @@ describe('Session', () => {
       first.source.push(first.clock.now());
     }
     const trial = run.schedule.trials[0]!;
-    first.session.displayEvents([{ id: 'x1', runId: run.runId, type: 'onset', trialIndex: 0, kind: trial.imageId ? 'image' : 'null', frameMs: 0, serverMs: first.clock.now() }]);
+    first.session.displayEvents([
+      {
+        id: 'x1',
+        runId: run.runId,
+        type: 'onset',
+        trialIndex: 0,
+        kind: trial.imageId ? 'image' : 'null',
+        frameMs: 0,
+        serverMs: first.clock.now(),
+      },
+    ]);
     // Duplicate from a resend: stored once.
-    first.session.displayEvents([{ id: 'x1', runId: run.runId, type: 'onset', trialIndex: 0, kind: 'image', frameMs: 0, serverMs: first.clock.now() }]);
+    first.session.displayEvents([
+      {
+        id: 'x1',
+        runId: run.runId,
+        type: 'onset',
+        trialIndex: 0,
+        kind: 'image',
+        frameMs: 0,
+        serverMs: first.clock.now(),
+      },
+    ]);
     // No stop(): the process "dies" here. A new server starts on the same dataset.
     const second = makeSession(dataDir, new FakeClock(50));
     await second.session.start();
-    expect(second.session.recovered).toEqual([{ id: run.runId, eventsFile: expect.stringContaining('run-1_events.tsv'), error: null }]);
+    expect(second.session.recovered).toEqual([
+      { id: run.runId, eventsFile: expect.stringContaining('run-1_events.tsv'), error: null },
+    ]);
     const summary = second.session.summary(run.runId)!;
     expect(summary.state).toBe('incomplete');
     const rows = parseEventsTsv(readFileSync(summary.eventsFile!, 'utf8'), 'events');
-    expect(rows.filter((r) => r.trial_index === 0 && r.trial_type !== 'fixation_change' && r.trial_type !== 'missed')).toHaveLength(1);
+    expect(
+      rows.filter((r) => r.trial_index === 0 && r.trial_type !== 'fixation_change' && r.trial_type !== 'missed'),
+    ).toHaveLength(1);
     expect(rows.some((r) => r.trial_type === 'log_ends')).toBe(true);
     const log = readRunLog(summary.rawLog);
     expect(log.filter((r) => r.type === 'trigger')).toHaveLength(6);

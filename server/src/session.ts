@@ -19,7 +19,15 @@ import {
 } from '@orthostim/protocol';
 import type { LoadedStimulusSet } from '@orthostim/protocol/node';
 import type { Clock, TimerHandle } from './clock';
-import { copyStimulusSet, ensureDataset, listRunLogs, normalizeRunLabels, runPaths, runPrefix, writeRunEvents } from './bids-dataset';
+import {
+  copyStimulusSet,
+  ensureDataset,
+  listRunLogs,
+  normalizeRunLabels,
+  runPaths,
+  runPrefix,
+  writeRunEvents,
+} from './bids-dataset';
 import { buildEventsSidecar, convertRunLog, type RunConversion } from './events-from-log';
 import type { LogRecord, RunHeaderRecord } from './log-records';
 import { RunLogWriter, readRunLog } from './run-log';
@@ -65,7 +73,16 @@ interface RunEntry {
 }
 
 export interface SessionStatus {
-  display: { connected: boolean; clientId: string | null; readyForRun: string | null; focused: boolean; visible: boolean; refreshHz: number | null; screen: string | null; userAgent: string | null };
+  display: {
+    connected: boolean;
+    clientId: string | null;
+    readyForRun: string | null;
+    focused: boolean;
+    visible: boolean;
+    refreshHz: number | null;
+    screen: string | null;
+    userAgent: string | null;
+  };
   trigger: { source: string; kind: string; count: number; lastAgoMs: number | null };
   run: (RunSummary & { live: LiveRunFigures }) | null;
   /** Labels the "arm next run" button uses. */
@@ -159,7 +176,9 @@ export class Session {
         records,
         log: null,
         rawLog: path,
-        eventsFile: existsSync(join(this.o.dataDir, header.eventsFile)) ? join(this.o.dataDir, header.eventsFile) : null,
+        eventsFile: existsSync(join(this.o.dataDir, header.eventsFile))
+          ? join(this.o.dataDir, header.eventsFile)
+          : null,
         seenEventIds: new Set(),
         triggerCount: 0,
         sequenceBegun: false,
@@ -183,11 +202,13 @@ export class Session {
   /** `POST /api/runs`. Throws InputError (-> 400) for bad labels, a busy session or an existing run. */
   arm(request: { participant: unknown; session?: unknown; task?: unknown; run: unknown; seed?: number }): RunSummary {
     const labels = normalizeRunLabels(request);
-    if (this.current) throw new InputError(`run ${this.current.id} is ${this.current.state}; abort it before arming another`);
+    if (this.current)
+      throw new InputError(`run ${this.current.id} is ${this.current.state}; abort it before arming another`);
     const id = runPrefix(labels);
     const paths = runPaths(labels);
     for (const p of [paths.events, paths.rawLog]) {
-      if (existsSync(join(this.o.dataDir, p)) || this.runs.has(id)) throw new InputError(`run ${id} already exists (${p}); arm the next run index`);
+      if (existsSync(join(this.o.dataDir, p)) || this.runs.has(id))
+        throw new InputError(`run ${id} already exists (${p}); arm the next run index`);
     }
     const cfg = this.o.config;
     const seed = request.seed ?? (cfg.seed !== undefined ? runSeed(cfg.seed, labels.run) : randomInt(0, 2 ** 32 - 1));
@@ -224,7 +245,12 @@ export class Session {
       eventsFile: paths.events,
     });
     if (this.displayHello) this.record(run, { type: 'display_hello', ...this.stamp(), hello: this.displayHello });
-    this.record(run, { type: 'display_connection', ...this.stamp(), connected: this.displayConnected, clientId: this.displayClientId });
+    this.record(run, {
+      type: 'display_connection',
+      ...this.stamp(),
+      connected: this.displayConnected,
+      clientId: this.displayClientId,
+    });
     this.runs.set(id, run);
     this.current = run;
     this.lastRunLabels = labels;
@@ -247,7 +273,9 @@ export class Session {
       triggers:
         t0 === null
           ? []
-          : run.records.flatMap((r) => (r.type === 'trigger' && r.volume >= 0 ? [{ volume: r.volume, serverMs: r.t }] : [])),
+          : run.records.flatMap((r) =>
+              r.type === 'trigger' && r.volume >= 0 ? [{ volume: r.volume, serverMs: r.t }] : [],
+            ),
       trialsShown: conv.stats.trialsShown,
     };
   }
@@ -274,7 +302,9 @@ export class Session {
       const header = run.records[0] as RunHeaderRecord;
       const endMs = serverMs + header.schedule.durationS * 1000;
       run.finishDeadline = endMs + (this.o.finishGraceMs ?? 10_000);
-      run.finishTimer = this.o.clock.setTimer(endMs - this.now() + (header.config.repetitionTimeS * 1000) / 2, () => this.checkFinished(run));
+      run.finishTimer = this.o.clock.setTimer(endMs - this.now() + (header.config.repetitionTimeS * 1000) / 2, () =>
+        this.checkFinished(run),
+      );
     }
   }
 
@@ -283,7 +313,13 @@ export class Session {
     if (this.current !== run) return;
     const done = convertRunLog(run.records).stats.displayComplete;
     if (done || !this.displayConnected || this.now() >= (run.finishDeadline ?? 0)) {
-      this.closeRun(run, 'finished', done ? 'all trials shown and the last volume acquired' : 'the run time is over (the display did not report completion)');
+      this.closeRun(
+        run,
+        'finished',
+        done
+          ? 'all trials shown and the last volume acquired'
+          : 'the run time is over (the display did not report completion)',
+      );
     } else {
       run.finishTimer = this.o.clock.setTimer(100, () => this.checkFinished(run));
     }
@@ -314,14 +350,18 @@ export class Session {
   private writeEvents(run: RunEntry): string {
     const conv = convertRunLog(run.records);
     const header = conv.header;
-    const sidecar = buildEventsSidecar(conv, { rawLog: runPaths(header.labels).rawLog.split('\\').join('/'), stimulusSetFile: header.stimulusSet.copiedTo });
+    const sidecar = buildEventsSidecar(conv, {
+      rawLog: runPaths(header.labels).rawLog.split('\\').join('/'),
+      stimulusSetFile: header.stimulusSet.copiedTo,
+    });
     return writeRunEvents(this.o.dataDir, header.labels, conv.rows, sidecar);
   }
 
   abort(id: string): RunSummary {
     const run = this.runs.get(id);
     if (!run) throw new NotFoundError(`no run with id ${JSON.stringify(id)}`);
-    if (run !== this.current) throw new InputError(`run ${id} is ${run.state}; only an armed or running run can be aborted`);
+    if (run !== this.current)
+      throw new InputError(`run ${id} is ${run.state}; only an armed or running run can be aborted`);
     this.closeRun(run, 'aborted', 'aborted by the operator');
     return this.summary(id)!;
   }
@@ -344,7 +384,8 @@ export class Session {
     if (clientId !== this.displayClientId) return;
     this.displayConnected = false;
     this.displayReady = null;
-    if (this.current) this.record(this.current, { type: 'display_connection', ...this.stamp(), connected: false, clientId });
+    if (this.current)
+      this.record(this.current, { type: 'display_connection', ...this.stamp(), connected: false, clientId });
   }
 
   displayReadyEvent(ready: DisplayReady): void {
@@ -370,7 +411,9 @@ export class Session {
     for (const item of raw) {
       const parsed = displayEventSchema.safeParse(item);
       if (!parsed.success) {
-        rejected.push(`${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        rejected.push(
+          `${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+        );
         continue;
       }
       const e: DisplayEvent = parsed.data;
@@ -427,11 +470,14 @@ export class Session {
     const warnings: string[] = [];
     let runStatus: SessionStatus['run'] = null;
     if (!this.displayConnected) warnings.push('participant display is not connected');
-    if (this.displayConnected && !this.focused) warnings.push('the display window lost focus: keyboard triggers and responses are dropped until it is clicked');
+    if (this.displayConnected && !this.focused)
+      warnings.push('the display window lost focus: keyboard triggers and responses are dropped until it is clicked');
     if (this.displayConnected && !this.visible) warnings.push('the display page is hidden (another tab or minimized)');
     const refresh = this.displayReady?.refreshHz ?? null;
     if (refresh !== null && Math.abs(refresh - cfg.display.refreshRateHz) / cfg.display.refreshRateHz > 0.02) {
-      warnings.push(`measured refresh rate ${refresh.toFixed(1)} Hz differs from the configured ${cfg.display.refreshRateHz} Hz`);
+      warnings.push(
+        `measured refresh rate ${refresh.toFixed(1)} Hz differs from the configured ${cfg.display.refreshRateHz} Hz`,
+      );
     }
     if (run) {
       const conv = convertRunLog(run.records);
@@ -445,15 +491,22 @@ export class Session {
         missedTriggers: s.missedTriggers,
         extraTriggers: s.extraTriggers,
         currentTrial: s.currentTrial,
-        onsetErrorMs: s.onsetErrorMs ? { median: s.onsetErrorMs.median, medianAbs: s.onsetErrorMs.medianAbs, maxAbs: s.onsetErrorMs.maxAbs } : null,
+        onsetErrorMs: s.onsetErrorMs
+          ? { median: s.onsetErrorMs.median, medianAbs: s.onsetErrorMs.medianAbs, maxAbs: s.onsetErrorMs.maxAbs }
+          : null,
         scannerTimeS: s.t0 === null || run !== this.current ? null : (now - s.t0) / 1000,
         durationS: header.schedule.durationS,
       };
       runStatus = { ...this.summaryOf(run, conv), live };
       if (run === this.current) {
-        const waiting = run.state === 'running' || (run.state === 'armed' && run.sequenceBegun) || (run.state === 'armed' && s.triggers > 0);
-        if (waiting && (s.lastTriggerT === null ? false : now - s.lastTriggerT > 2 * tr * 1000)) warnings.push(`no trigger for ${((now - s.lastTriggerT!) / 1000).toFixed(1)} s (more than 2 TRs)`);
-        if (live.trDeviationPct !== null && Math.abs(live.trDeviationPct) > 1) warnings.push(`measured TR ${s.measuredTrS!.toFixed(4)} s differs from the configured ${tr} s`);
+        const waiting =
+          run.state === 'running' ||
+          (run.state === 'armed' && run.sequenceBegun) ||
+          (run.state === 'armed' && s.triggers > 0);
+        if (waiting && (s.lastTriggerT === null ? false : now - s.lastTriggerT > 2 * tr * 1000))
+          warnings.push(`no trigger for ${((now - s.lastTriggerT!) / 1000).toFixed(1)} s (more than 2 TRs)`);
+        if (live.trDeviationPct !== null && Math.abs(live.trDeviationPct) > 1)
+          warnings.push(`measured TR ${s.measuredTrS!.toFixed(4)} s differs from the configured ${tr} s`);
         if (s.missedTriggers > 0) warnings.push(`${s.missedTriggers} missed trigger(s)`);
         if (s.extraTriggers > 0) warnings.push(`${s.extraTriggers} extra trigger(s)`);
       }
@@ -472,7 +525,9 @@ export class Session {
         focused: this.focused,
         visible: this.visible,
         refreshHz: refresh,
-        screen: this.displayHello ? `${this.displayHello.screenWidth}x${this.displayHello.screenHeight} @${this.displayHello.devicePixelRatio}x` : null,
+        screen: this.displayHello
+          ? `${this.displayHello.screenWidth}x${this.displayHello.screenHeight} @${this.displayHello.devicePixelRatio}x`
+          : null,
         userAgent: this.displayHello?.userAgent ?? null,
       },
       trigger: {
@@ -485,7 +540,12 @@ export class Session {
       nextRun,
       runs: [...this.runs.keys()],
       warnings,
-      config: { repetitionTimeS: cfg.repetitionTimeS, dummyVolumes: cfg.dummyVolumes, runs: cfg.runs, displayLatencyMs: cfg.displayLatencyMs },
+      config: {
+        repetitionTimeS: cfg.repetitionTimeS,
+        dummyVolumes: cfg.dummyVolumes,
+        runs: cfg.runs,
+        displayLatencyMs: cfg.displayLatencyMs,
+      },
     };
   }
 

@@ -5,7 +5,14 @@
  * Weights: $ORTHOSTIM_WEIGHTS, else ../shared/models/bvlc-googlenet/weights, else the cache.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GOOGLENET_WEIGHTS, describeLoad, sharedPath, timeRuns, type Benchmark, type BenchResult } from '@orthostim/test';
+import {
+  GOOGLENET_WEIGHTS,
+  describeLoad,
+  sharedPath,
+  timeRuns,
+  type Benchmark,
+  type BenchResult,
+} from '@orthostim/test';
 import { formatBackend, initBackend } from '../src/backend';
 import { GoogLeNet } from '../src/models/googlenet';
 import { DEFAULT_RDM_LAYERS } from '../src/models/googlenet-layers';

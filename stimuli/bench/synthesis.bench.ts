@@ -67,7 +67,12 @@ function synthesisBenchmark(size: number): Benchmark {
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const wall = state.history.slice(1).map((h) => h.seconds);
       return [
-        { metric: `s/step at ${size} px`, value: median(wall), unit: 's', note: `${formatBackend(info)}, ${settings.workers} workers on ${availableParallelism()} cores` },
+        {
+          metric: `s/step at ${size} px`,
+          value: median(wall),
+          unit: 's',
+          note: `${formatBackend(info)}, ${settings.workers} workers on ${availableParallelism()} cores`,
+        },
         { metric: 'CPU per step (all threads)', value: median(cpuPerStep.slice(1)), unit: 's', note: describeLoad() },
         { metric: 'mean |r| at the start (transformed)', value: state.history[0]!.meanAbsR, unit: '' },
       ];

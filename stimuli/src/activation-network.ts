@@ -34,7 +34,10 @@ export interface ActivationNetwork extends ActivationModel, LayerVocabulary {
 
 export const GOOGLENET_MODEL_NAME = 'bvlc-googlenet';
 
-export const GOOGLENET_VOCABULARY: LayerVocabulary = { defaultLayers: DEFAULT_RDM_LAYERS, resolveLayer: resolveLayerName };
+export const GOOGLENET_VOCABULARY: LayerVocabulary = {
+  defaultLayers: DEFAULT_RDM_LAYERS,
+  resolveLayer: resolveLayerName,
+};
 
 /** The vocabulary of the network the weights hold, when it is known without loading them (GoogLeNet). */
 export function layerVocabularyOf(found: ResolvedWeights): LayerVocabulary | null {
@@ -48,7 +51,8 @@ export function layerVocabularyOf(found: ResolvedWeights): LayerVocabulary | nul
  */
 export function tfjsModelSha256(modelJson: string): string {
   const text = readFileSync(modelJson);
-  const manifest = (JSON.parse(text.toString('utf8')) as { weightsManifest?: { paths: string[] }[] }).weightsManifest ?? [];
+  const manifest =
+    (JSON.parse(text.toString('utf8')) as { weightsManifest?: { paths: string[] }[] }).weightsManifest ?? [];
   const parts: Uint8Array[] = [text];
   for (const group of manifest) for (const p of group.paths) parts.push(readFileSync(join(dirname(modelJson), p)));
   return sha256Hex(Buffer.concat(parts));
@@ -96,7 +100,8 @@ export async function loadActivationNetwork(found: ResolvedWeights): Promise<Act
 /** The canonical layer list: `names` (each layer at most once) or the network's defaults. */
 export function resolveLayers(network: LayerVocabulary, names: readonly string[] | undefined): string[] {
   if (!names || names.length === 0) {
-    if (network.defaultLayers.length === 0) throw new UsageError('--layers is required for this network (it has no default layer list)');
+    if (network.defaultLayers.length === 0)
+      throw new UsageError('--layers is required for this network (it has no default layer list)');
     return [...network.defaultLayers];
   }
   const layers = names.map((n) => network.resolveLayer(n));
@@ -104,7 +109,10 @@ export function resolveLayers(network: LayerVocabulary, names: readonly string[]
   names.forEach((given, i) => {
     const canonical = layers[i]!;
     const before = seen.get(canonical);
-    if (before !== undefined) throw new UsageError(`--layers: ${JSON.stringify(given)} and ${JSON.stringify(before)} are the same layer (${canonical}); list each layer once`);
+    if (before !== undefined)
+      throw new UsageError(
+        `--layers: ${JSON.stringify(given)} and ${JSON.stringify(before)} are the same layer (${canonical}); list each layer once`,
+      );
     seen.set(canonical, given);
   });
   return layers;

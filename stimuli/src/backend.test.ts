@@ -4,7 +4,8 @@ import { UsageError } from '@orthostim/protocol';
 import { BACKEND_NAMES, formatBackend, initBackend, registerCpuFallbacks } from './backend';
 
 /** tf.grad of a function of a 4-D tensor (tf.grad's own typing takes only plain Tensor parameters). */
-const grad4 = (f: (x: tf.Tensor4D) => tf.Tensor) => tf.grad((x: tf.Tensor) => f(x as tf.Tensor4D)) as (x: tf.Tensor4D) => tf.Tensor4D;
+const grad4 = (f: (x: tf.Tensor4D) => tf.Tensor) =>
+  tf.grad((x: tf.Tensor) => f(x as tf.Tensor4D)) as (x: tf.Tensor4D) => tf.Tensor4D;
 
 describe('initBackend', () => {
   it('selects a forced backend and describes it for provenance', async () => {
@@ -15,7 +16,9 @@ describe('initBackend', () => {
     expect(wasm.name).toBe('wasm');
     expect(wasm.threads).toBeGreaterThanOrEqual(1);
     expect(tf.getBackend()).toBe('wasm');
-    expect(formatBackend(wasm)).toBe(`wasm (tfjs ${tf.version.tfjs}, ${wasm.threads} thread${wasm.threads === 1 ? '' : 's'})`);
+    expect(formatBackend(wasm)).toBe(
+      `wasm (tfjs ${tf.version.tfjs}, ${wasm.threads} thread${wasm.threads === 1 ? '' : 's'})`,
+    );
   });
 
   it('takes ORTHOSTIM_BACKEND when no argument is given, and rejects unknown names', async () => {
@@ -23,7 +26,9 @@ describe('initBackend', () => {
     try {
       expect((await initBackend()).name).toBe('cpu');
       process.env.ORTHOSTIM_BACKEND = 'gpu';
-      await expect(initBackend()).rejects.toThrow(/^ORTHOSTIM_BACKEND: backend must be one of node, wasm, cpu; got "gpu"$/);
+      await expect(initBackend()).rejects.toThrow(
+        /^ORTHOSTIM_BACKEND: backend must be one of node, wasm, cpu; got "gpu"$/,
+      );
     } finally {
       delete process.env.ORTHOSTIM_BACKEND;
     }
@@ -41,7 +46,9 @@ describe('initBackend', () => {
     if (nodeInstalled) return; // the node backend is real here; nothing to refuse
     const err = await initBackend('node').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toMatch(/^backend node cannot be loaded \(.*\); choose another with --backend wasm\|cpu$/);
+    expect((err as Error).message).toMatch(
+      /^backend node cannot be loaded \(.*\); choose another with --backend wasm\|cpu$/,
+    );
     expect((err as Error).message).not.toContain('\n');
   });
 

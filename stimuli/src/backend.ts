@@ -108,7 +108,9 @@ export async function initBackend(preference?: BackendName | string): Promise<Ba
       info = await activate(forced);
     } catch (err) {
       const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      throw new UsageError(`backend ${forced} cannot be loaded (${why}); choose another with --backend ${BACKEND_NAMES.filter((b) => b !== forced).join('|')}`);
+      throw new UsageError(
+        `backend ${forced} cannot be loaded (${why}); choose another with --backend ${BACKEND_NAMES.filter((b) => b !== forced).join('|')}`,
+      );
     }
   } else {
     for (const name of BACKEND_NAMES) {
@@ -154,7 +156,9 @@ export function registerCpuFallbacks(backendName: string): string[] {
         const cpu = tf.engine().findBackend('cpu');
         const check = (t: tf.TensorInfo) => {
           if (!BRIDGEABLE.has(t.dtype)) {
-            throw new Error(`kernel ${cpuKernel.kernelName} is not available on the ${backendName} backend for ${t.dtype} tensors; use --backend cpu`);
+            throw new Error(
+              `kernel ${cpuKernel.kernelName} is not available on the ${backendName} backend for ${t.dtype} tensors; use --backend cpu`,
+            );
           }
         };
         const cpuIds: tf.DataId[] = [];

@@ -9,7 +9,10 @@ import { computeLayerRdms, imagesToTensor, planPanelSize, type ActivationModel }
 // computed directly below and fed to rdm/'s reference computeRdm.
 const SIZE = 9;
 const rng = createRng(7);
-const filter = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 3 * 5 }, () => rng() - 0.5), [3, 3, 3, 5]);
+const filter = tf.tensor4d(
+  Float32Array.from({ length: 3 * 3 * 3 * 5 }, () => rng() - 0.5),
+  [3, 3, 3, 5],
+);
 const toy: ActivationModel = {
   forward(x, layers) {
     return tf.tidy(() => {
@@ -20,7 +23,9 @@ const toy: ActivationModel = {
   },
 };
 
-const images = Array.from({ length: 7 }, () => Uint8Array.from({ length: SIZE * SIZE * 3 }, () => Math.floor(rng() * 256)));
+const images = Array.from({ length: 7 }, () =>
+  Uint8Array.from({ length: SIZE * SIZE * 3 }, () => Math.floor(rng() * 256)),
+);
 const LAYERS = ['conv', 'pixels', 'dense'];
 
 function referenceRdms(distance: (typeof PATTERN_DISTANCE_NAMES)[number]): Float64Array[] {
@@ -57,7 +62,11 @@ describe('computeLayerRdms', () => {
       const expected = referenceRdms(distance);
       const bytesPerImage = 4 * (5 * 5 * 5 + SIZE * SIZE * 3 + 5);
       // Batches of 3 (7 images: 3 + 3 + 1); budgets for all images, 3 images (panels 3, 3, 1) and 2.
-      for (const [budget, panels] of [[1e9, 1], [3 * bytesPerImage, 3], [2 * bytesPerImage + 10, 4]] as const) {
+      for (const [budget, panels] of [
+        [1e9, 1],
+        [3 * bytesPerImage, 3],
+        [2 * bytesPerImage + 10, 4],
+      ] as const) {
         let lastProgress = [0, 0];
         const got = await computeLayerRdms(toy, images, SIZE, {
           layers: LAYERS,
@@ -74,7 +83,9 @@ describe('computeLayerRdms', () => {
           expect(rdm.length).toBe(21);
           rdm.forEach((v, k) => {
             if (Math.abs(v - ref[k]!) > 1e-5 * Math.max(1, Math.abs(ref[k]!))) {
-              throw new Error(`${distance}, budget ${budget}, layer ${LAYERS[l]}, entry ${k}: got ${v}, expected ${ref[k]}`);
+              throw new Error(
+                `${distance}, budget ${budget}, layer ${LAYERS[l]}, entry ${k}: got ${v}, expected ${ref[k]}`,
+              );
             }
           });
         });
@@ -84,7 +95,12 @@ describe('computeLayerRdms', () => {
 
   it('leaks no tensors', async () => {
     const before = tf.memory().numTensors;
-    await computeLayerRdms(toy, images, SIZE, { layers: LAYERS, distance: 'euclidean', batchSize: 2, memoryBudgetBytes: 3000 });
+    await computeLayerRdms(toy, images, SIZE, {
+      layers: LAYERS,
+      distance: 'euclidean',
+      batchSize: 2,
+      memoryBudgetBytes: 3000,
+    });
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -64,7 +64,10 @@ export function imagesToTensor(images: readonly Uint8Array[], size: number): tf.
   const per = size * size * 3;
   const data = new Float32Array(images.length * per);
   images.forEach((img, k) => {
-    if (img.length !== per) throw new RangeError(`imagesToTensor: image ${k} has ${img.length} bytes; expected ${size} x ${size} x 3 = ${per}`);
+    if (img.length !== per)
+      throw new RangeError(
+        `imagesToTensor: image ${k} has ${img.length} bytes; expected ${size} x ${size} x 3 = ${per}`,
+      );
     const off = k * per;
     for (let i = 0; i < per; i++) data[off + i] = img[i]! / 255;
   });
@@ -116,7 +119,9 @@ class RowStore {
   append(values: Float32Array, rows: number, squaredNorms: Float64Array): void {
     for (let r = 0; r < rows; r++) {
       const row = this.rows + r;
-      this.widths.forEach((w, c) => this.chunks[c]!.set(values.subarray(r * this.p + c * GRAM_CHUNK, r * this.p + c * GRAM_CHUNK + w), row * w));
+      this.widths.forEach((w, c) =>
+        this.chunks[c]!.set(values.subarray(r * this.p + c * GRAM_CHUNK, r * this.p + c * GRAM_CHUNK + w), row * w),
+      );
       this.squaredNorms[row] = squaredNorms[r]!;
     }
     this.rows += rows;
@@ -127,7 +132,13 @@ class RowStore {
     // Uploaded chunks are freed one by one (a tidy would hold them all: 1.3 GB for conv1 at 400 rows).
     let acc = tf.zeros([this.rows, batchT[0]!.shape[1]]) as tf.Tensor2D;
     this.widths.forEach((w, c) => {
-      const next = tf.tidy(() => tf.add(acc, tf.matMul(tf.tensor2d(this.chunks[c]!.subarray(0, this.rows * w), [this.rows, w]), batchT[c]!)) as tf.Tensor2D);
+      const next = tf.tidy(
+        () =>
+          tf.add(
+            acc,
+            tf.matMul(tf.tensor2d(this.chunks[c]!.subarray(0, this.rows * w), [this.rows, w]), batchT[c]!),
+          ) as tf.Tensor2D,
+      );
       acc.dispose();
       acc = next;
     });
@@ -178,7 +189,8 @@ function scatterBlock(
     const i = rowStart + r;
     // condensed index of (i, j) = i*n - i(i+1)/2 + j - i - 1
     const base = i * n - (i * (i + 1)) / 2 - i - 1;
-    for (let c = Math.max(0, i + 1 - colStart); c < cols; c++) rdm[base + colStart + c] = fromGram(rowNorms[r]!, colNorms[c]!, gram[r * cols + c]!);
+    for (let c = Math.max(0, i + 1 - colStart); c < cols; c++)
+      rdm[base + colStart + c] = fromGram(rowNorms[r]!, colNorms[c]!, gram[r * cols + c]!);
   }
 }
 
@@ -186,7 +198,12 @@ function scatterBlock(
  * Condensed RDMs of `layers` for size x size uint8 RGB images (in order). See the module comment
  * for the batching and memory plan.
  */
-export async function computeLayerRdms(model: ActivationModel, images: readonly Uint8Array[], size: number, options: LayerRdmOptions): Promise<LayerRdms> {
+export async function computeLayerRdms(
+  model: ActivationModel,
+  images: readonly Uint8Array[],
+  size: number,
+  options: LayerRdmOptions,
+): Promise<LayerRdms> {
   const n = images.length;
   const layers = [...options.layers];
   if (n < 2) throw new RangeError(`computeLayerRdms: need at least 2 images for an RDM; got ${n}`);
@@ -226,7 +243,8 @@ export async function computeLayerRdms(model: ActivationModel, images: readonly 
         featureCounts = flat.map((t) => t.shape[1]);
         panelSize = planPanelSize(featureCounts, n, budget);
         totalPasses = plannedPasses(n, panelSize);
-        if (!(distance === 'correlation' || distance === 'cosine')) shifts = flat.map((t) => tf.keep(tf.mean(t, 0, true)));
+        if (!(distance === 'correlation' || distance === 'cosine'))
+          shifts = flat.map((t) => tf.keep(tf.mean(t, 0, true)));
       }
       panelEnd = Math.min(n, panelStart + panelSize);
       stores ??= featureCounts.map((p) => new RowStore(p, panelEnd - panelStart));

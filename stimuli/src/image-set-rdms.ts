@@ -50,7 +50,12 @@ export interface ImageSetRdmsResult {
   panels: number;
 }
 
-export const RDMS_FILES = { stimulusSet: 'stimulus-set.json', images: 'images', rdmsPng: 'rdms.png', layerSimilarityPng: 'layer-similarity.png' } as const;
+export const RDMS_FILES = {
+  stimulusSet: 'stimulus-set.json',
+  images: 'images',
+  rdmsPng: 'rdms.png',
+  layerSimilarityPng: 'layer-similarity.png',
+} as const;
 
 function meanAbsAdjacent(m: readonly (readonly (number | null)[])[]): number {
   if (m.length < 2) return Number.NaN;
@@ -74,7 +79,8 @@ function lazyProgress(label: string, enabled: boolean): { update(done: number, t
 export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<ImageSetRdmsResult> {
   const outDir = resolve(options.outDir);
   const imageDir = resolve(options.imageDir);
-  if (outDir === imageDir) throw new UsageError(`--out ${options.outDir}: is the image folder itself; choose a separate output folder`);
+  if (outDir === imageDir)
+    throw new UsageError(`--out ${options.outDir}: is the image folder itself; choose a separate output folder`);
   const showProgress = options.progress ?? true;
 
   const found = resolveWeights(options.weights);
@@ -85,7 +91,10 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
     outDir,
     async (staging) => {
       const decoding = lazyProgress('images     ', showProgress);
-      const folder = await readImageFolder(imageDir, options.size, { minImages: 2, onProgress: (done, total) => decoding.update(done, total) });
+      const folder = await readImageFolder(imageDir, options.size, {
+        minImages: 2,
+        onProgress: (done, total) => decoding.update(done, total),
+      });
       decoding.stop();
 
       const backend = await initBackend(options.backend);

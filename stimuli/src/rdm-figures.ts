@@ -13,11 +13,17 @@ const MAX_LABELLED_IMAGES = 40;
 const nanFromNull = (v: number | null): number => (v === null ? Number.NaN : v);
 
 /** One heatmap per layer, as percentiles of each layer's dissimilarities (the usual RSA display). */
-export async function renderRdmsPng(set: Pick<StimulusSet, 'images' | 'layers' | 'rdms' | 'distance'>): Promise<Buffer> {
+export async function renderRdmsPng(
+  set: Pick<StimulusSet, 'images' | 'layers' | 'rdms' | 'distance'>,
+): Promise<Buffer> {
   const n = set.images.length;
   const svg = heatmapGridSvg({
     title: `RDMs of ${n} images, ${set.distance} distance`,
-    panels: set.layers.map((layer) => ({ title: layer, n, values: toSquare((set.rdms[layer] ?? []).map(nanFromNull), n) })),
+    panels: set.layers.map((layer) => ({
+      title: layer,
+      n,
+      values: toSquare((set.rdms[layer] ?? []).map(nanFromNull), n),
+    })),
     rank: true,
     labels: n <= MAX_LABELLED_IMAGES ? set.images.map((img) => img.id) : undefined,
   });

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { computeRdm, createNormalRng, fromSquare, meanAbsOffDiagonal, pearson, similarityMatrix, PATTERN_DISTANCE_NAMES } from '@orthostim/rdm';
+import {
+  computeRdm,
+  createNormalRng,
+  fromSquare,
+  meanAbsOffDiagonal,
+  pearson,
+  similarityMatrix,
+  PATTERN_DISTANCE_NAMES,
+} from '@orthostim/rdm';
 import { initBackend } from './backend';
 import { computeRdmTf, meanAbsOffDiagonalTf, pearsonTf, similarityMatrixTf, upperTriangleTf } from './rdm-tf';
 
@@ -18,7 +26,8 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   for (let i = 0; i < expected.length; i++) {
     const e = expected[i] as number;
     const a = actual[i] as number;
-    if (Math.abs(a - e) > tol * Math.max(1, Math.abs(e))) throw new Error(`entry ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
+    if (Math.abs(a - e) > tol * Math.max(1, Math.abs(e)))
+      throw new Error(`entry ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
   }
 }
 

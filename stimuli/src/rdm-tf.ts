@@ -43,7 +43,13 @@ export function rowSumTf(x: tf.Tensor2D): tf.Tensor2D {
     const [n, p] = x.shape;
     if (p <= CHUNK) return tf.sum(x, 1, true) as tf.Tensor2D;
     const c = Math.ceil(p / CHUNK);
-    const padded = c * CHUNK === p ? x : tf.pad(x, [[0, 0], [0, c * CHUNK - p]]);
+    const padded =
+      c * CHUNK === p
+        ? x
+        : tf.pad(x, [
+            [0, 0],
+            [0, c * CHUNK - p],
+          ]);
     return tf.sum(tf.sum(tf.reshape(padded, [n, c, CHUNK]), 2), 1, true) as tf.Tensor2D;
   });
 }
@@ -52,7 +58,13 @@ export function rowSumTf(x: tf.Tensor2D): tf.Tensor2D {
 function chunkColumnsTf(x: tf.Tensor2D): tf.Tensor3D {
   const [n, p] = x.shape;
   const c = Math.ceil(p / CHUNK);
-  const padded = c * CHUNK === p ? x : tf.pad(x, [[0, 0], [0, c * CHUNK - p]]);
+  const padded =
+    c * CHUNK === p
+      ? x
+      : tf.pad(x, [
+          [0, 0],
+          [0, c * CHUNK - p],
+        ]);
   return tf.transpose(tf.reshape(padded, [n, c, CHUNK]), [1, 0, 2]);
 }
 
@@ -89,7 +101,8 @@ function clampTf<T extends tf.Tensor>(x: T, lo: number, hi: number): T {
 }
 
 // 1 - r clamped to [0, 2] against rounding, as in rdm/.
-const oneMinusGram = (_gii: tf.Tensor2D, _gjj: tf.Tensor2D, gij: tf.Tensor2D): tf.Tensor2D => clampTf(tf.sub(1, gij), 0, 2);
+const oneMinusGram = (_gii: tf.Tensor2D, _gjj: tf.Tensor2D, gij: tf.Tensor2D): tf.Tensor2D =>
+  clampTf(tf.sub(1, gij), 0, 2);
 const squaredEuclideanTf = (gii: tf.Tensor2D, gjj: tf.Tensor2D, gij: tf.Tensor2D): tf.Tensor2D =>
   tf.relu(tf.sub(tf.add(gii, gjj), tf.mul(2, gij))) as tf.Tensor2D;
 
@@ -103,7 +116,9 @@ export const TF_DISTANCES = {
 
 function specOf(where: string, distance: string): TfDistanceSpec {
   if (!Object.hasOwn(TF_DISTANCES, distance)) {
-    throw new RangeError(`${where}: distance must be one of ${PATTERN_DISTANCE_NAMES.join(', ')}; got ${JSON.stringify(distance)}`);
+    throw new RangeError(
+      `${where}: distance must be one of ${PATTERN_DISTANCE_NAMES.join(', ')}; got ${JSON.stringify(distance)}`,
+    );
   }
   return TF_DISTANCES[distance as TfDistance];
 }
@@ -156,7 +171,8 @@ export function computeRdmTf(x: tf.Tensor2D, distance: TfDistance): tf.Tensor1D 
 
 /** Pearson correlation of two vectors of equal length (a scalar). NaN for a constant vector. */
 export function pearsonTf(a: tf.Tensor1D, b: tf.Tensor1D): tf.Scalar {
-  if (a.size !== b.size) throw new RangeError(`pearsonTf: both vectors must have the same length; got ${a.size} and ${b.size}`);
+  if (a.size !== b.size)
+    throw new RangeError(`pearsonTf: both vectors must have the same length; got ${a.size} and ${b.size}`);
   return tf.tidy(() => {
     const da = centerRowsTf(tf.reshape(a, [1, -1]) as tf.Tensor2D);
     const db = centerRowsTf(tf.reshape(b, [1, -1]) as tf.Tensor2D);
@@ -172,7 +188,10 @@ export function pearsonTf(a: tf.Tensor1D, b: tf.Tensor1D): tf.Scalar {
  * Spearman and Kendall rank their inputs and have no useful gradient, so only Pearson is offered.
  */
 export function similarityMatrixTf(vectors: tf.Tensor2D, method: 'pearson'): tf.Tensor2D {
-  if (method !== 'pearson') throw new RangeError(`similarityMatrixTf: method must be pearson (the only differentiable one); got ${JSON.stringify(method)}`);
+  if (method !== 'pearson')
+    throw new RangeError(
+      `similarityMatrixTf: method must be pearson (the only differentiable one); got ${JSON.stringify(method)}`,
+    );
   return tf.tidy(() => {
     const z = unitRowsTf(centerRowsTf(vectors));
     return clampTf(gramTf(z, z), -1, 1);

@@ -11,7 +11,11 @@ const dir = mkdtempSync(join(tmpdir(), 'orthostim-writer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The set digest as docs/formats/stimulus-set.md defines it, written out independently. */
-function digestByHand(set: { images: { id: string; sha256: string }[]; layers: string[]; rdms: Record<string, (number | null)[]> }): string {
+function digestByHand(set: {
+  images: { id: string; sha256: string }[];
+  layers: string[];
+  rdms: Record<string, (number | null)[]>;
+}): string {
   const h = createHash('sha256');
   for (const im of set.images) h.update(`${im.id}\n${im.sha256}\n`);
   for (const layer of set.layers) {
@@ -34,9 +38,9 @@ describe('stimulusIds and formatCommandLine', () => {
   });
 
   it('quotes arguments a shell would split', () => {
-    expect(formatCommandLine(['orthostim', 'rdms', 'my photos', '--out', "it's", '--layers', 'conv1,inception_4a'])).toBe(
-      `orthostim rdms 'my photos' --out 'it'\\''s' --layers conv1,inception_4a`,
-    );
+    expect(
+      formatCommandLine(['orthostim', 'rdms', 'my photos', '--out', "it's", '--layers', 'conv1,inception_4a']),
+    ).toBe(`orthostim rdms 'my photos' --out 'it'\\''s' --layers conv1,inception_4a`);
   });
 });
 
@@ -82,8 +86,14 @@ describe('writeStimulusSet', () => {
 
     expect(json.model).toEqual({ name: 'bvlc-googlenet', weightsSha256: 'a'.repeat(64), inputSize: 5, format: 'raw' });
     expect(json.rdms.inception_4a).toEqual([0.25, null, 0.75]);
-    expect(json.provenance).toMatchObject({ backend: 'wasm', date: '2025-01-02T03:04:05.000Z', command: 'orthostim rdms x --out set' });
-    expect(json.provenance.orthostim).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+    expect(json.provenance).toMatchObject({
+      backend: 'wasm',
+      date: '2025-01-02T03:04:05.000Z',
+      command: 'orthostim rdms x --out set',
+    });
+    expect(json.provenance.orthostim).toBe(
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version,
+    );
 
     // conv1 vs pixels: exactly reversed, r = -1 (Pearson and Spearman); the NaN RDM correlates with nothing.
     expect(json.layerSimilarity.pearson[0][0]).toBe(1);
@@ -113,7 +123,18 @@ describe('writeStimulusSet', () => {
 
 describe('formatStimulusSetJson', () => {
   it('is JSON that parses back to the same value, number arrays on one line', () => {
-    const value = { a: [1, 2.5, null, -3e-7], b: { c: [[1, 2], [3, 4]], d: 'x"y', e: [] , f: [{ g: true }] } };
+    const value = {
+      a: [1, 2.5, null, -3e-7],
+      b: {
+        c: [
+          [1, 2],
+          [3, 4],
+        ],
+        d: 'x"y',
+        e: [],
+        f: [{ g: true }],
+      },
+    };
     const text = formatStimulusSetJson(value);
     expect(JSON.parse(text)).toEqual(value);
     expect(text).toContain('"a": [1, 2.5, null, -3e-7]');

@@ -6,7 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseStimulusSet, STIMULUS_SET_FILE, STIMULUS_SET_SCHEMA, type ActivationDistance, type StimulusSet } from '@orthostim/protocol';
+import {
+  parseStimulusSet,
+  STIMULUS_SET_FILE,
+  STIMULUS_SET_SCHEMA,
+  type ActivationDistance,
+  type StimulusSet,
+} from '@orthostim/protocol';
 import { computeStimulusSetSha256, sha256Hex, writeFileAtomic } from '@orthostim/protocol/node';
 import { pairCount, similarityMatrix } from '@orthostim/rdm';
 import { encodePng } from './images';
@@ -34,7 +40,9 @@ export interface WrittenStimulusSet {
   imagePaths: string[];
 }
 
-const ORTHOSTIM_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const ORTHOSTIM_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** `stim-01`, `stim-02`, ...: zero-padded to the digits of n, at least two (so 16 images give stim-01..stim-16). */
 export function stimulusIds(n: number): string[] {
@@ -63,7 +71,8 @@ function jsonNumbers(values: ArrayLike<number>): (number | null)[] {
  */
 export function formatStimulusSetJson(value: unknown, indent = ''): string {
   if (Array.isArray(value)) {
-    if (value.every((v) => v === null || typeof v === 'number')) return `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+    if (value.every((v) => v === null || typeof v === 'number'))
+      return `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
     if (value.length === 0) return '[]';
     const inner = `${indent}  `;
     return `[\n${value.map((v) => inner + formatStimulusSetJson(v, inner)).join(',\n')}\n${indent}]`;
@@ -89,7 +98,10 @@ export function buildStimulusSet(content: StimulusSetContent, imageSha256: reado
     throw new RangeError(`buildStimulusSet: ${content.layers.length} layers but ${content.rdms.length} RDMs`);
   }
   content.rdms.forEach((r, l) => {
-    if (r.length !== pairCount(n)) throw new RangeError(`buildStimulusSet: RDM of layer ${content.layers[l]} has ${r.length} values; expected ${pairCount(n)} for ${n} images`);
+    if (r.length !== pairCount(n))
+      throw new RangeError(
+        `buildStimulusSet: RDM of layer ${content.layers[l]} has ${r.length} values; expected ${pairCount(n)} for ${n} images`,
+      );
   });
   const rdmVectors = content.rdms.map((r) => Float64Array.from(r));
   const images = ids.map((id, i) => ({
@@ -101,7 +113,12 @@ export function buildStimulusSet(content: StimulusSetContent, imageSha256: reado
   const rdms = Object.fromEntries(content.layers.map((layer, l) => [layer, jsonNumbers(rdmVectors[l]!)]));
   const body = {
     images,
-    model: { name: content.model.name, weightsSha256: content.model.weightsSha256, inputSize: content.size, ...(content.model.format ? { format: content.model.format } : {}) },
+    model: {
+      name: content.model.name,
+      weightsSha256: content.model.weightsSha256,
+      inputSize: content.size,
+      ...(content.model.format ? { format: content.model.format } : {}),
+    },
     layers: [...content.layers],
     distance: content.distance,
     rdms,
@@ -118,7 +135,11 @@ export function buildStimulusSet(content: StimulusSetContent, imageSha256: reado
     },
     ...(content.synthesis ? { synthesis: content.synthesis } : {}),
   };
-  const set = { schema: STIMULUS_SET_SCHEMA, sha256: computeStimulusSetSha256({ images, layers: body.layers, rdms }), ...body };
+  const set = {
+    schema: STIMULUS_SET_SCHEMA,
+    sha256: computeStimulusSetSha256({ images, layers: body.layers, rdms }),
+    ...body,
+  };
   try {
     return parseStimulusSet(set, 'buildStimulusSet');
   } catch (err) {
@@ -134,7 +155,10 @@ export function buildStimulusSet(content: StimulusSetContent, imageSha256: reado
 export async function writeStimulusSet(dir: string, content: StimulusSetContent): Promise<WrittenStimulusSet> {
   const pngs: Buffer[] = [];
   for (const rgb of content.images) pngs.push(await encodePng(rgb, content.size));
-  const set = buildStimulusSet(content, pngs.map((png) => sha256Hex(png)));
+  const set = buildStimulusSet(
+    content,
+    pngs.map((png) => sha256Hex(png)),
+  );
   const imagePaths = set.images.map((img, i) => {
     const file = join(dir, img.file);
     writeFileAtomic(file, pngs[i]!);

@@ -24,33 +24,43 @@ const EXPECTED: Record<string, string[]> = {
   'pd_cc0_ccby/skimage_camera.png': ['tripod'],
 };
 
-describe.skipIf(!hasShared(GOOGLENET_WEIGHTS) || !hasShared('data/photos/natural16'))('GoogLeNet top-1 classes of real photos', () => {
-  let labels: string[];
-  let top1: string[];
+describe.skipIf(!hasShared(GOOGLENET_WEIGHTS) || !hasShared('data/photos/natural16'))(
+  'GoogLeNet top-1 classes of real photos',
+  () => {
+    let labels: string[];
+    let top1: string[];
 
-  beforeAll(async () => {
-    await initBackend();
-    labels = readFileSync(join(requireShared(GOOGLENET_DIR), 'synset_words.txt'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => line.slice(line.indexOf(' ') + 1).split(',')[0]!.trim());
-    const images = await Promise.all(Object.keys(EXPECTED).map((p) => prepareImage(join(requireShared('data/photos'), p), 224)));
-    const net = GoogLeNet.fromWeights(readRawWeights(requireShared(GOOGLENET_WEIGHTS)));
-    const x = imagesToTensor(images, 224);
-    const probs = net.probabilities(x);
-    const best = tf.argMax(probs, 1);
-    top1 = Array.from(best.dataSync(), (i) => labels[i]!);
-    tf.dispose([x, probs, best]);
-    net.dispose();
-  });
-
-  it('has 1000 classes', () => {
-    expect(labels).toHaveLength(1000);
-  });
-
-  Object.entries(EXPECTED).forEach(([photo, accepted], k) => {
-    it(`${photo} -> ${accepted.join(' / ')}`, () => {
-      expect(accepted).toContain(top1[k]);
+    beforeAll(async () => {
+      await initBackend();
+      labels = readFileSync(join(requireShared(GOOGLENET_DIR), 'synset_words.txt'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) =>
+          line
+            .slice(line.indexOf(' ') + 1)
+            .split(',')[0]!
+            .trim(),
+        );
+      const images = await Promise.all(
+        Object.keys(EXPECTED).map((p) => prepareImage(join(requireShared('data/photos'), p), 224)),
+      );
+      const net = GoogLeNet.fromWeights(readRawWeights(requireShared(GOOGLENET_WEIGHTS)));
+      const x = imagesToTensor(images, 224);
+      const probs = net.probabilities(x);
+      const best = tf.argMax(probs, 1);
+      top1 = Array.from(best.dataSync(), (i) => labels[i]!);
+      tf.dispose([x, probs, best]);
+      net.dispose();
     });
-  });
-});
+
+    it('has 1000 classes', () => {
+      expect(labels).toHaveLength(1000);
+    });
+
+    Object.entries(EXPECTED).forEach(([photo, accepted], k) => {
+      it(`${photo} -> ${accepted.join(' / ')}`, () => {
+        expect(accepted).toContain(top1[k]);
+      });
+    });
+  },
+);

@@ -4,7 +4,16 @@
  * recomputed here from the written PNGs (decoded with sharp, divided by 255, GoogLeNet forward,
  * rdm/'s float64 reference computeRdm).
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -47,13 +56,28 @@ describe.skipIf(!hasShared(PHOTOS) || !hasShared(GOOGLENET_WEIGHTS))('orthostim 
   beforeAll(async () => {
     const dir = photoDir('photos', { 'notes.txt': 'not an image', '.hidden.png': 'ignored' });
     out = join(tmp, 'out');
-    run = await runCli(['rdms', dir, '--out', out, '--weights', requireShared(GOOGLENET_WEIGHTS), '--size', '224', '--layers', LAYERS.join(','), '--batch-size', '3']);
+    run = await runCli([
+      'rdms',
+      dir,
+      '--out',
+      out,
+      '--weights',
+      requireShared(GOOGLENET_WEIGHTS),
+      '--size',
+      '224',
+      '--layers',
+      LAYERS.join(','),
+      '--batch-size',
+      '3',
+    ]);
   });
 
   it('succeeds and prints a summary', () => {
     expect(run.stderr).not.toContain('error');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('rdms: 4 images at 224 px, 2 layers (conv1, inception_4a), correlation distance, bvlc-googlenet');
+    expect(run.stdout).toContain(
+      'rdms: 4 images at 224 px, 2 layers (conv1, inception_4a), correlation distance, bvlc-googlenet',
+    );
     expect(run.stdout).toMatch(/mean \|Pearson r\| between layers' RDMs: -?\d\.\d{3} over all 1 pairs/);
     expect(run.stdout).toContain(join(out, 'layer-similarity.png'));
   });
@@ -66,7 +90,12 @@ describe.skipIf(!hasShared(PHOTOS) || !hasShared(GOOGLENET_WEIGHTS))('orthostim 
     expect(set.model).toMatchObject({ name: 'bvlc-googlenet', inputSize: 224, format: 'raw' });
     expect(set.provenance.backend).toMatch(/^(node|wasm|cpu)$/);
     expect(set.provenance.command).toContain('orthostim rdms');
-    expect(readdirSync(join(out, 'images')).sort()).toEqual(['stim-01.png', 'stim-02.png', 'stim-03.png', 'stim-04.png']);
+    expect(readdirSync(join(out, 'images')).sort()).toEqual([
+      'stim-01.png',
+      'stim-02.png',
+      'stim-03.png',
+      'stim-04.png',
+    ]);
   });
 
   it('stores the RDMs of the written images, recomputed independently', async () => {
@@ -82,7 +111,9 @@ describe.skipIf(!hasShared(PHOTOS) || !hasShared(GOOGLENET_WEIGHTS))('orthostim 
     const net = GoogLeNet.fromWeights(readRawWeights(requireShared(GOOGLENET_WEIGHTS)));
     const x = tf.tensor4d(pixels, [n, 224, 224, 3]);
     const acts = net.forward(x, LAYERS);
-    const expected = LAYERS.map((l) => computeRdm(acts[l]!.dataSync() as Float32Array, n, acts[l]!.size / n, 'correlation'));
+    const expected = LAYERS.map((l) =>
+      computeRdm(acts[l]!.dataSync() as Float32Array, n, acts[l]!.size / n, 'correlation'),
+    );
     tf.dispose([x, ...Object.values(acts)]);
     net.dispose();
     LAYERS.forEach((l, i) => {
@@ -97,7 +128,10 @@ describe.skipIf(!hasShared(PHOTOS) || !hasShared(GOOGLENET_WEIGHTS))('orthostim 
   });
 
   it('draws the figures as PNGs of plausible size', async () => {
-    for (const [file, minWidth] of [['rdms.png', 300], ['layer-similarity.png', 400]] as const) {
+    for (const [file, minWidth] of [
+      ['rdms.png', 300],
+      ['layer-similarity.png', 400],
+    ] as const) {
       const bytes = readFileSync(join(out, file));
       expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
       const meta = await sharp(bytes).metadata();
@@ -109,7 +143,16 @@ describe.skipIf(!hasShared(PHOTOS) || !hasShared(GOOGLENET_WEIGHTS))('orthostim 
   });
 
   it('refuses to overwrite the non-empty output folder without --overwrite', async () => {
-    const again = await runCli(['rdms', join(tmp, 'photos'), '--out', out, '--weights', requireShared(GOOGLENET_WEIGHTS), '--layers', 'conv1']);
+    const again = await runCli([
+      'rdms',
+      join(tmp, 'photos'),
+      '--out',
+      out,
+      '--weights',
+      requireShared(GOOGLENET_WEIGHTS),
+      '--layers',
+      'conv1',
+    ]);
     expect(again.code).toBe(2);
     expect(oneLineError(again)).toContain(`${out}: output folder exists and is not empty`);
   });
@@ -154,7 +197,9 @@ describe.skipIf(!hasShared(PHOTOS) || !hasShared(GOOGLENET_WEIGHTS))('orthostim 
     const single = photoDir('single', {}, PICKED.slice(0, 1));
     const r3 = await runCli(['rdms', single, '--out', join(tmp, 'single-out'), '--weights', weights()]);
     expect(r3.code).toBe(2);
-    expect(oneLineError(r3)).toContain(`${single}: found 1 image (${PICKED[0]}); expected at least 2 PNG or JPEG images`);
+    expect(oneLineError(r3)).toContain(
+      `${single}: found 1 image (${PICKED[0]}); expected at least 2 PNG or JPEG images`,
+    );
     expect(existsSync(join(tmp, 'empty-out'))).toBe(false);
   });
 

@@ -34,9 +34,15 @@ function expectSameMaps(a: string, b: string): number {
     const va = readNifti(join(a, f));
     const vb = readNifti(join(b, f));
     expect(vb.dims, f).toEqual(va.dims);
-    expect(Buffer.from(vb.data.buffer, vb.data.byteOffset, vb.data.byteLength).equals(Buffer.from(va.data.buffer, va.data.byteOffset, va.data.byteLength)), f).toBe(true);
+    expect(
+      Buffer.from(vb.data.buffer, vb.data.byteOffset, vb.data.byteLength).equals(
+        Buffer.from(va.data.buffer, va.data.byteOffset, va.data.byteLength),
+      ),
+      f,
+    ).toBe(true);
   }
-  for (const f of files.filter((x) => x.endsWith('.tsv'))) expect(readFileSync(join(b, f), 'utf8'), f).toBe(readFileSync(join(a, f), 'utf8'));
+  for (const f of files.filter((x) => x.endsWith('.tsv')))
+    expect(readFileSync(join(b, f), 'utf8'), f).toBe(readFileSync(join(a, f), 'utf8'));
   return maps.length;
 }
 
@@ -63,7 +69,10 @@ describe.skipIf(skip)('orthostim analyze on an executor gives the maps of a plai
   it('slurm: participants as an array job (--no-wait prints the job id), group queued behind them; maps equal', async () => {
     const out = join(tmp, 'slurm');
     const env = { ...(cluster.env as Record<string, string>), ORTHOSTIM_POLL_MS: '300' };
-    const p = await runCli(['analyze', bids, out, 'participant', ...common(), '--executor', 'slurm', '--slurm-mem', '500M', '--no-wait'], { env });
+    const p = await runCli(
+      ['analyze', bids, out, 'participant', ...common(), '--executor', 'slurm', '--slurm-mem', '500M', '--no-wait'],
+      { env },
+    );
     expect(p.code, p.stderr).toBe(0);
     const job = p.stdout.trim();
     expect(job).toMatch(/^\d+$/);
@@ -75,7 +84,9 @@ describe.skipIf(skip)('orthostim analyze on an executor gives the maps of a plai
     const dependency: string | undefined = groupState.submissions[0].dependency;
     // Queued behind whichever participant tasks were still unfinished when the group was submitted.
     if (dependency) expect(dependency).toMatch(new RegExp(`^afterok(:${job}_[0-2])+$`));
-    expect(readFileSync(join(out, '.orthostim-jobs', 'analyze-participant', 'job.sh'), 'utf8')).toContain('--participant-label 02');
+    expect(readFileSync(join(out, '.orthostim-jobs', 'analyze-participant', 'job.sh'), 'utf8')).toContain(
+      '--participant-label 02',
+    );
     expect(expectSameMaps(join(tmp, 'plain'), out)).toBeGreaterThan(20);
     // A rerun finds everything done and submits nothing.
     const again = await runCli(['analyze', bids, out, 'participant', ...common(), '--executor', 'slurm'], { env });

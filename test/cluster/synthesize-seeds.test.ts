@@ -12,7 +12,18 @@ import { GOOGLENET_WEIGHTS, hasShared, requireShared, runCli } from '@orthostim/
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from '../../executor/test/support/slurm-cluster';
 
 const skip = slurmSkipReason('test/cluster/synthesize-seeds.test.ts') !== null || !hasShared(GOOGLENET_WEIGHTS);
-const TINY = ['--n', '3', '--size', '32', '--steps', '2', '--layers', 'conv1,inception_3a,inception_5b', '--workers', '1'];
+const TINY = [
+  '--n',
+  '3',
+  '--size',
+  '32',
+  '--steps',
+  '2',
+  '--layers',
+  'conv1,inception_3a,inception_5b',
+  '--workers',
+  '1',
+];
 
 interface SetJson {
   sha256: string;
@@ -37,7 +48,25 @@ describe.skipIf(skip)('orthostim synthesize --seeds on SLURM', () => {
     const env = { ...(cluster.env as Record<string, string>), ORTHOSTIM_POLL_MS: '300' };
     const out = join(tmp, 'picked');
     const [r, plain] = await Promise.all([
-      runCli(['synthesize', '--out', out, '--seeds', '4,9', ...TINY, '--weights', weights, '--executor', 'slurm', '--slurm-cpus', '1', '--pick', 'best'], { env }),
+      runCli(
+        [
+          'synthesize',
+          '--out',
+          out,
+          '--seeds',
+          '4,9',
+          ...TINY,
+          '--weights',
+          weights,
+          '--executor',
+          'slurm',
+          '--slurm-cpus',
+          '1',
+          '--pick',
+          'best',
+        ],
+        { env },
+      ),
       runCli(['synthesize', '--out', join(tmp, 'plain-9'), '--seed', '9', ...TINY, '--weights', weights]),
     ]);
     expect(r.code, r.stderr).toBe(0);
@@ -48,9 +77,16 @@ describe.skipIf(skip)('orthostim synthesize --seeds on SLURM', () => {
     // The task ran the ordinary command: seed 9's set is the plain run's, image for image.
     expect(runs[1]!.set.sha256).toBe(readSet(join(tmp, 'plain-9')).sha256);
     // The summary ranks by the mean |r| each run recorded, lowest first.
-    const expected = [...runs].sort((a, b) => a.set.synthesis.layerSimilarity.after.meanAbsPearson - b.set.synthesis.layerSimilarity.after.meanAbsPearson);
-    const summary = JSON.parse(readFileSync(join(seedsDir, 'seeds-summary.json'), 'utf8')) as { runs: { rank: number; seed: number; meanAbsR: number; spread: unknown[] }[] };
-    expect(summary.runs.map((x) => [x.rank, x.seed, x.meanAbsR])).toEqual(expected.map((x, i) => [i + 1, x.seed, x.set.synthesis.layerSimilarity.after.meanAbsPearson]));
+    const expected = [...runs].sort(
+      (a, b) =>
+        a.set.synthesis.layerSimilarity.after.meanAbsPearson - b.set.synthesis.layerSimilarity.after.meanAbsPearson,
+    );
+    const summary = JSON.parse(readFileSync(join(seedsDir, 'seeds-summary.json'), 'utf8')) as {
+      runs: { rank: number; seed: number; meanAbsR: number; spread: unknown[] }[];
+    };
+    expect(summary.runs.map((x) => [x.rank, x.seed, x.meanAbsR])).toEqual(
+      expected.map((x, i) => [i + 1, x.seed, x.set.synthesis.layerSimilarity.after.meanAbsPearson]),
+    );
     expect(summary.runs[0]!.spread).toHaveLength(3);
     const tsv = readFileSync(join(seedsDir, 'seeds-summary.tsv'), 'utf8').trim().split('\n');
     expect(tsv).toHaveLength(3);
@@ -58,7 +94,9 @@ describe.skipIf(skip)('orthostim synthesize --seeds on SLURM', () => {
     expect(r.stdout).toMatch(new RegExp(`picked seed ${expected[0]!.seed} `));
     expect(readSet(out).sha256).toBe(expected[0]!.set.sha256);
     // The tasks were SLURM array tasks.
-    const state = JSON.parse(readFileSync(join(seedsDir, '.orthostim-jobs', 'synthesize-seeds', 'state.json'), 'utf8')) as { executor: string; tasks: { id: string; job: string; state: string }[] };
+    const state = JSON.parse(
+      readFileSync(join(seedsDir, '.orthostim-jobs', 'synthesize-seeds', 'state.json'), 'utf8'),
+    ) as { executor: string; tasks: { id: string; job: string; state: string }[] };
     expect(state.executor).toBe('slurm');
     expect(state.tasks.map((t) => [t.id, t.state])).toEqual([
       ['seed-4', 'done'],

@@ -21,11 +21,37 @@ describe('simulate -> analyze -> report', () => {
     const n = 8;
     const rng = createNormalRng(17);
     const rdms: Record<string, number[]> = {};
-    for (const l of ['early', 'middle', 'late']) rdms[l] = Array.from(computeRdm(Float64Array.from({ length: n * 10 }, () => rng()), n, 10, 'correlation'));
+    for (const l of ['early', 'middle', 'late'])
+      rdms[l] = Array.from(
+        computeRdm(
+          Float64Array.from({ length: n * 10 }, () => rng()),
+          n,
+          10,
+          'correlation',
+        ),
+      );
     const set = await writeTestStimulusSet(join(tmp, 'set'), n, 16, { rdms, distance: 'correlation' });
     const bids = join(tmp, 'bids');
     const out = join(tmp, 'out');
-    const sim = await runCli(['simulate', '--stimuli', set, '--out', bids, '--participants', '2', '--runs', '2', '--snr', '2', '--voxel-mm', '4', '--brain-mm', '60,90,50', '--seed', '2']);
+    const sim = await runCli([
+      'simulate',
+      '--stimuli',
+      set,
+      '--out',
+      bids,
+      '--participants',
+      '2',
+      '--runs',
+      '2',
+      '--snr',
+      '2',
+      '--voxel-mm',
+      '4',
+      '--brain-mm',
+      '60,90,50',
+      '--seed',
+      '2',
+    ]);
     expect(sim.code, sim.stderr).toBe(0);
     const part = await runCli(['analyze', bids, out, 'participant', '--stimuli', set, '--method', 'both']);
     expect(part.code, part.stderr).toBe(0);
@@ -38,7 +64,10 @@ describe('simulate -> analyze -> report', () => {
       // Chance is the region's share of the brain, a few percent.
       for (const r of t.rows) expect(r.dice, `sub-${participant} ${r.layer}`).toBeGreaterThan(0.5);
     }
-    const truth = JSON.parse(readFileSync(join(bids, 'derivatives', 'truth', 'index.json'), 'utf8')) as { grid: { brainVoxels: number }; layers: { layer: string; mask: string }[] };
+    const truth = JSON.parse(readFileSync(join(bids, 'derivatives', 'truth', 'index.json'), 'utf8')) as {
+      grid: { brainVoxels: number };
+      layers: { layer: string; mask: string }[];
+    };
     expect(truth.grid.brainVoxels).toBeGreaterThan(1000);
     // The group report of a simulated dataset scores its maps against the planted regions: one row
     // per layer whose region size is the truth mask's voxel count, counted here from the mask file.

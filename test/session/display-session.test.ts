@@ -14,7 +14,16 @@ import { hasChromium, launchChromium, startServe, writeTestStimulusSet, type Ser
 const TR = 0.5;
 const root = mkdtempSync(join(tmpdir(), 'orthostim-e2e-'));
 const data = join(root, 'data');
-const config = { repetitions: 2, nullTrialFraction: 0.25, soaVolumes: 2, imageDurationMs: 400, leadInVolumes: 1, leadOutVolumes: 1, dummyVolumes: 1, fixation: { changesPerMinute: 12, minIntervalS: 2, responseWindowS: 1 } };
+const config = {
+  repetitions: 2,
+  nullTrialFraction: 0.25,
+  soaVolumes: 2,
+  imageDurationMs: 400,
+  leadInVolumes: 1,
+  leadOutVolumes: 1,
+  dummyVolumes: 1,
+  fixation: { changesPerMinute: 12, minIntervalS: 2, responseWindowS: 1 },
+};
 const IMAGES = 3;
 
 let browser: Browser;
@@ -22,7 +31,11 @@ let server: ServeProcess;
 let serverArgs: string[];
 
 async function api(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const res = await fetch(`${server.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const json = (await res.json()) as Record<string, any>;
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -42,7 +55,10 @@ async function until<T>(get: () => Promise<T>, done: (v: T) => boolean, timeoutM
 async function openDisplay(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   await page.goto(server.displayUrl);
-  await until(() => api('GET', '/api/status'), (s) => s.display.connected);
+  await until(
+    () => api('GET', '/api/status'),
+    (s) => s.display.connected,
+  );
   return page;
 }
 
@@ -54,16 +70,32 @@ function readEvents(summary: Record<string, any>): { rows: EventsRow[]; sidecar:
 }
 
 function readLog(summary: Record<string, any>): Record<string, any>[] {
-  return readFileSync(summary.rawLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(summary.rawLog, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
-const trialRows = (rows: EventsRow[]) => rows.filter((r) => r.trial_index !== null && r.trial_type !== 'fixation_change');
+const trialRows = (rows: EventsRow[]) =>
+  rows.filter((r) => r.trial_index !== null && r.trial_type !== 'fixation_change');
 
 describe.skipIf(!hasChromium())('scanner session in headless Chromium', () => {
   beforeAll(async () => {
     const set = await writeTestStimulusSet(join(root, 'set'), IMAGES);
     writeFileSync(join(root, 'config.json'), JSON.stringify(config));
-    serverArgs = ['--stimuli', set, '--data', data, '--config', join(root, 'config.json'), '--port', '0', '--emulate-scanner', '--tr', String(TR)];
+    serverArgs = [
+      '--stimuli',
+      set,
+      '--data',
+      data,
+      '--config',
+      join(root, 'config.json'),
+      '--port',
+      '0',
+      '--emulate-scanner',
+      '--tr',
+      String(TR),
+    ];
     server = await startServe(serverArgs);
     browser = await launchChromium();
   });
@@ -81,9 +113,15 @@ describe.skipIf(!hasChromium())('scanner session in headless Chromium', () => {
     const page = await openDisplay();
     const armed = await api('POST', '/api/runs', { participant: '01', run: 1 });
     // A button press during the run (the fixation task's response key).
-    await until(() => api('GET', `/api/runs/${armed.id}`), (s) => s.trialsShown >= 2);
+    await until(
+      () => api('GET', `/api/runs/${armed.id}`),
+      (s) => s.trialsShown >= 2,
+    );
     await page.keyboard.press('1');
-    const done = await until(() => api('GET', `/api/runs/${armed.id}`), (s) => s.state !== 'armed' && s.state !== 'running');
+    const done = await until(
+      () => api('GET', `/api/runs/${armed.id}`),
+      (s) => s.state !== 'armed' && s.state !== 'running',
+    );
     expect(done.state).toBe('finished');
     const { rows, sidecar } = readEvents(done);
     const log = readLog(done);
@@ -94,31 +132,47 @@ describe.skipIf(!hasChromium())('scanner session in headless Chromium', () => {
     expect(trials.every((r) => r.trial_type !== 'missed')).toBe(true);
     // Every image exactly `repetitions` times; no image twice in a row.
     const images = trials.filter((r) => r.trial_type !== 'null').map((r) => r.trial_type);
-    for (let i = 1; i <= IMAGES; i++) expect(images.filter((id) => id === `stim-0${i}`)).toHaveLength(config.repetitions);
+    for (let i = 1; i <= IMAGES; i++)
+      expect(images.filter((id) => id === `stim-0${i}`)).toHaveLength(config.repetitions);
     for (let i = 1; i < images.length; i++) expect(images[i]).not.toBe(images[i - 1]);
     // Onsets within one frame + 5 ms of the plan.
     const frameMs = 1000 / sidecar.StimulusPresentation.ScreenRefreshRate;
     for (const r of trials) expect(Math.abs(r.onset - r.planned_onset!) * 1000).toBeLessThan(frameMs + 5);
     // Image rows point at the copied stimuli.
-    for (const r of trials.filter((x) => x.trial_type !== 'null')) expect(r.stim_file).toMatch(/^orthostim-[0-9a-f]{12}\/images\/stim-0\d\.png$/);
+    for (const r of trials.filter((x) => x.trial_type !== 'null'))
+      expect(r.stim_file).toMatch(/^orthostim-[0-9a-f]{12}\/images\/stim-0\d\.png$/);
     // As many triggers logged as the emulator sent: dummies + every volume of the run.
     expect(log.filter((r) => r.type === 'trigger')).toHaveLength(config.dummyVolumes + schedule.totalVolumes);
     expect(done.triggers).toBe(config.dummyVolumes + schedule.totalVolumes);
     expect(rows.filter((r) => r.trial_type === 'response').map((r) => r.response_key)).toEqual(['1']);
-    expect(sidecar.Orthostim).toMatchObject({ runStatus: 'finished', complete: true, missedTriggers: 0, extraTriggers: 0 });
+    expect(sidecar.Orthostim).toMatchObject({
+      runStatus: 'finished',
+      complete: true,
+      missedTriggers: 0,
+      extraTriggers: 0,
+    });
     await page.close();
   });
 
   it('survives a display reload and a dropped socket: nothing logged is lost, the file says what happened', async () => {
     const page = await openDisplay();
     const armed = await api('POST', '/api/runs', { participant: '01', run: 2 });
-    await until(() => api('GET', `/api/runs/${armed.id}`), (s) => s.trialsShown >= 2);
+    await until(
+      () => api('GET', `/api/runs/${armed.id}`),
+      (s) => s.trialsShown >= 2,
+    );
     // Drop the socket: the client reconnects and resends what was not acknowledged.
     await page.evaluate(() => (window as any).orthostim.socket.io.engine.close());
-    await until(() => api('GET', `/api/runs/${armed.id}`), (s) => s.trialsShown >= 4);
+    await until(
+      () => api('GET', `/api/runs/${armed.id}`),
+      (s) => s.trialsShown >= 4,
+    );
     const shownBeforeReload = (await api('GET', `/api/runs/${armed.id}`)).trialsShown;
     await page.reload();
-    const done = await until(() => api('GET', `/api/runs/${armed.id}`), (s) => s.state !== 'armed' && s.state !== 'running');
+    const done = await until(
+      () => api('GET', `/api/runs/${armed.id}`),
+      (s) => s.state !== 'armed' && s.state !== 'running',
+    );
     expect(done.state).toBe('finished');
     const { rows, sidecar } = readEvents(done);
     const log = readLog(done);
@@ -143,7 +197,10 @@ describe.skipIf(!hasChromium())('scanner session in headless Chromium', () => {
   it('keeps the raw log when the server is killed; on restart the run is reported and closed as incomplete', async () => {
     const page = await openDisplay();
     const armed = await api('POST', '/api/runs', { participant: '01', run: 3 });
-    await until(() => api('GET', `/api/runs/${armed.id}`), (s) => s.trialsShown >= 3);
+    await until(
+      () => api('GET', `/api/runs/${armed.id}`),
+      (s) => s.trialsShown >= 3,
+    );
     server.child.kill('SIGKILL');
     await server.exited;
     const before = readFileSync(armed.rawLog, 'utf8');
@@ -159,11 +216,19 @@ describe.skipIf(!hasChromium())('scanner session in headless Chromium', () => {
     const log = readLog(summary);
     const onsetIds = log.filter((r) => r.type === 'display' && r.event.type === 'onset').map((r) => r.event.trialIndex);
     expect(onsetIds.length).toBeGreaterThanOrEqual(3);
-    expect(trialRows(rows).filter((r) => r.trial_type !== 'missed').map((r) => r.trial_index).sort()).toEqual([...onsetIds].sort());
+    expect(
+      trialRows(rows)
+        .filter((r) => r.trial_type !== 'missed')
+        .map((r) => r.trial_index)
+        .sort(),
+    ).toEqual([...onsetIds].sort());
     expect(rows.some((r) => r.trial_type === 'log_ends')).toBe(true);
     expect(sidecar.Orthostim).toMatchObject({ runStatus: 'incomplete', complete: false });
     // The display reconnects to the restarted server, and the next run index can be armed.
-    await until(() => api('GET', '/api/status'), (s) => s.display.connected);
+    await until(
+      () => api('GET', '/api/status'),
+      (s) => s.display.connected,
+    );
     expect((await api('GET', '/api/status')).nextRun).toMatchObject({ participant: '01', run: 4 });
     await page.close();
   });

@@ -9,7 +9,10 @@ export interface CliResult {
 }
 
 /** Run the real `orthostim` program (bin/orthostim.js) in a child process, as a user would. */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'orthostim.js'), ...args], {
       cwd: options.cwd ?? REPO_ROOT,

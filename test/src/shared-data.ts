@@ -13,7 +13,8 @@ export const SHARED_ROOT = process.env.ORTHOSTIM_SHARED ?? resolve(REPO_ROOT, '.
 export function sharedPath(rel: string): string | null {
   const p = join(SHARED_ROOT, rel);
   if (existsSync(p)) return p;
-  if (process.env.CI) throw new Error(`${p}: required test data is missing (../shared must be beside the repository under CI)`);
+  if (process.env.CI)
+    throw new Error(`${p}: required test data is missing (../shared must be beside the repository under CI)`);
   return null;
 }
 

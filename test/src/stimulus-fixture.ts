@@ -34,14 +34,17 @@ export async function writeTestStimulusSet(dir: string, n = 4, size = 64, model?
         raw[o + 1] = bar ? c[1] : 255 - c[1];
         raw[o + 2] = bar ? c[2] : 255 - c[2];
       }
-    const png = await sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+    const png = await sharp(raw, { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toBuffer();
     const id = model?.ids?.[i] ?? `stim-${String(i + 1).padStart(2, '0')}`;
     const file = `images/${id}.png`;
     writeFileSync(join(dir, file), png);
     images.push({ id, file, sha256: sha256Hex(png) });
   }
   const rdm: number[] = [];
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) rdm.push(Math.hypot(...colours[i]!.map((v, k) => v - colours[j]![k]!)) / 255);
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) rdm.push(Math.hypot(...colours[i]!.map((v, k) => v - colours[j]![k]!)) / 255);
   const layers = model ? Object.keys(model.rdms) : ['pixels'];
   const base = { images, layers, rdms: model ? model.rdms : { pixels: rdm } };
   const identity = layers.map((_, i) => layers.map((__, j) => (i === j ? 1 : 0)));

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { writeNifti } from '../../analysis/src/io/nifti';
 import { OutputIndexBuilder } from '../../analysis/src/pipeline/output-index';
-import { startViewer, type ViewerServer } from '../../analysis/src/viewer/viewer-server';
+import { startViewer, type ViewerServer } from '@orthostim/viewer';
 import { hasChromium, launchChromium } from '../src/browser';
 
 const DIMS = [5, 6, 7] as const;
@@ -37,33 +37,84 @@ interface Shown {
 
 async function shown(p: Page): Promise<Shown> {
   return p.evaluate(() => {
-    const nv = (window as unknown as { orthostimViewer: { nv: { volumes: { name: string; hdr: { dims: number[] }; img: ArrayLike<number>; cal_min: number; cal_max: number; matRAS: ArrayLike<number> }[] } } }).orthostimViewer.nv;
+    const nv = (
+      window as unknown as {
+        orthostimViewer: {
+          nv: {
+            volumes: {
+              name: string;
+              hdr: { dims: number[] };
+              img: ArrayLike<number>;
+              cal_min: number;
+              cal_max: number;
+              matRAS: ArrayLike<number>;
+            }[];
+          };
+        };
+      }
+    ).orthostimViewer.nv;
     return {
       state: document.body.dataset.state,
       shown: document.body.dataset.shown,
-      volumes: nv.volumes.map((v) => ({ name: v.name, dims: Array.from(v.hdr.dims), values: Array.from(v.img), calMin: v.cal_min, calMax: v.cal_max, matRAS: Array.from(v.matRAS) })),
+      volumes: nv.volumes.map((v) => ({
+        name: v.name,
+        dims: Array.from(v.hdr.dims),
+        values: Array.from(v.img),
+        calMin: v.cal_min,
+        calMax: v.cal_max,
+        matRAS: Array.from(v.matRAS),
+      })),
     };
   });
 }
 
 async function waitShown(p: Page, path: string): Promise<Shown> {
-  await p.waitForFunction((want) => document.body.dataset.state === 'ready' && document.body.dataset.shown === want, path, { timeout: 30_000 });
+  await p.waitForFunction(
+    (want) => document.body.dataset.state === 'ready' && document.body.dataset.shown === want,
+    path,
+    { timeout: 30_000 },
+  );
   return shown(p);
 }
 
 beforeAll(async () => {
   if (!hasChromium()) return;
-  for (const [folder, level] of [['sub-01', 'participant'], ['group', 'group']] as const) {
+  for (const [folder, level] of [
+    ['sub-01', 'participant'],
+    ['group', 'group'],
+  ] as const) {
     mkdirSync(join(out, folder), { recursive: true });
-    const index = new OutputIndexBuilder({ level, ...(level === 'participant' ? { participant: '01' } : {}), space: 'MNI152NLin2009cAsym' });
+    const index = new OutputIndexBuilder({
+      level,
+      ...(level === 'participant' ? { participant: '01' } : {}),
+      space: 'MNI152NLin2009cAsym',
+    });
     if (level === 'participant') {
       writeNifti(join(out, folder, 'sub-01_desc-mean_bold.nii.gz'), { dims: DIMS, data: meanEpi, affine: AFFINE });
       index.add({ path: 'sub-01_desc-mean_bold.nii.gz', stat: 'mean-epi' });
-      writeNifti(join(out, folder, 'sub-01_desc-conv1_rsa-standard_stat-z_statmap.nii.gz'), { dims: DIMS, data: zValues, affine: AFFINE });
-      index.add({ path: 'sub-01_desc-conv1_rsa-standard_stat-z_statmap.nii.gz', layer: 'conv1', method: 'standard', stat: 'z' });
+      writeNifti(join(out, folder, 'sub-01_desc-conv1_rsa-standard_stat-z_statmap.nii.gz'), {
+        dims: DIMS,
+        data: zValues,
+        affine: AFFINE,
+      });
+      index.add({
+        path: 'sub-01_desc-conv1_rsa-standard_stat-z_statmap.nii.gz',
+        layer: 'conv1',
+        method: 'standard',
+        stat: 'z',
+      });
     } else {
-      writeNifti(join(out, folder, 'desc-conv1_rsa-standard_stat-t_statmap.nii.gz'), { dims: DIMS, data: tValues, affine: AFFINE });
-      index.add({ path: 'desc-conv1_rsa-standard_stat-t_statmap.nii.gz', layer: 'conv1', method: 'standard', stat: 't' });
+      writeNifti(join(out, folder, 'desc-conv1_rsa-standard_stat-t_statmap.nii.gz'), {
+        dims: DIMS,
+        data: tValues,
+        affine: AFFINE,
+      });
+      index.add({
+        path: 'desc-conv1_rsa-standard_stat-t_statmap.nii.gz',
+        layer: 'conv1',
+        method: 'standard',
+        stat: 't',
+      });
     }
     index.write(join(out, folder));
   }
@@ -81,9 +132,12 @@ afterAll(async () => {
 });
 
 describe.skipIf(!hasChromium())('orthostim view in Chromium', () => {
-  it('lists the statistics and maps, and shows the z map over its folder\'s mean EPI with the written values and orientation', async () => {
+  it("lists the statistics and maps, and shows the z map over its folder's mean EPI with the written values and orientation", async () => {
     const s = await waitShown(page, 'sub-01/sub-01_desc-conv1_rsa-standard_stat-z_statmap.nii.gz');
-    expect((await page.$$eval('#stat option', (os) => os.map((o) => (o as HTMLOptionElement).value))).sort()).toEqual(['t', 'z']);
+    expect((await page.$$eval('#stat option', (os) => os.map((o) => (o as HTMLOptionElement).value))).sort()).toEqual([
+      't',
+      'z',
+    ]);
     expect(await page.$eval('#stat', (e) => (e as HTMLSelectElement).value)).toBe('z');
     expect(await page.$$eval('#maps option', (os) => os.length)).toBe(1);
     expect(s.volumes).toHaveLength(2); // background, then overlay
@@ -93,7 +147,20 @@ describe.skipIf(!hasChromium())('orthostim view in Chromium', () => {
     expect(overlay!.values).toEqual(Array.from(zValues));
     // NiiVue reorients to RAS voxel order: its matrix (row-major) is our affine with the x axis
     // flipped, x = 2 * i' + (40 - 2 * (5 - 1)) for the reversed index i' = 4 - i.
-    expect(overlay!.matRAS.slice(0, 12).map((v) => Math.round(v * 1000) / 1000)).toEqual([2, 0, 0, 40 - 2 * (DIMS[0] - 1), 0, 2.5, 0, -50, 0, 0, 3, -20]);
+    expect(overlay!.matRAS.slice(0, 12).map((v) => Math.round(v * 1000) / 1000)).toEqual([
+      2,
+      0,
+      0,
+      40 - 2 * (DIMS[0] - 1),
+      0,
+      2.5,
+      0,
+      -50,
+      0,
+      0,
+      3,
+      -20,
+    ]);
     expect(overlay!.calMin).toBe(0.2); // the viewer's default threshold for z
     expect(await page.textContent('#info')).toMatch(/space: MNI152NLin2009cAsym/);
   });
@@ -107,7 +174,8 @@ describe.skipIf(!hasChromium())('orthostim view in Chromium', () => {
     await page.fill('#thr', '3.5');
     await page.dispatchEvent('#thr', 'change');
     await page.waitForFunction(() => {
-      const nv = (window as unknown as { orthostimViewer: { nv: { volumes: { cal_min: number }[] } } }).orthostimViewer.nv;
+      const nv = (window as unknown as { orthostimViewer: { nv: { volumes: { cal_min: number }[] } } }).orthostimViewer
+        .nv;
       return nv.volumes[nv.volumes.length - 1]!.cal_min === 3.5;
     });
     const png = await page.locator('#gl').screenshot();

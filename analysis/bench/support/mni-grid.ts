@@ -11,7 +11,10 @@ export const SEARCHLIGHT_ELLIPSOID = { centre: [45, 54, 45], radii: [31.6, 38.3,
 export const WHOLE_BRAIN_ELLIPSOID = { centre: [45, 54, 42], radii: [35.5, 44, 36] } as const;
 
 /** A 0/1 mask of the voxels inside the ellipsoid (x fastest), and how many there are. */
-export function ellipsoidMask(e: { centre: readonly number[]; radii: readonly number[] }): { mask: Uint8Array; nMask: number } {
+export function ellipsoidMask(e: { centre: readonly number[]; radii: readonly number[] }): {
+  mask: Uint8Array;
+  nMask: number;
+} {
   const [nx, ny, nz] = MNI_2MM_DIMS;
   const [cx, cy, cz] = e.centre as [number, number, number];
   const [rx, ry, rz] = e.radii as [number, number, number];

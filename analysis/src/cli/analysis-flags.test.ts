@@ -18,7 +18,7 @@ describe('analysis options table', () => {
     }
   });
 
-  it('builds commander options whose defaults are the table\'s, and a given list replaces the default', () => {
+  it("builds commander options whose defaults are the table's, and a given list replaces the default", () => {
     const confounds = optionOf('confounds');
     expect(confounds.defaultValue).toEqual(['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z']);
     const parse = confounds.parseArg!;
@@ -27,6 +27,8 @@ describe('analysis options table', () => {
     expect(parse('white_matter', first)).toEqual(['csf', 'white_matter']);
     expect(optionOf('distance').argChoices).toEqual(['correlation', 'euclidean', 'crossnobis']);
     expect(optionOf('radiusMm').defaultValue).toBe(6);
-    expect(() => optionOf('minFraction').parseArg!('1.5', undefined)).toThrow(/--min-fraction must be a number in \[0, 1\]; got "1.5"/);
+    expect(() => optionOf('minFraction').parseArg!('1.5', undefined)).toThrow(
+      /--min-fraction must be a number in \[0, 1\]; got "1.5"/,
+    );
   });
 });

@@ -24,7 +24,9 @@ export function optionOf(name: AnalysisOptionName): Option {
   if (spec.kind === 'list') {
     // A given list replaces the default rather than extending it.
     const def = Array.isArray(d) ? [...d] : undefined;
-    opt.argParser((value: string, previous: string[] | undefined) => parseList(value, previous === def ? undefined : previous));
+    opt.argParser((value: string, previous: string[] | undefined) =>
+      parseList(value, previous === def ? undefined : previous),
+    );
     if (def) opt.default(def, def.join(' '));
   } else if (d !== undefined) {
     opt.default(d, String(d));

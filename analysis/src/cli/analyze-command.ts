@@ -36,7 +36,9 @@ function realOrResolved(p: string): string {
 /** BIDS-Apps rule: the output must not be the input dataset itself. */
 export function checkOutputDir(bidsDir: string, outputDir: string): void {
   if (realOrResolved(bidsDir) === realOrResolved(outputDir)) {
-    throw new UsageError(`output_dir ${outputDir} is the input dataset ${bidsDir}; write derivatives elsewhere (e.g. ${join(bidsDir, 'derivatives', 'orthostim')})`);
+    throw new UsageError(
+      `output_dir ${outputDir} is the input dataset ${bidsDir}; write derivatives elsewhere (e.g. ${join(bidsDir, 'derivatives', 'orthostim')})`,
+    );
   }
 }
 
@@ -61,7 +63,10 @@ export function formatGroupSummary(g: GroupSummary): string {
   return [
     `group: ${g.participants.length} participants (${g.participants.join(', ')}), ${g.tests.length} layer map(s) tested, ${g.nPatterns} sign patterns${g.exhaustive ? ' (all)' : ''}; ${g.seconds.toFixed(1)} s`,
     ...(g.note ? [`  note: ${g.note}`] : []),
-    ...g.tests.map((t) => `  ${t.layer} (${t.method}): ${t.nSignificant} voxel(s) with FWE p < ${g.alpha}, ${t.nClusters} cluster(s), max |${g.statistic}| ${fmt(t.maxAbsT)}`),
+    ...g.tests.map(
+      (t) =>
+        `  ${t.layer} (${t.method}): ${t.nSignificant} voxel(s) with FWE p < ${g.alpha}, ${t.nClusters} cluster(s), max |${g.statistic}| ${fmt(t.maxAbsT)}`,
+    ),
     `  wrote ${g.dir}/ (index.json, report.html, analysis.json)`,
   ].join('\n');
 }
@@ -69,11 +74,13 @@ export function formatGroupSummary(g: GroupSummary): string {
 export function buildAnalyzeCommand(): Command {
   const cmd = new Command('analyze')
     .description(
-      'BIDS-Apps analysis: per participant, the GLM of every run, a searchlight RSA against the stimulus set\'s layer RDMs, layer maps and a report; ' +
-        'at the group level, sign-flip permutation tests of the participants\' Fisher-z maps with max-statistic FWE, winner-take-all, overlap and cluster tables',
+      "BIDS-Apps analysis: per participant, the GLM of every run, a searchlight RSA against the stimulus set's layer RDMs, layer maps and a report; " +
+        "at the group level, sign-flip permutation tests of the participants' Fisher-z maps with max-statistic FWE, winner-take-all, overlap and cluster tables",
     )
     .addArgument(new Argument('<bids_dir>', 'BIDS dataset (raw; preprocessed runs come from --derivatives)'))
-    .addArgument(new Argument('<output_dir>', 'derivatives folder: participants write sub-<label>/, the group level group/'))
+    .addArgument(
+      new Argument('<output_dir>', 'derivatives folder: participants write sub-<label>/, the group level group/'),
+    )
     .addArgument(new Argument('<analysis_level>', 'participant or group').choices(['participant', 'group']));
   addOptions(cmd, OPTION_NAMES);
   addExecutorOptions(cmd); // --executor local|slurm: one task per participant (docs/cluster.md)
@@ -97,7 +104,11 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
     const ds = readBidsDataset(bidsDir);
     const settingsRecord = { ...flags, level };
     if (level === 'participant') {
-      const stimuliPath = requireOption(flags.stimuli, '--stimuli', 'the stimulus-set.json whose layer RDMs are the models');
+      const stimuliPath = requireOption(
+        flags.stimuli,
+        '--stimuli',
+        'the stimulus-set.json whose layer RDMs are the models',
+      );
       const stimuli = readStimulusSet(stimuliPath, { checkImages: false });
       const searchlight = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
       const glm = resolveGlmSettings(flags);
@@ -110,12 +121,16 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
           return existsSync(d) && readdirSync(d).length > 0;
         });
         if (existing.length > 0) {
-          throw new InputError(`${outputDir}: sub-${existing.join(', sub-')} already ha${existing.length > 1 ? 've' : 's'} outputs; pass --overwrite to replace them`);
+          throw new InputError(
+            `${outputDir}: sub-${existing.join(', sub-')} already ha${existing.length > 1 ? 've' : 's'} outputs; pass --overwrite to replace them`,
+          );
         }
       }
       mkdirSync(outputDir, { recursive: true });
       ensureDatasetDescription(resolve(outputDir), ds.root);
-      info(`analyze: ${labels.length} participant(s), ${stimuli.set.layers.length} layers, radius ${describeRadius(searchlight.radius)}, ${searchlight.distance}, ${searchlight.compare}, method ${searchlight.method}, ${searchlight.threads} thread(s)`);
+      info(
+        `analyze: ${labels.length} participant(s), ${stimuli.set.layers.length} layers, radius ${describeRadius(searchlight.radius)}, ${searchlight.distance}, ${searchlight.compare}, method ${searchlight.method}, ${searchlight.threads} thread(s)`,
+      );
       if (executor) return runParticipantsOnExecutor(outputDir, labels, executor);
       const summaries: ParticipantSummary[] = [];
       for (const participant of labels) {
@@ -130,7 +145,9 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
           ...(flags.mask ? { mask: flags.mask } : {}),
           glm,
           searchlight,
-          ...(flags.rois ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } } : {}),
+          ...(flags.rois
+            ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } }
+            : {}),
           ...(flags.template ? { template: flags.template } : {}),
           overwrite: flags.overwrite ?? false,
           settingsRecord: { ...settingsRecord, resolved: { glm, searchlight } },
@@ -149,7 +166,9 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
         ...(flags.participantLabel ? { participants: selectParticipants(ds, flags.participantLabel) } : {}),
         settings: group,
         threads: flags.threads ?? availableParallelism(), // '--threads' says: default all cores
-        ...(flags.atlas ? { atlas: { path: flags.atlas, ...(flags.atlasLabels ? { labelsPath: flags.atlasLabels } : {}) } } : {}),
+        ...(flags.atlas
+          ? { atlas: { path: flags.atlas, ...(flags.atlasLabels ? { labelsPath: flags.atlasLabels } : {}) } }
+          : {}),
         ...(flags.template ? { template: flags.template } : {}),
         overwrite: flags.overwrite ?? false,
         settingsRecord: { ...settingsRecord, resolved: group },

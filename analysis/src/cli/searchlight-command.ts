@@ -3,12 +3,49 @@ import { Command, requireOption } from '@orthostim/protocol/cli';
 import { UsageError } from '@orthostim/protocol';
 import { readStimulusSet } from '@orthostim/protocol/node';
 import { runSearchlightOnFiles, type SearchlightFilesSummary } from '../pipeline/searchlight-on-files';
-import { describeRadius, resolveSearchlightSettings, type AnalysisFlags, type AnalysisOptionName } from '../pipeline/settings';
+import {
+  describeRadius,
+  resolveSearchlightSettings,
+  type AnalysisFlags,
+  type AnalysisOptionName,
+} from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
 
-const SHARED: AnalysisOptionName[] = ['stimuli', 'mask', 'space', 'radiusMm', 'radiusVox', 'minFraction', 'distance', 'compare', 'method', 'rois', 'roiLabels', 'template', 'threads', 'overwrite'];
+const SHARED: AnalysisOptionName[] = [
+  'stimuli',
+  'mask',
+  'space',
+  'radiusMm',
+  'radiusVox',
+  'minFraction',
+  'distance',
+  'compare',
+  'method',
+  'rois',
+  'roiLabels',
+  'template',
+  'threads',
+  'overwrite',
+];
 
-interface SearchlightFlags extends Pick<AnalysisFlags, 'stimuli' | 'mask' | 'space' | 'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'rois' | 'roiLabels' | 'template' | 'threads' | 'overwrite'> {
+interface SearchlightFlags
+  extends Pick<
+    AnalysisFlags,
+    | 'stimuli'
+    | 'mask'
+    | 'space'
+    | 'radiusMm'
+    | 'radiusVox'
+    | 'minFraction'
+    | 'distance'
+    | 'compare'
+    | 'method'
+    | 'rois'
+    | 'roiLabels'
+    | 'template'
+    | 'threads'
+    | 'overwrite'
+  > {
   betas?: string[];
   residuals?: string[];
   labels?: string;
@@ -35,10 +72,21 @@ export function formatSearchlightSummary(s: SearchlightFilesSummary): string {
 
 export function buildSearchlightCommand(): Command {
   const cmd = new Command('searchlight')
-    .description('searchlight RSA on beta maps you already have (SPM, FSL, nilearn): r and Fisher z map per layer and method, winner-take-all, sphere size, ROI RDMs')
-    .option('--betas <files...>', 'one 4D file per run whose volumes follow the stimulus set\'s image order, or one 4D file with --labels')
-    .option('--labels <tsv>', 'for a single 4D --betas file: one row per volume with columns condition (image id) and run')
-    .option('--residuals <files...>', 'one residual-variance map per run (run order): noise normalisation for --distance crossnobis')
+    .description(
+      'searchlight RSA on beta maps you already have (SPM, FSL, nilearn): r and Fisher z map per layer and method, winner-take-all, sphere size, ROI RDMs',
+    )
+    .option(
+      '--betas <files...>',
+      "one 4D file per run whose volumes follow the stimulus set's image order, or one 4D file with --labels",
+    )
+    .option(
+      '--labels <tsv>',
+      'for a single 4D --betas file: one row per volume with columns condition (image id) and run',
+    )
+    .option(
+      '--residuals <files...>',
+      'one residual-variance map per run (run order): noise normalisation for --distance crossnobis',
+    )
     .option('--out <dir>', 'output folder (refused if it exists and is not empty, unless --overwrite)')
     .option('--no-report', 'skip report.html');
   addOptions(cmd, SHARED);
@@ -55,13 +103,19 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
   );
   cmd.action(async (flags: SearchlightFlags) => {
     const betas = requireOption(flags.betas, '--betas', 'the beta maps (one 4D file per run, or one with --labels)');
-    const mask = requireOption(flags.mask, '--mask', 'the brain (or searchlight) mask on the betas\' grid');
+    const mask = requireOption(flags.mask, '--mask', "the brain (or searchlight) mask on the betas' grid");
     const out = requireOption(flags.out, '--out', 'the folder to write the maps into');
-    const stimuli = readStimulusSet(requireOption(flags.stimuli, '--stimuli', 'the stimulus-set.json whose layer RDMs are the models'), { checkImages: false });
+    const stimuli = readStimulusSet(
+      requireOption(flags.stimuli, '--stimuli', 'the stimulus-set.json whose layer RDMs are the models'),
+      { checkImages: false },
+    );
     const settings = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
     if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
-    if (flags.residuals && settings.distance !== 'crossnobis') throw new UsageError(`--residuals are used by --distance crossnobis only; got --distance ${settings.distance}`);
-    process.stderr.write(`searchlight: radius ${describeRadius(settings.radius)}, ${settings.distance}, ${settings.compare}, method ${settings.method}, ${settings.threads} thread(s)\n`);
+    if (flags.residuals && settings.distance !== 'crossnobis')
+      throw new UsageError(`--residuals are used by --distance crossnobis only; got --distance ${settings.distance}`);
+    process.stderr.write(
+      `searchlight: radius ${describeRadius(settings.radius)}, ${settings.distance}, ${settings.compare}, method ${settings.method}, ${settings.threads} thread(s)\n`,
+    );
     const s = await runSearchlightOnFiles({
       betas,
       ...(flags.labels ? { labels: flags.labels } : {}),
@@ -71,7 +125,9 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
       outDir: out,
       settings,
       ...(flags.space ? { space: flags.space } : {}),
-      ...(flags.rois ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } } : {}),
+      ...(flags.rois
+        ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } }
+        : {}),
       ...(flags.template ? { template: flags.template } : {}),
       report: flags.report,
       overwrite: flags.overwrite ?? false,

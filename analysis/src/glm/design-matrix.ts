@@ -86,7 +86,10 @@ export function buildRunDesign(o: DesignOptions): DesignMatrix {
     cols.push({ column: { name: id, kind: 'image' }, values: computeRegressor(evs, frameTimes, regOpts) });
   }
   for (const name of [...byNuisance.keys()].sort()) {
-    cols.push({ column: { name, kind: 'nuisance' }, values: computeRegressor(byNuisance.get(name)!, frameTimes, regOpts) });
+    cols.push({
+      column: { name, kind: 'nuisance' },
+      values: computeRegressor(byNuisance.get(name)!, frameTimes, regOpts),
+    });
   }
   o.confounds?.names.forEach((name, i) => {
     const v = o.confounds!.values[i]!;
@@ -95,7 +98,9 @@ export function buildRunDesign(o: DesignOptions): DesignMatrix {
   });
   const hp = o.highPassHz ?? DEFAULT_HIGH_PASS_HZ;
   if (hp > 0) {
-    cosineDrift(frameTimes, hp).forEach((c, k) => cols.push({ column: { name: `cosine${String(k).padStart(2, '0')}`, kind: 'drift' }, values: c }));
+    cosineDrift(frameTimes, hp).forEach((c, k) =>
+      cols.push({ column: { name: `cosine${String(k).padStart(2, '0')}`, kind: 'drift' }, values: c }),
+    );
   }
   cols.push({ column: { name: 'constant', kind: 'constant' }, values: new Float64Array(T).fill(1) });
   const K = cols.length;

@@ -17,7 +17,11 @@ import(workerData.tsx).then((api) => { (api.register ?? api.default.register)();
 
 function startWorker(): Worker {
   // The ESM build of tsx's API (require.resolve finds the CJS one, which fails under the tsx CLI).
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsx = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const entry = new URL('./fit-glm-worker.ts', import.meta.url).href;
   // execArgv []: a parent started by the tsx CLI would otherwise pass its loader flags on.
   return new Worker(BOOTSTRAP, { eval: true, execArgv: [], workerData: { tsx, entry } });
@@ -31,7 +35,11 @@ export function toSharedFloat32(a: Float32Array): Float32Array {
   return s;
 }
 
-export async function fitGlmParallel(series: Float32Array, design: DesignArrays, options: FitGlmOptions & { threads?: number } = {}): Promise<GlmFit> {
+export async function fitGlmParallel(
+  series: Float32Array,
+  design: DesignArrays,
+  options: FitGlmOptions & { threads?: number } = {},
+): Promise<GlmFit> {
   const T = design.nRows;
   const V = series.length / T;
   const threads = Math.max(1, Math.min(options.threads ?? 1, Math.ceil(V / 2048)));
@@ -54,10 +62,19 @@ export async function fitGlmParallel(series: Float32Array, design: DesignArrays,
     const done = workers.map(
       (w, i) =>
         new Promise<void>((resolveDone, reject) => {
-          w.once('message', (m: { ok: boolean; error?: string }) => (m.ok ? resolveDone() : reject(new Error(`GLM worker failed: ${m.error}`))));
+          w.once('message', (m: { ok: boolean; error?: string }) =>
+            m.ok ? resolveDone() : reject(new Error(`GLM worker failed: ${m.error}`)),
+          );
           w.once('error', reject);
           w.once('exit', (code) => code !== 0 && reject(new Error(`GLM worker exited with code ${code}`)));
-          w.postMessage({ series: shared, design, v0: i * per, v1: Math.min(V, (i + 1) * per), out, options: { ...fitOptions, valid: sharedValid } });
+          w.postMessage({
+            series: shared,
+            design,
+            v0: i * per,
+            v1: Math.min(V, (i + 1) * per),
+            out,
+            options: { ...fitOptions, valid: sharedValid },
+          });
         }),
     );
     fitGlmRange(shared, plan, (threads - 1) * per, V, out, { ...fitOptions, valid: sharedValid });

@@ -15,14 +15,34 @@ function makeDesign(seed = 1, nScans = 200, highPassHz?: number) {
     const j = Math.floor(rng() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
-  const events: RunEvent[] = order.map((id, i) => ({ onsetS: 8 + i * 12, durationS: 3, imageId: id === 'null' ? null : id, trialType: id }));
-  for (let i = 0; i < 10; i++) events.push({ onsetS: 20 + i * 35, durationS: 0.2, imageId: null, trialType: 'fixation_change' });
-  const confounds = { names: ['trans_x'], values: [Float64Array.from({ length: nScans }, (_, t) => Math.sin(t / 17) * 0.3)] };
-  return buildRunDesign({ nScans, repetitionTimeS: 2, images: IMAGES, events, confounds, ...(highPassHz === undefined ? {} : { highPassHz }) });
+  const events: RunEvent[] = order.map((id, i) => ({
+    onsetS: 8 + i * 12,
+    durationS: 3,
+    imageId: id === 'null' ? null : id,
+    trialType: id,
+  }));
+  for (let i = 0; i < 10; i++)
+    events.push({ onsetS: 20 + i * 35, durationS: 0.2, imageId: null, trialType: 'fixation_change' });
+  const confounds = {
+    names: ['trans_x'],
+    values: [Float64Array.from({ length: nScans }, (_, t) => Math.sin(t / 17) * 0.3)],
+  };
+  return buildRunDesign({
+    nScans,
+    repetitionTimeS: 2,
+    images: IMAGES,
+    events,
+    confounds,
+    ...(highPassHz === undefined ? {} : { highPassHz }),
+  });
 }
 
 /** Voxel-major series y = X beta (+ noise) for planted betas. */
-function simulate(design: ReturnType<typeof makeDesign>, betas: Float64Array[], noise: (v: number, t: number) => number) {
+function simulate(
+  design: ReturnType<typeof makeDesign>,
+  betas: Float64Array[],
+  noise: (v: number, t: number) => number,
+) {
   const { nRows: T, nCols: K, values: X } = design;
   const series = new Float32Array(betas.length * T);
   betas.forEach((b, v) => {
@@ -38,10 +58,21 @@ function simulate(design: ReturnType<typeof makeDesign>, betas: Float64Array[], 
 describe('buildRunDesign', () => {
   it('orders columns images, nuisance, confounds, drifts, constant; null trials are not modelled', () => {
     const d = makeDesign();
-    expect(d.columns.map((c) => c.name)).toEqual([...IMAGES, 'fixation_change', 'trans_x', ...Array.from({ length: 6 }, (_, k) => `cosine0${k}`), 'constant']);
+    expect(d.columns.map((c) => c.name)).toEqual([
+      ...IMAGES,
+      'fixation_change',
+      'trans_x',
+      ...Array.from({ length: 6 }, (_, k) => `cosine0${k}`),
+      'constant',
+    ]);
     // floor(2 * 200 * 2 / 128) = 6 cosines
     expect(d.imagesAbsent).toEqual([]);
-    const absent = buildRunDesign({ nScans: 50, repetitionTimeS: 2, images: ['a', 'b'], events: [{ onsetS: 4, durationS: 1, imageId: 'a', trialType: 'a' }] });
+    const absent = buildRunDesign({
+      nScans: 50,
+      repetitionTimeS: 2,
+      images: ['a', 'b'],
+      events: [{ onsetS: 4, durationS: 1, imageId: 'a', trialType: 'a' }],
+    });
     expect(absent.imagesAbsent).toEqual(['b']);
     expect(absent.columns.map((c) => c.kind)).toEqual(['image', 'drift', 'constant']);
   });
@@ -77,7 +108,9 @@ describe('fitGlm', () => {
       const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
       const me = mean(est);
       const mt = mean(truth);
-      let sxy = 0, sxx = 0, syy = 0; // prettier-ignore
+      let sxy = 0,
+        sxx = 0,
+        syy = 0; // prettier-ignore
       est.forEach((e, i) => {
         sxy += (e - me) * (truth[i]! - mt);
         sxx += (e - me) ** 2;
@@ -114,11 +147,13 @@ describe('fitGlm', () => {
     const fit = fitGlm(series, design, { noiseModel: 'ar1' });
     const X = design.values;
     const solve = (x: (t: number, k: number) => number, y: (t: number) => number) => {
-      const xtx = Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => {
-        let s = 0;
-        for (let t = 0; t < T; t++) s += x(t, i) * x(t, j);
-        return s;
-      }));
+      const xtx = Array.from({ length: K }, (_, i) =>
+        Array.from({ length: K }, (_, j) => {
+          let s = 0;
+          for (let t = 0; t < T; t++) s += x(t, i) * x(t, j);
+          return s;
+        }),
+      );
       const xty = Array.from({ length: K }, (_, i) => {
         let s = 0;
         for (let t = 0; t < T; t++) s += x(t, i) * y(t);
@@ -131,7 +166,8 @@ describe('fitGlm', () => {
       const xo = (t: number, k: number) => X[t * K + k]!;
       const b = solve(xo, y);
       const e = Array.from({ length: T }, (_, t) => y(t) - b.reduce((s, bk, k) => s + bk * xo(t, k), 0));
-      let r1 = 0, r0 = 0; // prettier-ignore
+      let r1 = 0,
+        r0 = 0; // prettier-ignore
       for (let t = 0; t < T; t++) {
         r0 += e[t]! ** 2;
         if (t > 0) r1 += e[t]! * e[t - 1]!;
@@ -160,7 +196,28 @@ describe('fitGlm', () => {
 describe('scaleToPercentSignalChange (nilearn mean_scaling)', () => {
   it('maps each series to 100 (y / mean - 1) and flags NaN, zero-mean and constant voxels', () => {
     const T = 4;
-    const s = Float32Array.from([90, 110, 100, 100, /**/ 0, 0, 0, 0, /**/ 5, 5, 5, 5, /**/ 1, Number.NaN, 1, 1, /**/ -1, 1, -2, 2]);
+    const s = Float32Array.from([
+      90,
+      110,
+      100,
+      100,
+      /**/ 0,
+      0,
+      0,
+      0,
+      /**/ 5,
+      5,
+      5,
+      5,
+      /**/ 1,
+      Number.NaN,
+      1,
+      1,
+      /**/ -1,
+      1,
+      -2,
+      2,
+    ]);
     const r = scaleToPercentSignalChange(s, T);
     expect(Array.from(s.subarray(0, 4))).toEqual([-10, 10, 0, 0]);
     expect(Array.from(r.valid)).toEqual([1, 0, 0, 0, 0]);

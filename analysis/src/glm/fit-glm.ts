@@ -72,7 +72,9 @@ export function planGlm(design: DesignArrays): GlmPlan {
   }
   const { inverse: g, rank } = pinvSymmetric(gramMatrix(x, T, K), K);
   const a = new Float64Array(K * K);
-  for (let t = 1; t < T; t++) for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) a[i * K + j] = a[i * K + j]! + x[t * K + i]! * x[(t - 1) * K + j]!;
+  for (let t = 1; t < T; t++)
+    for (let i = 0; i < K; i++)
+      for (let j = 0; j < K; j++) a[i * K + j] = a[i * K + j]! + x[t * K + i]! * x[(t - 1) * K + j]!;
   return { T, K, m, mWidth, g, a, xLast: x.slice((T - 1) * K, T * K), rank, x };
 }
 
@@ -80,7 +82,8 @@ export function planGlm(design: DesignArrays): GlmPlan {
 function whitenedInverse(plan: GlmPlan, rho: number): Float64Array {
   const { T, K, x } = plan;
   const w = new Float64Array(T * K);
-  for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) w[t * K + k] = x[t * K + k]! - (t > 0 ? rho * x[(t - 1) * K + k]! : 0);
+  for (let t = 0; t < T; t++)
+    for (let k = 0; k < K; k++) w[t * K + k] = x[t * K + k]! - (t > 0 ? rho * x[(t - 1) * K + k]! : 0);
   return pinvSymmetric(gramMatrix(w, T, K), K).inverse;
 }
 
@@ -95,17 +98,39 @@ function projectSeries(series: Float32Array, plan: GlmPlan, v0: number, v1: numb
     const yb = v + 1 < v1 ? ya + T : ya; // odd count: the last voxel pairs with itself
     const za = (v - v0) * W;
     for (let k = 0; k < W; k += 4) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0; // prettier-ignore
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0,
+        b0 = 0,
+        b1 = 0,
+        b2 = 0,
+        b3 = 0; // prettier-ignore
       for (let t = 0, o = k; t < T; t++, o += W) {
         const y = series[ya + t]!;
         const u = series[yb + t]!;
-        const c0 = m[o]!, c1 = m[o + 1]!, c2 = m[o + 2]!, c3 = m[o + 3]!; // prettier-ignore
-        a0 += c0 * y; a1 += c1 * y; a2 += c2 * y; a3 += c3 * y; // prettier-ignore
-        b0 += c0 * u; b1 += c1 * u; b2 += c2 * u; b3 += c3 * u; // prettier-ignore
+        const c0 = m[o]!,
+          c1 = m[o + 1]!,
+          c2 = m[o + 2]!,
+          c3 = m[o + 3]!; // prettier-ignore
+        a0 += c0 * y;
+        a1 += c1 * y;
+        a2 += c2 * y;
+        a3 += c3 * y; // prettier-ignore
+        b0 += c0 * u;
+        b1 += c1 * u;
+        b2 += c2 * u;
+        b3 += c3 * u; // prettier-ignore
       }
-      z[za + k] = a0; z[za + k + 1] = a1; z[za + k + 2] = a2; z[za + k + 3] = a3; // prettier-ignore
+      z[za + k] = a0;
+      z[za + k + 1] = a1;
+      z[za + k + 2] = a2;
+      z[za + k + 3] = a3; // prettier-ignore
       if (v + 1 < v1) {
-        z[za + W + k] = b0; z[za + W + k + 1] = b1; z[za + W + k + 2] = b2; z[za + W + k + 3] = b3; // prettier-ignore
+        z[za + W + k] = b0;
+        z[za + W + k + 1] = b1;
+        z[za + W + k + 2] = b2;
+        z[za + W + k + 3] = b3; // prettier-ignore
       }
     }
   }
@@ -115,7 +140,14 @@ function projectSeries(series: Float32Array, plan: GlmPlan, v0: number, v1: numb
  * Fit voxels [v0, v1) of `series` (voxel-major: voxel v's T values at series[v*T .. v*T+T)) and
  * write into `out` at the same voxel positions. The unit of work a worker thread runs.
  */
-export function fitGlmRange(series: Float32Array, plan: GlmPlan, v0: number, v1: number, out: GlmFit, options: FitGlmOptions = {}): void {
+export function fitGlmRange(
+  series: Float32Array,
+  plan: GlmPlan,
+  v0: number,
+  v1: number,
+  out: GlmFit,
+  options: FitGlmOptions = {},
+): void {
   const { T, K, g, a, xLast, mWidth: W } = plan;
   const V = out.nVoxels;
   const ar = (options.noiseModel ?? 'ar1') === 'ar1';
@@ -216,7 +248,8 @@ export function allocateGlmFit(nVoxels: number, plan: GlmPlan, shared = false): 
  */
 export function fitGlm(series: Float32Array, design: DesignArrays, options: FitGlmOptions = {}): GlmFit {
   const T = design.nRows;
-  if (series.length % T !== 0) throw new RangeError(`fitGlm: ${series.length} values is not a whole number of ${T}-volume series`);
+  if (series.length % T !== 0)
+    throw new RangeError(`fitGlm: ${series.length} values is not a whole number of ${T}-volume series`);
   if (T <= design.nCols) throw new RangeError(`fitGlm: ${T} volumes cannot fit ${design.nCols} regressors`);
   const V = series.length / T;
   const plan = planGlm(design);

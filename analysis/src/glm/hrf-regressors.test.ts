@@ -54,14 +54,22 @@ describe('computeHrf (nilearn spm_hrf / glover_hrf)', () => {
 });
 
 /** nilearn's algorithm done literally: boxcar on the high-resolution grid, np.convolve, interp1d. */
-function bruteForceRegressor(events: ConditionEvent[], frameTimes: Float64Array, tr: number, oversampling = 50, minOnset = -24): Float64Array {
+function bruteForceRegressor(
+  events: ConditionEvent[],
+  frameTimes: Float64Array,
+  tr: number,
+  oversampling = 50,
+  minOnset = -24,
+): Float64Array {
   const n = frameTimes.length;
   const fMin = frameTimes[0]!;
   const fMax = frameTimes[n - 1]!;
   const nHr = Math.round(((n - 1) / (fMax - fMin)) * (fMax * (1 + 1 / (n - 1)) - fMin - minOnset) * oversampling + 1);
   const start = fMin + minOnset;
   const stop = fMax * (1 + 1 / (n - 1));
-  const hr = Float64Array.from({ length: nHr }, (_, i) => (i === nHr - 1 ? stop : start + (i * (stop - start)) / (nHr - 1)));
+  const hr = Float64Array.from({ length: nHr }, (_, i) =>
+    i === nHr - 1 ? stop : start + (i * (stop - start)) / (nHr - 1),
+  );
   const search = (x: number) => {
     let i = 0;
     while (i < nHr && hr[i]! < x) i++;

@@ -28,8 +28,8 @@ export const HRF_MODEL_NAMES = Object.keys(HRF_MODELS) as HrfModelName[];
 /** log Gamma(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error ~1e-15). */
 export function logGamma(x: number): number {
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
   ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const z = x - 1;
@@ -48,7 +48,13 @@ export function gammaPdf(x: number, shape: number, loc: number, scale: number): 
 }
 
 /** The HRF kernel on the high-resolution grid (dt = TR / oversampling), as nilearn's `spm_hrf`/`glover_hrf`. */
-export function computeHrf(model: HrfModelName | GammaDifferenceHrf, repetitionTimeS: number, oversampling = 50, timeLengthS = 32, onsetS = 0): Float64Array {
+export function computeHrf(
+  model: HrfModelName | GammaDifferenceHrf,
+  repetitionTimeS: number,
+  oversampling = 50,
+  timeLengthS = 32,
+  onsetS = 0,
+): Float64Array {
   const p = typeof model === 'string' ? HRF_MODELS[model] : model;
   const dt = repetitionTimeS / oversampling;
   const n = Math.round(timeLengthS / dt); // numpy rint: ties to even; ties never occur for real TRs
@@ -57,7 +63,8 @@ export function computeHrf(model: HrfModelName | GammaDifferenceHrf, repetitionT
   for (let i = 0; i < n; i++) {
     const t = (n === 1 ? 0 : (i * timeLengthS) / (n - 1)) - onsetS;
     const v =
-      gammaPdf(t, p.delayS / p.dispersion, dt, p.dispersion) - p.ratio * gammaPdf(t, p.undershootS / p.undershootDispersion, dt, p.undershootDispersion);
+      gammaPdf(t, p.delayS / p.dispersion, dt, p.dispersion) -
+      p.ratio * gammaPdf(t, p.undershootS / p.undershootDispersion, dt, p.undershootDispersion);
     h[i] = v;
     sum += v;
   }

@@ -94,7 +94,13 @@ export function pinvSymmetric(a: Float64Array, n: number, relTol = 1e-12): { inv
 }
 
 /** y = A x for a row-major n x n matrix. */
-export function matVec(a: Float64Array, x: ArrayLike<number>, n: number, out = new Float64Array(n), xOffset = 0): Float64Array {
+export function matVec(
+  a: Float64Array,
+  x: ArrayLike<number>,
+  n: number,
+  out = new Float64Array(n),
+  xOffset = 0,
+): Float64Array {
   for (let i = 0; i < n; i++) {
     let s = 0;
     const r = i * n;

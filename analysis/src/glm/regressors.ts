@@ -45,7 +45,11 @@ export interface RegressorOptions {
 }
 
 /** One condition's regressor sampled at `frameTimes`, as nilearn's `compute_regressor(..., 'spm')`. */
-export function computeRegressor(events: readonly ConditionEvent[], frameTimes: Float64Array, options: RegressorOptions = {}): Float64Array {
+export function computeRegressor(
+  events: readonly ConditionEvent[],
+  frameTimes: Float64Array,
+  options: RegressorOptions = {},
+): Float64Array {
   const oversampling = options.oversampling ?? 50;
   const minOnset = options.minOnsetS ?? -24;
   const n = frameTimes.length;

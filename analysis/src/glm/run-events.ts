@@ -40,10 +40,16 @@ export function toRunEvents(rows: readonly EventsRow[], images: readonly SetImag
     let imageId: string | null = null;
     if (r.stim_file !== null) {
       const img = byFile(r.stim_file);
-      if (!img) throw new InputError(`${line}: stim_file "${r.stim_file}" is not an image of the stimulus set (files: ${list(images.map((x) => x.file))})`);
+      if (!img)
+        throw new InputError(
+          `${line}: stim_file "${r.stim_file}" is not an image of the stimulus set (files: ${list(images.map((x) => x.file))})`,
+        );
       imageId = img.id;
     } else if (r.stim_id !== null && r.trial_type !== 'missed') {
-      if (!ids.has(r.stim_id)) throw new InputError(`${line}: stim_id "${r.stim_id}" is not an image of the stimulus set (ids: ${list([...ids])})`);
+      if (!ids.has(r.stim_id))
+        throw new InputError(
+          `${line}: stim_id "${r.stim_id}" is not an image of the stimulus set (ids: ${list([...ids])})`,
+        );
       imageId = r.stim_id;
     } else if (ids.has(r.trial_type)) {
       imageId = r.trial_type;
@@ -59,7 +65,12 @@ export function toRunEvents(rows: readonly EventsRow[], images: readonly SetImag
  * Events and run length must agree: an event starting at or after the end of the run
  * (nScans x TR) means the TR or the events file is wrong.
  */
-export function checkEventsFitRun(events: readonly RunEvent[], nScans: number, repetitionTimeS: number, source: string): void {
+export function checkEventsFitRun(
+  events: readonly RunEvent[],
+  nScans: number,
+  repetitionTimeS: number,
+  source: string,
+): void {
   const end = nScans * repetitionTimeS;
   const late = events.filter((e) => e.onsetS >= end);
   if (late.length > 0) {
@@ -67,5 +78,6 @@ export function checkEventsFitRun(events: readonly RunEvent[], nScans: number, r
       `${source}: ${late.length} event(s) start at or after the end of the run (first at ${late[0]!.onsetS} s; the run is ${nScans} volumes x TR ${repetitionTimeS} s = ${end} s); check the TR and the events`,
     );
   }
-  if (!events.some((e) => e.imageId !== null)) throw new InputError(`${source}: no trial of any stimulus-set image in this run`);
+  if (!events.some((e) => e.imageId !== null))
+    throw new InputError(`${source}: no trial of any stimulus-set image in this run`);
 }

@@ -33,7 +33,9 @@ type M3 = number[]; // row-major 3 x 3
 
 function det3(m: M3): number {
   return (
-    m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) - m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) + m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!)
+    m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) -
+    m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) +
+    m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!)
   );
 }
 
@@ -79,15 +81,31 @@ export function polarOrthogonal3(m: M3): M3 {
 /** Rotation matrix of the unit quaternion (a, b, c, d), NIfTI-1 convention (nifti1.h). */
 export function quaternionToRotation(a: number, b: number, c: number, d: number): M3 {
   return [
-    a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c),
-    2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b),
-    2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b,
+    a * a + b * b - c * c - d * d,
+    2 * (b * c - a * d),
+    2 * (b * d + a * c),
+    2 * (b * c + a * d),
+    a * a + c * c - b * b - d * d,
+    2 * (c * d - a * b),
+    2 * (b * d - a * c),
+    2 * (c * d + a * b),
+    a * a + d * d - c * c - b * b,
   ];
 }
 
 /** Unit quaternion (a >= 0) of a proper rotation matrix (Shepperd's method). */
 export function rotationToQuaternion(r: M3): [number, number, number, number] {
-  const [r11, r12, r13, r21, r22, r23, r31, r32, r33] = r as [number, number, number, number, number, number, number, number, number];
+  const [r11, r12, r13, r21, r22, r23, r31, r32, r33] = r as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const trace = r11 + r22 + r33;
   let a: number, b: number, c: number, d: number;
   if (trace > 0) {
@@ -141,10 +159,22 @@ export function qformToAffine(q: QformParams): Affine {
   const qfac = q.qfac === -1 ? -1 : 1;
   const z = [Math.abs(q.zooms[0]), Math.abs(q.zooms[1]), Math.abs(q.zooms[2]) * qfac];
   return [
-    r[0]! * z[0]!, r[1]! * z[1]!, r[2]! * z[2]!, q.qoffsetX,
-    r[3]! * z[0]!, r[4]! * z[1]!, r[5]! * z[2]!, q.qoffsetY,
-    r[6]! * z[0]!, r[7]! * z[1]!, r[8]! * z[2]!, q.qoffsetZ,
-    0, 0, 0, 1,
+    r[0]! * z[0]!,
+    r[1]! * z[1]!,
+    r[2]! * z[2]!,
+    q.qoffsetX,
+    r[3]! * z[0]!,
+    r[4]! * z[1]!,
+    r[5]! * z[2]!,
+    q.qoffsetY,
+    r[6]! * z[0]!,
+    r[7]! * z[1]!,
+    r[8]! * z[2]!,
+    q.qoffsetZ,
+    0,
+    0,
+    0,
+    1,
   ];
 }
 
@@ -161,7 +191,16 @@ export function affineToQform(aff: Affine): QformParams {
     for (let row = 0; row < 3; row++) r[row * 3 + 2] = -r[row * 3 + 2]!;
   }
   const [, b, c, d] = rotationToQuaternion(polarOrthogonal3(r));
-  return { quaternB: b, quaternC: c, quaternD: d, qoffsetX: aff[3]!, qoffsetY: aff[7]!, qoffsetZ: aff[11]!, qfac, zooms };
+  return {
+    quaternB: b,
+    quaternC: c,
+    quaternD: d,
+    qoffsetX: aff[3]!,
+    qoffsetY: aff[7]!,
+    qoffsetZ: aff[11]!,
+    qfac,
+    zooms,
+  };
 }
 
 /**
@@ -174,10 +213,22 @@ export function baseAffine(shape: readonly number[], zooms: readonly number[]): 
   const z = [0, 1, 2].map((i) => zooms[i] ?? 1);
   z[0] = -z[0]!;
   return [
-    z[0]!, 0, 0, (-(sh[0]! - 1) / 2) * z[0]!,
-    0, z[1]!, 0, (-(sh[1]! - 1) / 2) * z[1]!,
-    0, 0, z[2]!, (-(sh[2]! - 1) / 2) * z[2]!,
-    0, 0, 0, 1,
+    z[0]!,
+    0,
+    0,
+    (-(sh[0]! - 1) / 2) * z[0]!,
+    0,
+    z[1]!,
+    0,
+    (-(sh[1]! - 1) / 2) * z[1]!,
+    0,
+    0,
+    z[2]!,
+    (-(sh[2]! - 1) / 2) * z[2]!,
+    0,
+    0,
+    0,
+    1,
   ];
 }
 

@@ -35,7 +35,9 @@ export function bidsLabels(names: readonly string[], fallbackPrefix: string): Ma
   const stripped = names.map((id) => id.replace(/[^A-Za-z0-9]/g, ''));
   const unique = new Set(stripped).size === names.length && stripped.every((s) => s.length > 0);
   const width = String(names.length).length;
-  return new Map(names.map((id, i) => [id, unique ? stripped[i]! : `${fallbackPrefix}${String(i + 1).padStart(width, '0')}`]));
+  return new Map(
+    names.map((id, i) => [id, unique ? stripped[i]! : `${fallbackPrefix}${String(i + 1).padStart(width, '0')}`]),
+  );
 }
 
 /** Entity values compare as strings, except run indices, which compare as numbers (run-1 == run-01). */
@@ -95,7 +97,11 @@ function readJson(path: string): Record<string, unknown> {
  * the file's folder or a folder above it (up to the dataset root) whose entities all match the
  * file's, merged from the root down, deeper and more specific files overriding.
  */
-export function inheritedSidecar(root: string, filePath: string, suffix: string): { metadata: Record<string, unknown>; files: string[] } {
+export function inheritedSidecar(
+  root: string,
+  filePath: string,
+  suffix: string,
+): { metadata: Record<string, unknown>; files: string[] } {
   const name = parseBidsName(basename(filePath));
   if (!name) return { metadata: {}, files: [] };
   const rel = relative(root, dirname(filePath));
@@ -107,7 +113,11 @@ export function inheritedSidecar(root: string, filePath: string, suffix: string)
     const level = readdirSync(d)
       .map((f) => ({ f, n: parseBidsName(f) }))
       .filter(({ n }) => n && n.suffix === suffix && n.extension === '.json')
-      .filter(({ n }) => Object.entries(n!.entities).every(([k, v]) => name.entities[k] !== undefined && sameEntity(k, v, name.entities[k]!)))
+      .filter(({ n }) =>
+        Object.entries(n!.entities).every(
+          ([k, v]) => name.entities[k] !== undefined && sameEntity(k, v, name.entities[k]!),
+        ),
+      )
       .sort((a, b) => Object.keys(a.n!.entities).length - Object.keys(b.n!.entities).length);
     for (const { f } of level) files.push(join(d, f));
   }
@@ -189,13 +199,17 @@ export function findStudyRuns(ds: BidsDataset, participant: string, options: Fin
     .map((p) => ({ p, n: parseBidsName(basename(p)) }))
     .filter(({ p, n }) => n && n.suffix === 'bold' && NIFTI_EXT.test(n.extension) && basename(dirname(p)) === 'func');
   const tasks = [...new Set(bolds.map(({ n }) => n!.entities.task).filter((t): t is string => !!t))].sort();
-  if (bolds.length === 0) throw new InputError(`participant ${participant}: no func/*_bold.nii[.gz] files under ${subDir}`);
+  if (bolds.length === 0)
+    throw new InputError(`participant ${participant}: no func/*_bold.nii[.gz] files under ${subDir}`);
   let task = options.task;
   if (task === undefined) {
-    if (tasks.length !== 1) throw new InputError(`participant ${participant}: several tasks (${tasks.join(', ')}); choose one with --task`);
+    if (tasks.length !== 1)
+      throw new InputError(`participant ${participant}: several tasks (${tasks.join(', ')}); choose one with --task`);
     task = tasks[0]!;
   } else if (!tasks.includes(task)) {
-    throw new InputError(`--task: ${describeValue(task)} not found for participant ${participant}; tasks are ${tasks.join(', ') || '(none)'}`);
+    throw new InputError(
+      `--task: ${describeValue(task)} not found for participant ${participant}; tasks are ${tasks.join(', ') || '(none)'}`,
+    );
   }
   const derivFiles = (options.derivatives ?? []).flatMap((d) => {
     if (!existsSync(d)) throw new InputError(`--derivatives: ${d} does not exist`);
@@ -204,7 +218,14 @@ export function findStudyRuns(ds: BidsDataset, participant: string, options: Fin
   // Masks may also sit in the dataset's own derivatives/ (e.g. derivatives/masks).
   const maskFiles = [...derivFiles, ...(options.derivatives ? [] : walkFiles(join(ds.root, 'derivatives')))]
     .map((p) => ({ p, n: parseBidsName(basename(p)) }))
-    .filter(({ n }) => n && n.suffix === 'mask' && NIFTI_EXT.test(n.extension) && n.entities.sub !== undefined && sameEntity('sub', n.entities.sub, participant));
+    .filter(
+      ({ n }) =>
+        n &&
+        n.suffix === 'mask' &&
+        NIFTI_EXT.test(n.extension) &&
+        n.entities.sub !== undefined &&
+        sameEntity('sub', n.entities.sub, participant),
+    );
   const space = options.space ?? (options.derivatives ? 'MNI152NLin2009cAsym' : undefined);
   const parsedDeriv = derivFiles.map((p) => ({ p, n: parseBidsName(basename(p)) })).filter(({ n }) => n !== null);
 
@@ -221,22 +242,48 @@ export function findStudyRuns(ds: BidsDataset, participant: string, options: Fin
     let metadata = boldMeta;
     if (options.derivatives) {
       const pre = parsedDeriv.find(
-        ({ n: d }) => d!.suffix === 'bold' && NIFTI_EXT.test(d!.extension) && d!.entities.desc === 'preproc' && d!.entities.space === space && matchesRun(d!.entities, e, RUN_KEYS) && specificity(d!.entities) === specificity(e),
+        ({ n: d }) =>
+          d!.suffix === 'bold' &&
+          NIFTI_EXT.test(d!.extension) &&
+          d!.entities.desc === 'preproc' &&
+          d!.entities.space === space &&
+          matchesRun(d!.entities, e, RUN_KEYS) &&
+          specificity(d!.entities) === specificity(e),
       );
       if (!pre) {
-        throw new InputError(`--derivatives: no *_space-${space}_desc-preproc_bold.nii[.gz] for ${basename(raw)} in ${options.derivatives.join(', ')}`);
+        throw new InputError(
+          `--derivatives: no *_space-${space}_desc-preproc_bold.nii[.gz] for ${basename(raw)} in ${options.derivatives.join(', ')}`,
+        );
       }
       boldPath = pre.p;
       runSpace = space ?? null;
       const preJson = pre.p.replace(/\.nii(\.gz)?$/, '.json');
       if (existsSync(preJson)) metadata = { ...boldMeta, ...readJson(preJson) };
-      const conf = parsedDeriv.find(
-        ({ n: d }) => d!.suffix === 'timeseries' && d!.extension === '.tsv' && d!.entities.desc === 'confounds' && matchesRun(d!.entities, e, RUN_KEYS) && specificity(d!.entities) === specificity(e),
-      ) ?? parsedDeriv.find(({ n: d }) => d!.suffix === 'regressors' && d!.extension === '.tsv' && d!.entities.desc === 'confounds' && matchesRun(d!.entities, e, RUN_KEYS));
+      const conf =
+        parsedDeriv.find(
+          ({ n: d }) =>
+            d!.suffix === 'timeseries' &&
+            d!.extension === '.tsv' &&
+            d!.entities.desc === 'confounds' &&
+            matchesRun(d!.entities, e, RUN_KEYS) &&
+            specificity(d!.entities) === specificity(e),
+        ) ??
+        parsedDeriv.find(
+          ({ n: d }) =>
+            d!.suffix === 'regressors' &&
+            d!.extension === '.tsv' &&
+            d!.entities.desc === 'confounds' &&
+            matchesRun(d!.entities, e, RUN_KEYS),
+        );
       confoundsPath = conf?.p ?? null;
     }
     const masks = maskFiles
-      .filter(({ n: m }) => m!.entities.desc === 'brain' && matchesRun(m!.entities, e, RUN_KEYS) && (runSpace === null ? m!.entities.space === undefined : m!.entities.space === runSpace))
+      .filter(
+        ({ n: m }) =>
+          m!.entities.desc === 'brain' &&
+          matchesRun(m!.entities, e, RUN_KEYS) &&
+          (runSpace === null ? m!.entities.space === undefined : m!.entities.space === runSpace),
+      )
       .sort((a, b) => specificity(b.n!.entities) - specificity(a.n!.entities));
     const tr = metadata.RepetitionTime;
     runs.push({
@@ -267,11 +314,14 @@ export function findStudyRuns(ds: BidsDataset, participant: string, options: Fin
 /** Parsed TSV with a header row; `n/a` becomes null. */
 export function readTsv(path: string): { header: string[]; rows: (string | null)[][] } {
   if (!existsSync(path)) throw new InputError(`${path}: does not exist`);
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   const header = (lines[0] ?? '').split('\t');
   const rows = lines.slice(1).map((l, i) => {
     const cells = l.split('\t');
-    if (cells.length !== header.length) throw new InputError(`${path}: line ${i + 2}: expected ${header.length} cells, got ${cells.length}`);
+    if (cells.length !== header.length)
+      throw new InputError(`${path}: line ${i + 2}: expected ${header.length} cells, got ${cells.length}`);
     return cells.map((c) => (c === 'n/a' || c === '' ? null : c));
   });
   return { header, rows };
@@ -281,15 +331,25 @@ export function readTsv(path: string): { header: string[]; rows: (string | null)
 export const DEFAULT_CONFOUNDS = ['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z'] as const;
 
 /** Chosen columns of an fMRIPrep confounds TSV as numbers; n/a (e.g. first-row derivatives) is an error. */
-export function readConfounds(path: string, columns: readonly string[], nScans: number): { names: string[]; values: Float64Array[] } {
+export function readConfounds(
+  path: string,
+  columns: readonly string[],
+  nScans: number,
+): { names: string[]; values: Float64Array[] } {
   const { header, rows } = readTsv(path);
   if (rows.length !== nScans) throw new InputError(`${path}: ${rows.length} rows, but the run has ${nScans} volumes`);
   const values = columns.map((c) => {
     const i = header.indexOf(c);
-    if (i < 0) throw new InputError(`${path}: no column "${c}"; columns are ${header.slice(0, 12).join(', ')}${header.length > 12 ? ', ...' : ''}`);
+    if (i < 0)
+      throw new InputError(
+        `${path}: no column "${c}"; columns are ${header.slice(0, 12).join(', ')}${header.length > 12 ? ', ...' : ''}`,
+      );
     return Float64Array.from(rows, (r, li) => {
       const v = r[i] === null ? Number.NaN : Number(r[i]);
-      if (!Number.isFinite(v)) throw new InputError(`${path}: line ${li + 2}: column ${c}: expected a number; got ${describeValue(r[i] ?? 'n/a')}`);
+      if (!Number.isFinite(v))
+        throw new InputError(
+          `${path}: line ${li + 2}: column ${c}: expected a number; got ${describeValue(r[i] ?? 'n/a')}`,
+        );
       return v;
     });
   });

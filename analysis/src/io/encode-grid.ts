@@ -5,6 +5,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { fisherZ } from '@orthostim/rdm';
+import { GZIP_MEM_LEVEL, NIFTI_HEADER_BYTES } from './nifti-datatypes';
 
 export type GridTransform = 'none' | 'fisher-z';
 
@@ -23,16 +24,13 @@ export interface EncodeGridTask {
   gzipLevel: number | null;
 }
 
-/** zlib's largest hash table: 20% faster on float maps than the default 8, same format. */
-export const GZIP_MEM_LEVEL = 9;
-
-export const NIFTI_HEADER_BYTES = 352;
-
 /** The file's bytes (gzipped when `gzipLevel` is set). */
 export function encodeGrid(task: EncodeGridTask): Uint8Array {
   const { header, gridSize: n, values, voxels } = task;
-  if (header.length !== NIFTI_HEADER_BYTES) throw new RangeError(`encodeGrid: header has ${header.length} bytes; expected ${NIFTI_HEADER_BYTES}`);
-  if (values.length !== voxels.length) throw new RangeError(`encodeGrid: ${values.length} values for ${voxels.length} voxels`);
+  if (header.length !== NIFTI_HEADER_BYTES)
+    throw new RangeError(`encodeGrid: header has ${header.length} bytes; expected ${NIFTI_HEADER_BYTES}`);
+  if (values.length !== voxels.length)
+    throw new RangeError(`encodeGrid: ${values.length} values for ${voxels.length} voxels`);
   const out = new Uint8Array(NIFTI_HEADER_BYTES + 4 * n);
   out.set(header);
   const grid = new Float32Array(out.buffer, NIFTI_HEADER_BYTES, n);

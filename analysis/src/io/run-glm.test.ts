@@ -23,7 +23,9 @@ describe.skipIf(!hasShared(HAXBY))('BIDS reading and one-run GLM on ../shared/da
     expect(ds.participants).toEqual(['1']);
     expect(selectParticipants(ds, ['sub-1'])).toEqual(['1']);
     expect(selectParticipants(ds)).toEqual(['1']);
-    expect(() => selectParticipants(ds, ['01', '7'])).toThrow(/--participant-label: "01", "7" not found in .*; participants are 1/);
+    expect(() => selectParticipants(ds, ['01', '7'])).toThrow(
+      /--participant-label: "01", "7" not found in .*; participants are 1/,
+    );
     const runs = findStudyRuns(ds, '1');
     expect(runs.map((r) => r.run)).toEqual(Array.from({ length: 12 }, (_, i) => String(i + 1)));
     for (const r of runs) {
@@ -33,7 +35,9 @@ describe.skipIf(!hasShared(HAXBY))('BIDS reading and one-run GLM on ../shared/da
       expect(r.maskPath).toMatch(/derivatives\/masks\/sub-1\/sub-1_desc-brain_mask\.nii\.gz$/);
       expect(r.confoundsPath).toBeNull();
     }
-    expect(() => findStudyRuns(ds, '1', { task: 'rest' })).toThrow(/--task: "rest" not found for participant 1; tasks are objects/);
+    expect(() => findStudyRuns(ds, '1', { task: 'rest' })).toThrow(
+      /--task: "rest" not found for participant 1; tasks are objects/,
+    );
   });
 
   it('fits run 1: 8 beta maps on the mask grid, residual variance, design with 4 cosines', async () => {
@@ -43,7 +47,14 @@ describe.skipIf(!hasShared(HAXBY))('BIDS reading and one-run GLM on ../shared/da
     mkdirSync(out);
     const images = CATEGORIES.map((id) => ({ id, file: `${id}.png` }));
     const res = await fitStudyRun(run!, { stimulusSet: { sha256: fakeSha('a'), images }, outDir: out, threads: 2 });
-    expect(res.design.columns.map((c) => c.name)).toEqual([...CATEGORIES, 'cosine00', 'cosine01', 'cosine02', 'cosine03', 'constant']);
+    expect(res.design.columns.map((c) => c.name)).toEqual([
+      ...CATEGORIES,
+      'cosine00',
+      'cosine01',
+      'cosine02',
+      'cosine03',
+      'constant',
+    ]);
     expect(res.repetitionTimeS).toBe(2.5);
     const betas = res.files.filter((f) => f.stat === 'beta');
     expect(betas.map((f) => f.path)).toEqual(CATEGORIES.map((c) => `sub-1_task-objects_run-1_desc-${c}_beta.nii.gz`));
@@ -68,7 +79,10 @@ describe.skipIf(!hasShared(HAXBY))('BIDS reading and one-run GLM on ../shared/da
 });
 
 /** A tiny BIDS dataset with fMRIPrep-style derivatives and a planted signal. */
-function makeTinyDataset(root: string, opts: { sidecarTr?: number; sha?: string; stimFile?: (id: string) => string } = {}) {
+function makeTinyDataset(
+  root: string,
+  opts: { sidecarTr?: number; sha?: string; stimFile?: (id: string) => string } = {},
+) {
   const images = ['img-a', 'img-b', 'img-c'];
   const T = 80;
   const tr = 2;
@@ -76,12 +90,22 @@ function makeTinyDataset(root: string, opts: { sidecarTr?: number; sha?: string;
   const affine = [-3, 0, 0, 90, 0, 3, 0, -120, 0, 0, 3.5, -60, 0, 0, 0, 1];
   mkdirSync(join(root, 'sub-01', 'func'), { recursive: true });
   writeFileSync(join(root, 'dataset_description.json'), JSON.stringify({ Name: 'tiny', BIDSVersion: '1.8.0' }));
-  writeFileSync(join(root, 'task-demo_bold.json'), JSON.stringify({ RepetitionTime: opts.sidecarTr ?? tr, TaskName: 'demo' }));
+  writeFileSync(
+    join(root, 'task-demo_bold.json'),
+    JSON.stringify({ RepetitionTime: opts.sidecarTr ?? tr, TaskName: 'demo' }),
+  );
   const rows: EventsRow[] = [];
   const base = { planned_onset: null, response_time: null, trial_index: null, response_key: null };
   for (let i = 0; i < 12; i++) {
     const id = images[i % 3]!;
-    rows.push({ ...base, onset: 6 + i * 12, duration: 3, trial_type: id, stim_file: (opts.stimFile ?? ((x) => `orthostim-abc/images/${x}.png`))(id), stim_id: id });
+    rows.push({
+      ...base,
+      onset: 6 + i * 12,
+      duration: 3,
+      trial_type: id,
+      stim_file: (opts.stimFile ?? ((x) => `orthostim-abc/images/${x}.png`))(id),
+      stim_id: id,
+    });
     rows.push({ ...base, onset: 12 + i * 12, duration: 3, trial_type: 'null', stim_file: null, stim_id: null });
   }
   rows.push({ ...base, onset: 40, duration: 0, trial_type: 'response', stim_file: null, stim_id: null });
@@ -93,16 +117,23 @@ function makeTinyDataset(root: string, opts: { sidecarTr?: number; sha?: string;
     nScans: T,
     repetitionTimeS: tr,
     images,
-    events: rows.map((r) => ({ onsetS: r.onset, durationS: r.duration, imageId: images.includes(r.trial_type) ? r.trial_type : null, trialType: r.trial_type })),
+    events: rows.map((r) => ({
+      onsetS: r.onset,
+      durationS: r.duration,
+      imageId: images.includes(r.trial_type) ? r.trial_type : null,
+      trialType: r.trial_type,
+    })),
   });
   const nvox = dims[0]! * dims[1]! * dims[2]!;
   const data = new Float32Array(nvox * T);
   const noise = createNormalRng(3);
-  const motion = Array.from({ length: 6 }, (_, c) => Float64Array.from({ length: T }, (_, t) => 0.05 * Math.sin((t + c) / 9)));
+  const motion = Array.from({ length: 6 }, (_, c) =>
+    Float64Array.from({ length: T }, (_, t) => 0.05 * Math.sin((t + c) / 9)),
+  );
   for (let v = 0; v < nvox; v++) {
     for (let t = 0; t < T; t++) {
       let s = 0;
-      for (let k = 0; k < 3; k++) s += design.values[t * design.nCols + k]! * ((k + 1) * ((v % 5) + 1)) / 5;
+      for (let k = 0; k < 3; k++) s += (design.values[t * design.nCols + k]! * ((k + 1) * ((v % 5) + 1))) / 5;
       data[t * nvox + v] = 1000 * (1 + s / 100) + 0.01 * noise(); // high SNR: 0.001 % noise
     }
   }
@@ -114,8 +145,13 @@ function makeTinyDataset(root: string, opts: { sidecarTr?: number; sha?: string;
   const mask = new Float32Array(nvox).map((_, i) => (i % 7 === 3 ? 0 : 1));
   writeNifti(`${pre}_desc-brain_mask.nii.gz`, { dims, data: mask, affine }, { datatype: 'uint8' });
   const confHeader = ['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z', 'framewise_displacement'];
-  const confRows = Array.from({ length: T }, (_, t) => [...motion.map((m) => m[t]!.toFixed(6)), t === 0 ? 'n/a' : '0.1'].join('\t'));
-  writeFileSync(join(deriv, 'sub-01_task-demo_run-1_desc-confounds_timeseries.tsv'), `${confHeader.join('\t')}\n${confRows.join('\n')}\n`);
+  const confRows = Array.from({ length: T }, (_, t) =>
+    [...motion.map((m) => m[t]!.toFixed(6)), t === 0 ? 'n/a' : '0.1'].join('\t'),
+  );
+  writeFileSync(
+    join(deriv, 'sub-01_task-demo_run-1_desc-confounds_timeseries.tsv'),
+    `${confHeader.join('\t')}\n${confRows.join('\n')}\n`,
+  );
   return { images, nvox, mask, derivatives: join(root, 'derivatives', 'fmriprep') };
 }
 
@@ -133,13 +169,26 @@ describe('fitStudyRun on a tiny BIDS dataset with fMRIPrep derivatives', () => {
     expect(run!.eventsMetadata.StimulusSetSha256).toBe(fakeSha('b'));
     const out = join(tmp, 'tiny-out');
     mkdirSync(out);
-    const res = await fitStudyRun(run!, { stimulusSet: { sha256: fakeSha('b'), images: setImages }, outDir: out, threads: 2 });
-    expect(res.design.columns.filter((c) => c.kind === 'confound').map((c) => c.name)).toEqual(['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z']);
+    const res = await fitStudyRun(run!, {
+      stimulusSet: { sha256: fakeSha('b'), images: setImages },
+      outDir: out,
+      threads: 2,
+    });
+    expect(res.design.columns.filter((c) => c.kind === 'confound').map((c) => c.name)).toEqual([
+      'trans_x',
+      'trans_y',
+      'trans_z',
+      'rot_x',
+      'rot_y',
+      'rot_z',
+    ]);
     expect(res.nuisanceRegressors).toEqual(['response']);
     const label = imageDescLabels(['img-a', 'img-b', 'img-c']);
     expect([...label.values()]).toEqual(['imga', 'imgb', 'imgc']);
     for (let k = 0; k < 3; k++) {
-      const map = readNifti(join(out, `sub-01_task-demo_run-1_space-MNI152NLin2009cAsym_desc-${label.get(setImages[k]!.id)}_beta.nii.gz`));
+      const map = readNifti(
+        join(out, `sub-01_task-demo_run-1_space-MNI152NLin2009cAsym_desc-${label.get(setImages[k]!.id)}_beta.nii.gz`),
+      );
       for (let v = 0; v < t.nvox; v++) {
         if (t.mask[v] === 0) expect(map.data[v]).toBe(0);
         else expect(map.data[v]).toBeCloseTo(((k + 1) * ((v % 5) + 1)) / 5, 1);
@@ -155,26 +204,45 @@ describe('fitStudyRun on a tiny BIDS dataset with fMRIPrep derivatives', () => {
     const out = join(tmp, 'tiny-bad-out');
     mkdirSync(out);
     const opts = { stimulusSet: { sha256: fakeSha('c'), images: setImages }, outDir: out };
-    await expect(fitStudyRun(run!, opts)).rejects.toThrow(/events\.json records stimulus set sha256 b+, but --stimuli has c+/);
+    await expect(fitStudyRun(run!, opts)).rejects.toThrow(
+      /events\.json records stimulus set sha256 b+, but --stimuli has c+/,
+    );
     const fewer = { stimulusSet: { sha256: fakeSha('b'), images: setImages.slice(0, 2) }, outDir: out };
-    await expect(fitStudyRun(run!, fewer)).rejects.toThrow(/stim_file "orthostim-abc\/images\/img-c\.png" is not an image of the stimulus set/);
+    await expect(fitStudyRun(run!, fewer)).rejects.toThrow(
+      /stim_file "orthostim-abc\/images\/img-c\.png" is not an image of the stimulus set/,
+    );
     const ok = { stimulusSet: { sha256: fakeSha('b'), images: setImages }, outDir: out };
-    await expect(fitStudyRun({ ...run!, repetitionTimeS: 0.5 }, ok)).rejects.toThrow(/event\(s\) start at or after the end of the run .*80 volumes x TR 0\.5 s = 40 s/);
+    await expect(fitStudyRun({ ...run!, repetitionTimeS: 0.5 }, ok)).rejects.toThrow(
+      /event\(s\) start at or after the end of the run .*80 volumes x TR 0\.5 s = 40 s/,
+    );
     await expect(fitStudyRun({ ...run!, eventsPath: null }, ok)).rejects.toThrow(/no events file/);
     const other = join(tmp, 'other-mask.nii.gz');
-    writeNifti(other, { dims: [7, 8, 9], data: new Float32Array(504).fill(1), affine: [-2, 0, 0, 90, 0, 2, 0, -120, 0, 0, 2, -60, 0, 0, 0, 1] });
-    await expect(fitStudyRun({ ...run!, maskPath: other }, ok)).rejects.toThrow(/brain mask and BOLD run: .*other-mask\.nii\.gz and .*preproc_bold\.nii\.gz are on different voxel grids/);
+    writeNifti(other, {
+      dims: [7, 8, 9],
+      data: new Float32Array(504).fill(1),
+      affine: [-2, 0, 0, 90, 0, 2, 0, -120, 0, 0, 2, -60, 0, 0, 0, 1],
+    });
+    await expect(fitStudyRun({ ...run!, maskPath: other }, ok)).rejects.toThrow(
+      /brain mask and BOLD run: .*other-mask\.nii\.gz and .*preproc_bold\.nii\.gz are on different voxel grids/,
+    );
   });
 
   it('inherits sidecars from the root down, more specific files overriding', () => {
     const root = join(tmp, 'inherit');
     makeTinyDataset(root);
     writeFileSync(join(root, 'sub-01', 'sub-01_task-demo_bold.json'), JSON.stringify({ SliceTiming: [0, 1, 0.5] }));
-    writeFileSync(join(root, 'sub-01', 'func', 'sub-01_task-demo_run-1_bold.json'), JSON.stringify({ RepetitionTime: 2.1 }));
+    writeFileSync(
+      join(root, 'sub-01', 'func', 'sub-01_task-demo_run-1_bold.json'),
+      JSON.stringify({ RepetitionTime: 2.1 }),
+    );
     writeFileSync(join(root, 'sub-01', 'func', 'sub-01_task-other_bold.json'), JSON.stringify({ RepetitionTime: 9 }));
     const bold = join(root, 'sub-01', 'func', 'sub-01_task-demo_run-1_bold.nii.gz');
     const { metadata, files } = inheritedSidecar(root, bold, 'bold');
-    expect(files.map((f) => f.slice(root.length + 1))).toEqual(['task-demo_bold.json', 'sub-01/sub-01_task-demo_bold.json', 'sub-01/func/sub-01_task-demo_run-1_bold.json']);
+    expect(files.map((f) => f.slice(root.length + 1))).toEqual([
+      'task-demo_bold.json',
+      'sub-01/sub-01_task-demo_bold.json',
+      'sub-01/func/sub-01_task-demo_run-1_bold.json',
+    ]);
     expect(metadata).toEqual({ RepetitionTime: 2.1, TaskName: 'demo', SliceTiming: [0, 1, 0.5] });
     const [run] = findStudyRuns(readBidsDataset(root), '01');
     expect(run!.repetitionTimeS).toBe(2.1);

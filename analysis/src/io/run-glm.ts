@@ -18,7 +18,7 @@ import type { HrfModelName } from '../glm/hrf';
 import { checkEventsFitRun, toRunEvents, UNMODELLED_TRIAL_TYPES, type SetImage } from '../glm/run-events';
 import { scaleToPercentSignalChange } from '../glm/signal-scaling';
 import { bidsLabels, DEFAULT_CONFOUNDS, readConfounds, type StudyRun } from './bids';
-import { readNifti, readNiftiVoxels, writeNiftiAsync, readVolume3d, type Volume } from './nifti';
+import { readNiftiVoxels, writeNiftiAsync, readVolume3d, type Volume } from './nifti';
 
 export interface RunGlmOptions {
   /** The stimulus set the events must come from. */
@@ -84,7 +84,10 @@ function maskIndices(mask: Volume): Int32Array {
   return Int32Array.from(idx);
 }
 
-function resolveTr(run: StudyRun, header: { repetitionTimeS: number | null; repetitionTimeNote?: string }): { tr: number; note?: string } {
+function resolveTr(
+  run: StudyRun,
+  header: { repetitionTimeS: number | null; repetitionTimeNote?: string },
+): { tr: number; note?: string } {
   const side = run.repetitionTimeS;
   const head = header.repetitionTimeS;
   if (side !== null) {
@@ -94,15 +97,22 @@ function resolveTr(run: StudyRun, header: { repetitionTimeS: number | null; repe
     return { tr: side };
   }
   if (head !== null) return { tr: head, ...(header.repetitionTimeNote ? { note: header.repetitionTimeNote } : {}) };
-  throw new InputError(`${run.boldPath}: no RepetitionTime in the BOLD sidecars and none in the NIfTI header (pixdim[4])`);
+  throw new InputError(
+    `${run.boldPath}: no RepetitionTime in the BOLD sidecars and none in the NIfTI header (pixdim[4])`,
+  );
 }
 
 export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promise<RunGlmResult> {
   const source = run.eventsPath ?? run.boldPath;
-  if (run.eventsPath === null) throw new InputError(`${run.rawBoldPath}: no events file (${runPrefix({ ...run, space: null })}_events.tsv) for this run`);
+  if (run.eventsPath === null)
+    throw new InputError(
+      `${run.rawBoldPath}: no events file (${runPrefix({ ...run, space: null })}_events.tsv) for this run`,
+    );
   const recorded = run.eventsMetadata.StimulusSetSha256;
   if (recorded !== undefined && recorded !== options.stimulusSet.sha256) {
-    throw new InputError(`${source}: events.json records stimulus set sha256 ${String(recorded)}, but --stimuli has ${options.stimulusSet.sha256}; these events come from another stimulus set`);
+    throw new InputError(
+      `${source}: events.json records stimulus set sha256 ${String(recorded)}, but --stimuli has ${options.stimulusSet.sha256}; these events come from another stimulus set`,
+    );
   }
   const rows = parseEventsTsv(readFileSync(run.eventsPath, 'utf8'), run.eventsPath);
   const events = toRunEvents(rows, options.stimulusSet.images, run.eventsPath);
@@ -111,7 +121,11 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
   if (!maskPath) throw new InputError(`${run.boldPath}: no brain mask found for this run; give one with --mask`);
   const mask = readVolume3d(maskPath, 'the brain mask');
   const voxels = maskIndices(mask);
-  const bold = readNiftiVoxels(run.boldPath, voxels, { layout: 'voxel-major', shared: (options.threads ?? 1) > 1, sameGridAs: { grid: mask, what: 'brain mask and BOLD run' } });
+  const bold = readNiftiVoxels(run.boldPath, voxels, {
+    layout: 'voxel-major',
+    shared: (options.threads ?? 1) > 1,
+    sameGridAs: { grid: mask, what: 'brain mask and BOLD run' },
+  });
   const T = bold.dims[3];
   if (T < 3) throw new InputError(`${run.boldPath}: ${T} volume(s); a run needs a time series`);
   const { tr, note } = resolveTr(run, bold);
@@ -119,7 +133,9 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
   const st = run.sliceTimingS;
   // Slice-timing-corrected data (fMRIPrep) refer to the middle of the slice acquisition times.
   const frameReferenceS = st && st.length > 0 ? (Math.min(...st) + Math.max(...st)) / 2 : 0;
-  const confounds = run.confoundsPath ? readConfounds(run.confoundsPath, options.confounds ?? DEFAULT_CONFOUNDS, T) : undefined;
+  const confounds = run.confoundsPath
+    ? readConfounds(run.confoundsPath, options.confounds ?? DEFAULT_CONFOUNDS, T)
+    : undefined;
   const design = buildRunDesign({
     nScans: T,
     repetitionTimeS: tr,
@@ -135,7 +151,11 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
 
   const series = bold.data;
   const scaling = scaleToPercentSignalChange(series, T);
-  const fit = await fitGlmParallel(series, design, { noiseModel: options.noiseModel ?? 'ar1', valid: scaling.valid, threads: options.threads ?? 1 });
+  const fit = await fitGlmParallel(series, design, {
+    noiseModel: options.noiseModel ?? 'ar1',
+    valid: scaling.valid,
+    threads: options.threads ?? 1,
+  });
 
   const prefix = runPrefix(run);
   const labels = imageDescLabels(options.stimulusSet.images.map((i) => i.id));
@@ -147,7 +167,13 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
   const writeMap = (name: string, fill: (i: number) => number, intent: 'estimate' | 'none', file: RunOutputFile) => {
     const data = new Float32Array(nvox);
     for (let i = 0; i < V; i++) data[voxels[i]!] = fill(i);
-    writes.push(writeNiftiAsync(join(options.outDir, name), { dims: mask.dims.slice(0, 3), data, affine: bold.affine }, { intent, reference: ref, gzipLevel: options.gzipLevel ?? 1 }));
+    writes.push(
+      writeNiftiAsync(
+        join(options.outDir, name),
+        { dims: mask.dims.slice(0, 3), data, affine: bold.affine },
+        { intent, reference: ref, gzipLevel: options.gzipLevel ?? 1 },
+      ),
+    );
     files.push(file);
   };
   design.columns.forEach((c, k) => {

@@ -9,7 +9,13 @@ describe('winnerTakeAll', () => {
     const c = [0.0, 0.6, NaN, 0.1, NaN];
     const { winner, value } = winnerTakeAll([a, b, c]);
     expect(Array.from(winner)).toEqual([2, 3, 2, 1, 0]);
-    expect(Array.from(value).map((v) => (Number.isNaN(v) ? 'NaN' : v.toFixed(2)))).toEqual(['0.20', '0.60', '0.10', '0.30', 'NaN']);
+    expect(Array.from(value).map((v) => (Number.isNaN(v) ? 'NaN' : v.toFixed(2)))).toEqual([
+      '0.20',
+      '0.60',
+      '0.10',
+      '0.30',
+      'NaN',
+    ]);
   });
 
   it('only lets a layer win where it is eligible', () => {

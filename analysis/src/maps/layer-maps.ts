@@ -24,8 +24,14 @@ export function centerGridIndices(neighbors: Pick<SearchlightNeighbors, 'centers
 }
 
 /** Put values[k] at grid index at[k] of an `nGrid` grid filled with `fill`. */
-export function scatterToGrid(values: ArrayLike<number>, at: Int32Array, nGrid: number, fill = Number.NaN): Float32Array {
-  if (values.length !== at.length) throw new RangeError(`scatterToGrid: ${values.length} values for ${at.length} positions`);
+export function scatterToGrid(
+  values: ArrayLike<number>,
+  at: Int32Array,
+  nGrid: number,
+  fill = Number.NaN,
+): Float32Array {
+  if (values.length !== at.length)
+    throw new RangeError(`scatterToGrid: ${values.length} values for ${at.length} positions`);
   const out = new Float32Array(nGrid).fill(fill);
   for (let k = 0; k < at.length; k++) out[at[k] as number] = values[k] as number;
   return out;
@@ -53,7 +59,12 @@ export function searchlightLayerMaps(result: SearchlightResult, neighbors: Searc
     const r = result.r.subarray(m * n, (m + 1) * n);
     return [
       { layer: model.layer, method: model.method, stat: 'r' as const, values: scatterToGrid(r, at, nx * ny * nz) },
-      { layer: model.layer, method: model.method, stat: 'z' as const, values: scatterToGrid(fisherZValues(r), at, nx * ny * nz) },
+      {
+        layer: model.layer,
+        method: model.method,
+        stat: 'z' as const,
+        values: scatterToGrid(fisherZValues(r), at, nx * ny * nz),
+      },
     ];
   });
 }
@@ -70,14 +81,18 @@ export interface WinnerTakeAll {
  * voxels where it is nonzero (e.g. its significant voxels). NaN never wins; on an exact tie the
  * earlier layer wins.
  */
-export function winnerTakeAll(maps: readonly ArrayLike<number>[], eligible?: readonly ArrayLike<number>[]): WinnerTakeAll {
+export function winnerTakeAll(
+  maps: readonly ArrayLike<number>[],
+  eligible?: readonly ArrayLike<number>[],
+): WinnerTakeAll {
   if (maps.length === 0) throw new RangeError('winnerTakeAll: no maps');
   if (maps.length > 32767) throw new RangeError(`winnerTakeAll: at most 32767 layers; got ${maps.length}`);
   const n = maps[0]!.length;
   for (const m of [...maps, ...(eligible ?? [])]) {
     if (m.length !== n) throw new RangeError(`winnerTakeAll: maps must have equal sizes; got ${m.length} and ${n}`);
   }
-  if (eligible && eligible.length !== maps.length) throw new RangeError(`winnerTakeAll: ${eligible.length} eligibility masks for ${maps.length} maps`);
+  if (eligible && eligible.length !== maps.length)
+    throw new RangeError(`winnerTakeAll: ${eligible.length} eligibility masks for ${maps.length} maps`);
   const winner = new Int16Array(n);
   const value = new Float32Array(n).fill(Number.NaN);
   for (let v = 0; v < n; v++) {

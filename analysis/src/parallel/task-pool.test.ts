@@ -15,15 +15,26 @@ const tmp = mkdtempSync(join(tmpdir(), 'orthostim-taskpool-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('TaskPool (worker threads by task name)', () => {
-  it('gives the same results as the calling thread for every kind, and keeps user errors\' class and code', async () => {
+  it("gives the same results as the calling thread for every kind, and keeps user errors' class and code", async () => {
     const pool = TaskPool.start(2);
     try {
       const rnd = createNormalRng(2);
       const maps = Array.from({ length: 6 }, () => Float32Array.from({ length: 50 }, () => 0.3 + rnd()));
-      const [remote, local] = [await pool.run('sign-flip', { maps, options: { nPermutations: 64, seed: 3 } }), signFlipTest(maps, { nPermutations: 64, seed: 3 })];
+      const [remote, local] = [
+        await pool.run('sign-flip', { maps, options: { nPermutations: 64, seed: 3 } }),
+        signFlipTest(maps, { nPermutations: 64, seed: 3 }),
+      ];
       expect(Array.from(remote.t)).toEqual(Array.from(local.t));
       expect(Array.from(remote.fweP)).toEqual(Array.from(local.fweP));
-      const task = { header: encodeNiftiHeader({ dims: [4, 3, 2], affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0] }), gridSize: 24, values: Float32Array.of(0.5, -0.25), voxels: Int32Array.of(3, 17), transform: 'fisher-z' as const, fill: Number.NaN, gzipLevel: 1 };
+      const task = {
+        header: encodeNiftiHeader({ dims: [4, 3, 2], affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0] }),
+        gridSize: 24,
+        values: Float32Array.of(0.5, -0.25),
+        voxels: Int32Array.of(3, 17),
+        transform: 'fisher-z' as const,
+        fill: Number.NaN,
+        gzipLevel: 1,
+      };
       const bytes = await Promise.all([0, 1, 2, 3].map(() => pool.run('encode-grid', task)));
       for (const b of bytes) expect(Buffer.from(b).equals(Buffer.from(encodeGrid(task)))).toBe(true);
       const err = await pool.run('sign-flip', { maps: maps.slice(0, 1), options: {} }).catch((e: unknown) => e);

@@ -35,7 +35,8 @@ export class TaskPool {
 
   /** Start `threads` workers. */
   static start(threads: number): TaskPool {
-    if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`TaskPool: threads must be a positive integer; got ${threads}`);
+    if (!(Number.isInteger(threads) && threads >= 1))
+      throw new RangeError(`TaskPool: threads must be a positive integer; got ${threads}`);
     return new TaskPool(
       workerSource('tasks', new URL('./task-worker.ts', import.meta.url)).then((source) =>
         Array.from({ length: threads }, () => {
@@ -45,7 +46,12 @@ export class TaskPool {
             slot.pending.delete(m.id);
             if (slot.pending.size === 0) slot.worker.unref();
             if (!p) return;
-            if (m.error) p.reject(m.error.code ? new OrthostimError(m.error.message, m.error.code, m.error.exitCode) : new Error(`worker task: ${m.error.message}`));
+            if (m.error)
+              p.reject(
+                m.error.code
+                  ? new OrthostimError(m.error.message, m.error.code, m.error.exitCode)
+                  : new Error(`worker task: ${m.error.message}`),
+              );
             else p.resolve(m.result as never);
           });
           const failAll = (err: Error) => {

@@ -15,6 +15,12 @@ parentPort?.on('message', ({ id, kind, input }: { id: number; kind: TaskName; in
     parentPort!.postMessage({ id, result }, transfer);
   } catch (err) {
     const e = err as Error;
-    parentPort!.postMessage({ id, error: { message: e.message, ...(err instanceof OrthostimError ? { code: err.code, exitCode: err.exitCode } : {}) } });
+    parentPort!.postMessage({
+      id,
+      error: {
+        message: e.message,
+        ...(err instanceof OrthostimError ? { code: err.code, exitCode: err.exitCode } : {}),
+      },
+    });
   }
 });

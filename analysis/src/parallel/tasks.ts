@@ -20,7 +20,10 @@ export const TASKS = {
   /** The group test of one layer and method. */
   'sign-flip': ({ maps, options }: { maps: Float32Array[]; options: SignFlipOptions }) => {
     const r = signFlipTest(maps, options);
-    return { result: r, transfer: [r.mean.buffer, r.t.buffer, r.p.buffer, r.fweP.buffer, r.maxNull.buffer] as ArrayBuffer[] };
+    return {
+      result: r,
+      transfer: [r.mean.buffer, r.t.buffer, r.p.buffer, r.fweP.buffer, r.maxNull.buffer] as ArrayBuffer[],
+    };
   },
 } as const;
 

@@ -2,13 +2,13 @@
  * Code of a worker thread as one CommonJS text, for `new Worker(text, { eval: true })`: workers
  * then need no TypeScript loader and start in tens of milliseconds. The text comes from the
  * on-disk bundle cache (<repo>/.cache/workers/<name>, rebuilt when one of its sources changes;
- * protocol/src/node-bundle.mjs) or, where that cannot be written, from an in-memory build.
+ * tooling/src/node-bundle.mjs) or, where that cannot be written, from an in-memory build.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureNodeBundle } from '@orthostim/protocol/node';
+import { ensureNodeBundle } from '@orthostim/tooling';
 
 const sources = new Map<string, Promise<string>>();
 
@@ -38,11 +38,21 @@ async function buildWorkerSource(name: string, entry: string): Promise<string> {
   };
   const out = `${basename(entry).replace(/\.[mc]?ts$/, '')}.js`;
   try {
-    const { dir } = await ensureNodeBundle({ cacheDir: fileURLToPath(new URL(`../../../.cache/workers/${name}`, import.meta.url)), options });
+    const { dir } = await ensureNodeBundle({
+      cacheDir: fileURLToPath(new URL(`../../../.cache/workers/${name}`, import.meta.url)),
+      options,
+    });
     return readFileSync(join(dir, out), 'utf8');
   } catch {
     const { build } = await import('esbuild');
-    const result = await build({ ...options, bundle: true, platform: 'node', target: 'node20', write: false, logLevel: 'silent' });
+    const result = await build({
+      ...options,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      write: false,
+      logLevel: 'silent',
+    });
     return result.outputFiles[0]!.text;
   }
 }

@@ -28,7 +28,10 @@ export function readBetaLabels(path: string, imageIds: readonly string[]): BetaR
   const { header, rows } = readTsv(path);
   const ic = header.indexOf('condition');
   const ir = header.indexOf('run');
-  if (ic < 0 || ir < 0) throw new InputError(`${path}: line 1: the header must have the columns "condition" and "run"; got ${header.join(', ')}`);
+  if (ic < 0 || ir < 0)
+    throw new InputError(
+      `${path}: line 1: the header must have the columns "condition" and "run"; got ${header.join(', ')}`,
+    );
   const ids = new Set(imageIds);
   const seen = new Set<string>();
   return rows.map((r, i) => {
@@ -36,11 +39,16 @@ export function readBetaLabels(path: string, imageIds: readonly string[]): BetaR
     const run = r[ir];
     const line = `${path}: line ${i + 2}`;
     if (!condition || !ids.has(condition)) {
-      throw new InputError(`${line}: condition ${JSON.stringify(condition ?? 'n/a')} is not an image of the stimulus set (ids: ${[...ids].slice(0, 8).join(', ')}${ids.size > 8 ? ', ...' : ''})`);
+      throw new InputError(
+        `${line}: condition ${JSON.stringify(condition ?? 'n/a')} is not an image of the stimulus set (ids: ${[...ids].slice(0, 8).join(', ')}${ids.size > 8 ? ', ...' : ''})`,
+      );
     }
     if (!run) throw new InputError(`${line}: run is n/a; every volume needs a run label`);
     const key = `${run}\t${condition}`;
-    if (seen.has(key)) throw new InputError(`${line}: condition "${condition}" appears twice in run "${run}"; give one beta per image and run`);
+    if (seen.has(key))
+      throw new InputError(
+        `${line}: condition "${condition}" appears twice in run "${run}"; give one beta per image and run`,
+      );
     seen.add(key);
     return { condition, run };
   });
@@ -56,18 +64,27 @@ export function betaReadAhead(input: Pick<BetaFilesInput, 'betas' | 'residuals'>
  * checking every file against the mask's grid and the stimulus set's images. Files are read one
  * ahead (NiftiReadAhead), so reading overlaps the extraction of the previous file.
  */
-export async function readBetaFiles(input: BetaFilesInput, mask: Volume, voxels: Int32Array, ahead = betaReadAhead(input)): Promise<RunBetas[]> {
+export async function readBetaFiles(
+  input: BetaFilesInput,
+  mask: Volume,
+  voxels: Int32Array,
+  ahead = betaReadAhead(input),
+): Promise<RunBetas[]> {
   const K = input.imageIds.length;
   const grid = { grid: mask, what: '--mask and the betas' };
   let runs: { run: string; images: Map<string, Float32Array> }[];
   if (input.labels) {
-    if (input.betas.length !== 1) throw new InputError(`--labels describes one 4D file; got ${input.betas.length} --betas files`);
+    if (input.betas.length !== 1)
+      throw new InputError(`--labels describes one 4D file; got ${input.betas.length} --betas files`);
     const path = input.betas[0]!;
     const rows = readBetaLabels(input.labels, input.imageIds);
     const preloaded = await ahead.take(path);
     const vol = readNiftiVoxels(path, voxels, { sameGridAs: grid, preloaded });
     ahead.release(preloaded);
-    if (vol.dims[3] !== rows.length) throw new InputError(`${path}: ${vol.dims[3]} volumes, but ${input.labels} has ${rows.length} rows (one per volume)`);
+    if (vol.dims[3] !== rows.length)
+      throw new InputError(
+        `${path}: ${vol.dims[3]} volumes, but ${input.labels} has ${rows.length} rows (one per volume)`,
+      );
     const n = voxels.length;
     const order: string[] = [];
     const byRun = new Map<string, Map<string, Float32Array>>();
@@ -86,15 +103,22 @@ export async function readBetaFiles(input: BetaFilesInput, mask: Volume, voxels:
       const vol = readNiftiVoxels(path, voxels, { sameGridAs: grid, preloaded });
       ahead.release(preloaded); // the values are copied out
       if (vol.dims[3] !== K) {
-        throw new InputError(`${path}: ${vol.dims[3]} volume(s), but the stimulus set has ${K} images; a run file holds one beta per image in set order (or give one 4D file with --labels)`);
+        throw new InputError(
+          `${path}: ${vol.dims[3]} volume(s), but the stimulus set has ${K} images; a run file holds one beta per image in set order (or give one 4D file with --labels)`,
+        );
       }
       const n = voxels.length;
-      runs.push({ run: String(r + 1), images: new Map(input.imageIds.map((id, k) => [id, vol.data.subarray(k * n, (k + 1) * n)])) });
+      runs.push({
+        run: String(r + 1),
+        images: new Map(input.imageIds.map((id, k) => [id, vol.data.subarray(k * n, (k + 1) * n)])),
+      });
     }
   }
   const residuals = input.residuals ?? [];
   if (residuals.length > 0 && residuals.length !== runs.length) {
-    throw new InputError(`--residuals: ${residuals.length} file(s) for ${runs.length} run(s) (${runs.map((r) => r.run).join(', ')}); give one residual-variance map per run, in run order`);
+    throw new InputError(
+      `--residuals: ${residuals.length} file(s) for ${runs.length} run(s) (${runs.map((r) => r.run).join(', ')}); give one residual-variance map per run, in run order`,
+    );
   }
   const out: RunBetas[] = [];
   for (const [i, r] of runs.entries()) {
@@ -106,7 +130,8 @@ export async function readBetaFiles(input: BetaFilesInput, mask: Volume, voxels:
     const preloaded = await ahead.take(path);
     const rv = readNiftiVoxels(path, voxels, { sameGridAs: { grid: mask, what: '--mask and --residuals' }, preloaded });
     ahead.release(preloaded);
-    if (rv.dims[3] !== 1) throw new InputError(`${path}: ${rv.dims[3]} volumes; a residual-variance map is one 3D volume`);
+    if (rv.dims[3] !== 1)
+      throw new InputError(`${path}: ${rv.dims[3]} volumes; a residual-variance map is one 3D volume`);
     out.push({ ...r, residualVariance: rv.data });
   }
   ahead.close();

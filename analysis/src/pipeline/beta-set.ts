@@ -55,7 +55,9 @@ export function assembleBetas(
   const C = candidates.length;
   for (const id of imageIds) {
     if (!runs.some((r) => r.images.has(id))) {
-      throw new InputError(`${source}: image "${id}" of the stimulus set has no trial in any run (runs ${describeRuns(runs.map((r) => r.run))}); every image needs at least one beta`);
+      throw new InputError(
+        `${source}: image "${id}" of the stimulus set has no trial in any run (runs ${describeRuns(runs.map((r) => r.run))}); every image needs at least one beta`,
+      );
     }
   }
   let used = [...runs];
@@ -63,9 +65,14 @@ export function assembleBetas(
   if (cross) {
     const complete = runs.filter((r) => imageIds.every((id) => r.images.has(id)));
     const left = runs.filter((r) => !complete.includes(r));
-    if (left.length > 0) notes.push(`crossnobis: run(s) ${describeRuns(left.map((r) => r.run))} left out: not every image has a trial there`);
+    if (left.length > 0)
+      notes.push(
+        `crossnobis: run(s) ${describeRuns(left.map((r) => r.run))} left out: not every image has a trial there`,
+      );
     if (complete.length < 2) {
-      throw new InputError(`${source}: --distance crossnobis needs at least 2 runs in which every image has a trial; found ${complete.length}`);
+      throw new InputError(
+        `${source}: --distance crossnobis needs at least 2 runs in which every image has a trial; found ${complete.length}`,
+      );
     }
     used = complete;
   }
@@ -76,7 +83,8 @@ export function assembleBetas(
     for (const id of imageIds) {
       const b = r.images.get(id);
       if (!b) continue;
-      if (b.length !== C) throw new RangeError(`assembleBetas: run ${r.run} image ${id} has ${b.length} values for ${C} voxels`);
+      if (b.length !== C)
+        throw new RangeError(`assembleBetas: run ${r.run} image ${id} has ${b.length} values for ${C} voxels`);
       for (let v = 0; v < C; v++) if (b[v]! - b[v]! !== 0) keep[v] = 0; // NaN or +-Infinity
     }
     if (useResiduals) {
@@ -127,7 +135,9 @@ export function assembleBetas(
     });
     betas = { data, nRuns: 1, nImages: K, nVoxels: V };
     const partial = imageIds.filter((id) => used.some((r) => !r.images.has(id)));
-    notes.push(`image(s) ${partial.slice(0, 8).join(', ')}${partial.length > 8 ? ', ...' : ''} missing from some runs: their patterns average the runs that have them`);
+    notes.push(
+      `image(s) ${partial.slice(0, 8).join(', ')}${partial.length > 8 ? ', ...' : ''} missing from some runs: their patterns average the runs that have them`,
+    );
   }
   let residualVariance: Float32Array | undefined;
   if (useResiduals) {
@@ -136,6 +146,16 @@ export function assembleBetas(
   } else if (cross) {
     notes.push('crossnobis without residual variances: the cross-validated Euclidean distance of the betas as given');
   }
-  if (C - V > 0) notes.push(`${C - V} mask voxel(s) left out of the searchlight: a beta${useResiduals ? ' or residual variance' : ''} was NaN there (voxels the GLM could not fit)`);
-  return { voxels, betas, ...(residualVariance ? { residualVariance } : {}), runsUsed: used.map((r) => r.run), droppedVoxels: C - V, notes };
+  if (C - V > 0)
+    notes.push(
+      `${C - V} mask voxel(s) left out of the searchlight: a beta${useResiduals ? ' or residual variance' : ''} was NaN there (voxels the GLM could not fit)`,
+    );
+  return {
+    voxels,
+    betas,
+    ...(residualVariance ? { residualVariance } : {}),
+    runsUsed: used.map((r) => r.run),
+    droppedVoxels: C - V,
+    notes,
+  };
 }

@@ -11,7 +11,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'orthostim-mapwriter-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('MapWriter.writeAt (maps built from values at voxels, in this thread or on encoder threads)', () => {
-  const grid: GridRef = { dims: [7, 6, 5], affine: [-3, 0, 0, 90, 0, 3, 0, -126, 0, 0, 3.5, -72], reference: { qformCode: 1, sformCode: 4 } };
+  const grid: GridRef = {
+    dims: [7, 6, 5],
+    affine: [-3, 0, 0, 90, 0, 3, 0, -126, 0, 0, 3.5, -72],
+    reference: { qformCode: 1, sformCode: 4 },
+  };
   const n = 7 * 6 * 5;
   const rng = createRng(5);
   const voxels = Int32Array.from(new Set(Array.from({ length: 60 }, () => Math.floor(rng() * n))));
@@ -24,9 +28,27 @@ describe('MapWriter.writeAt (maps built from values at voxels, in this thread or
       const index = new OutputIndexBuilder({ level: 'participant', space: 'MNI152NLin2009cAsym' });
       const writer = new MapWriter(dir, grid, index);
       writer.useEncoders(threads);
-      writer.writeAt('a_stat-r_statmap.nii.gz', values, voxels, { layer: 'conv1', method: 'standard', stat: 'r' }, { intent: 'correlation', intentParams: [118] });
-      writer.writeAt('a_stat-z_statmap.nii', values, voxels, { layer: 'conv1', method: 'standard', stat: 'z' }, {}, 'fisher-z');
-      writer.write('b_stat-r_statmap.nii.gz', toGrid(values, voxels, n), { layer: 'conv1', method: 'standard', stat: 'r' }, { intent: 'correlation', intentParams: [118] });
+      writer.writeAt(
+        'a_stat-r_statmap.nii.gz',
+        values,
+        voxels,
+        { layer: 'conv1', method: 'standard', stat: 'r' },
+        { intent: 'correlation', intentParams: [118] },
+      );
+      writer.writeAt(
+        'a_stat-z_statmap.nii',
+        values,
+        voxels,
+        { layer: 'conv1', method: 'standard', stat: 'z' },
+        {},
+        'fisher-z',
+      );
+      writer.write(
+        'b_stat-r_statmap.nii.gz',
+        toGrid(values, voxels, n),
+        { layer: 'conv1', method: 'standard', stat: 'r' },
+        { intent: 'correlation', intentParams: [118] },
+      );
       await writer.flush();
       const a = readNifti(join(dir, 'a_stat-r_statmap.nii.gz'));
       const b = readNifti(join(dir, 'b_stat-r_statmap.nii.gz'));
@@ -49,8 +71,14 @@ describe('MapWriter.writeAt (maps built from values at voxels, in this thread or
           expect(z.data[g]).toBeCloseTo(0.5 * Math.log((1 + r) / (1 - r)), 5);
         }
       }
-      expect(index.files.map((f) => f.path)).toEqual(['a_stat-r_statmap.nii.gz', 'a_stat-z_statmap.nii', 'b_stat-r_statmap.nii.gz']);
-      expect(() => writer.writeAt('c.nii.gz', values.subarray(1), voxels, { stat: 'r' })).toThrow(/c\.nii\.gz has 59 values for 60 voxels|values for/);
+      expect(index.files.map((f) => f.path)).toEqual([
+        'a_stat-r_statmap.nii.gz',
+        'a_stat-z_statmap.nii',
+        'b_stat-r_statmap.nii.gz',
+      ]);
+      expect(() => writer.writeAt('c.nii.gz', values.subarray(1), voxels, { stat: 'r' })).toThrow(
+        /c\.nii\.gz has 59 values for 60 voxels|values for/,
+      );
     });
   }
 

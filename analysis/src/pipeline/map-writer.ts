@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@orthostim/protocol/node';
 import type { Affine } from '../io/affine';
 import { encodeGrid, type EncodeGridTask, type GridTransform } from '../io/encode-grid';
-import { encodeNiftiHeader, niftiGzipLevel, writeNiftiAsync, writeNiftiBytesAsync, type NiftiHeader, type WriteNiftiOptions } from '../io/nifti';
+import {
+  encodeNiftiHeader,
+  niftiGzipLevel,
+  writeNiftiAsync,
+  writeNiftiBytesAsync,
+  type NiftiHeader,
+  type WriteNiftiOptions,
+} from '../io/nifti';
 import { TaskPool } from '../parallel/task-pool';
 import type { OutputFile, OutputIndexBuilder } from './output-index';
 
@@ -43,14 +50,24 @@ export class MapWriter {
   ) {}
 
   /** Write a whole-grid map at `path` (relative to the folder) and list it in index.json. */
-  write(path: string, data: ArrayLike<number>, entry: Omit<OutputFile, 'path' | 'level'> & Partial<Pick<OutputFile, 'level'>>, options: WriteNiftiOptions = {}): void {
-    if (data.length !== gridSize(this.grid)) throw new RangeError(`MapWriter: ${path} has ${data.length} values for a ${this.grid.dims.join('x')} grid`);
+  write(
+    path: string,
+    data: ArrayLike<number>,
+    entry: Omit<OutputFile, 'path' | 'level'> & Partial<Pick<OutputFile, 'level'>>,
+    options: WriteNiftiOptions = {},
+  ): void {
+    if (data.length !== gridSize(this.grid))
+      throw new RangeError(`MapWriter: ${path} has ${data.length} values for a ${this.grid.dims.join('x')} grid`);
     this.pending.push(
-      writeNiftiAsync(join(this.dir, path), { dims: this.grid.dims, data, affine: this.grid.affine }, {
-        gzipLevel: this.gzipLevel,
-        ...(this.grid.reference ? { reference: this.grid.reference } : {}),
-        ...options,
-      }),
+      writeNiftiAsync(
+        join(this.dir, path),
+        { dims: this.grid.dims, data, affine: this.grid.affine },
+        {
+          gzipLevel: this.gzipLevel,
+          ...(this.grid.reference ? { reference: this.grid.reference } : {}),
+          ...options,
+        },
+      ),
     );
     this.index.add({ path, ...entry });
   }
@@ -76,10 +93,22 @@ export class MapWriter {
     options: Omit<WriteNiftiOptions, 'datatype'> = {},
     transform: GridTransform = 'none',
   ): void {
-    if (values.length !== voxels.length) throw new RangeError(`MapWriter: ${path} has ${values.length} values for ${voxels.length} voxels`);
+    if (values.length !== voxels.length)
+      throw new RangeError(`MapWriter: ${path} has ${values.length} values for ${voxels.length} voxels`);
     const full = join(this.dir, path);
-    const header = encodeNiftiHeader({ dims: this.grid.dims, affine: this.grid.affine }, { ...(this.grid.reference ? { reference: this.grid.reference } : {}), ...options });
-    const task: EncodeGridTask = { header, gridSize: gridSize(this.grid), values, voxels, transform, fill: Number.NaN, gzipLevel: niftiGzipLevel(full, this.gzipLevel) };
+    const header = encodeNiftiHeader(
+      { dims: this.grid.dims, affine: this.grid.affine },
+      { ...(this.grid.reference ? { reference: this.grid.reference } : {}), ...options },
+    );
+    const task: EncodeGridTask = {
+      header,
+      gridSize: gridSize(this.grid),
+      values,
+      voxels,
+      transform,
+      fill: Number.NaN,
+      gzipLevel: niftiGzipLevel(full, this.gzipLevel),
+    };
     this.pending.push(
       this.encoders
         ? this.encoders.run('encode-grid', task).then((bytes) => writeFileAtomic(full, bytes))

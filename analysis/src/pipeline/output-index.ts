@@ -23,7 +23,10 @@ export const OUTPUT_INDEX_FILE = 'index.json';
 const relativePath = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').some((s) => s === '..' || s === ''), 'a relative path inside the folder');
+  .refine(
+    (p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').some((s) => s === '..' || s === ''),
+    'a relative path inside the folder',
+  );
 
 export const outputFileSchema = z.object({
   path: relativePath,
@@ -62,7 +65,9 @@ function formatOf(path: string): OutputFile['format'] {
 /** Collects the entries of one folder's index.json as its files are written. */
 export class OutputIndexBuilder {
   readonly files: OutputFile[] = [];
-  constructor(private readonly defaults: Pick<OutputFile, 'level'> & Partial<Pick<OutputFile, 'participant' | 'space'>>) {}
+  constructor(
+    private readonly defaults: Pick<OutputFile, 'level'> & Partial<Pick<OutputFile, 'participant' | 'space'>>,
+  ) {}
 
   add(entry: Omit<OutputFile, 'level'> & Partial<Pick<OutputFile, 'level'>>): void {
     const format = entry.format ?? formatOf(entry.path);
@@ -102,7 +107,13 @@ export function readOutputIndex(dir: string): OutputIndex {
  * A BIDS-derivatives file name from ordered entities (`undefined`/null entries are left out):
  * `bidsFileName([['sub', '01'], ['desc', 'inception3a']], 'statmap', '.nii.gz')`.
  */
-export function bidsFileName(entities: readonly (readonly [string, string | null | undefined])[], suffix: string, extension: string): string {
-  const parts = entities.filter((e): e is readonly [string, string] => typeof e[1] === 'string' && e[1] !== '').map(([k, v]) => `${k}-${v}`);
+export function bidsFileName(
+  entities: readonly (readonly [string, string | null | undefined])[],
+  suffix: string,
+  extension: string,
+): string {
+  const parts = entities
+    .filter((e): e is readonly [string, string] => typeof e[1] === 'string' && e[1] !== '')
+    .map(([k, v]) => `${k}-${v}`);
   return `${[...parts, suffix].join('_')}${extension}`;
 }

@@ -58,7 +58,8 @@ function gather(data: ArrayLike<number>, voxels: Int32Array): Float32Array {
 /** The intersection of the runs' brain masks (each run may come with its own). */
 function participantMask(runs: readonly StudyRun[], fallback: string | undefined): Volume {
   const paths = [...new Set(runs.map((r) => r.maskPath ?? fallback))];
-  if (paths.some((p) => p === undefined)) throw new InputError(`${runs[0]!.boldPath}: no brain mask found for this run; give one with --mask`);
+  if (paths.some((p) => p === undefined))
+    throw new InputError(`${runs[0]!.boldPath}: no brain mask found for this run; give one with --mask`);
   const masks = paths.map((p) => readVolume3d(p!, 'the brain mask'));
   const first = masks[0]!;
   const data = new Float32Array(gridSize({ dims: [first.dims[0], first.dims[1], first.dims[2]] }));
@@ -72,7 +73,11 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
   const { participant, stimuli } = job;
   const set = stimuli.set;
   const ds = readBidsDataset(job.bidsDir);
-  const runs = findStudyRuns(ds, participant, { ...(job.task ? { task: job.task } : {}), ...(job.derivatives ? { derivatives: job.derivatives } : {}), ...(job.space ? { space: job.space } : {}) });
+  const runs = findStudyRuns(ds, participant, {
+    ...(job.task ? { task: job.task } : {}),
+    ...(job.derivatives ? { derivatives: job.derivatives } : {}),
+    ...(job.space ? { space: job.space } : {}),
+  });
   if (runs.length === 0) throw new InputError(`participant ${participant}: no runs found`);
   const outDir = join(job.outputDir, `sub-${participant}`);
   return buildOutputDir(
@@ -99,14 +104,27 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         });
         results.push(res);
         for (const f of res.files) {
-          index.add({ path: `glm/${f.path}`, stat: f.stat, ...(run.run !== null ? { run: run.run } : {}), ...(f.image ? { image: f.image } : {}) });
+          index.add({
+            path: `glm/${f.path}`,
+            stat: f.stat,
+            ...(run.run !== null ? { run: run.run } : {}),
+            ...(f.image ? { image: f.image } : {}),
+          });
         }
         // The design as a figure beside its TSV: columns are easier to check by eye than by number.
         const tsv = res.files.find((f) => f.path.endsWith('_design.tsv'));
         if (tsv) {
           const svg = tsv.path.replace(/_design\.tsv$/, '_design.svg');
-          writeFileAtomic(join(glmDir, svg), designMatrixSvg(res.design, `Design matrix, ${tsv.path.replace(/_design\.tsv$/, '')}`));
-          index.add({ path: `glm/${svg}`, stat: 'design', ...(run.run !== null ? { run: run.run } : {}), description: 'design matrix figure (each column scaled to its largest absolute value)' });
+          writeFileAtomic(
+            join(glmDir, svg),
+            designMatrixSvg(res.design, `Design matrix, ${tsv.path.replace(/_design\.tsv$/, '')}`),
+          );
+          index.add({
+            path: `glm/${svg}`,
+            stat: 'design',
+            ...(run.run !== null ? { run: run.run } : {}),
+            description: 'design matrix figure (each column scaled to its largest absolute value)',
+          });
         }
       }
       bar.update(runs.length);
@@ -114,7 +132,11 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
 
       const mask = participantMask(runs, job.mask);
       const dims = [mask.dims[0], mask.dims[1], mask.dims[2]] as const;
-      const grid: GridRef = { dims, affine: mask.affine, reference: { qformCode: mask.header.qformCode, sformCode: mask.header.sformCode } };
+      const grid: GridRef = {
+        dims,
+        affine: mask.affine,
+        reference: { qformCode: mask.header.qformCode, sformCode: mask.header.sformCode },
+      };
       const candidates = listMaskVoxels(mask.data, dims);
       const runBetas: RunBetas[] = results.map((res, i) => {
         const imagesMap = new Map<string, Float32Array>();
@@ -128,15 +150,29 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         }
         return { run: runs[i]!.run ?? String(i + 1), images: imagesMap, ...(rv ? { residualVariance: rv } : {}) };
       });
-      const assembled = assembleBetas(candidates, runBetas, set.images.map((i) => i.id), job.searchlight.distance, `participant ${participant}`);
+      const assembled = assembleBetas(
+        candidates,
+        runBetas,
+        set.images.map((i) => i.id),
+        job.searchlight.distance,
+        `participant ${participant}`,
+      );
 
-      const entities = [['sub', participant], ['ses', runs[0]!.session], ['task', runs[0]!.task], ['space', runs[0]!.space]] as const;
+      const entities = [
+        ['sub', participant],
+        ['ses', runs[0]!.session],
+        ['task', runs[0]!.task],
+        ['space', runs[0]!.space],
+      ] as const;
       const writer = new MapWriter(staging, grid, index);
       // Background for the report: the mean EPI of the first run (or --template), and the tSNR of
       // the GLM residuals: 100 / sqrt(residual variance) of the percent-signal-change model.
       const meanEpi = readNiftiMeanVolume(runs[0]!.boldPath);
       assertSameGrid(mask, meanEpi, 'brain mask and BOLD run');
-      writer.write(bidsFileName([...entities, ['desc', 'mean']], 'bold', '.nii.gz'), meanEpi.data, { stat: 'mean-epi', description: `temporal mean of ${runPrefix(runs[0]!)}` });
+      writer.write(bidsFileName([...entities, ['desc', 'mean']], 'bold', '.nii.gz'), meanEpi.data, {
+        stat: 'mean-epi',
+        description: `temporal mean of ${runPrefix(runs[0]!)}`,
+      });
       const n = gridSize(grid);
       const tsnr = new Float32Array(n).fill(Number.NaN);
       for (let k = 0; k < candidates.length; k++) {
@@ -153,15 +189,21 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
       }
       writer.write(bidsFileName([...entities, ['desc', 'tsnr']], 'statmap', '.nii.gz'), tsnr, {
         stat: 'tsnr',
-        description: 'temporal SNR of the GLM residuals: 100 / sqrt(residual variance of the percent-signal-change model), mean over runs',
+        description:
+          'temporal SNR of the GLM residuals: 100 / sqrt(residual variance of the percent-signal-change model), mean over runs',
       });
       const background = job.template ? readVolume3d(job.template, '--template') : meanEpi;
       if (job.template) assertSameGrid(mask, background, '--template and the maps');
       const maskGrid = toGrid(new Float32Array(assembled.voxels.length).fill(1), assembled.voxels, n, 0);
-      writer.write(bidsFileName([...entities, ['desc', 'searchlight']], 'mask', '.nii.gz'), maskGrid, {
-        stat: 'mask',
-        description: 'analysis mask: brain-mask voxels whose betas are finite in every run',
-      }, { datatype: 'uint8' });
+      writer.write(
+        bidsFileName([...entities, ['desc', 'searchlight']], 'mask', '.nii.gz'),
+        maskGrid,
+        {
+          stat: 'mask',
+          description: 'analysis mask: brain-mask voxels whose betas are finite in every run',
+        },
+        { datatype: 'uint8' },
+      );
 
       const searchlight = await runSearchlightStage({
         set,
@@ -180,20 +222,47 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
       const notes = [
         ...assembled.notes,
         ...results.flatMap((r) => (r.repetitionTimeNote ? [`run ${r.run.run}: ${r.repetitionTimeNote}`] : [])),
-        ...results.flatMap((r) => (r.design.imagesAbsent.length ? [`run ${r.run.run}: no trial of ${r.design.imagesAbsent.join(', ')} (no beta)`] : [])),
-        ...(searchlight.invalidSpheres > 0 ? [`${searchlight.invalidSpheres} searchlight centre(s) had a NaN or constant sphere RDM: NaN for every layer`] : []),
-        ...(searchlight.degenerateModels.length ? [`model RDM(s) without variance, NaN everywhere: ${searchlight.degenerateModels.join(', ')}`] : []),
+        ...results.flatMap((r) =>
+          r.design.imagesAbsent.length
+            ? [`run ${r.run.run}: no trial of ${r.design.imagesAbsent.join(', ')} (no beta)`]
+            : [],
+        ),
+        ...(searchlight.invalidSpheres > 0
+          ? [
+              `${searchlight.invalidSpheres} searchlight centre(s) had a NaN or constant sphere RDM: NaN for every layer`,
+            ]
+          : []),
+        ...(searchlight.degenerateModels.length
+          ? [`model RDM(s) without variance, NaN everywhere: ${searchlight.degenerateModels.join(', ')}`]
+          : []),
       ];
       writeProvenance(
         staging,
-        makeProvenance('participant', job.settingsRecord, {
-          bidsDir: ds.root,
-          participant,
-          runs: runs.map((r) => ({ run: r.run, bold: r.boldPath, events: r.eventsPath, mask: r.maskPath ?? job.mask ?? null, confounds: r.confoundsPath })),
-          stimulusSet: { path: stimuli.path, sha256: set.sha256, layers: set.layers, images: set.images.length, model: set.model.name },
-          ...(job.rois ? { rois: job.rois } : {}),
-          ...(job.template ? { template: job.template } : {}),
-        }, notes),
+        makeProvenance(
+          'participant',
+          job.settingsRecord,
+          {
+            bidsDir: ds.root,
+            participant,
+            runs: runs.map((r) => ({
+              run: r.run,
+              bold: r.boldPath,
+              events: r.eventsPath,
+              mask: r.maskPath ?? job.mask ?? null,
+              confounds: r.confoundsPath,
+            })),
+            stimulusSet: {
+              path: stimuli.path,
+              sha256: set.sha256,
+              layers: set.layers,
+              images: set.images.length,
+              model: set.model.name,
+            },
+            ...(job.rois ? { rois: job.rois } : {}),
+            ...(job.template ? { template: job.template } : {}),
+          },
+          notes,
+        ),
       );
       index.add({ path: 'analysis.json', stat: 'provenance', description: 'resolved settings, inputs and versions' });
       await writeParticipantReport(staging, {
@@ -216,7 +285,15 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
       index.add({ path: 'report.html', stat: 'report', description: 'participant report' });
       await writer.flush();
       index.write(staging);
-      return { participant, dir: outDir, runs: results, searchlight, nMaskVoxels: candidates.length, notes, seconds: (performance.now() - t0) / 1000 };
+      return {
+        participant,
+        dir: outDir,
+        runs: results,
+        searchlight,
+        nMaskVoxels: candidates.length,
+        notes,
+        seconds: (performance.now() - t0) / 1000,
+      };
     },
     { overwrite: job.overwrite ?? false },
   );

@@ -29,7 +29,12 @@ export interface Versions {
 }
 
 export function currentVersions(): Versions {
-  return { orthostim: ORTHOSTIM_VERSION, node: process.version, 'nifti-reader-js': packageVersion('nifti-reader-js'), platform: `${process.platform}-${process.arch}` };
+  return {
+    orthostim: ORTHOSTIM_VERSION,
+    node: process.version,
+    'nifti-reader-js': packageVersion('nifti-reader-js'),
+    platform: `${process.platform}-${process.arch}`,
+  };
 }
 
 /** The file beside the results that records how they were made. */
@@ -48,8 +53,21 @@ export interface Provenance {
   notes: string[];
 }
 
-export function makeProvenance(level: Provenance['level'], settings: Record<string, unknown>, inputs: Record<string, unknown>, notes: string[] = []): Provenance {
-  return { level, command: ['orthostim', ...process.argv.slice(2)], date: new Date().toISOString(), versions: currentVersions(), settings, inputs, notes };
+export function makeProvenance(
+  level: Provenance['level'],
+  settings: Record<string, unknown>,
+  inputs: Record<string, unknown>,
+  notes: string[] = [],
+): Provenance {
+  return {
+    level,
+    command: ['orthostim', ...process.argv.slice(2)],
+    date: new Date().toISOString(),
+    versions: currentVersions(),
+    settings,
+    inputs,
+    notes,
+  };
 }
 
 export function writeProvenance(dir: string, p: Provenance): void {
@@ -67,7 +85,13 @@ export function ensureDatasetDescription(outputDir: string, sourceDir: string): 
     Name: 'orthostim layer maps',
     BIDSVersion: '1.8.0',
     DatasetType: 'derivative',
-    GeneratedBy: [{ Name: 'orthostim', Version: ORTHOSTIM_VERSION, Description: 'GLM betas, searchlight RSA with GoogLeNet layer RDMs, group statistics' }],
+    GeneratedBy: [
+      {
+        Name: 'orthostim',
+        Version: ORTHOSTIM_VERSION,
+        Description: 'GLM betas, searchlight RSA with GoogLeNet layer RDMs, group statistics',
+      },
+    ],
     SourceDatasets: [{ URL: `file://${sourceDir}` }],
   };
   writeFileAtomic(path, `${JSON.stringify(description, null, 2)}\n`);

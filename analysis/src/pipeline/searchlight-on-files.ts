@@ -4,7 +4,7 @@
  * writes the maps, index.json, analysis.json and report.html into `--out`, atomically.
  */
 import { buildOutputDir, type LoadedStimulusSet } from '@orthostim/protocol/node';
-import { assertSameGrid, readNifti, readVolume3d } from '../io/nifti';
+import { assertSameGrid, readVolume3d } from '../io/nifti';
 import { listMaskVoxels } from '../searchlight/neighbors';
 import { betaReadAhead, readBetaFiles } from './beta-files';
 import { assembleBetas } from './beta-set';
@@ -53,10 +53,30 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
       const dims = [mask.dims[0], mask.dims[1], mask.dims[2]] as const;
       const candidates = listMaskVoxels(mask.data, dims);
       const ids = set.images.map((i) => i.id);
-      const runs = await readBetaFiles({ betas: job.betas, ...(job.labels ? { labels: job.labels } : {}), ...(job.residuals ? { residuals: job.residuals } : {}), imageIds: ids }, mask, candidates, ahead);
-      const assembled = assembleBetas(candidates, runs, ids, job.settings.distance, job.betas.length === 1 ? job.betas[0]! : `${job.betas.length} beta files`);
+      const runs = await readBetaFiles(
+        {
+          betas: job.betas,
+          ...(job.labels ? { labels: job.labels } : {}),
+          ...(job.residuals ? { residuals: job.residuals } : {}),
+          imageIds: ids,
+        },
+        mask,
+        candidates,
+        ahead,
+      );
+      const assembled = assembleBetas(
+        candidates,
+        runs,
+        ids,
+        job.settings.distance,
+        job.betas.length === 1 ? job.betas[0]! : `${job.betas.length} beta files`,
+      );
       const t1 = performance.now();
-      const grid: GridRef = { dims, affine: mask.affine, reference: { qformCode: mask.header.qformCode, sformCode: mask.header.sformCode } };
+      const grid: GridRef = {
+        dims,
+        affine: mask.affine,
+        reference: { qformCode: mask.header.qformCode, sformCode: mask.header.sformCode },
+      };
       const space = job.space ?? 'unknown';
       const index = new OutputIndexBuilder({ level: 'participant', space });
       const writer = new MapWriter(staging, grid, index);
@@ -76,15 +96,26 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
       const t2 = performance.now();
       writeProvenance(
         staging,
-        makeProvenance('searchlight', job.settingsRecord, {
-          betas: job.betas,
-          labels: job.labels ?? null,
-          residuals: job.residuals ?? [],
-          mask: job.mask,
-          runs: assembled.runsUsed,
-          stimulusSet: { path: job.stimuli.path, sha256: set.sha256, layers: set.layers, images: set.images.length, model: set.model.name },
-          ...(job.rois ? { rois: job.rois } : {}),
-        }, assembled.notes),
+        makeProvenance(
+          'searchlight',
+          job.settingsRecord,
+          {
+            betas: job.betas,
+            labels: job.labels ?? null,
+            residuals: job.residuals ?? [],
+            mask: job.mask,
+            runs: assembled.runsUsed,
+            stimulusSet: {
+              path: job.stimuli.path,
+              sha256: set.sha256,
+              layers: set.layers,
+              images: set.images.length,
+              model: set.model.name,
+            },
+            ...(job.rois ? { rois: job.rois } : {}),
+          },
+          assembled.notes,
+        ),
       );
       index.add({ path: 'analysis.json', stat: 'provenance', description: 'resolved settings, inputs and versions' });
       if (job.report !== false) {
@@ -107,7 +138,14 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
           background,
           backgroundName,
           searchlight,
-          notes: [...assembled.notes, ...(searchlight.invalidSpheres > 0 ? [`${searchlight.invalidSpheres} searchlight centre(s) had a NaN or constant sphere RDM: NaN for every layer`] : [])],
+          notes: [
+            ...assembled.notes,
+            ...(searchlight.invalidSpheres > 0
+              ? [
+                  `${searchlight.invalidSpheres} searchlight centre(s) had a NaN or constant sphere RDM: NaN for every layer`,
+                ]
+              : []),
+          ],
           nMaskVoxels: candidates.length,
           droppedVoxels: assembled.droppedVoxels,
           runsUsed: assembled.runsUsed,
@@ -124,7 +162,12 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
         searchlight,
         notes: assembled.notes,
         reportWritten: job.report !== false,
-        seconds: { read: (t1 - t0) / 1000, searchlight: (t2 - t1) / 1000, write: (t3 - t2) / 1000, total: (t3 - t0) / 1000 },
+        seconds: {
+          read: (t1 - t0) / 1000,
+          searchlight: (t2 - t1) / 1000,
+          write: (t3 - t2) / 1000,
+          total: (t3 - t0) / 1000,
+        },
       };
     },
     { overwrite: job.overwrite ?? false },

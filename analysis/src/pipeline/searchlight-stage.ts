@@ -12,7 +12,7 @@ import { InputError, type StimulusSet } from '@orthostim/protocol';
 import { writeFileAtomic } from '@orthostim/protocol/node';
 import { bidsLabels } from '../io/bids';
 import { affineVoxelSizes } from '../io/affine';
-import { assertSameGrid, readNifti, readVolume3d } from '../io/nifti';
+import { assertSameGrid, readVolume3d } from '../io/nifti';
 import { winnerTakeAll } from '../maps/layer-maps';
 import { buildModelSet, type ModelMethod, type ModelSet } from '../rsa/compare-models';
 import { computeRoiRsa, formatRoiTable, type Region, type RoiResult } from '../rsa/roi-rsa';
@@ -117,7 +117,12 @@ function summarize(values: Float32Array): { nValid: number; mean: number; max: n
   return { nValid: n, mean: sum / n, max, p95: selectKth(finite, Math.min(n - 1, Math.floor(0.95 * n)), 0, n - 1) };
 }
 
-function readRegions(path: string, labelsPath: string | undefined, grid: GridRef & { path?: string }, voxels: Int32Array): { labelOfVoxel: Float64Array; regions: Region[] } {
+function readRegions(
+  path: string,
+  labelsPath: string | undefined,
+  grid: GridRef & { path?: string },
+  voxels: Int32Array,
+): { labelOfVoxel: Float64Array; regions: Region[] } {
   const img = readVolume3d(path, '--rois');
   assertSameGrid({ path: grid.path ?? '(the betas)', dims: grid.dims, affine: grid.affine }, img, '--rois');
   const labelOfVoxel = Float64Array.from(voxels, (g) => img.data[g]!);
@@ -131,8 +136,12 @@ function readRegions(path: string, labelsPath: string | undefined, grid: GridRef
       if (v !== 0 && Number.isFinite(v) && !names.has(v)) names.set(v, `region${v}`);
     }
   }
-  const regions = [...names.entries()].filter(([id]) => id !== 0).sort((a, b) => a[0] - b[0]).map(([id, name]) => ({ id, name }));
-  if (regions.length === 0) throw new InputError(`--rois: ${path} has no nonzero label${labelsPath ? ` listed in ${labelsPath}` : ''}`);
+  const regions = [...names.entries()]
+    .filter(([id]) => id !== 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([id, name]) => ({ id, name }));
+  if (regions.length === 0)
+    throw new InputError(`--rois: ${path} has no nonzero label${labelsPath ? ` listed in ${labelsPath}` : ''}`);
   return { labelOfVoxel, regions };
 }
 
@@ -147,7 +156,8 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     throw new InputError(`the betas hold ${betas.betas.nImages} images but the stimulus set has ${set.images.length}`);
   }
   const models: ModelSet = buildModelSet(layers, layerRdmsOf(set), settings.compare, methods);
-  if (models.nPairs !== P) throw new InputError(`the stimulus set's RDMs have ${models.nPairs} pairs; ${set.images.length} images need ${P}`);
+  if (models.nPairs !== P)
+    throw new InputError(`the stimulus set's RDMs have ${models.nPairs} pairs; ${set.images.length} images need ${P}`);
 
   const analysisMask = new Uint8Array(n);
   for (const g of betas.voxels) analysisMask[g] = 1;
@@ -186,9 +196,29 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
   result.models.forEach((model, m) => {
     const r = result.r.subarray(m * C, (m + 1) * C);
     const measure = measureName(settings.compare, model.method);
-    const name = (stat: string) => sub(bidsFileName([...o.entities, ['desc', desc.get(model.layer)], ['rsa', METHOD_LABELS[model.method]], ['stat', stat]], 'statmap', '.nii.gz'));
-    writer.writeAt(name('r'), r, centerGrid, { layer: model.layer, method: model.method, stat: 'r', description: measure }, { intent: 'correlation', intentParams: [P - 2] });
-    writer.writeAt(name('z'), r, centerGrid, { layer: model.layer, method: model.method, stat: 'z', description: `Fisher z of ${measure}` }, { intent: 'none' }, 'fisher-z');
+    const name = (stat: string) =>
+      sub(
+        bidsFileName(
+          [...o.entities, ['desc', desc.get(model.layer)], ['rsa', METHOD_LABELS[model.method]], ['stat', stat]],
+          'statmap',
+          '.nii.gz',
+        ),
+      );
+    writer.writeAt(
+      name('r'),
+      r,
+      centerGrid,
+      { layer: model.layer, method: model.method, stat: 'r', description: measure },
+      { intent: 'correlation', intentParams: [P - 2] },
+    );
+    writer.writeAt(
+      name('z'),
+      r,
+      centerGrid,
+      { layer: model.layer, method: model.method, stat: 'z', description: `Fisher z of ${measure}` },
+      { intent: 'none' },
+      'fisher-z',
+    );
     summaries.push({ layer: model.layer, method: model.method, ...summarize(r), r });
     const list = rByMethod.get(model.method) ?? [];
     list.push(r);
@@ -204,10 +234,27 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     for (let c = 0; c < C; c++) winner[centerGrid[c]!] = atCenters[c]!;
     const base = [...o.entities, ['desc', 'wta'], ['rsa', METHOD_LABELS[method]]] as const;
     const name = bidsFileName(base, 'dseg', '.nii.gz');
-    writer.write(sub(name), winner, { method, stat: 'wta', description: `winner-take-all: 1-based index of the layer with the highest ${measureName(settings.compare, method)} (0: none); names in the .tsv` }, { datatype: 'int16', intent: 'label' });
+    writer.write(
+      sub(name),
+      winner,
+      {
+        method,
+        stat: 'wta',
+        description: `winner-take-all: 1-based index of the layer with the highest ${measureName(settings.compare, method)} (0: none); names in the .tsv`,
+      },
+      { datatype: 'int16', intent: 'label' },
+    );
     const tsv = bidsFileName(base, 'dseg', '.tsv');
-    writeFileAtomic(join(writer.dir, sub(tsv)), `index\tname\tvoxels\n${layers.map((l, i) => `${i + 1}\t${l}\t${counts[i]}`).join('\n')}\n`);
-    writer.index.add({ path: sub(tsv), method, stat: 'wta-labels', description: 'layer of each winner-take-all index, and its voxel count' });
+    writeFileAtomic(
+      join(writer.dir, sub(tsv)),
+      `index\tname\tvoxels\n${layers.map((l, i) => `${i + 1}\t${l}\t${counts[i]}`).join('\n')}\n`,
+    );
+    writer.index.add({
+      path: sub(tsv),
+      method,
+      stat: 'wta-labels',
+      description: 'layer of each winner-take-all index, and its voxel count',
+    });
     wta.push({ method, winner, counts });
   }
 
@@ -225,7 +272,11 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     const base = [...o.entities, ['desc', 'rois']] as const;
     const tsv = bidsFileName(base, 'rsa', '.tsv');
     writeFileAtomic(join(writer.dir, sub(tsv)), formatRoiTable(res));
-    writer.index.add({ path: sub(tsv), stat: 'roi-r', description: `each region's ${settings.distance} RDM compared with every layer (${methods.map((m) => measureName(settings.compare, m)).join('; ')})` });
+    writer.index.add({
+      path: sub(tsv),
+      stat: 'roi-r',
+      description: `each region's ${settings.distance} RDM compared with every layer (${methods.map((m) => measureName(settings.compare, m)).join('; ')})`,
+    });
     const json = bidsFileName(base, 'rsa', '.json');
     const num = (v: number) => (Number.isNaN(v) ? null : v);
     writeFileAtomic(
@@ -248,7 +299,11 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
         2,
       )}\n`,
     );
-    writer.index.add({ path: sub(json), stat: 'roi-rdm', description: 'each region: voxel count, RDM and its correlation with every layer' });
+    writer.index.add({
+      path: sub(json),
+      stat: 'roi-rdm',
+      description: 'each region: voxel count, RDM and its correlation with every layer',
+    });
   }
   return {
     layers,

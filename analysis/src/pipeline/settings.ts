@@ -70,34 +70,206 @@ const PS = ['participant', 'searchlight'] as const;
 const G = ['group'] as const;
 
 export const ANALYSIS_OPTIONS = {
-  participantLabel: { flags: '--participant-label <labels...>', description: 'participants to analyse (01 or sub-01; default: all)', kind: 'list', levels: ['participant', 'group'] },
-  stimuli: { flags: '--stimuli <path>', description: 'the stimulus-set.json (or its folder) whose layer RDMs are the models', kind: 'string', levels: PS },
-  task: { flags: '--task <label>', description: 'task label (default: the only task of the dataset)', kind: 'string', levels: P },
-  derivatives: { flags: '--derivatives <dirs...>', description: 'fMRIPrep derivatives: preprocessed BOLD, brain masks, confounds (default: the raw BOLD)', kind: 'list', levels: P },
-  space: { flags: '--space <label>', description: 'space of the preprocessed BOLD (analyze with --derivatives: default MNI152NLin2009cAsym) or the label of the given betas\' space (searchlight)', kind: 'string', levels: PS },
-  mask: { flags: '--mask <file>', description: 'brain mask for runs without one (analyze) or the searchlight mask (searchlight)', kind: 'string', levels: PS },
-  radiusMm: { flags: '--radius-mm <mm>', description: 'searchlight radius in mm (voxels whose centre is within it)', default: DEFAULT_RADIUS_MM, kind: 'number', min: 0, levels: PS },
-  radiusVox: { flags: '--radius-vox <n>', description: 'searchlight radius in voxels (instead of --radius-mm)', kind: 'number', min: 0, levels: PS },
-  minFraction: { flags: '--min-fraction <f>', description: 'a centre is used when this fraction of its full sphere lies in the mask', default: 0.5, kind: 'number', min: 0, max: 1, levels: PS },
-  distance: { flags: '--distance <name>', description: 'sphere RDM distance', default: 'correlation', choices: SPHERE_DISTANCE_NAMES, kind: 'string', levels: PS },
-  compare: { flags: '--compare <name>', description: 'comparison of a sphere RDM with each layer RDM', default: 'spearman', choices: COMPARATOR_NAMES, kind: 'string', levels: PS },
-  method: { flags: '--method <name>', description: 'standard (each layer RDM), residual (semipartial: the part no other layer shares), or both', default: 'both', choices: METHOD_CHOICE_NAMES, kind: 'string', levels: PS },
-  rois: { flags: '--rois <file>', description: 'label image of regions of interest (on the betas\' grid): each region\'s RDM and its correlation with every layer', kind: 'string', levels: PS },
-  roiLabels: { flags: '--roi-labels <tsv>', description: 'names of the --rois values (TSV with columns index, name; default: region<value>)', kind: 'string', levels: PS },
-  noiseModel: { flags: '--noise-model <name>', description: 'GLM noise model', default: 'ar1', choices: NOISE_MODELS, kind: 'string', levels: P },
-  hrf: { flags: '--hrf <name>', description: 'haemodynamic response model', default: 'spm', choices: HRF_MODEL_NAMES, kind: 'string', levels: P },
-  highPass: { flags: '--high-pass <hz>', description: 'cosine drift cut-off in Hz (0: no drift terms)', default: DEFAULT_HIGH_PASS_HZ, kind: 'number', min: 0, levels: P },
-  confounds: { flags: '--confounds <names...>', description: 'fMRIPrep confound columns to regress out', default: DEFAULT_CONFOUNDS, kind: 'list', levels: P },
-  nPermutations: { flags: '--n-permutations <n>', description: 'sign-flip patterns of the group test (all 2^n when fewer)', default: 10000, kind: 'int', min: 1, levels: G },
-  alpha: { flags: '--alpha <p>', description: 'family-wise error level of the thresholded group maps', default: 0.05, kind: 'number', min: 0, max: 1, levels: G },
-  varianceSmoothingMm: { flags: '--variance-smoothing-mm <fwhm>', description: `FWHM in mm of the group test's variance smoothing: pseudo-t instead of t (0: plain t; default ${DEFAULT_VARIANCE_SMOOTHING_MM} with fewer than ${VARIANCE_SMOOTHING_BELOW_PARTICIPANTS} participants, else 0)`, kind: 'number', min: 0, levels: G },
-  seed: { flags: '--seed <n>', description: 'seed of the random sign patterns', default: 0, kind: 'int', min: 0, levels: G },
-  connectivity: { flags: '--connectivity <n>', description: 'cluster connectivity (6 faces, 18 +edges, 26 +corners)', default: '26', choices: Object.keys(CONNECTIVITIES), kind: 'string', levels: G },
-  atlas: { flags: '--atlas <file>', description: 'label image on the group maps\' grid for the cluster table\'s peak labels', kind: 'string', levels: G },
-  atlasLabels: { flags: '--atlas-labels <tsv>', description: 'names of the --atlas values (TSV with columns index, name)', kind: 'string', levels: G },
-  template: { flags: '--template <file>', description: 'background image of the report mosaics, on the maps\' grid (default: the mean EPI)', kind: 'string', levels: ['participant', 'group', 'searchlight'] },
-  threads: { flags: '--threads <n>', description: 'worker threads (default: all cores)', kind: 'int', min: 1, levels: ['participant', 'group', 'searchlight'] },
-  overwrite: { flags: '--overwrite', description: 'replace existing outputs (only once the new ones are complete)', kind: 'flag', levels: ['participant', 'group', 'searchlight'] },
+  participantLabel: {
+    flags: '--participant-label <labels...>',
+    description: 'participants to analyse (01 or sub-01; default: all)',
+    kind: 'list',
+    levels: ['participant', 'group'],
+  },
+  stimuli: {
+    flags: '--stimuli <path>',
+    description: 'the stimulus-set.json (or its folder) whose layer RDMs are the models',
+    kind: 'string',
+    levels: PS,
+  },
+  task: {
+    flags: '--task <label>',
+    description: 'task label (default: the only task of the dataset)',
+    kind: 'string',
+    levels: P,
+  },
+  derivatives: {
+    flags: '--derivatives <dirs...>',
+    description: 'fMRIPrep derivatives: preprocessed BOLD, brain masks, confounds (default: the raw BOLD)',
+    kind: 'list',
+    levels: P,
+  },
+  space: {
+    flags: '--space <label>',
+    description:
+      "space of the preprocessed BOLD (analyze with --derivatives: default MNI152NLin2009cAsym) or the label of the given betas' space (searchlight)",
+    kind: 'string',
+    levels: PS,
+  },
+  mask: {
+    flags: '--mask <file>',
+    description: 'brain mask for runs without one (analyze) or the searchlight mask (searchlight)',
+    kind: 'string',
+    levels: PS,
+  },
+  radiusMm: {
+    flags: '--radius-mm <mm>',
+    description: 'searchlight radius in mm (voxels whose centre is within it)',
+    default: DEFAULT_RADIUS_MM,
+    kind: 'number',
+    min: 0,
+    levels: PS,
+  },
+  radiusVox: {
+    flags: '--radius-vox <n>',
+    description: 'searchlight radius in voxels (instead of --radius-mm)',
+    kind: 'number',
+    min: 0,
+    levels: PS,
+  },
+  minFraction: {
+    flags: '--min-fraction <f>',
+    description: 'a centre is used when this fraction of its full sphere lies in the mask',
+    default: 0.5,
+    kind: 'number',
+    min: 0,
+    max: 1,
+    levels: PS,
+  },
+  distance: {
+    flags: '--distance <name>',
+    description: 'sphere RDM distance',
+    default: 'correlation',
+    choices: SPHERE_DISTANCE_NAMES,
+    kind: 'string',
+    levels: PS,
+  },
+  compare: {
+    flags: '--compare <name>',
+    description: 'comparison of a sphere RDM with each layer RDM',
+    default: 'spearman',
+    choices: COMPARATOR_NAMES,
+    kind: 'string',
+    levels: PS,
+  },
+  method: {
+    flags: '--method <name>',
+    description: 'standard (each layer RDM), residual (semipartial: the part no other layer shares), or both',
+    default: 'both',
+    choices: METHOD_CHOICE_NAMES,
+    kind: 'string',
+    levels: PS,
+  },
+  rois: {
+    flags: '--rois <file>',
+    description:
+      "label image of regions of interest (on the betas' grid): each region's RDM and its correlation with every layer",
+    kind: 'string',
+    levels: PS,
+  },
+  roiLabels: {
+    flags: '--roi-labels <tsv>',
+    description: 'names of the --rois values (TSV with columns index, name; default: region<value>)',
+    kind: 'string',
+    levels: PS,
+  },
+  noiseModel: {
+    flags: '--noise-model <name>',
+    description: 'GLM noise model',
+    default: 'ar1',
+    choices: NOISE_MODELS,
+    kind: 'string',
+    levels: P,
+  },
+  hrf: {
+    flags: '--hrf <name>',
+    description: 'haemodynamic response model',
+    default: 'spm',
+    choices: HRF_MODEL_NAMES,
+    kind: 'string',
+    levels: P,
+  },
+  highPass: {
+    flags: '--high-pass <hz>',
+    description: 'cosine drift cut-off in Hz (0: no drift terms)',
+    default: DEFAULT_HIGH_PASS_HZ,
+    kind: 'number',
+    min: 0,
+    levels: P,
+  },
+  confounds: {
+    flags: '--confounds <names...>',
+    description: 'fMRIPrep confound columns to regress out',
+    default: DEFAULT_CONFOUNDS,
+    kind: 'list',
+    levels: P,
+  },
+  nPermutations: {
+    flags: '--n-permutations <n>',
+    description: 'sign-flip patterns of the group test (all 2^n when fewer)',
+    default: 10000,
+    kind: 'int',
+    min: 1,
+    levels: G,
+  },
+  alpha: {
+    flags: '--alpha <p>',
+    description: 'family-wise error level of the thresholded group maps',
+    default: 0.05,
+    kind: 'number',
+    min: 0,
+    max: 1,
+    levels: G,
+  },
+  varianceSmoothingMm: {
+    flags: '--variance-smoothing-mm <fwhm>',
+    description: `FWHM in mm of the group test's variance smoothing: pseudo-t instead of t (0: plain t; default ${DEFAULT_VARIANCE_SMOOTHING_MM} with fewer than ${VARIANCE_SMOOTHING_BELOW_PARTICIPANTS} participants, else 0)`,
+    kind: 'number',
+    min: 0,
+    levels: G,
+  },
+  seed: {
+    flags: '--seed <n>',
+    description: 'seed of the random sign patterns',
+    default: 0,
+    kind: 'int',
+    min: 0,
+    levels: G,
+  },
+  connectivity: {
+    flags: '--connectivity <n>',
+    description: 'cluster connectivity (6 faces, 18 +edges, 26 +corners)',
+    default: '26',
+    choices: Object.keys(CONNECTIVITIES),
+    kind: 'string',
+    levels: G,
+  },
+  atlas: {
+    flags: '--atlas <file>',
+    description: "label image on the group maps' grid for the cluster table's peak labels",
+    kind: 'string',
+    levels: G,
+  },
+  atlasLabels: {
+    flags: '--atlas-labels <tsv>',
+    description: 'names of the --atlas values (TSV with columns index, name)',
+    kind: 'string',
+    levels: G,
+  },
+  template: {
+    flags: '--template <file>',
+    description: "background image of the report mosaics, on the maps' grid (default: the mean EPI)",
+    kind: 'string',
+    levels: ['participant', 'group', 'searchlight'],
+  },
+  threads: {
+    flags: '--threads <n>',
+    description: 'worker threads (default: all cores)',
+    kind: 'int',
+    min: 1,
+    levels: ['participant', 'group', 'searchlight'],
+  },
+  overwrite: {
+    flags: '--overwrite',
+    description: 'replace existing outputs (only once the new ones are complete)',
+    kind: 'flag',
+    levels: ['participant', 'group', 'searchlight'],
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type AnalysisOptionName = keyof typeof ANALYSIS_OPTIONS;
@@ -135,7 +307,8 @@ export interface AnalysisFlags {
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
   return value as T;
 }
 
@@ -144,9 +317,16 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
  * mm radius is the default (commander fills its default even when --radius-vox is given, so the
  * voxel radius wins when present).
  */
-export function resolveSearchlightSettings(flags: Pick<AnalysisFlags, 'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'>, radiusMmExplicit: boolean): SearchlightSettings {
-  if (flags.radiusVox !== undefined && radiusMmExplicit) throw new UsageError('--radius-mm and --radius-vox exclude each other: give one');
-  const radius = flags.radiusVox !== undefined ? { value: flags.radiusVox, unit: 'voxel' as const } : { value: flags.radiusMm ?? DEFAULT_RADIUS_MM, unit: 'mm' as const };
+export function resolveSearchlightSettings(
+  flags: Pick<AnalysisFlags, 'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'>,
+  radiusMmExplicit: boolean,
+): SearchlightSettings {
+  if (flags.radiusVox !== undefined && radiusMmExplicit)
+    throw new UsageError('--radius-mm and --radius-vox exclude each other: give one');
+  const radius =
+    flags.radiusVox !== undefined
+      ? { value: flags.radiusVox, unit: 'voxel' as const }
+      : { value: flags.radiusMm ?? DEFAULT_RADIUS_MM, unit: 'mm' as const };
   return {
     radius,
     minFraction: flags.minFraction,
@@ -157,7 +337,9 @@ export function resolveSearchlightSettings(flags: Pick<AnalysisFlags, 'radiusMm'
   };
 }
 
-export function resolveGlmSettings(flags: Pick<AnalysisFlags, 'noiseModel' | 'hrf' | 'highPass' | 'confounds'>): GlmSettings {
+export function resolveGlmSettings(
+  flags: Pick<AnalysisFlags, 'noiseModel' | 'hrf' | 'highPass' | 'confounds'>,
+): GlmSettings {
   return {
     noiseModel: oneOf('--noise-model', flags.noiseModel, NOISE_MODELS),
     hrf: oneOf('--hrf', flags.hrf, HRF_MODEL_NAMES),
@@ -166,9 +348,19 @@ export function resolveGlmSettings(flags: Pick<AnalysisFlags, 'noiseModel' | 'hr
   };
 }
 
-export function resolveGroupSettings(flags: Pick<AnalysisFlags, 'nPermutations' | 'alpha' | 'seed' | 'connectivity' | 'varianceSmoothingMm'>): GroupSettings {
-  const connectivity = Number(oneOf('--connectivity', String(flags.connectivity), Object.keys(CONNECTIVITIES))) as Connectivity;
-  return { nPermutations: flags.nPermutations, alpha: flags.alpha, seed: flags.seed, connectivity, ...(flags.varianceSmoothingMm !== undefined ? { varianceSmoothingMm: flags.varianceSmoothingMm } : {}) };
+export function resolveGroupSettings(
+  flags: Pick<AnalysisFlags, 'nPermutations' | 'alpha' | 'seed' | 'connectivity' | 'varianceSmoothingMm'>,
+): GroupSettings {
+  const connectivity = Number(
+    oneOf('--connectivity', String(flags.connectivity), Object.keys(CONNECTIVITIES)),
+  ) as Connectivity;
+  return {
+    nPermutations: flags.nPermutations,
+    alpha: flags.alpha,
+    seed: flags.seed,
+    connectivity,
+    ...(flags.varianceSmoothingMm !== undefined ? { varianceSmoothingMm: flags.varianceSmoothingMm } : {}),
+  };
 }
 
 export function methodsOf(choice: MethodChoice): readonly ModelMethod[] {

@@ -37,7 +37,9 @@ export function designMatrixSvg(d: DesignMatrix, title: string): string {
       return `<text x="${x}" y="${top - 4}" transform="rotate(-60 ${x} ${top - 4})" font-size="11" fill="${KIND_COLORS[c.kind]}">${escapeXml(c.name)}</text>`;
     })
     .join('');
-  const ticks = [0, Math.floor(T / 2), T - 1].map((t) => `<text x="${left - 4}" y="${top + t * fy + 4}" font-size="10" text-anchor="end">${t}</text>`).join('');
+  const ticks = [0, Math.floor(T / 2), T - 1]
+    .map((t) => `<text x="${left - 4}" y="${top + t * fy + 4}" font-size="10" text-anchor="end">${t}</text>`)
+    .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="'DejaVu Sans', Verdana, Arial, sans-serif">
 <text x="${left}" y="16" font-size="13" font-weight="bold">${escapeXml(title)}</text>${labels}${ticks}
 <text x="12" y="${top + (T * fy) / 2}" font-size="11" transform="rotate(-90 12 ${top + (T * fy) / 2})" text-anchor="middle">volume</text>

@@ -11,7 +11,7 @@ import type { GroupSummary } from '../pipeline/group';
 import type { GridRef } from '../pipeline/map-writer';
 import type { ModelMethod } from '../rsa/compare-models';
 import type { Connectivity } from '../stats/clusters';
-import type { RecoveryTable } from '../simulate/recovery';
+import type { RecoveryTable } from '../recovery/recovery';
 import { esc, fmt, keyValues, page, svgFigure, table } from './html';
 import { mapMosaic, wtaMosaic } from './layer-figures';
 import { quantiles } from '../stats/order-statistics';
@@ -24,7 +24,13 @@ export interface GroupReportData {
   backgroundName: string;
   layers: string[];
   methods: ModelMethod[];
-  wta: { method: ModelMethod; winner: Int16Array; counts: number[]; effectWinner: Int16Array; effectCounts: number[] }[];
+  wta: {
+    method: ModelMethod;
+    winner: Int16Array;
+    counts: number[];
+    effectWinner: Int16Array;
+    effectCounts: number[];
+  }[];
   dice: { method: ModelMethod; layers: string[]; matrix: Float64Array }[];
   connectivity: Connectivity;
   atlas: boolean;
@@ -46,8 +52,14 @@ export function groupReportHtml(d: GroupReportData): string {
     title: 'Summary',
     body: `${warning}${keyValues([
       ['participants', `${s.participants.length}: ${esc(s.participants.map((p) => `sub-${p}`).join(', '))}`],
-      ['test', `one-sample ${s.statistic === 'pseudo-t' ? `pseudo-t (variance smoothed, FWHM ${s.varianceSmoothingMm} mm)` : 't'} on Fisher-z maps, two-sided, sign-flip permutations, maximum-statistic FWE`],
-      ['sign patterns', `${s.nPatterns}${s.exhaustive ? ' (all 2^n)' : ' (random, seeded)'}; smallest attainable p ${fmt(s.minAttainableP, 4)}`],
+      [
+        'test',
+        `one-sample ${s.statistic === 'pseudo-t' ? `pseudo-t (variance smoothed, FWHM ${s.varianceSmoothingMm} mm)` : 't'} on Fisher-z maps, two-sided, sign-flip permutations, maximum-statistic FWE`,
+      ],
+      [
+        'sign patterns',
+        `${s.nPatterns}${s.exhaustive ? ' (all 2^n)' : ' (random, seeded)'}; smallest attainable p ${fmt(s.minAttainableP, 4)}`,
+      ],
       ['threshold', `FWE p &lt; ${s.alpha}`],
       ['clusters', `${d.connectivity}-connectivity`],
       ['background', esc(d.backgroundName)],
@@ -58,19 +70,48 @@ ${table(
 )}`,
   });
   // Every map on the same slices: those holding brain or tested voxels.
-  const sliceIndices = s.tests[0] ? mosaicSlices({ dims: d.grid.dims, affine: d.grid.affine, background: d.background, support: s.tests[0].meanZ }) : undefined;
+  const sliceIndices = s.tests[0]
+    ? mosaicSlices({ dims: d.grid.dims, affine: d.grid.affine, background: d.background, support: s.tests[0].meanZ })
+    : undefined;
   for (const method of d.methods) {
     const tests = s.tests.filter((t) => t.method === method);
     const parts: string[] = [];
     const w = d.wta.find((x) => x.method === method)!;
     if (w.counts.some((c) => c > 0)) {
-      parts.push(wtaMosaic(d.grid, d.background, w.winner, d.layers, w.counts, `Winner-take-all over significant voxels (${esc(method)})`, `At each voxel where at least one layer's positive effect has FWE p &lt; ${s.alpha}, the layer with the highest mean z.`, sliceIndices));
+      parts.push(
+        wtaMosaic(
+          d.grid,
+          d.background,
+          w.winner,
+          d.layers,
+          w.counts,
+          `Winner-take-all over significant voxels (${esc(method)})`,
+          `At each voxel where at least one layer's positive effect has FWE p &lt; ${s.alpha}, the layer with the highest mean z.`,
+          sliceIndices,
+        ),
+      );
     } else {
-      parts.push(`<p class="muted">Winner-take-all over significant voxels (${esc(method)}): no voxel is significant for any layer.</p>`);
+      parts.push(
+        `<p class="muted">Winner-take-all over significant voxels (${esc(method)}): no voxel is significant for any layer.</p>`,
+      );
     }
-    parts.push(wtaMosaic(d.grid, d.background, w.effectWinner, d.layers, w.effectCounts, `Winner-take-all over the effect maps (${esc(method)})`, 'The layer with the highest mean z at each voxel, without a threshold: descriptive.', sliceIndices));
+    parts.push(
+      wtaMosaic(
+        d.grid,
+        d.background,
+        w.effectWinner,
+        d.layers,
+        w.effectCounts,
+        `Winner-take-all over the effect maps (${esc(method)})`,
+        'The layer with the highest mean z at each voxel, without a threshold: descriptive.',
+        sliceIndices,
+      ),
+    );
     const qs = tests.map((t) => quantiles(t.meanZ, [0.9, 0.995], { abs: true }));
-    const [vmaxZ] = quantiles(qs.map((q) => q[1]!), [1]);
+    const [vmaxZ] = quantiles(
+      qs.map((q) => q[1]!),
+      [1],
+    );
     for (const [ti, t] of tests.entries()) {
       if (t.nSignificant > 0) {
         const [vmaxT] = quantiles(t.thresholdedT, [1], { abs: true, nonzero: true });
@@ -111,19 +152,48 @@ ${table(
       const L = x.layers.length;
       const values = Array.from({ length: L }, (_, a) => Array.from({ length: L }, (_, b) => x.matrix[a * L + b]!));
       return svgFigure(
-        matrixSvg({ rowLabels: x.layers, colLabels: x.layers, values, range: [0, 1], cmap: 'viridis', title: `Dice overlap of thresholded layer maps (${x.method})`, colorbarLabel: 'Dice' }),
+        matrixSvg({
+          rowLabels: x.layers,
+          colLabels: x.layers,
+          values,
+          range: [0, 1],
+          cmap: 'viridis',
+          title: `Dice overlap of thresholded layer maps (${x.method})`,
+          colorbarLabel: 'Dice',
+        }),
         'NaN (grey) where both maps are empty.',
       );
     })
     .join('');
   sections.push({ id: 'overlap', title: 'Overlap', body: overlap });
   const clusterRows = s.tests.flatMap((t) =>
-    t.clusters.map((c) => [esc(t.layer), esc(t.method), c.cluster, c.sizeVoxels, c.volumeMm3, c.peakValue, esc(c.peakMm.map((x) => x.toFixed(1)).join(', ')), ...(d.atlas ? [esc(c.peakLabel ?? '')] : [])]),
+    t.clusters.map((c) => [
+      esc(t.layer),
+      esc(t.method),
+      c.cluster,
+      c.sizeVoxels,
+      c.volumeMm3,
+      c.peakValue,
+      esc(c.peakMm.map((x) => x.toFixed(1)).join(', ')),
+      ...(d.atlas ? [esc(c.peakLabel ?? '')] : []),
+    ]),
   );
   sections.push({
     id: 'clusters',
     title: 'Clusters',
-    body: table(['layer', 'method', 'cluster', 'voxels', 'mm³', 'peak t', 'peak (x, y, z) mm', ...(d.atlas ? ['atlas label at peak'] : [])], clusterRows),
+    body: table(
+      [
+        'layer',
+        'method',
+        'cluster',
+        'voxels',
+        'mm³',
+        'peak t',
+        'peak (x, y, z) mm',
+        ...(d.atlas ? ['atlas label at peak'] : []),
+      ],
+      clusterRows,
+    ),
   });
   if (d.recovery) {
     sections.push({
@@ -135,13 +205,23 @@ ${d.recovery
     ({ method, table: t }) =>
       `<h3>${esc(method)}: mean Dice between layers' maps ${fmt(t.meanOverlap, 2)}</h3>${table(
         ['layer', 'map voxels', 'region voxels', 'Dice with its region', 'fraction inside'],
-        t.rows.map((r) => [esc(r.layer), r.mapVoxels, r.regionVoxels, fmt(r.dice, 2), Number.isFinite(r.fractionInside) ? fmt(r.fractionInside, 2) : 'n/a']),
+        t.rows.map((r) => [
+          esc(r.layer),
+          r.mapVoxels,
+          r.regionVoxels,
+          fmt(r.dice, 2),
+          Number.isFinite(r.fractionInside) ? fmt(r.fractionInside, 2) : 'n/a',
+        ]),
       )}`,
   )
   .join('\n')}`,
     });
   }
-  return page('Layer maps: group', `orthostim group &middot; ${esc(new Date().toISOString().slice(0, 19))}Z &middot; maps listed in index.json`, sections);
+  return page(
+    'Layer maps: group',
+    `orthostim group &middot; ${esc(new Date().toISOString().slice(0, 19))}Z &middot; maps listed in index.json`,
+    sections,
+  );
 }
 
 export async function writeGroupReport(dir: string, d: GroupReportData): Promise<void> {

@@ -17,7 +17,9 @@ export function svgFigure(svg: string, caption?: string): string {
 }
 
 export function mosaicFigure(m: Mosaic, alt: string, caption: string, legend = ''): string {
-  const z = m.sliceZMm.length ? ` Slices at z = ${m.sliceZMm.join(', ')} mm (inferior to superior, left of the image = subject's left, anterior up).` : '';
+  const z = m.sliceZMm.length
+    ? ` Slices at z = ${m.sliceZMm.join(', ')} mm (inferior to superior, left of the image = subject's left, anterior up).`
+    : '';
   return `<figure class="mosaic">${pngImg(m.png, alt)}${legend}<figcaption>${caption}${z}</figcaption></figure>`;
 }
 
@@ -37,9 +39,15 @@ export function fmt(v: number, digits = 3): string {
   return String(+v.toFixed(digits));
 }
 
-export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[], options: { numeric?: boolean } = {}): string {
+export function table(
+  headers: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+  options: { numeric?: boolean } = {},
+): string {
   const cell = (c: string | number) => (typeof c === 'number' ? `<td class="num">${fmt(c)}</td>` : `<td>${c}</td>`);
-  const body = rows.length ? rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n') : `<tr><td colspan="${headers.length}" class="muted">(none)</td></tr>`;
+  const body = rows.length
+    ? rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n')
+    : `<tr><td colspan="${headers.length}" class="muted">(none)</td></tr>`;
   return `<table${options.numeric ? ' class="numeric"' : ''}><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
@@ -48,7 +56,9 @@ export function section(id: string, title: string, body: string): string {
 }
 
 export function notesHtml(notes: readonly string[]): string {
-  return notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '<p class="muted">No skips or warnings.</p>';
+  return notes.length
+    ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`
+    : '<p class="muted">No skips or warnings.</p>';
 }
 
 const CSS = `
@@ -70,7 +80,11 @@ export function keyValues(pairs: readonly (readonly [string, string])[]): string
   return `<dl class="kv">${pairs.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
 }
 
-export function page(title: string, subtitle: string, sections: readonly { id: string; title: string; body: string }[]): string {
+export function page(
+  title: string,
+  subtitle: string,
+  sections: readonly { id: string; title: string; body: string }[],
+): string {
   const nav = sections.map((s) => `<a href="#${esc(s.id)}">${esc(s.title)}</a>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${CSS}</style></head>

@@ -17,7 +17,14 @@ export function layerColors(n: number): string[] {
 export function layerSimilarityFigure(set: StimulusSet): string {
   const values = set.layerSimilarity.spearman.map((row) => row.map((v) => (v === null ? Number.NaN : v)));
   return svgFigure(
-    matrixSvg({ rowLabels: set.layers, colLabels: set.layers, values, range: [-1, 1], title: "Layer x layer similarity of the set's RDMs (Spearman)", colorbarLabel: 'Spearman r' }),
+    matrixSvg({
+      rowLabels: set.layers,
+      colLabels: set.layers,
+      values,
+      range: [-1, 1],
+      title: "Layer x layer similarity of the set's RDMs (Spearman)",
+      colorbarLabel: 'Spearman r',
+    }),
     `How alike the layers' RDMs are in this stimulus set (${set.model.name}, ${set.images.length} images, ${set.distance} distance). The residual method removes what each layer shares with the others.`,
   );
 }
@@ -63,7 +70,13 @@ export function wtaMosaic(
   sliceIndices?: readonly number[],
 ): string {
   const colors = layerColors(layers.length);
-  const m = renderMosaic({ dims: grid.dims, affine: grid.affine, background, overlay: { kind: 'labels', values: winner, colors }, ...(sliceIndices ? { sliceIndices } : {}) });
+  const m = renderMosaic({
+    dims: grid.dims,
+    affine: grid.affine,
+    background,
+    overlay: { kind: 'labels', values: winner, colors },
+    ...(sliceIndices ? { sliceIndices } : {}),
+  });
   const legend = legendHtml(layers.map((l, i) => ({ color: colors[i]!, label: `${l} (${counts[i] ?? 0} voxels)` })));
   return `<h3>${title}</h3>${mosaicFigure(m, title, caption, legend)}`;
 }

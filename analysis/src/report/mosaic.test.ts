@@ -17,13 +17,25 @@ describe('renderMosaic', () => {
   const background = Float32Array.from({ length: n }, () => 1 + rng());
   const at = (i: number, j: number, k: number) => i + 5 * (j + 6 * k);
 
-  it('puts the subject\'s right on the right, anterior at the top, slices inferior to superior (LAS storage)', async () => {
+  it("puts the subject's right on the right, anterior at the top, slices inferior to superior (LAS storage)", async () => {
     // LAS: voxel i grows toward the subject's left, so i = 0 is the rightmost voxel.
     const affine = [-1, 0, 0, 2, 0, 1, 0, -3, 0, 0, 1, -3, 0, 0, 0, 1];
-    expect(displayAxes(dims, affine).map((a) => [a.voxelAxis, a.sign])).toEqual([[0, -1], [1, 1], [2, 1]]);
+    expect(displayAxes(dims, affine).map((a) => [a.voxelAxis, a.sign])).toEqual([
+      [0, -1],
+      [1, 1],
+      [2, 1],
+    ]);
     const overlay = new Float32Array(n).fill(Number.NaN);
     overlay[at(0, 5, 3)] = 1; // right, most anterior, 4th slice from the bottom
-    const m = renderMosaic({ dims, affine, background, overlay: { kind: 'continuous', values: overlay, threshold: 0.5, range: [-1, 1], cmap: 'RdBu_r' }, slices: 7, columns: 7, slicePx: 6 });
+    const m = renderMosaic({
+      dims,
+      affine,
+      background,
+      overlay: { kind: 'continuous', values: overlay, threshold: 0.5, range: [-1, 1], cmap: 'RdBu_r' },
+      slices: 7,
+      columns: 7,
+      slicePx: 6,
+    });
     expect(m.sliceZMm).toEqual([-3, -2, -1, 0, 1, 2, 3]);
     const img = await decode(m.png);
     expect([img.width, img.height]).toEqual([7 * 5 + 6 * 2, 6]);
@@ -47,10 +59,22 @@ describe('renderMosaic', () => {
     // Storage axes (i, j, k) = (A, S, R): world x comes from k, y from i, z from j.
     const affine = [0, 0, 1, -3, 1, 0, 0, -2, 0, 1, 0, -2.5, 0, 0, 0, 1];
     const axes = displayAxes(dims, affine);
-    expect(axes.map((a) => [a.voxelAxis, a.sign])).toEqual([[2, 1], [0, 1], [1, 1]]);
+    expect(axes.map((a) => [a.voxelAxis, a.sign])).toEqual([
+      [2, 1],
+      [0, 1],
+      [1, 1],
+    ]);
     const labels = new Float32Array(n);
     labels[at(4, 0, 6)] = 2; // most anterior (i = 4), lowest slice (j = 0), most right (k = 6)
-    const m = renderMosaic({ dims, affine, background, overlay: { kind: 'labels', values: labels, colors: ['#ff0000', '#00ff00'] }, slices: 6, columns: 6, slicePx: 7 });
+    const m = renderMosaic({
+      dims,
+      affine,
+      background,
+      overlay: { kind: 'labels', values: labels, colors: ['#ff0000', '#00ff00'] },
+      slices: 6,
+      columns: 6,
+      slicePx: 7,
+    });
     const img = await decode(m.png);
     // Tiles are 7 (R-L, from k) x 5 (A-P, from i) pixels; the voxel is in tile 0, right column, top row.
     expect([img.width, img.height]).toEqual([6 * 7 + 5 * 2, 5]);
@@ -74,7 +98,9 @@ describe('renderMosaic', () => {
       for (let v = 0; v < c; v++) bg[k * 16 + v] = 100 + v;
     });
     const affine = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0];
-    expect(mosaicSlices({ dims: d, affine, background: bg, slices: 20 })).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    expect(mosaicSlices({ dims: d, affine, background: bg, slices: 20 })).toEqual([
+      3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+    ]);
     expect(mosaicSlices({ dims: d, affine, background: bg, slices: 3 })).toEqual([3, 10, 16]);
     // A support value counts like brain: a tip slice with 4 supported voxels is kept.
     const support = new Float32Array(bg.length).fill(Number.NaN);

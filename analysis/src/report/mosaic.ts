@@ -98,7 +98,8 @@ function backgroundStats(background: ArrayLike<number>): BackgroundStats {
   if (hit) return hit;
   const [bgLo, bgHi] = quantiles(background, [0.02, 0.98], { nonzero: true });
   let stats: BackgroundStats;
-  if (!Number.isFinite(bgLo!)) stats = { lo: 0, hi: 1 }; // empty background
+  if (!Number.isFinite(bgLo!))
+    stats = { lo: 0, hi: 1 }; // empty background
   else if (Number.isFinite(bgHi!) && bgHi! > bgLo!) stats = { lo: bgLo!, hi: bgHi! };
   // One value (a mask as the background): dark grey inside, black outside.
   else stats = bgLo! > 0 ? { lo: 0, hi: bgLo! * 2.5 } : { lo: bgLo! * 2.5, hi: 0 };
@@ -113,7 +114,13 @@ function backgroundStats(background: ArrayLike<number>): BackgroundStats {
  * quantile or its `support` value is finite and nonzero. Reports compute them once and show every
  * map on the same slices.
  */
-export function mosaicSlices(o: { dims: readonly [number, number, number]; affine: Affine; background: ArrayLike<number>; support?: ArrayLike<number>; slices?: number }): number[] {
+export function mosaicSlices(o: {
+  dims: readonly [number, number, number];
+  affine: Affine;
+  background: ArrayLike<number>;
+  support?: ArrayLike<number>;
+  slices?: number;
+}): number[] {
   const { ax, ay, az, sx, sy, sz } = displayStrides(o.dims, o.affine);
   const { lo } = backgroundStats(o.background);
   const bg = o.background;
@@ -140,7 +147,10 @@ export function mosaicSlices(o: { dims: readonly [number, number, number]; affin
   });
   if (filled.length === 0) filled.push(az.sign > 0 ? Math.floor(az.n / 2) : Math.ceil(az.n / 2) - 1);
   const want = Math.min(o.slices ?? 12, filled.length);
-  return Array.from({ length: want }, (_, k) => filled[want === 1 ? Math.floor(filled.length / 2) : Math.round((k * (filled.length - 1)) / (want - 1))]!);
+  return Array.from(
+    { length: want },
+    (_, k) => filled[want === 1 ? Math.floor(filled.length / 2) : Math.round((k * (filled.length - 1)) / (want - 1))]!,
+  );
 }
 
 /** Grey RGB slices of a background, per display orientation and slice (reports draw many mosaics over one). */
@@ -165,8 +175,18 @@ export function renderMosaic(o: MosaicOptions): Mosaic {
   const { ax, ay, az, sx, sy, sz } = displayStrides(o.dims, o.affine);
   const { lo, hi } = backgroundStats(o.background);
   const bg = o.background;
-  const chosen = o.sliceIndices ? [...o.sliceIndices] : mosaicSlices({ dims: o.dims, affine: o.affine, background: bg, ...(o.overlay ? { support: o.overlay.values } : {}), ...(o.slices !== undefined ? { slices: o.slices } : {}) });
-  for (const zi of chosen) if (!(Number.isInteger(zi) && zi >= 0 && zi < az.n)) throw new RangeError(`renderMosaic: slice ${zi} outside 0..${az.n - 1}`);
+  const chosen = o.sliceIndices
+    ? [...o.sliceIndices]
+    : mosaicSlices({
+        dims: o.dims,
+        affine: o.affine,
+        background: bg,
+        ...(o.overlay ? { support: o.overlay.values } : {}),
+        ...(o.slices !== undefined ? { slices: o.slices } : {}),
+      });
+  for (const zi of chosen)
+    if (!(Number.isInteger(zi) && zi >= 0 && zi < az.n))
+      throw new RangeError(`renderMosaic: slice ${zi} outside 0..${az.n - 1}`);
 
   const target = o.slicePx ?? 150;
   const scale = target / Math.max(ax.n * ax.sizeMm, ay.n * ay.sizeMm);
@@ -241,7 +261,8 @@ export function renderMosaic(o: MosaicOptions): Mosaic {
     const tile = upscaleNearest(rgb, w, h, 3, fx, fy);
     const x0 = (k % columns) * (tileW + gap);
     const y0 = Math.floor(k / columns) * (tileH + gap);
-    for (let r = 0; r < tileH; r++) canvas.set(tile.subarray(r * tileW * 3, (r + 1) * tileW * 3), ((y0 + r) * width + x0) * 3);
+    for (let r = 0; r < tileH; r++)
+      canvas.set(tile.subarray(r * tileW * 3, (r + 1) * tileW * 3), ((y0 + r) * width + x0) * 3);
   });
   const zOf = (zi: number) => {
     const v = [0, 0, 0];

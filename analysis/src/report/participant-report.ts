@@ -47,8 +47,15 @@ function stimulusImages(set: StimulusSet, dir: string | undefined): string {
   const paths = set.images.map((i) => join(dir, i.file));
   if (!paths.every((p) => existsSync(p))) return '';
   const total = paths.reduce((s, p) => s + statSync(p).size, 0);
-  if (total > MAX_IMAGE_BYTES) return `<p class="muted">The ${set.images.length} images (${(total / 2 ** 20).toFixed(1)} MB) are not embedded; see ${esc(dir)}.</p>`;
-  return svgFigure(imageGridSvg({ images: set.images.map((img, i) => ({ bytes: readFileSync(paths[i]!), caption: img.id })), cellSize: 72, columns: Math.min(8, set.images.length) }));
+  if (total > MAX_IMAGE_BYTES)
+    return `<p class="muted">The ${set.images.length} images (${(total / 2 ** 20).toFixed(1)} MB) are not embedded; see ${esc(dir)}.</p>`;
+  return svgFigure(
+    imageGridSvg({
+      images: set.images.map((img, i) => ({ bytes: readFileSync(paths[i]!), caption: img.id })),
+      cellSize: 72,
+      columns: Math.min(8, set.images.length),
+    }),
+  );
 }
 
 function glmSections(d: ParticipantReportData): { id: string; title: string; body: string }[] {
@@ -66,7 +73,9 @@ function glmSections(d: ParticipantReportData): { id: string; title: string; bod
     esc(r.design.imagesAbsent.join(', ') || '-'),
   ]);
   const nuisance = [...new Set(runs.flatMap((r) => r.nuisanceRegressors))].sort();
-  const confounds = [...new Set(runs.flatMap((r) => r.design.columns.filter((c) => c.kind === 'confound').map((c) => c.name)))];
+  const confounds = [
+    ...new Set(runs.flatMap((r) => r.design.columns.filter((c) => c.kind === 'confound').map((c) => c.name))),
+  ];
   const first = runs[0]!;
   const body = `${keyValues([
     ['noise model', esc(d.glm.noiseModel)],
@@ -92,8 +101,14 @@ export function participantReportHtml(d: ParticipantReportData): string {
     id: 'summary',
     title: 'Summary',
     body: `${keyValues([
-      ['stimulus set', `${esc(set.model.name)}, ${set.images.length} images, ${set.layers.length} layers (sha256 ${esc(set.sha256.slice(0, 12))}...)`],
-      ['searchlight', `radius ${esc(describeRadius(settings.radius))} (full sphere ${sl.fullSphereSize} voxels), centres need ${fmt(settings.minFraction * 100, 1)}% of it in the mask`],
+      [
+        'stimulus set',
+        `${esc(set.model.name)}, ${set.images.length} images, ${set.layers.length} layers (sha256 ${esc(set.sha256.slice(0, 12))}...)`,
+      ],
+      [
+        'searchlight',
+        `radius ${esc(describeRadius(settings.radius))} (full sphere ${sl.fullSphereSize} voxels), centres need ${fmt(settings.minFraction * 100, 1)}% of it in the mask`,
+      ],
       ['sphere RDM', esc(settings.distance)],
       ['comparison', esc(sl.methods.map((m) => measureName(settings.compare, m)).join('; '))],
       ['runs used', esc(d.runsUsed.join(', '))],
@@ -142,15 +157,27 @@ ${stimulusImages(set, d.setDir)}`,
     width: Math.max(560, 60 * L + 260),
   });
   const statRows = sl.models.map((s) => [esc(s.layer), esc(s.method), s.nValid, s.mean, s.p95, s.max]);
-  sections.push({ id: 'profile', title: 'Layer profile', body: `${svgFigure(profile)}${table(['layer', 'method', 'centres with a value', 'mean r', '95th percentile', 'max r'], statRows)}` });
+  sections.push({
+    id: 'profile',
+    title: 'Layer profile',
+    body: `${svgFigure(profile)}${table(['layer', 'method', 'centres with a value', 'mean r', '95th percentile', 'max r'], statRows)}`,
+  });
   // Every layer map on the same slices: those holding brain or searchlight centres.
-  const sliceIndices = mosaicSlices({ dims: grid.dims, affine: grid.affine, background: d.background, support: sl.sphereSizeGrid });
+  const sliceIndices = mosaicSlices({
+    dims: grid.dims,
+    affine: grid.affine,
+    background: d.background,
+    support: sl.sphereSizeGrid,
+  });
   const rGrid = new Float32Array(gridSize(grid)).fill(Number.NaN);
   for (const method of sl.methods) {
     const ms = sl.models.filter((m) => m.method === method);
     // One pass per map: its display threshold (90th percentile of |r|) and near-maximum.
     const qs = ms.map((m) => quantiles(m.r, [0.9, 0.995], { abs: true })); // the centres' values: the grid adds only NaN
-    const [vmax] = quantiles(qs.map((q) => q[1]!), [1]);
+    const [vmax] = quantiles(
+      qs.map((q) => q[1]!),
+      [1],
+    );
     const parts = ms.map((m, i) => {
       const thr = qs[i]![0];
       // Every map has a value at the same centres: one grid, NaN elsewhere, overwritten per map.
@@ -177,12 +204,16 @@ ${stimulusImages(set, d.setDir)}`,
   if (sl.roi) {
     const roi = sl.roi;
     const n = set.images.length;
-    const rows = roi.regions.flatMap((r) => roi.models.map((m, k) => [esc(r.region.name), r.region.id, r.nVoxels, esc(m.layer), esc(m.method), r.values[k]!]));
-    const panels = roi.regions.filter((r) => r.rdm.some((v) => !Number.isNaN(v))).map((r) => ({ title: `${r.region.name} (${r.nVoxels} voxels)`, n, values: toSquare(r.rdm, n) }));
+    const rows = roi.regions.flatMap((r) =>
+      roi.models.map((m, k) => [esc(r.region.name), r.region.id, r.nVoxels, esc(m.layer), esc(m.method), r.values[k]!]),
+    );
+    const panels = roi.regions
+      .filter((r) => r.rdm.some((v) => !Number.isNaN(v)))
+      .map((r) => ({ title: `${r.region.name} (${r.nVoxels} voxels)`, n, values: toSquare(r.rdm, n) }));
     sections.push({
       id: 'rois',
       title: 'Regions of interest',
-      body: `${panels.length ? svgFigure(heatmapGridSvg({ panels, labels: set.images.map((i) => i.id), rank: true, title: `Region RDMs (${settings.distance})` }), 'Percentiles of each RDM\'s dissimilarities.') : ''}${table(['region', 'label', 'voxels', 'layer', 'method', 'r'], rows)}`,
+      body: `${panels.length ? svgFigure(heatmapGridSvg({ panels, labels: set.images.map((i) => i.id), rank: true, title: `Region RDMs (${settings.distance})` }), "Percentiles of each RDM's dissimilarities.") : ''}${table(['region', 'label', 'voxels', 'layer', 'method', 'r'], rows)}`,
     });
   }
   const subtitle = `orthostim ${esc(who)} &middot; ${esc(new Date().toISOString().slice(0, 19))}Z &middot; maps listed in index.json`;

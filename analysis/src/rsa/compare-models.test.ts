@@ -25,7 +25,10 @@ describe('rankInto', () => {
       const sumSq = rankInto(values, 120, ranks, scratch);
       const want = rankAverage(values);
       expect(Array.from(ranks)).toEqual(Array.from(want));
-      expect(sumSq).toBeCloseTo(want.reduce((a, r) => a + r * r, 0), 9);
+      expect(sumSq).toBeCloseTo(
+        want.reduce((a, r) => a + r * r, 0),
+        9,
+      );
       // The same values at an offset inside a larger array.
       const padded = new Float64Array(130);
       padded.set(values, 7);
@@ -72,9 +75,20 @@ describe('compareSphereRdms', () => {
   spheres.forEach((s, c) => rdms.set(s, c * P));
 
   const reference = {
-    spearman: { standard: spearman, residual: (s: Float64Array, l: number) => pearson(rankAverage(s), olsResidual(rankAverage(layerRdms[l]!), others(l, true))) },
-    pearson: { standard: pearson, residual: (s: Float64Array, l: number) => pearson(s, olsResidual(layerRdms[l]!, others(l, false))) },
-    'kendall-tau-a': { standard: kendallTauA, residual: (s: Float64Array, l: number) => kendallTauA(s, olsResidual(rankAverage(layerRdms[l]!), others(l, true))) },
+    spearman: {
+      standard: spearman,
+      residual: (s: Float64Array, l: number) =>
+        pearson(rankAverage(s), olsResidual(rankAverage(layerRdms[l]!), others(l, true))),
+    },
+    pearson: {
+      standard: pearson,
+      residual: (s: Float64Array, l: number) => pearson(s, olsResidual(layerRdms[l]!, others(l, false))),
+    },
+    'kendall-tau-a': {
+      standard: kendallTauA,
+      residual: (s: Float64Array, l: number) =>
+        kendallTauA(s, olsResidual(rankAverage(layerRdms[l]!), others(l, true))),
+    },
   };
   function others(l: number, ranked: boolean): Float64Array[] {
     return layerRdms.filter((_, k) => k !== l).map((r) => (ranked ? rankAverage(r) : r));
@@ -102,7 +116,10 @@ describe('compareSphereRdms', () => {
             continue;
           }
           const l = m % 3;
-          const want = m < 3 ? reference[comparator].standard(spheres[c]!, layerRdms[l]!) : reference[comparator].residual(spheres[c]!, l);
+          const want =
+            m < 3
+              ? reference[comparator].standard(spheres[c]!, layerRdms[l]!)
+              : reference[comparator].residual(spheres[c]!, l);
           expect(got).toBeCloseTo(want, 10);
         }
       }
@@ -111,7 +128,12 @@ describe('compareSphereRdms', () => {
 
   it('marks a constant model and a fully explained residual as degenerate (NaN everywhere)', () => {
     const a = randomVector(rng);
-    const set = buildModelSet(['a', 'b', 'flat'], [a, a.map((v) => 3 * v - 1), new Float64Array(P).fill(1)], 'pearson', ['standard', 'residual']);
+    const set = buildModelSet(
+      ['a', 'b', 'flat'],
+      [a, a.map((v) => 3 * v - 1), new Float64Array(P).fill(1)],
+      'pearson',
+      ['standard', 'residual'],
+    );
     expect(set.degenerate).toEqual(['flat (standard)', 'a (residual)', 'b (residual)', 'flat (residual)']);
     const out = new Float64Array(6);
     compareSphereRdms(randomVector(rng), 1, set, out, 0, 1);
@@ -140,8 +162,14 @@ describe('compareSphereRdms', () => {
   });
 
   it('refuses model RDMs with NaN or of different lengths', () => {
-    expect(() => buildModelSet(['a', 'b'], [new Float64Array(3), new Float64Array(6)], 'spearman')).toThrow(/layer "b" has 6 values; expected 3/);
-    expect(() => buildModelSet(['a'], [Float64Array.from([1, NaN, 2])], 'spearman')).toThrow(/layer "a" holds a non-finite value/);
-    expect(() => buildModelSet(['a'], [Float64Array.from([1, 3, 2])], 'tau' as never)).toThrow(/--compare must be one of spearman, pearson, kendall-tau-a; got "tau"/);
+    expect(() => buildModelSet(['a', 'b'], [new Float64Array(3), new Float64Array(6)], 'spearman')).toThrow(
+      /layer "b" has 6 values; expected 3/,
+    );
+    expect(() => buildModelSet(['a'], [Float64Array.from([1, NaN, 2])], 'spearman')).toThrow(
+      /layer "a" holds a non-finite value/,
+    );
+    expect(() => buildModelSet(['a'], [Float64Array.from([1, 3, 2])], 'tau' as never)).toThrow(
+      /--compare must be one of spearman, pearson, kendall-tau-a; got "tau"/,
+    );
   });
 });

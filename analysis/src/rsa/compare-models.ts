@@ -137,14 +137,21 @@ export function buildModelSet(
     throw new UsageError(`--compare must be one of ${COMPARATOR_NAMES.join(', ')}; got ${JSON.stringify(comparator)}`);
   }
   if (layers.length === 0 || layers.length !== layerRdms.length) {
-    throw new UsageError(`buildModelSet: need one RDM per layer; got ${layers.length} layers and ${layerRdms.length} RDMs`);
+    throw new UsageError(
+      `buildModelSet: need one RDM per layer; got ${layers.length} layers and ${layerRdms.length} RDMs`,
+    );
   }
   const P = layerRdms[0]!.length;
   layerRdms.forEach((rdm, l) => {
-    if (rdm.length !== P) throw new InputError(`model RDM of layer "${layers[l]}" has ${rdm.length} values; expected ${P} like the first layer's`);
+    if (rdm.length !== P)
+      throw new InputError(
+        `model RDM of layer "${layers[l]}" has ${rdm.length} values; expected ${P} like the first layer's`,
+      );
     for (let k = 0; k < P; k++) {
       if (!Number.isFinite(rdm[k] as number)) {
-        throw new InputError(`model RDM of layer "${layers[l]}" holds a non-finite value at position ${k}; model RDMs must be complete`);
+        throw new InputError(
+          `model RDM of layer "${layers[l]}" holds a non-finite value at position ${k}; model RDMs must be complete`,
+        );
       }
     }
   });
@@ -157,7 +164,13 @@ export function buildModelSet(
   for (const method of methods) {
     for (let l = 0; l < layers.length; l++) {
       const own = base[l]!;
-      const v = method === 'residual' ? olsResidual(own, base.filter((_, k) => k !== l)) : Float64Array.from(own);
+      const v =
+        method === 'residual'
+          ? olsResidual(
+              own,
+              base.filter((_, k) => k !== l),
+            )
+          : Float64Array.from(own);
       const row = vectors.subarray(m * P, (m + 1) * P);
       if (spec.dot) {
         if (!unitCentered(v, own)) degenerate.push(`${layers[l]} (${method})`);
@@ -229,7 +242,8 @@ export function compareSphereRdms(
     if (!spec.dot) {
       const sphere = rdms.subarray(o, o + P);
       const compare = COMPARATORS[set.comparator];
-      for (let m = 0; m < M; m++) out[m * outStride + outOffset + c] = compare(sphere, vectors.subarray(m * P, (m + 1) * P));
+      for (let m = 0; m < M; m++)
+        out[m * outStride + outOffset + c] = compare(sphere, vectors.subarray(m * P, (m + 1) * P));
       continue;
     }
     let src: Float64Array = x;

@@ -22,7 +22,13 @@ export function createRankScratch(n: number): RankScratch {
  * insertion sort that only has to fix the order inside buckets: O(n) for spread-out values,
  * exact for any input.
  */
-export function rankInto(x: ArrayLike<number>, n: number, ranks: Float64Array, scratch: RankScratch, offset = 0): number {
+export function rankInto(
+  x: ArrayLike<number>,
+  n: number,
+  ranks: Float64Array,
+  scratch: RankScratch,
+  offset = 0,
+): number {
   const { order, counts, bucket } = scratch;
   if (offset !== 0) x = (x as Float64Array).subarray(offset, offset + n);
   let min = Infinity;

@@ -17,18 +17,24 @@ describe('computeRoiRsa', () => {
     const layerB = Float64Array.from({ length: 15 }, () => rng());
     const models = buildModelSet(['a', 'b'], [layerA, layerB], 'spearman', ['standard', 'residual']);
     const prepared = prepareSphereData('correlation', { data, nRuns: R, nImages: K, nVoxels: V });
-    const result = computeRoiRsa(prepared, labels, [
-      { id: 8, name: 'VT' },
-      { id: 3, name: 'V1' },
-      { id: 5, name: 'empty' },
-    ], models);
+    const result = computeRoiRsa(
+      prepared,
+      labels,
+      [
+        { id: 8, name: 'VT' },
+        { id: 3, name: 'V1' },
+        { id: 5, name: 'empty' },
+      ],
+      models,
+    );
     const [vt, v1, empty] = result.regions;
     expect(vt!.nVoxels).toBe(15);
     expect(empty!.nVoxels).toBe(0);
     expect(Array.from(empty!.values).every(Number.isNaN)).toBe(true);
     // The VT RDM from its own voxels' run-averaged patterns.
     const patterns = new Float64Array(K * 15);
-    for (let i = 0; i < K; i++) for (let t = 0; t < 15; t++) patterns[i * 15 + t] = (data[i * V + 15 + t]! + data[(K + i) * V + 15 + t]!) / 2;
+    for (let i = 0; i < K; i++)
+      for (let t = 0; t < 15; t++) patterns[i * 15 + t] = (data[i * V + 15 + t]! + data[(K + i) * V + 15 + t]!) / 2;
     const want = computeRdm(patterns, K, 15, 'correlation');
     for (let k = 0; k < 15; k++) expect(vt!.rdm[k]).toBeCloseTo(want[k]!, 10);
     expect(vt!.values[0]).toBeCloseTo(spearman(want, layerA), 10);

@@ -36,7 +36,10 @@ export function computeRoiRsa(
   if (labelOfVoxel.length !== data.nVoxels) {
     throw new RangeError(`computeRoiRsa: ${labelOfVoxel.length} voxel labels for ${data.nVoxels} voxels`);
   }
-  const { offsets, indices } = groupNeighbors(labelOfVoxel, regions.map((r) => r.id));
+  const { offsets, indices } = groupNeighbors(
+    labelOfVoxel,
+    regions.map((r) => r.id),
+  );
   const P = pairCount(data.nImages);
   const R = regions.length;
   const rdms = new Float64Array(R * P);
@@ -64,7 +67,9 @@ export function formatRoiTable(result: { models: readonly ModelSpec[]; regions: 
   for (const r of result.regions) {
     result.models.forEach((m, k) => {
       const v = r.values[k] as number;
-      lines.push(`${r.region.name}\t${r.region.id}\t${r.nVoxels}\t${m.layer}\t${m.method}\t${Number.isNaN(v) ? 'n/a' : v.toFixed(6)}`);
+      lines.push(
+        `${r.region.name}\t${r.region.id}\t${r.nVoxels}\t${m.layer}\t${m.method}\t${Number.isNaN(v) ? 'n/a' : v.toFixed(6)}`,
+      );
     });
   }
   return `${lines.join('\n')}\n`;

@@ -20,7 +20,8 @@ function bruteForce(mask: Uint8Array, sizes: readonly number[], radius: number, 
     let n = 0;
     for (let a = -20; a <= 20; a++)
       for (let b = -20; b <= 20; b++)
-        for (let c = -20; c <= 20; c++) if ((a * sizes[0]!) ** 2 + (b * sizes[1]!) ** 2 + (c * sizes[2]!) ** 2 <= radius * radius + 1e-9) n++;
+        for (let c = -20; c <= 20; c++)
+          if ((a * sizes[0]!) ** 2 + (b * sizes[1]!) ** 2 + (c * sizes[2]!) ** 2 <= radius * radius + 1e-9) n++;
     return n;
   })();
   const spheres = maskList.map((g) => {
@@ -55,9 +56,21 @@ describe('computeSphereOffsets', () => {
 
 describe('computeSearchlightNeighbors', () => {
   const cases = [
-    { name: 'mm radius on anisotropic voxels', sizes: [2, 2.5, 3.5] as const, radius: 5.2, unit: 'mm' as const, minFraction: 0.5 },
+    {
+      name: 'mm radius on anisotropic voxels',
+      sizes: [2, 2.5, 3.5] as const,
+      radius: 5.2,
+      unit: 'mm' as const,
+      minFraction: 0.5,
+    },
     { name: 'voxel radius 2', sizes: [1, 1, 1] as const, radius: 2, unit: 'voxel' as const, minFraction: 0.5 },
-    { name: 'voxel radius 1.5, every centre', sizes: [1, 1, 1] as const, radius: 1.5, unit: 'voxel' as const, minFraction: 0 },
+    {
+      name: 'voxel radius 1.5, every centre',
+      sizes: [1, 1, 1] as const,
+      radius: 1.5,
+      unit: 'voxel' as const,
+      minFraction: 0,
+    },
   ];
   for (const c of cases) {
     it(`matches brute force: ${c.name}`, () => {
@@ -86,11 +99,18 @@ describe('computeSearchlightNeighbors', () => {
   it('catches an axis mix-up: a voxel-size change along k only changes the k reach', () => {
     const mask = new Uint8Array(dims[0] * dims[1] * dims[2]).fill(1);
     // 1 mm along i and j, 10 mm along k: a 2 mm sphere is a flat disc in the i-j plane.
-    const nb = computeSearchlightNeighbors(mask, dims, { radius: 2, unit: 'mm', voxelSizesMm: [1, 1, 10], minFraction: 0 });
+    const nb = computeSearchlightNeighbors(mask, dims, {
+      radius: 2,
+      unit: 'mm',
+      voxelSizesMm: [1, 1, 10],
+      minFraction: 0,
+    });
     expect(nb.fullSphereSize).toBe(13);
     const centre = 3 + 7 * (4 + 8 * 4);
     const c = Array.from(nb.centers).indexOf(centre);
-    const ks = Array.from(nb.indices.subarray(nb.offsets[c]!, nb.offsets[c + 1]!)).map((m) => Math.floor(nb.maskVoxels[m]! / 56));
+    const ks = Array.from(nb.indices.subarray(nb.offsets[c]!, nb.offsets[c + 1]!)).map((m) =>
+      Math.floor(nb.maskVoxels[m]! / 56),
+    );
     expect(new Set(ks)).toEqual(new Set([4]));
   });
 

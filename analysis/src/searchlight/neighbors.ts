@@ -79,7 +79,9 @@ export function computeSphereOffsets(spec: SphereSpec): Int32Array {
   if (unit === 'mm') {
     const v = spec.voxelSizesMm;
     if (!v || v.length !== 3 || !v.every((s) => Number.isFinite(s) && s > 0)) {
-      throw new UsageError(`searchlight radius in mm needs three positive voxel sizes; got ${v ? `[${v.join(', ')}]` : 'none'}`);
+      throw new UsageError(
+        `searchlight radius in mm needs three positive voxel sizes; got ${v ? `[${v.join(', ')}]` : 'none'}`,
+      );
     }
     sizes = v;
   } else if (unit !== 'voxel') {
@@ -124,7 +126,11 @@ export function maskPositionMap(maskVoxels: Int32Array, dims: Dims): Int32Array 
 }
 
 /** Build the neighbour table of every mask voxel's sphere; see the file comment for the rules. */
-export function computeSearchlightNeighbors(mask: ArrayLike<number>, dims: Dims, options: NeighborOptions): SearchlightNeighbors {
+export function computeSearchlightNeighbors(
+  mask: ArrayLike<number>,
+  dims: Dims,
+  options: NeighborOptions,
+): SearchlightNeighbors {
   const minFraction = options.minFraction ?? 0.5;
   if (!(minFraction >= 0 && minFraction <= 1)) {
     throw new UsageError(`--min-fraction must be between 0 and 1; got ${minFraction}`);
@@ -211,7 +217,10 @@ export function computeSearchlightNeighbors(mask: ArrayLike<number>, dims: Dims,
  * Neighbour table whose "spheres" are given groups of mask voxels (regions of interest): group g
  * is every mask voxel with `groupOf[m] === groupIds[g]`. Lets ROI RSA reuse the sphere-RDM step.
  */
-export function groupNeighbors(groupOf: ArrayLike<number>, groupIds: readonly number[]): { offsets: Int32Array; indices: Int32Array } {
+export function groupNeighbors(
+  groupOf: ArrayLike<number>,
+  groupIds: readonly number[],
+): { offsets: Int32Array; indices: Int32Array } {
   const slot = new Map<number, number>();
   groupIds.forEach((id, g) => slot.set(id, g));
   const counts = new Int32Array(groupIds.length + 1);

@@ -18,7 +18,12 @@ function syntheticStudy() {
   const nf = 6;
   const F = Float64Array.from({ length: K * nf }, () => rng());
   const layerRdm = computeRdm(F, K, nf, 'cosine'); // what correlation distance across many voxels of F w approaches
-  const decoy = computeRdm(Float64Array.from({ length: K * nf }, () => rng()), K, nf, 'cosine');
+  const decoy = computeRdm(
+    Float64Array.from({ length: K * nf }, () => rng()),
+    K,
+    nf,
+    'cosine',
+  );
   const nVox = dims[0] * dims[1] * dims[2];
   const mask = new Uint8Array(nVox).fill(1);
   const inRegion = (g: number) => {
@@ -54,7 +59,9 @@ describe('runSearchlight', () => {
     expect(pairCount(K)).toBe(models.nPairs);
     const n = result.nCenters;
     const at = (m: number, c: number) => result.r[m * n + c]!;
-    const centreIndex = Array.from(neighbors.centers).indexOf(planted[0] + dims[0] * (planted[1] + dims[1] * planted[2]));
+    const centreIndex = Array.from(neighbors.centers).indexOf(
+      planted[0] + dims[0] * (planted[1] + dims[1] * planted[2]),
+    );
     expect(at(0, centreIndex)).toBeGreaterThan(0.7);
     expect(Math.abs(at(1, centreIndex))).toBeLessThan(0.4);
     // Centres whose whole sphere (radius 2) is outside the planted region (radius 3): r ~ 0 on average.
@@ -76,7 +83,11 @@ describe('runSearchlight', () => {
     const one = await runSearchlight(sphereData, neighbors, models, { threads: 1 });
     expect(one.kernel).toBe('sliding');
     let lastDone = -1;
-    const two = await runSearchlight(sphereData, neighbors, models, { threads: 2, chunkSize: 97, onProgress: (done) => (lastDone = done) });
+    const two = await runSearchlight(sphereData, neighbors, models, {
+      threads: 2,
+      chunkSize: 97,
+      onProgress: (done) => (lastDone = done),
+    });
     expect(two.threads).toBe(2);
     expect(Array.from(two.r)).toEqual(Array.from(one.r));
     expect(lastDone).toBe(one.nCenters);

@@ -77,12 +77,15 @@ export async function runSearchlight(
   options: SearchlightRunOptions = {},
 ): Promise<SearchlightResult> {
   const threads = options.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer; got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new UsageError(`--threads must be a positive integer; got ${threads}`);
   const chunkSize = options.chunkSize ?? 512;
   const nCenters = neighbors.offsets.length - 1;
   const P = (data.nImages * (data.nImages - 1)) / 2;
   if (models.nPairs !== P) {
-    throw new UsageError(`model RDMs have ${models.nPairs} pairs but the betas have ${data.nImages} images (${P} pairs)`);
+    throw new UsageError(
+      `model RDMs have ${models.nPairs} pairs but the betas have ${data.nImages} images (${P} pairs)`,
+    );
   }
   const share = <T extends Int32Array>(a: T): T => {
     if (a.buffer instanceof SharedArrayBuffer) return a;
@@ -92,11 +95,13 @@ export async function runSearchlight(
   };
   const onGrid = 'sphere' in neighbors;
   const kernel = options.kernel ?? (onGrid ? 'sliding' : 'table');
-  if (kernel === 'sliding' && !onGrid) throw new UsageError('the sliding searchlight kernel needs grid neighbours (computeSearchlightNeighbors)');
+  if (kernel === 'sliding' && !onGrid)
+    throw new UsageError('the sliding searchlight kernel needs grid neighbours (computeSearchlightNeighbors)');
   if (kernel === 'table' && onGrid && !neighbors.hasTable) {
     throw new UsageError('the table searchlight kernel needs neighbours built with table: true');
   }
-  if (kernel !== 'sliding' && kernel !== 'table') throw new UsageError(`searchlight kernel must be one of sliding, table; got ${JSON.stringify(kernel)}`);
+  if (kernel !== 'sliding' && kernel !== 'table')
+    throw new UsageError(`searchlight kernel must be one of sliding, table; got ${JSON.stringify(kernel)}`);
   const M = models.models.length;
   const job: SearchlightJob = {
     ...(kernel === 'sliding' && onGrid ? { grid: createSlidingGrid(neighbors, data) } : {}),
@@ -112,7 +117,9 @@ export async function runSearchlight(
   if (threads === 1) {
     workOnSearchlightJob(job);
   } else {
-    const timer = progress ? setInterval(() => progress(Atomics.load(job.counters, CENTERS_DONE), nCenters), 200) : undefined;
+    const timer = progress
+      ? setInterval(() => progress(Atomics.load(job.counters, CENTERS_DONE), nCenters), 200)
+      : undefined;
     try {
       await runWorkers(job, threads);
     } finally {
@@ -120,5 +127,12 @@ export async function runSearchlight(
     }
   }
   progress?.(nCenters, nCenters);
-  return { models: models.models, nCenters, r: job.out, invalidSpheres: Atomics.load(job.counters, INVALID_SPHERES), threads, kernel };
+  return {
+    models: models.models,
+    nCenters,
+    r: job.out,
+    invalidSpheres: Atomics.load(job.counters, INVALID_SPHERES),
+    threads,
+    kernel,
+  };
 }

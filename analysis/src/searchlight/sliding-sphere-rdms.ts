@@ -39,7 +39,9 @@ export interface SlidingGrid {
 export function createSlidingGrid(neighbors: SearchlightNeighbors, data: SphereData): SlidingGrid {
   const [nx, ny, nz] = neighbors.dims;
   if (neighbors.maskVoxels.length !== data.nVoxels) {
-    throw new RangeError(`createSlidingGrid: the mask has ${neighbors.maskVoxels.length} voxels but the betas ${data.nVoxels}`);
+    throw new RangeError(
+      `createSlidingGrid: the mask has ${neighbors.maskVoxels.length} voxels but the betas ${data.nVoxels}`,
+    );
   }
   const pos = new Int32Array(new SharedArrayBuffer(nx * ny * nz * 4)).fill(-1);
   neighbors.maskVoxels.forEach((g, m) => (pos[g] = m));
@@ -112,7 +114,16 @@ export function createSlidingScratch(data: Pick<SphereData, 'nImages' | 'width'>
  * S += a a^T - b b^T (upper triangle) and s += a - b for the rows a of voxel uIn and b of voxel
  * uOut (either may be -1: absent). One pass over S for both voxels halves its loads and stores.
  */
-function updateGram(values: Float64Array, K: number, S: Float64Array, s: Float64Array, a: Float64Array, b: Float64Array, uIn: number, uOut: number): void {
+function updateGram(
+  values: Float64Array,
+  K: number,
+  S: Float64Array,
+  s: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  uIn: number,
+  uOut: number,
+): void {
   const dIn = uIn * K;
   const dOut = uOut * K;
   for (let i = 0; i < K; i++) {
@@ -156,8 +167,12 @@ function gramUpdateFor(K: number): GramUpdate {
       lines.push(`const a${i} = uIn >= 0 ? values[dIn + ${i}] : 0, b${i} = uOut >= 0 ? values[dOut + ${i}] : 0;`);
       lines.push(`s[${i}] = s[${i}] + a${i} - b${i};`);
     }
-    for (let i = 0; i < K; i++) for (let j = i; j < K; j++) lines.push(`S[${i * K + j}] = S[${i * K + j}] + (a${i} * a${j} - b${i} * b${j});`);
-    const make = new Function('K', `return function gramUpdate${K}(values, S, s, uIn, uOut) {\n${lines.join('\n')}\n};`) as (k: number) => GramUpdate;
+    for (let i = 0; i < K; i++)
+      for (let j = i; j < K; j++) lines.push(`S[${i * K + j}] = S[${i * K + j}] + (a${i} * a${j} - b${i} * b${j});`);
+    const make = new Function(
+      'K',
+      `return function gramUpdate${K}(values, S, s, uIn, uOut) {\n${lines.join('\n')}\n};`,
+    ) as (k: number) => GramUpdate;
     update = make(K);
     generatedUpdates.set(K, update);
   }
@@ -169,7 +184,8 @@ function updateSum(values: Float64Array, W: number, acc: Float64Array, uIn: numb
   if (uIn >= 0 && uOut >= 0) {
     const dIn = uIn * W;
     const dOut = uOut * W;
-    for (let k = 0; k < W; k++) acc[k] = (acc[k] as number) + ((values[dIn + k] as number) - (values[dOut + k] as number));
+    for (let k = 0; k < W; k++)
+      acc[k] = (acc[k] as number) + ((values[dIn + k] as number) - (values[dOut + k] as number));
   } else if (uIn >= 0) {
     const d = uIn * W;
     for (let k = 0; k < W; k++) acc[k] = (acc[k] as number) + (values[d + k] as number);
@@ -281,7 +297,21 @@ export function slidingSphereRdms(
   const { S, s, x, scale, acc, counts } = scratch;
   // One state object of fixed shape for the module-level helpers (closures created per call would
   // be new call targets each time and cost V8 its inlining).
-  const st: SlideState = { values, K, W, gram, nx, ny, nz, pos, bad, sphere, columns, scratch, gramUpdate: gramUpdateFor(K) };
+  const st: SlideState = {
+    values,
+    K,
+    W,
+    gram,
+    nx,
+    ny,
+    nz,
+    pos,
+    bad,
+    sphere,
+    columns,
+    scratch,
+    gramUpdate: gramUpdateFor(K),
+  };
 
   const fromGram = kernel.kind === 'gram' ? kernel.spec.fromGram : undefined;
   let prevRow = -1;

@@ -33,10 +33,12 @@ describe('computeSphereRdms (correlation, euclidean)', () => {
           const patterns = new Float64Array(nImages * voxels.length);
           for (let i = 0; i < nImages; i++) {
             voxels.forEach((v, t) => {
-              patterns[i * voxels.length + t] = (beta(betas, 0, i, v) + beta(betas, 1, i, v) + beta(betas, 2, i, v)) / 3;
+              patterns[i * voxels.length + t] =
+                (beta(betas, 0, i, v) + beta(betas, 1, i, v) + beta(betas, 2, i, v)) / 3;
             });
           }
-          const want = voxels.length > 0 ? computeRdm(patterns, nImages, voxels.length, distance) : new Float64Array(P).fill(NaN);
+          const want =
+            voxels.length > 0 ? computeRdm(patterns, nImages, voxels.length, distance) : new Float64Array(P).fill(NaN);
           const got = out.subarray(g * P, (g + 1) * P);
           for (let k = 0; k < P; k++) {
             if (Number.isNaN(want[k]!)) expect(got[k]).toBeNaN();
@@ -135,6 +137,8 @@ describe('computeSphereRdms (crossnobis)', () => {
 
   it('refuses a single run and a residual map of the wrong size', () => {
     expect(() => prepareSphereData('crossnobis', randomBetas(1, 1, 4, 5))).toThrow(/at least 2 runs/);
-    expect(() => prepareSphereData('crossnobis', randomBetas(1, 2, 4, 5), new Float32Array(7))).toThrow(/residual variance must hold/);
+    expect(() => prepareSphereData('crossnobis', randomBetas(1, 2, 4, 5), new Float32Array(7))).toThrow(
+      /residual variance must hold/,
+    );
   });
 });

@@ -51,7 +51,9 @@ interface SphereDistanceSpec {
   /** Fill the voxel-major table. */
   readonly prepare: (betas: BetaSet, out: Float64Array, residualVariance?: ArrayLike<number>) => void;
   /** 'gram': distances from the sphere's Gram matrix; 'mean': mean of the rows. */
-  readonly kernel: { readonly kind: 'gram'; readonly center: boolean; readonly spec: PatternDistanceSpec } | { readonly kind: 'mean' };
+  readonly kernel:
+    | { readonly kind: 'gram'; readonly center: boolean; readonly spec: PatternDistanceSpec }
+    | { readonly kind: 'mean' };
 }
 
 /** Voxels per block when transposing [run][image][voxel] to voxel-major: keeps the reads streaming. */
@@ -179,9 +181,15 @@ export function isSearchlightDistance(name: string): name is SearchlightDistance
  * or [run][voxel]) normalizes each voxel by its noise; without it crossnobis is the cross-validated
  * Euclidean distance of the betas as given.
  */
-export function prepareSphereData(distance: SearchlightDistance, betas: BetaSet, residualVariance?: ArrayLike<number>): SphereData {
+export function prepareSphereData(
+  distance: SearchlightDistance,
+  betas: BetaSet,
+  residualVariance?: ArrayLike<number>,
+): SphereData {
   if (!isSearchlightDistance(distance)) {
-    throw new UsageError(`--distance must be one of ${SPHERE_DISTANCE_NAMES.join(', ')}; got ${JSON.stringify(distance)}`);
+    throw new UsageError(
+      `--distance must be one of ${SPHERE_DISTANCE_NAMES.join(', ')}; got ${JSON.stringify(distance)}`,
+    );
   }
   const { nRuns, nImages, nVoxels, data } = betas;
   if (!(nImages >= 2 && nRuns >= 1 && nVoxels >= 1) || data.length !== nRuns * nImages * nVoxels) {
@@ -191,10 +199,14 @@ export function prepareSphereData(distance: SearchlightDistance, betas: BetaSet,
   }
   const spec: SphereDistanceSpec = SPHERE_DISTANCES[distance];
   if (nRuns < spec.minRuns) {
-    throw new UsageError(`--distance ${distance} needs at least ${spec.minRuns} runs (it cross-validates across runs); got ${nRuns}`);
+    throw new UsageError(
+      `--distance ${distance} needs at least ${spec.minRuns} runs (it cross-validates across runs); got ${nRuns}`,
+    );
   }
   if (residualVariance && distance !== 'crossnobis') {
-    throw new UsageError(`residual variances are used by --distance crossnobis only; got them with --distance ${distance}`);
+    throw new UsageError(
+      `residual variances are used by --distance crossnobis only; got them with --distance ${distance}`,
+    );
   }
   const width = spec.width(nImages);
   const values = new Float64Array(new SharedArrayBuffer(nVoxels * width * Float64Array.BYTES_PER_ELEMENT));
@@ -233,7 +245,14 @@ function blockedGram(buf: Float64Array, kPad: number, p: number, gram: Float64Ar
     for (let J = I; J < kPad; J += 2) {
       const c0 = J * p;
       const c1 = c0 + p;
-      let a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
+      let a00 = 0,
+        a01 = 0,
+        a10 = 0,
+        a11 = 0,
+        a20 = 0,
+        a21 = 0,
+        a30 = 0,
+        a31 = 0;
       for (let t = 0; t < p; t++) {
         const y0 = buf[c0 + t] as number;
         const y1 = buf[c1 + t] as number;
@@ -343,7 +362,8 @@ export function computeSphereRdms(
     const fromGram = kernel.spec.fromGram;
     for (let i = 0; i < K; i++) {
       const gii = gram[i * kPad + i] as number;
-      for (let j = i + 1; j < K; j++) out[o++] = fromGram(gii, gram[j * kPad + j] as number, gram[i * kPad + j] as number);
+      for (let j = i + 1; j < K; j++)
+        out[o++] = fromGram(gii, gram[j * kPad + j] as number, gram[i * kPad + j] as number);
     }
   }
 }

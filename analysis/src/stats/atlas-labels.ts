@@ -10,7 +10,9 @@ export function parseAtlasLabels(text: string, source: string): Map<number, stri
   const iIndex = header.indexOf('index');
   const iName = header.indexOf('name');
   if (iIndex < 0 || iName < 0) {
-    throw new InputError(`${source}: line 1: the header must have the columns "index" and "name" (tab-separated); got ${JSON.stringify(lines[0] ?? '')}`);
+    throw new InputError(
+      `${source}: line 1: the header must have the columns "index" and "name" (tab-separated); got ${JSON.stringify(lines[0] ?? '')}`,
+    );
   }
   const names = new Map<number, string>();
   for (let l = 1; l < lines.length; l++) {
@@ -20,7 +22,9 @@ export function parseAtlasLabels(text: string, source: string): Map<number, stri
     const raw = (cells[iIndex] ?? '').trim();
     const index = Number(raw);
     if (raw === '' || !Number.isInteger(index)) {
-      throw new InputError(`${source}: line ${l + 1}: column "index" must be an integer label value; got ${JSON.stringify(raw)}`);
+      throw new InputError(
+        `${source}: line ${l + 1}: column "index" must be an integer label value; got ${JSON.stringify(raw)}`,
+      );
     }
     if (names.has(index)) throw new InputError(`${source}: line ${l + 1}: label ${index} is listed twice`);
     names.set(index, (cells[iName] ?? '').trim());

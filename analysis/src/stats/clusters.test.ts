@@ -14,7 +14,9 @@ const drawing = [
 // touches (4,3,1) by an edge.
 function volume(): Float32Array {
   const v = new Float32Array(60);
-  drawing.forEach((rows, k) => rows.forEach((row, j) => [...row].forEach((ch, i) => (v[i + 5 * (j + 4 * k)] = Number(ch)))));
+  drawing.forEach((rows, k) =>
+    rows.forEach((row, j) => [...row].forEach((ch, i) => (v[i + 5 * (j + 4 * k)] = Number(ch)))),
+  );
   return v;
 }
 
@@ -62,10 +64,16 @@ describe('clusterTable', () => {
   });
 
   it('refuses an atlas on another grid and a bad labels file', () => {
-    expect(() => clusterTable(volume(), dims, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], { atlas: { values: new Int16Array(10), names: new Map() } })).toThrow(
-      /atlas has 10 voxels but the maps have 60/,
+    expect(() =>
+      clusterTable(volume(), dims, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], {
+        atlas: { values: new Int16Array(10), names: new Map() },
+      }),
+    ).toThrow(/atlas has 10 voxels but the maps have 60/);
+    expect(() => parseAtlasLabels('label\tname\n1\tx\n', 'a.tsv')).toThrow(
+      /a.tsv: line 1: the header must have the columns "index" and "name"/,
     );
-    expect(() => parseAtlasLabels('label\tname\n1\tx\n', 'a.tsv')).toThrow(/a.tsv: line 1: the header must have the columns "index" and "name"/);
-    expect(() => parseAtlasLabels('index\tname\n1.5\tx\n', 'a.tsv')).toThrow(/a.tsv: line 2: column "index" must be an integer/);
+    expect(() => parseAtlasLabels('index\tname\n1.5\tx\n', 'a.tsv')).toThrow(
+      /a.tsv: line 2: column "index" must be an integer/,
+    );
   });
 });

@@ -20,7 +20,9 @@ export const CONNECTIVITIES = {
 
 function neighborOffsets(connectivity: Connectivity): number[][] {
   if (!Object.hasOwn(CONNECTIVITIES, connectivity)) {
-    throw new UsageError(`cluster connectivity must be one of ${Object.keys(CONNECTIVITIES).join(', ')}; got ${connectivity}`);
+    throw new UsageError(
+      `cluster connectivity must be one of ${Object.keys(CONNECTIVITIES).join(', ')}; got ${connectivity}`,
+    );
   }
   const out: number[][] = [];
   for (let dk = -1; dk <= 1; dk++) {
@@ -48,7 +50,8 @@ const isIn = (x: number) => x !== 0 && !Number.isNaN(x);
 export function labelClusters(map: ArrayLike<number>, dims: Dims, connectivity: Connectivity = 26): ClusterLabels {
   const [nx, ny, nz] = dims;
   const n = nx * ny * nz;
-  if (map.length !== n) throw new RangeError(`labelClusters: map has ${map.length} voxels; dims [${dims.join(', ')}] need ${n}`);
+  if (map.length !== n)
+    throw new RangeError(`labelClusters: map has ${map.length} voxels; dims [${dims.join(', ')}] need ${n}`);
   const offsets = neighborOffsets(connectivity);
   const raw = new Int32Array(n);
   const queue = new Int32Array(n);
@@ -112,7 +115,9 @@ export interface ClusterRow {
 function voxelVolume(a: Affine): number {
   const m = (r: number, c: number) => a[r * 4 + c]!;
   return Math.abs(
-    m(0, 0) * (m(1, 1) * m(2, 2) - m(1, 2) * m(2, 1)) - m(0, 1) * (m(1, 0) * m(2, 2) - m(1, 2) * m(2, 0)) + m(0, 2) * (m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0)),
+    m(0, 0) * (m(1, 1) * m(2, 2) - m(1, 2) * m(2, 1)) -
+      m(0, 1) * (m(1, 0) * m(2, 2) - m(1, 2) * m(2, 0)) +
+      m(0, 2) * (m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0)),
   );
 }
 
@@ -126,7 +131,9 @@ export function clusterTable(
   const { labels, sizes } = labelClusters(map, dims, options.connectivity ?? 26);
   const atlas = options.atlas;
   if (atlas && atlas.values.length !== labels.length) {
-    throw new UsageError(`the atlas has ${atlas.values.length} voxels but the maps have ${labels.length}: resample the atlas to the maps' grid`);
+    throw new UsageError(
+      `the atlas has ${atlas.values.length} voxels but the maps have ${labels.length}: resample the atlas to the maps' grid`,
+    );
   }
   const peak = new Int32Array(sizes.length).fill(-1);
   for (let g = 0; g < labels.length; g++) {

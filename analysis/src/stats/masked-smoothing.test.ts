@@ -33,7 +33,7 @@ describe('createMaskedSmoother', () => {
     for (const x of out) expect(x).toBeCloseTo(0.7, 12);
   });
 
-  it('a delta on a 7 x 1 x 1 line is spread by the Gaussian weights over each voxel\'s total weight', () => {
+  it("a delta on a 7 x 1 x 1 line is spread by the Gaussian weights over each voxel's total weight", () => {
     // FWHM 4 mm on 2 mm voxels: sigma = 4 / 2.3548 / 2 = 0.8493 voxels, kernel radius 3.
     const sigma = 4 / (2 * Math.sqrt(2 * Math.log(2))) / 2;
     expect(sigma).toBeCloseTo(0.8493, 4);
@@ -64,6 +64,8 @@ describe('createMaskedSmoother', () => {
   });
 
   it('refuses a FWHM that is not a positive number', () => {
-    expect(() => createMaskedSmoother({ dims: [2, 2, 2], voxelSizeMm: [1, 1, 1], voxels: [0] }, -1)).toThrow(/FWHM.*got -1/);
+    expect(() => createMaskedSmoother({ dims: [2, 2, 2], voxelSizeMm: [1, 1, 1], voxels: [0] }, -1)).toThrow(
+      /FWHM.*got -1/,
+    );
   });
 });

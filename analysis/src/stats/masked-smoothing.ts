@@ -27,7 +27,13 @@ export function gaussianHalfKernel(sigmaVox: number): Float64Array {
 }
 
 /** One axis of the box: out[i] = sum_d k[|d|] in[i + d * stride] within the line. */
-function convolveAxis(src: Float64Array, dst: Float64Array, box: readonly number[], axis: 0 | 1 | 2, k: Float64Array): void {
+function convolveAxis(
+  src: Float64Array,
+  dst: Float64Array,
+  box: readonly number[],
+  axis: 0 | 1 | 2,
+  k: Float64Array,
+): void {
   const stride = axis === 0 ? 1 : axis === 1 ? box[0]! : box[0]! * box[1]!;
   const len = box[axis]!;
   const r = k.length - 1;
@@ -50,8 +56,12 @@ function convolveAxis(src: Float64Array, dst: Float64Array, box: readonly number
  * A smoother for values on `grid.voxels`: `smooth(values, out)` writes the normalized smoothed
  * values (same order) into `out`. The buffers are reused between calls (not reentrant).
  */
-export function createMaskedSmoother(grid: MaskedGrid, fwhmMm: number): (values: ArrayLike<number>, out: Float64Array) => void {
-  if (!(fwhmMm > 0) || !Number.isFinite(fwhmMm)) throw new UsageError(`smoothing FWHM must be a positive number of mm; got ${fwhmMm}`);
+export function createMaskedSmoother(
+  grid: MaskedGrid,
+  fwhmMm: number,
+): (values: ArrayLike<number>, out: Float64Array) => void {
+  if (!(fwhmMm > 0) || !Number.isFinite(fwhmMm))
+    throw new UsageError(`smoothing FWHM must be a positive number of mm; got ${fwhmMm}`);
   const [nx, ny] = grid.dims;
   const V = grid.voxels.length;
   const lo = [Infinity, Infinity, Infinity];
@@ -68,7 +78,8 @@ export function createMaskedSmoother(grid: MaskedGrid, fwhmMm: number): (values:
   }
   const box = V === 0 ? [0, 0, 0] : [0, 1, 2].map((a) => hi[a]! - lo[a]! + 1);
   const pos = new Int32Array(V);
-  for (let v = 0; v < V; v++) pos[v] = ijk[v * 3]! - lo[0]! + box[0]! * (ijk[v * 3 + 1]! - lo[1]! + box[1]! * (ijk[v * 3 + 2]! - lo[2]!));
+  for (let v = 0; v < V; v++)
+    pos[v] = ijk[v * 3]! - lo[0]! + box[0]! * (ijk[v * 3 + 1]! - lo[1]! + box[1]! * (ijk[v * 3 + 2]! - lo[2]!));
   const kernels = grid.voxelSizeMm.map((mm) => gaussianHalfKernel(fwhmToSigma(fwhmMm) / mm));
   const a = new Float64Array(box[0]! * box[1]! * box[2]!);
   const b = new Float64Array(a.length);

@@ -8,7 +8,8 @@ describe('order statistics by quickselect', () => {
     for (const n of [1, 2, 7, 100, 1001]) {
       const base = Float32Array.from({ length: n }, () => Math.round(rng() * 20 - 10) / 2 + 0); // many ties (+ 0: no -0)
       const sorted = Float32Array.from(base).sort();
-      for (let k = 0; k < n; k += Math.max(1, Math.floor(n / 37))) expect(selectKth(Float32Array.from(base), k)).toBe(sorted[k]);
+      for (let k = 0; k < n; k += Math.max(1, Math.floor(n / 37)))
+        expect(selectKth(Float32Array.from(base), k)).toBe(sorted[k]);
     }
     expect(() => selectKth(Float32Array.of(1, 2), 2)).toThrow(/outside 0\.\.1/);
   });
@@ -21,7 +22,9 @@ describe('order statistics by quickselect', () => {
     values[11] = 0;
     const qs = [0.995, 0.02, 0.5, 0.9, 0, 1];
     for (const options of [{}, { abs: true }, { nonzero: true }]) {
-      const finite = Array.from(values).filter((v) => Number.isFinite(v) && !((options as { nonzero?: boolean }).nonzero && v === 0)).map((v) => ((options as { abs?: boolean }).abs ? Math.abs(v) : v));
+      const finite = Array.from(values)
+        .filter((v) => Number.isFinite(v) && !((options as { nonzero?: boolean }).nonzero && v === 0))
+        .map((v) => ((options as { abs?: boolean }).abs ? Math.abs(v) : v));
       const sorted = Float32Array.from(finite).sort();
       const want = qs.map((q) => sorted[Math.round(q * (sorted.length - 1))]!);
       expect(quantiles(values, qs, options)).toEqual(want);

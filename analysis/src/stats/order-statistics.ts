@@ -32,7 +32,11 @@ export function selectKth(a: Float32Array, k: number, lo = 0, hi = a.length - 1)
  * The values at quantiles `qs` (nearest rank: index round(q * (n - 1)) of the sorted values) of the
  * finite entries of `values` (optionally nonzero ones, or their absolute values); NaN when none.
  */
-export function quantiles(values: ArrayLike<number>, qs: readonly number[], options: { abs?: boolean; nonzero?: boolean } = {}): number[] {
+export function quantiles(
+  values: ArrayLike<number>,
+  qs: readonly number[],
+  options: { abs?: boolean; nonzero?: boolean } = {},
+): number[] {
   const xs = new Float32Array(values.length);
   const abs = options.abs === true;
   const nonzero = options.nonzero === true;

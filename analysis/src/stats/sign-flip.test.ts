@@ -126,10 +126,18 @@ describe('signFlipTest', () => {
     const rng = createNormalRng(5);
     const maps = Array.from({ length: 9 }, () => Array.from({ length: 60 }, () => rng() + 0.3));
     const plain = signFlipTest(maps, { nPermutations: 300, seed: 2 });
-    const zero = signFlipTest(maps, { nPermutations: 300, seed: 2, varianceSmoothing: { fwhmMm: 0, grid: { dims: [60, 1, 1], voxelSizeMm: [2, 2, 2], voxels: Array.from({ length: 60 }, (_, v) => v) } } });
+    const zero = signFlipTest(maps, {
+      nPermutations: 300,
+      seed: 2,
+      varianceSmoothing: {
+        fwhmMm: 0,
+        grid: { dims: [60, 1, 1], voxelSizeMm: [2, 2, 2], voxels: Array.from({ length: 60 }, (_, v) => v) },
+      },
+    });
     expect(zero.statistic).toBe('t');
     expect(plain.statistic).toBe('t');
-    for (const k of ['mean', 't', 'p', 'fweP', 'maxNull'] as const) expect(Array.from(zero[k])).toEqual(Array.from(plain[k]));
+    for (const k of ['mean', 't', 'p', 'fweP', 'maxNull'] as const)
+      expect(Array.from(zero[k])).toEqual(Array.from(plain[k]));
   });
 
   it('pseudo-t on a 5-voxel line: p and FWE p equal enumeration with the smoothed variance by hand', () => {
@@ -142,7 +150,10 @@ describe('signFlipTest', () => {
     const pseudo = (signs: number[]) => {
       const x = (v: number) => maps.map((m, i) => signs[i]! * m[v]!);
       const mean = (a: number[]) => a.reduce((s, y) => s + y, 0) / a.length;
-      const variance = Array.from({ length: V }, (_, v) => x(v).reduce((s, y) => s + (y - mean(x(v))) ** 2, 0) / (n - 1));
+      const variance = Array.from(
+        { length: V },
+        (_, v) => x(v).reduce((s, y) => s + (y - mean(x(v))) ** 2, 0) / (n - 1),
+      );
       return Array.from({ length: V }, (_, v) => {
         let num = 0;
         let den = 0;
@@ -154,8 +165,12 @@ describe('signFlipTest', () => {
       });
     };
     const obs = pseudo(Array(n).fill(1));
-    const all = Array.from({ length: 2 ** n }, (_, bits) => pseudo(Array.from({ length: n }, (_, i) => ((bits >> i) & 1 ? -1 : 1))));
-    const r = signFlipTest(maps, { varianceSmoothing: { fwhmMm: 4, grid: { dims: [V, 1, 1], voxelSizeMm: [2, 2, 2], voxels: [0, 1, 2, 3, 4] } } });
+    const all = Array.from({ length: 2 ** n }, (_, bits) =>
+      pseudo(Array.from({ length: n }, (_, i) => ((bits >> i) & 1 ? -1 : 1))),
+    );
+    const r = signFlipTest(maps, {
+      varianceSmoothing: { fwhmMm: 4, grid: { dims: [V, 1, 1], voxelSizeMm: [2, 2, 2], voxels: [0, 1, 2, 3, 4] } },
+    });
     expect(r.statistic).toBe('pseudo-t');
     expect(r.varianceSmoothingMm).toBe(4);
     expect(r.nPatterns).toBe(64);

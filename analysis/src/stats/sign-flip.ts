@@ -41,7 +41,10 @@ export interface SignFlipOptions {
    * Gaussian of `fwhmMm` (stats/masked-smoothing), recomputed for every sign pattern. `grid`
    * places the maps' values on the grid. fwhmMm 0 (or no option) is the plain t.
    */
-  readonly varianceSmoothing?: { readonly fwhmMm: number; readonly grid: Omit<MaskedGrid, 'voxels'> & { readonly voxels: ArrayLike<number> } };
+  readonly varianceSmoothing?: {
+    readonly fwhmMm: number;
+    readonly grid: Omit<MaskedGrid, 'voxels'> & { readonly voxels: ArrayLike<number> };
+  };
 }
 
 export type SignFlipStatistic = 't' | 'pseudo-t';
@@ -74,7 +77,11 @@ const BLOCK = 8;
 const TIE = 1 - 1e-10;
 
 /** Sign patterns as one byte per block of 8 participants (bit set = flipped), identity first. */
-function signPatterns(n: number, nPermutations: number, seed: number): { patterns: Uint8Array; count: number; exhaustive: boolean } {
+function signPatterns(
+  n: number,
+  nPermutations: number,
+  seed: number,
+): { patterns: Uint8Array; count: number; exhaustive: boolean } {
   const blocks = Math.ceil(n / BLOCK);
   const exhaustive = n < 31 && 2 ** n <= nPermutations;
   const count = exhaustive ? 2 ** n : nPermutations;
@@ -101,13 +108,17 @@ export function signFlipTest(maps: readonly ArrayLike<number>[], options: SignFl
   }
   const V = maps[0]!.length;
   maps.forEach((m, i) => {
-    if (m.length !== V) throw new UsageError(`participant map ${i + 1} has ${m.length} voxels; expected ${V} like the first`);
+    if (m.length !== V)
+      throw new UsageError(`participant map ${i + 1} has ${m.length} voxels; expected ${V} like the first`);
   });
   const blocks = Math.ceil(n / BLOCK);
   const { patterns, count, exhaustive } = signPatterns(n, nPermutations, options.seed ?? 0);
   const smoothing = options.varianceSmoothing;
   if (smoothing && smoothing.fwhmMm !== 0) {
-    if (smoothing.grid.voxels.length !== V) throw new UsageError(`variance smoothing: the grid places ${smoothing.grid.voxels.length} voxels; the maps have ${V}`);
+    if (smoothing.grid.voxels.length !== V)
+      throw new UsageError(
+        `variance smoothing: the grid places ${smoothing.grid.voxels.length} voxels; the maps have ${V}`,
+      );
     const r = pseudoT(maps, patterns, count, blocks, smoothing.fwhmMm, smoothing.grid);
     return finish(n, r.mean, r.t, r.p, r.observed2, r.maxNull, count, exhaustive, alpha, 'pseudo-t', smoothing.fwhmMm);
   }
@@ -234,7 +245,20 @@ function finish(
     minAttainableP >= alpha
       ? `with ${n} participants and ${count} sign patterns the smallest attainable p is ${minAttainableP.toPrecision(3)}, so no voxel can reach p < ${alpha}${exhaustive ? ' (at least 6 participants are needed); the effect maps are shown instead' : ''}`
       : undefined;
-  return { nParticipants: n, mean, statistic, t, p, fweP, nPatterns: count, exhaustive, minAttainableP, maxNull, varianceSmoothingMm, ...(note ? { note } : {}) };
+  return {
+    nParticipants: n,
+    mean,
+    statistic,
+    t,
+    p,
+    fweP,
+    nPatterns: count,
+    exhaustive,
+    minAttainableP,
+    maxNull,
+    varianceSmoothingMm,
+    ...(note ? { note } : {}),
+  };
 }
 
 /**
@@ -243,7 +267,14 @@ function finish(
  * values), variance (Q - S^2 / n) / (n - 1) (Q is sign-free), one masked smoothing, and
  * pseudo-t^2 = S^2 / (n smoothedVar). Voxels with a NaN in any participant are outside the mask.
  */
-function pseudoT(maps: readonly ArrayLike<number>[], patterns: Uint8Array, count: number, blocks: number, fwhmMm: number, grid: NonNullable<SignFlipOptions['varianceSmoothing']>['grid']) {
+function pseudoT(
+  maps: readonly ArrayLike<number>[],
+  patterns: Uint8Array,
+  count: number,
+  blocks: number,
+  fwhmMm: number,
+  grid: NonNullable<SignFlipOptions['varianceSmoothing']>['grid'],
+) {
   const n = maps.length;
   const V = maps[0]!.length;
   const inside: number[] = [];
@@ -258,7 +289,14 @@ function pseudoT(maps: readonly ArrayLike<number>[], patterns: Uint8Array, count
       q[j] = (q[j] as number) + x * x;
     }
   }
-  const smooth = createMaskedSmoother({ dims: grid.dims, voxelSizeMm: grid.voxelSizeMm, voxels: Int32Array.from(inside, (v) => grid.voxels[v] as number) }, fwhmMm);
+  const smooth = createMaskedSmoother(
+    {
+      dims: grid.dims,
+      voxelSizeMm: grid.voxelSizeMm,
+      voxels: Int32Array.from(inside, (v) => grid.voxels[v] as number),
+    },
+    fwhmMm,
+  );
   const sums = new Float64Array(M);
   const variance = new Float64Array(M);
   const smoothed = new Float64Array(M);
@@ -267,7 +305,8 @@ function pseudoT(maps: readonly ArrayLike<number>[], patterns: Uint8Array, count
   const maxNull = new Float64Array(count);
   const signs = new Float64Array(n);
   for (let k = 0; k < count; k++) {
-    for (let i = 0; i < n; i++) signs[i] = ((patterns[k * blocks + Math.floor(i / BLOCK)] as number) >> i % BLOCK) & 1 ? -1 : 1;
+    for (let i = 0; i < n; i++)
+      signs[i] = ((patterns[k * blocks + Math.floor(i / BLOCK)] as number) >> (i % BLOCK)) & 1 ? -1 : 1;
     for (let j = 0, o = 0; j < M; j++, o += n) {
       let s = 0;
       for (let i = 0; i < n; i++) s += (signs[i] as number) * (z[o + i] as number);

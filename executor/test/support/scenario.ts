@@ -45,13 +45,23 @@ export function readOutput(path: string): { value: string; argv: string[]; cwd: 
  * Run the scenario. `cancel(jobDir, taskId)` must stop the held task the way the executor's users
  * would (scancel <job>_<i>; a SIGTERM to the task's process).
  */
-export async function cancelAndRetryScenario(settings: ExecutorSettings, cancel: (jobDir: string, taskId: string) => void | Promise<void>): Promise<void> {
+export async function cancelAndRetryScenario(
+  settings: ExecutorSettings,
+  cancel: (jobDir: string, taskId: string) => void | Promise<void>,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `orthostim-${settings.executor}-`));
   const outDir = join(dir, 'out');
   const hold = join(dir, 'hold');
   const tasks: TaskSpec[] = ['a', 'b', 'c', 'd'].map((v, i) => ({
     id: `t-${v}`,
-    args: ['write', '--out', join(dir, 'results', `${v}.json`), '--value', `value ${v}`, ...(i === 2 ? ['--hold', hold] : [])],
+    args: [
+      'write',
+      '--out',
+      join(dir, 'results', `${v}.json`),
+      '--value',
+      `value ${v}`,
+      ...(i === 2 ? ['--hold', hold] : []),
+    ],
   }));
   const spec = { name: 'demo', outputDir: outDir, tasks, program: standInProgram() };
 

@@ -9,13 +9,32 @@
  * daemons' log tails, so a test fails instead of skipping.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-export const SLURM_PROGRAMS = ['munged', 'slurmctld', 'slurmd', 'sbatch', 'squeue', 'scontrol', 'scancel', 'sinfo'] as const;
+export const SLURM_PROGRAMS = [
+  'munged',
+  'slurmctld',
+  'slurmd',
+  'sbatch',
+  'squeue',
+  'scontrol',
+  'scancel',
+  'sinfo',
+] as const;
 const SEARCH_PATH = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/sbin'];
 
 function which(program: string): string | null {
@@ -83,7 +102,10 @@ function tail(path: string, lines = 15): string {
 
 export async function startSlurmCluster(options: { timeoutMs?: number } = {}): Promise<SlurmCluster> {
   const missing = missingSlurmPrograms();
-  if (missing.length > 0) throw new Error(`cannot start the test SLURM cluster: ${missing.join(', ')} not installed (apt-get install slurm-wlm munge; .ci/run does this)`);
+  if (missing.length > 0)
+    throw new Error(
+      `cannot start the test SLURM cluster: ${missing.join(', ')} not installed (apt-get install slurm-wlm munge; .ci/run does this)`,
+    );
   const user = userInfo().username;
   const dir = mkdtempSync(join(tmpdir(), 'orthostim-slurm-'));
   chmodSync(dir, 0o755);
@@ -132,7 +154,11 @@ export async function startSlurmCluster(options: { timeoutMs?: number } = {}): P
       '',
     ].join('\n'),
   );
-  const env: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF: conf, PATH: [process.env.PATH, '/usr/sbin', '/sbin'].filter(Boolean).join(delimiter) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SLURM_CONF: conf,
+    PATH: [process.env.PATH, '/usr/sbin', '/sbin'].filter(Boolean).join(delimiter),
+  };
   const children: { name: string; child: ChildProcess; log: string }[] = [];
   const launch = (name: string, args: string[]) => {
     const log = join(dir, 'log', `${name}.out`);
@@ -166,7 +192,9 @@ export async function startSlurmCluster(options: { timeoutMs?: number } = {}): P
     return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   };
   const fail = async (why: string): Promise<never> => {
-    const logs = ['munged.out', 'slurmctld.out', 'slurmctld.log', 'slurmd.out', 'slurmd.log'].map((f) => `--- ${f}\n${tail(join(dir, 'log', f))}`).join('\n');
+    const logs = ['munged.out', 'slurmctld.out', 'slurmctld.log', 'slurmd.out', 'slurmd.log']
+      .map((f) => `--- ${f}\n${tail(join(dir, 'log', f))}`)
+      .join('\n');
     await stopAll();
     process.off('exit', onExit);
     throw new Error(`cannot start the test SLURM cluster in ${dir}: ${why}\n${logs}`);
@@ -176,7 +204,10 @@ export async function startSlurmCluster(options: { timeoutMs?: number } = {}): P
   const waitFor = async (what: string, ok: () => boolean) => {
     while (!ok()) {
       const dead = children.find((c) => c.child.exitCode !== null || c.child.signalCode !== null);
-      if (dead) await fail(`${dead.name} exited (code ${dead.child.exitCode}, signal ${dead.child.signalCode}) while waiting for ${what}`);
+      if (dead)
+        await fail(
+          `${dead.name} exited (code ${dead.child.exitCode}, signal ${dead.child.signalCode}) while waiting for ${what}`,
+        );
       if (Date.now() > deadline) await fail(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -209,7 +240,8 @@ export async function startSlurmCluster(options: { timeoutMs?: number } = {}): P
       // Cancel what is left so no slurmstepd outlives the daemons.
       run('scancel', ['--user', user]);
       const until = Date.now() + 15_000;
-      while (Date.now() < until && run('squeue', ['-h', '-o', '%i']).stdout.trim() !== '') await new Promise((r) => setTimeout(r, 300));
+      while (Date.now() < until && run('squeue', ['-h', '-o', '%i']).stdout.trim() !== '')
+        await new Promise((r) => setTimeout(r, 300));
       await stopAll();
       process.off('exit', onExit);
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,12 @@
 import { initJsPsych, type JsPsych } from 'jspsych';
-import { degreesToPixels, scannerToServerMs, type DisplayReady, type RunAnnouncement, type TriggerMessage, type VolumeTrigger } from '@orthostim/protocol';
+import {
+  degreesToPixels,
+  scannerToServerMs,
+  type DisplayReady,
+  type RunAnnouncement,
+  type TriggerMessage,
+  type VolumeTrigger,
+} from '@orthostim/protocol';
 import { OnsetStampExtension, type StampedChange } from '../extension-onset-stamp';
 import { browserRequestFrame, measureFramePeriod } from '../frame-clock';
 import { ScannerImagePlugin } from '../plugin-scanner-image';
@@ -34,7 +41,12 @@ export class DisplayApp {
   onTrigger(m: TriggerMessage): void {
     const receivedMs = performance.now();
     if (!this.run || m.runId !== this.run.runId || m.volume === null) return;
-    this.client.send({ type: 'trigger_received', seq: m.seq, receivedMs, serverMs: this.client.toServerMs(receivedMs) });
+    this.client.send({
+      type: 'trigger_received',
+      seq: m.seq,
+      receivedMs,
+      serverMs: this.client.toServerMs(receivedMs),
+    });
     if (m.volume < 0) return;
     this.triggers.push({ volume: m.volume, serverMs: m.serverMs });
     this.triggers.sort((a, b) => a.volume - b.volume);
@@ -47,17 +59,31 @@ export class DisplayApp {
     if (reply.triggerKey !== null && e.key === reply.triggerKey) {
       e.preventDefault();
       // A key trigger may arrive before the display knows the run: send it unbound (runId null).
-      this.client.send({ type: 'key_trigger', eventMs: e.timeStamp, serverMs: this.client.toServerMs(e.timeStamp) }, this.run?.runId ?? null);
+      this.client.send(
+        { type: 'key_trigger', eventMs: e.timeStamp, serverMs: this.client.toServerMs(e.timeStamp) },
+        this.run?.runId ?? null,
+      );
     } else if (reply.responseKeys.includes(e.key)) {
       e.preventDefault();
-      this.client.send({ type: 'response', key: e.key, eventMs: e.timeStamp, serverMs: this.client.toServerMs(e.timeStamp) });
+      this.client.send({
+        type: 'response',
+        key: e.key,
+        eventMs: e.timeStamp,
+        serverMs: this.client.toServerMs(e.timeStamp),
+      });
     }
   }
 
   onFocusChange(): void {
     const now = performance.now();
     if (this.client.offsetMs === null) return;
-    this.client.send({ type: 'focus', focused: document.hasFocus(), visible: document.visibilityState === 'visible', eventMs: now, serverMs: this.client.toServerMs(now) });
+    this.client.send({
+      type: 'focus',
+      focused: document.hasFocus(),
+      visible: document.visibilityState === 'visible',
+      eventMs: now,
+      serverMs: this.client.toServerMs(now),
+    });
   }
 
   onEnded(m: { runId: string; state: string }): void {
@@ -98,7 +124,12 @@ export class DisplayApp {
     const measured = await measureFramePeriod(browserRequestFrame, 60);
     this.framePeriodMs = measured.framePeriodMs;
     if (this.run !== run) return;
-    this.ready = { runId: run.runId, refreshHz: measured.refreshHz, framePeriodMs: measured.framePeriodMs, imagesLoaded: run.images.length };
+    this.ready = {
+      runId: run.runId,
+      refreshHz: measured.refreshHz,
+      framePeriodMs: measured.framePeriodMs,
+      imagesLoaded: run.images.length,
+    };
     this.client.sendReady(this.ready);
     await this.present(run);
   }
@@ -128,9 +159,23 @@ export class DisplayApp {
               return t0 ? (serverMs - t0.serverMs) / 1000 : null;
             },
             report: (c: StampedChange) => {
-              if (c.kind === 'onset') client.send({ type: 'onset', trialIndex: c.index, kind: c.isNull ? 'null' : 'image', frameMs: c.frameMs, serverMs: c.serverMs });
-              else if (c.kind === 'offset') client.send({ type: 'offset', trialIndex: c.index, frameMs: c.frameMs, serverMs: c.serverMs });
-              else if (c.kind === 'fixation_change') client.send({ type: 'fixation_change', changeIndex: c.index, frameMs: c.frameMs, serverMs: c.serverMs });
+              if (c.kind === 'onset')
+                client.send({
+                  type: 'onset',
+                  trialIndex: c.index,
+                  kind: c.isNull ? 'null' : 'image',
+                  frameMs: c.frameMs,
+                  serverMs: c.serverMs,
+                });
+              else if (c.kind === 'offset')
+                client.send({ type: 'offset', trialIndex: c.index, frameMs: c.frameMs, serverMs: c.serverMs });
+              else if (c.kind === 'fixation_change')
+                client.send({
+                  type: 'fixation_change',
+                  changeIndex: c.index,
+                  frameMs: c.frameMs,
+                  serverMs: c.serverMs,
+                });
             },
             latencyMs: cfg.displayLatencyMs,
           },
@@ -178,7 +223,9 @@ export class DisplayApp {
             duration_ms: trial.durationS * 1000,
             image_size_px: imagePx,
             fixation_events: fixationEvents.filter((f) => f.at_s >= trial.onsetS && f.at_s < nextOnset),
-            fixation_changed_at_start: run.schedule.fixationChanges.some((c) => c.onsetS < trial.onsetS && c.onsetS + c.durationS >= trial.onsetS),
+            fixation_changed_at_start: run.schedule.fixationChanges.some(
+              (c) => c.onsetS < trial.onsetS && c.onsetS + c.durationS >= trial.onsetS,
+            ),
             fixation_color: cfg.fixation.color,
             fixation_change_color: cfg.fixation.changeColor,
             fixation_size_px: fixPx,
@@ -193,7 +240,11 @@ export class DisplayApp {
     await jsPsych.run(timeline as never);
     if (this.jsPsych === jsPsych && this.run === run) {
       const now = performance.now();
-      client.send({ type: 'complete', trialsShown: jsPsych.data.get().filter({ trial_type: 'orthostim-scanner-image' }).count(), serverMs: client.toServerMs(now) });
+      client.send({
+        type: 'complete',
+        trialsShown: jsPsych.data.get().filter({ trial_type: 'orthostim-scanner-image' }).count(),
+        serverMs: client.toServerMs(now),
+      });
       this.root.innerHTML = fixationHtml;
     }
   }
@@ -202,7 +253,13 @@ export class DisplayApp {
 function preloadImage(url: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const img = new Image();
-    img.onload = () => (img.decode ? img.decode().then(() => resolve(), () => resolve()) : resolve());
+    img.onload = () =>
+      img.decode
+        ? img.decode().then(
+            () => resolve(),
+            () => resolve(),
+          )
+        : resolve();
     img.onerror = () => reject(new Error(`could not load image ${url}`));
     img.src = url;
   });

@@ -8,7 +8,12 @@ import { SessionClient } from '../session-client';
 import { DisplayApp } from './display-app';
 
 const token = new URLSearchParams(location.search).get('token') ?? undefined;
-const socket = io({ auth: { role: 'display', token }, transports: ['websocket'], reconnectionDelay: 250, reconnectionDelayMax: 2000 });
+const socket = io({
+  auth: { role: 'display', token },
+  transports: ['websocket'],
+  reconnectionDelay: 250,
+  reconnectionDelayMax: 2000,
+});
 let storage: Storage | null = null;
 try {
   storage = window.localStorage;
@@ -27,7 +32,11 @@ const client = new SessionClient(socket, {
     devicePixelRatio: devicePixelRatio || 1,
   }),
 });
-const app = new DisplayApp(client, document.getElementById('orthostim-jspsych')!, document.getElementById('orthostim-message')!);
+const app = new DisplayApp(
+  client,
+  document.getElementById('orthostim-jspsych')!,
+  document.getElementById('orthostim-message')!,
+);
 
 socket.on('connect', () => app.showMessage(''));
 socket.on('disconnect', () => app.showMessage(''));
@@ -35,7 +44,8 @@ socket.on('connect_error', (err: Error) => app.showMessage(`Cannot connect to th
 socket.on('trigger', (m: TriggerMessage) => app.onTrigger(m));
 socket.on('run:announce', (run: RunAnnouncement) => {
   // Announcements can come before the first clock estimate: wait for the hello and sync burst.
-  const start = () => void app.onAnnounce(run).catch((err: Error) => app.showMessage(`Run ${run.runId} failed: ${err.message}`));
+  const start = () =>
+    void app.onAnnounce(run).catch((err: Error) => app.showMessage(`Run ${run.runId} failed: ${err.message}`));
   if (client.offsetMs !== null) start();
   else client.whenSynced(start);
 });

@@ -34,7 +34,11 @@ export function regionsOfColor(img: Decoded, rgb: readonly number[]): Box[] {
   const boxes: Box[] = [];
   for (let start = 0; start < width * height; start++) {
     if (seen[start] || !match(start)) continue;
-    let x0 = width, y0 = height, x1 = -1, y1 = -1, count = 0;
+    let x0 = width,
+      y0 = height,
+      x1 = -1,
+      y1 = -1,
+      count = 0;
     const stack = [start];
     seen[start] = 1;
     while (stack.length) {
@@ -42,8 +46,16 @@ export function regionsOfColor(img: Decoded, rgb: readonly number[]): Box[] {
       const x = k % width;
       const y = (k - x) / width;
       count++;
-      x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
-      for (const nb of [x > 0 ? k - 1 : -1, x < width - 1 ? k + 1 : -1, y > 0 ? k - width : -1, y < height - 1 ? k + width : -1]) {
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
+      for (const nb of [
+        x > 0 ? k - 1 : -1,
+        x < width - 1 ? k + 1 : -1,
+        y > 0 ? k - width : -1,
+        y < height - 1 ? k + width : -1,
+      ]) {
         if (nb >= 0 && !seen[nb] && match(nb)) {
           seen[nb] = 1;
           stack.push(nb);

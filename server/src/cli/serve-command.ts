@@ -2,7 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option, info, options, parseNumberOption } from '@orthostim/protocol/cli';
-import { InputError, UsageError, defaultSessionConfig, parseSessionConfig, type SessionConfig } from '@orthostim/protocol';
+import {
+  InputError,
+  UsageError,
+  defaultSessionConfig,
+  parseSessionConfig,
+  type SessionConfig,
+} from '@orthostim/protocol';
 import { readStimulusSet } from '@orthostim/protocol/node';
 import { systemClock } from '../clock';
 import { generateToken, isLoopbackHost } from '../http/auth';
@@ -43,19 +49,47 @@ function loadConfig(path: string | undefined): SessionConfig {
 
 export function buildServeCommand(): Command {
   return new Command('serve')
-    .description('Serve a scanner session: the participant display (jsPsych), the operator page and the HTTP API; triggers from a serial port, the display keyboard or the built-in emulator; BIDS events into --data.')
+    .description(
+      'Serve a scanner session: the participant display (jsPsych), the operator page and the HTTP API; triggers from a serial port, the display keyboard or the built-in emulator; BIDS events into --data.',
+    )
     .addOption(options.stimuli().default(undefined, 'stimuli/sets/default'))
     .option('--config <file>', 'session config (JSON; see docs/session.md; --print-config shows the defaults)')
-    .option('--data <bids-dir>', 'BIDS dataset to add the runs to (created if missing; existing files are never overwritten)', 'orthostim-data')
-    .addOption(new Option('--port <n>', 'HTTP port (0: any free port)').argParser(parseNumberOption('--port', 0, 65535)).default(8080))
+    .option(
+      '--data <bids-dir>',
+      'BIDS dataset to add the runs to (created if missing; existing files are never overwritten)',
+      'orthostim-data',
+    )
+    .addOption(
+      new Option('--port <n>', 'HTTP port (0: any free port)')
+        .argParser(parseNumberOption('--port', 0, 65535))
+        .default(8080),
+    )
     .option('--host <address>', 'address to listen on; anything but loopback requires the access token', '127.0.0.1')
     .option('--emulate-scanner', 'use the built-in scanner emulator as the trigger source')
-    .addOption(new Option('--tr <s>', 'repetition time in seconds (overrides the config; the emulator pulses at it)').argParser(parseNumberOption('--tr', 0.1, 20)))
-    .addOption(new Option('--jitter-ms <ms>', 'emulator: SD of pulse timing jitter').argParser(parseNumberOption('--jitter-ms', 0, 1000)).default(0))
-    .addOption(new Option('--drop-rate <p>', 'emulator: probability a pulse is lost').argParser(parseNumberOption('--drop-rate', 0, 1)).default(0))
-    .option('--trigger <source>', 'trigger source: serial:<path>[@baud] or keyboard (a trigger box typing into the display)')
+    .addOption(
+      new Option('--tr <s>', 'repetition time in seconds (overrides the config; the emulator pulses at it)').argParser(
+        parseNumberOption('--tr', 0.1, 20),
+      ),
+    )
+    .addOption(
+      new Option('--jitter-ms <ms>', 'emulator: SD of pulse timing jitter')
+        .argParser(parseNumberOption('--jitter-ms', 0, 1000))
+        .default(0),
+    )
+    .addOption(
+      new Option('--drop-rate <p>', 'emulator: probability a pulse is lost')
+        .argParser(parseNumberOption('--drop-rate', 0, 1))
+        .default(0),
+    )
+    .option(
+      '--trigger <source>',
+      'trigger source: serial:<path>[@baud] or keyboard (a trigger box typing into the display)',
+    )
     .option('--token <token>', 'access token (default: generated when --host is not loopback)')
-    .option('--no-fsync', 'do not fdatasync the raw log at every record (faster, but a power cut may lose the last records)')
+    .option(
+      '--no-fsync',
+      'do not fdatasync the raw log at every record (faster, but a power cut may lose the last records)',
+    )
     .option('--print-config', 'print the resolved session config and exit')
     .addHelpText(
       'after',
@@ -74,8 +108,13 @@ Examples:
         process.stdout.write(`${JSON.stringify(checked, null, 2)}\n`);
         return;
       }
-      if (opts.emulateScanner && opts.trigger) throw new UsageError('--emulate-scanner and --trigger are exclusive: choose one trigger source');
-      const spec: TriggerSpec = opts.emulateScanner ? { kind: 'emulator' } : opts.trigger ? parseTriggerSpec(opts.trigger) : { kind: 'keyboard' };
+      if (opts.emulateScanner && opts.trigger)
+        throw new UsageError('--emulate-scanner and --trigger are exclusive: choose one trigger source');
+      const spec: TriggerSpec = opts.emulateScanner
+        ? { kind: 'emulator' }
+        : opts.trigger
+          ? parseTriggerSpec(opts.trigger)
+          : { kind: 'keyboard' };
       let stimuliPath = opts.stimuli;
       if (!stimuliPath) {
         if (!existsSync(join(DEFAULT_STIMULI, 'stimulus-set.json'))) {
@@ -104,9 +143,15 @@ Examples:
         fsync: opts.fsync,
       });
       for (const r of server.session.recovered) {
-        info(r.error ? `interrupted run ${r.id}: could not be closed (${r.error})` : `interrupted run ${r.id}: closed as incomplete, events written to ${r.eventsFile}`);
+        info(
+          r.error
+            ? `interrupted run ${r.id}: could not be closed (${r.error})`
+            : `interrupted run ${r.id}: closed as incomplete, events written to ${r.eventsFile}`,
+        );
       }
-      info(`stimulus set: ${stimuli.path} (${stimuli.set.images.length} images, sha256 ${stimuli.set.sha256.slice(0, 12)}…)`);
+      info(
+        `stimulus set: ${stimuli.path} (${stimuli.set.images.length} images, sha256 ${stimuli.set.sha256.slice(0, 12)}…)`,
+      );
       info(`data: ${resolve(opts.data)}`);
       info(`triggers: ${triggerSource.description}`);
       if (token) info(`access token: ${token}`);

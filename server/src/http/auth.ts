@@ -27,6 +27,9 @@ export function requireToken(token: string | null) {
     const header = req.get('authorization');
     const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
     if (tokenMatches(token, bearer) || tokenMatches(token, req.query.token)) return next();
-    res.status(401).json({ error: 'missing or wrong access token: send Authorization: Bearer <token> or ?token=<token> (printed when the server started)' });
+    res.status(401).json({
+      error:
+        'missing or wrong access token: send Authorization: Bearer <token> or ?token=<token> (printed when the server started)',
+    });
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { buildBrowserBundle } from '@orthostim/protocol/node';
+import { buildBrowserBundle } from '@orthostim/tooling';
 
 /**
  * The participant display's JavaScript: experiment/src/app/main.ts bundled for the browser with
@@ -10,14 +10,18 @@ import { buildBrowserBundle } from '@orthostim/protocol/node';
  */
 const require = createRequire(import.meta.url);
 
-export async function buildDisplayBundle(options: { cacheDir?: string } = {}): Promise<{ js: string; cached: boolean; path: string | null }> {
+export async function buildDisplayBundle(
+  options: { cacheDir?: string } = {},
+): Promise<{ js: string; cached: boolean; path: string | null }> {
   // Each workspace's entry is <workspace>/src/index.ts (package.json is not an exported subpath).
   const workspaceDir = (name: string) => dirname(dirname(require.resolve(name)));
   const experimentDir = workspaceDir('@orthostim/experiment');
   return buildBrowserBundle({
     name: 'display',
     entry: join(experimentDir, 'src', 'app', 'main.ts'),
-    sourceDirs: [experimentDir, workspaceDir('@orthostim/protocol'), workspaceDir('@orthostim/rdm')].map((d) => join(d, 'src')),
+    sourceDirs: [experimentDir, workspaceDir('@orthostim/protocol'), workspaceDir('@orthostim/rdm')].map((d) =>
+      join(d, 'src'),
+    ),
     cacheDir: options.cacheDir ?? join(dirname(experimentDir), '.cache', 'experiment'),
   });
 }

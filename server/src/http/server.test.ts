@@ -19,17 +19,43 @@ let locked: SessionServer; // with a token
 
 beforeAll(async () => {
   stimuli = readStimulusSet(await writeTestStimulusSet(join(root, 'set'), 3));
-  const common = { stimuli, config: defaultSessionConfig(), clock: new FakeClock(), version: 'test', fsync: false, port: 0 };
-  open = await startSessionServer({ ...common, dataDir: join(root, 'open'), triggerSource: new RelayedTriggerSource('scripted', 'script') });
-  locked = await startSessionServer({ ...common, dataDir: join(root, 'locked'), triggerSource: new RelayedTriggerSource('scripted', 'script'), token: 'sekret-token' });
+  const common = {
+    stimuli,
+    config: defaultSessionConfig(),
+    clock: new FakeClock(),
+    version: 'test',
+    fsync: false,
+    port: 0,
+  };
+  open = await startSessionServer({
+    ...common,
+    dataDir: join(root, 'open'),
+    triggerSource: new RelayedTriggerSource('scripted', 'script'),
+  });
+  locked = await startSessionServer({
+    ...common,
+    dataDir: join(root, 'locked'),
+    triggerSource: new RelayedTriggerSource('scripted', 'script'),
+    token: 'sekret-token',
+  });
 });
 afterAll(async () => {
   await open?.close();
   await locked?.close();
 });
 
-async function api(server: SessionServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${server.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+async function api(
+  server: SessionServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json().catch(() => null)) as Record<string, any> | null };
 }
 
@@ -37,16 +63,48 @@ describe('HTTP API', () => {
   it('arms, reads and aborts a run as documented', async () => {
     const armed = await api(open, 'POST', '/api/runs', { participant: '01', session: 'pre', run: 1 });
     expect(armed.status).toBe(201);
-    expect(armed.json).toMatchObject({ id: 'sub-01_ses-pre_task-orthostim_run-1', state: 'armed', participant: '01', session: 'pre', task: 'orthostim', run: 1, triggers: 0, trialsShown: 0, responses: 0, eventsFile: null });
+    expect(armed.json).toMatchObject({
+      id: 'sub-01_ses-pre_task-orthostim_run-1',
+      state: 'armed',
+      participant: '01',
+      session: 'pre',
+      task: 'orthostim',
+      run: 1,
+      triggers: 0,
+      trialsShown: 0,
+      responses: 0,
+      eventsFile: null,
+    });
     expect(armed.json!.trialsPlanned).toBe(16); // 3 images x 4 repetitions = 12, plus 4 null (25% of 16)
     const got = await api(open, 'GET', `/api/runs/${armed.json!.id}`);
     expect(got.status).toBe(200);
-    expect(Object.keys(got.json!)).toEqual(expect.arrayContaining(['id', 'state', 'participant', 'session', 'task', 'run', 'triggers', 'trialsPlanned', 'trialsShown', 'responses', 'eventsFile']));
+    expect(Object.keys(got.json!)).toEqual(
+      expect.arrayContaining([
+        'id',
+        'state',
+        'participant',
+        'session',
+        'task',
+        'run',
+        'triggers',
+        'trialsPlanned',
+        'trialsShown',
+        'responses',
+        'eventsFile',
+      ]),
+    );
     const status = await api(open, 'GET', '/api/status');
-    expect(status.json).toMatchObject({ display: { connected: false }, trigger: { kind: 'scripted' }, run: { id: armed.json!.id, state: 'armed' } });
+    expect(status.json).toMatchObject({
+      display: { connected: false },
+      trigger: { kind: 'scripted' },
+      run: { id: armed.json!.id, state: 'armed' },
+    });
     const aborted = await api(open, 'POST', `/api/runs/${armed.json!.id}/abort`);
     expect(aborted.status).toBe(200);
-    expect(aborted.json).toMatchObject({ state: 'aborted', eventsFile: expect.stringContaining('sub-01_ses-pre_task-orthostim_run-1_events.tsv') });
+    expect(aborted.json).toMatchObject({
+      state: 'aborted',
+      eventsFile: expect.stringContaining('sub-01_ses-pre_task-orthostim_run-1_events.tsv'),
+    });
     expect((await api(open, 'POST', '/api/runs', { participant: '01', session: 'pre', run: 1 })).status).toBe(400);
   });
 
@@ -76,7 +134,9 @@ describe('token', () => {
   it('is required on API calls, pages and the socket when set', async () => {
     expect((await api(locked, 'GET', '/api/status')).status).toBe(401);
     expect((await api(locked, 'GET', '/api/status', undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
-    expect((await api(locked, 'GET', '/api/status', undefined, { authorization: 'Bearer sekret-token' })).status).toBe(200);
+    expect((await api(locked, 'GET', '/api/status', undefined, { authorization: 'Bearer sekret-token' })).status).toBe(
+      200,
+    );
     expect((await fetch(`${locked.url}/display`)).status).toBe(401);
     expect((await fetch(`${locked.url}/operator?token=wrong`)).status).toBe(401);
     expect((await fetch(`${locked.url}/stimuli/0`)).status).toBe(401);
@@ -85,7 +145,11 @@ describe('token', () => {
     expect(await page.text()).toContain('/app.js?token=sekret-token');
     const socketResult = (token: string | undefined) =>
       new Promise<string>((resolve) => {
-        const s = connect(locked.url, { auth: { role: 'display', token }, transports: ['websocket'], reconnection: false });
+        const s = connect(locked.url, {
+          auth: { role: 'display', token },
+          transports: ['websocket'],
+          reconnection: false,
+        });
         s.on('connect', () => (s.close(), resolve('connected')));
         s.on('connect_error', (e) => (s.close(), resolve(e.message)));
       });
@@ -95,7 +159,16 @@ describe('token', () => {
   it('is not needed on loopback, and refused off loopback without one', async () => {
     expect((await api(open, 'GET', '/api/status')).status).toBe(200);
     expect(isLoopbackHost('127.0.0.1') && isLoopbackHost('::1') && !isLoopbackHost('0.0.0.0')).toBe(true);
-    await expect(startSessionServer({ stimuli, config: defaultSessionConfig(), dataDir: join(root, 'x'), triggerSource: new RelayedTriggerSource('scripted', 's'), host: '0.0.0.0', version: 't' })).rejects.toThrow(/needs an access token/);
+    await expect(
+      startSessionServer({
+        stimuli,
+        config: defaultSessionConfig(),
+        dataDir: join(root, 'x'),
+        triggerSource: new RelayedTriggerSource('scripted', 's'),
+        host: '0.0.0.0',
+        version: 't',
+      }),
+    ).rejects.toThrow(/needs an access token/);
   });
 });
 
@@ -103,7 +176,15 @@ describe('static serving', () => {
   it('serves its files and images by index, and never leaves its folders', async () => {
     expect((await fetch(`${open.url}/static/operator.js`)).status).toBe(200);
     expect((await fetch(`${open.url}/stimuli/2`)).headers.get('content-type')).toBe('image/png');
-    for (const p of ['/static/..%2f..%2fpackage.json', '/static/%2e%2e/%2e%2e/package.json', '/static/..%5c..%5cpackage.json', '/static/%00operator.js', '/stimuli/3', '/stimuli/-1', '/stimuli/..%2fstimulus-set.json']) {
+    for (const p of [
+      '/static/..%2f..%2fpackage.json',
+      '/static/%2e%2e/%2e%2e/package.json',
+      '/static/..%5c..%5cpackage.json',
+      '/static/%00operator.js',
+      '/stimuli/3',
+      '/stimuli/-1',
+      '/stimuli/..%2fstimulus-set.json',
+    ]) {
       const res = await fetch(`${open.url}${p}`);
       expect(res.status, p).toBe(404);
     }

@@ -53,11 +53,15 @@ export interface SessionServer {
 export async function startSessionServer(o: SessionServerOptions): Promise<SessionServer> {
   const host = o.host ?? '127.0.0.1';
   const token = o.token ?? null;
-  if (!isLoopbackHost(host) && !token) throw new InputError(`--host ${host}: serving beyond this machine needs an access token`);
+  if (!isLoopbackHost(host) && !token)
+    throw new InputError(`--host ${host}: serving beyond this machine needs an access token`);
   const clock = o.clock ?? systemClock;
   const app = express();
   const http: HttpServer = createServer(app);
-  const io = new SocketServer<DisplayToServerEvents, ServerToDisplayEvents>(http, { maxHttpBufferSize: LIMITS.maxMessageBytes, serveClient: false });
+  const io = new SocketServer<DisplayToServerEvents, ServerToDisplayEvents>(http, {
+    maxHttpBufferSize: LIMITS.maxMessageBytes,
+    serveClient: false,
+  });
   const displays = io.to('display');
   const session = new Session({
     dataDir: o.dataDir,
@@ -136,8 +140,10 @@ export async function startSessionServer(o: SessionServerOptions): Promise<Sessi
     const e = err as { status?: number; type?: string; message?: string };
     if (err instanceof NotFoundError) return void res.status(404).json({ error: e.message });
     if (err instanceof InputError) return void res.status(400).json({ error: e.message });
-    if (e.type === 'entity.too.large') return void res.status(413).json({ error: `request body larger than ${LIMITS.maxApiBodyBytes} bytes` });
-    if (e.type === 'entity.parse.failed') return void res.status(400).json({ error: `request body is not valid JSON: ${e.message}` });
+    if (e.type === 'entity.too.large')
+      return void res.status(413).json({ error: `request body larger than ${LIMITS.maxApiBodyBytes} bytes` });
+    if (e.type === 'entity.parse.failed')
+      return void res.status(400).json({ error: `request body is not valid JSON: ${e.message}` });
     process.stderr.write(`orthostim serve: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
     res.status(500).json({ error: 'internal error (see the server log)' });
   });
@@ -153,7 +159,11 @@ export async function startSessionServer(o: SessionServerOptions): Promise<Sessi
       if (!parsed.success || typeof ack !== 'function') return void socket.disconnect(true);
       clientId = parsed.data.clientId;
       void socket.join('display');
-      ack({ serverMs: clock.now(), triggerKey: o.triggerSource.kind === 'keyboard' ? o.config.trigger.key : null, responseKeys: o.config.fixation.responseKeys });
+      ack({
+        serverMs: clock.now(),
+        triggerKey: o.triggerSource.kind === 'keyboard' ? o.config.trigger.key : null,
+        responseKeys: o.config.fixation.responseKeys,
+      });
       session.displayConnectedEvent(clientId, parsed.data);
     });
     socket.on('clock:ping', (_sentMs, ack) => {
@@ -175,7 +185,11 @@ export async function startSessionServer(o: SessionServerOptions): Promise<Sessi
 
   await new Promise<void>((resolveListen, reject) => {
     http.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new InputError(`--port ${o.port}: address ${host}:${o.port} is already in use`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new InputError(`--port ${o.port}: address ${host}:${o.port} is already in use`)
+          : err,
+      ),
     );
     http.listen(o.port ?? 8080, host, () => resolveListen());
   });

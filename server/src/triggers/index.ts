@@ -10,7 +10,10 @@ export * from './emulated-scanner';
 export * from './relayed-trigger';
 export * from './serial-trigger';
 
-export type TriggerSpec = { kind: 'emulator' } | { kind: 'keyboard' } | { kind: 'serial'; path: string; baudRate: number | null };
+export type TriggerSpec =
+  | { kind: 'emulator' }
+  | { kind: 'keyboard' }
+  | { kind: 'serial'; path: string; baudRate: number | null };
 
 /** `--trigger serial:<path>[@baud] | keyboard` (and `emulator`, which --emulate-scanner selects). */
 export function parseTriggerSpec(spec: string): TriggerSpec {
@@ -29,8 +32,13 @@ export interface TriggerSourceContext {
 
 /** Factories by kind (a registry, so --help and errors can list the kinds). */
 export const TRIGGER_SOURCES = {
-  emulator: (_spec, ctx) => new EmulatedScanner(ctx.clock, { repetitionTimeS: ctx.config.repetitionTimeS, ...ctx.emulator }),
-  keyboard: (_spec, ctx) => new RelayedTriggerSource('keyboard', `keyboard of the participant display (key ${JSON.stringify(ctx.config.trigger.key)})`),
+  emulator: (_spec, ctx) =>
+    new EmulatedScanner(ctx.clock, { repetitionTimeS: ctx.config.repetitionTimeS, ...ctx.emulator }),
+  keyboard: (_spec, ctx) =>
+    new RelayedTriggerSource(
+      'keyboard',
+      `keyboard of the participant display (key ${JSON.stringify(ctx.config.trigger.key)})`,
+    ),
   serial: (spec, ctx) => {
     const s = spec as Extract<TriggerSpec, { kind: 'serial' }>;
     return new SerialTriggerSource(ctx.clock, {

@@ -15,7 +15,11 @@ export const openSystemSerialPort: OpenSerialPort = async ({ path, baudRate }) =
   const { SerialPort } = await import('serialport');
   return new Promise((resolvePort, reject) => {
     const port = new SerialPort({ path, baudRate, autoOpen: false });
-    port.open((err) => (err ? reject(new InputError(`--trigger serial:${path}: cannot open the port (${err.message})`)) : resolvePort(port)));
+    port.open((err) =>
+      err
+        ? reject(new InputError(`--trigger serial:${path}: cannot open the port (${err.message})`))
+        : resolvePort(port),
+    );
   });
 };
 
@@ -36,12 +40,17 @@ export class SerialTriggerSource implements TriggerSource {
     this.code = options.character.charCodeAt(0);
   }
   async start(emit: (serverMs: number) => void): Promise<void> {
-    this.port = await (this.options.open ?? openSystemSerialPort)({ path: this.options.path, baudRate: this.options.baudRate });
+    this.port = await (this.options.open ?? openSystemSerialPort)({
+      path: this.options.path,
+      baudRate: this.options.baudRate,
+    });
     this.port.on('data', (chunk: Buffer) => {
       const t = this.clock.now();
       for (const byte of chunk) if (byte === this.code) emit(t);
     });
-    this.port.on('error', (err: Error) => process.stderr.write(`orthostim: serial trigger port ${this.options.path}: ${err.message}\n`));
+    this.port.on('error', (err: Error) =>
+      process.stderr.write(`orthostim: serial trigger port ${this.options.path}: ${err.message}\n`),
+    );
   }
   async stop(): Promise<void> {
     const port = this.port;

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { SerialPortMock } from 'serialport';
 import { defaultSessionConfig } from '@orthostim/protocol';
 import { FakeClock } from '../clock';
-import { EmulatedScanner, SerialTriggerSource, createTriggerSource, parseTriggerSpec, type SerialPortLike } from './index';
+import {
+  EmulatedScanner,
+  SerialTriggerSource,
+  createTriggerSource,
+  parseTriggerSpec,
+  type SerialPortLike,
+} from './index';
 
 describe('EmulatedScanner', () => {
   it('pulses at start + k x TR, computed from the start (no accumulated lateness), and stops', async () => {
@@ -78,15 +84,23 @@ describe('SerialTriggerSource', () => {
 
 describe('trigger specs', () => {
   it('parses the --trigger forms and refuses others naming the value', () => {
-    expect(parseTriggerSpec('serial:/dev/ttyUSB0@57600')).toEqual({ kind: 'serial', path: '/dev/ttyUSB0', baudRate: 57600 });
+    expect(parseTriggerSpec('serial:/dev/ttyUSB0@57600')).toEqual({
+      kind: 'serial',
+      path: '/dev/ttyUSB0',
+      baudRate: 57600,
+    });
     expect(parseTriggerSpec('serial:COM3')).toEqual({ kind: 'serial', path: 'COM3', baudRate: null });
     expect(parseTriggerSpec('keyboard')).toEqual({ kind: 'keyboard' });
-    expect(() => parseTriggerSpec('usb')).toThrow(/--trigger must be serial:<path>\[@baud\], keyboard or emulator; got "usb"/);
+    expect(() => parseTriggerSpec('usb')).toThrow(
+      /--trigger must be serial:<path>\[@baud\], keyboard or emulator; got "usb"/,
+    );
   });
   it('builds each kind from the registry', () => {
     const ctx = { clock: new FakeClock(), config: defaultSessionConfig() };
     expect(createTriggerSource({ kind: 'keyboard' }, ctx).kind).toBe('keyboard');
     expect(createTriggerSource({ kind: 'emulator' }, ctx).description).toMatch(/TR 2 s/);
-    expect(createTriggerSource({ kind: 'serial', path: '/dev/x', baudRate: null }, ctx).description).toBe('serial /dev/x @ 115200 baud, trigger byte "5"');
+    expect(createTriggerSource({ kind: 'serial', path: '/dev/x', baudRate: null }, ctx).description).toBe(
+      'serial /dev/x @ 115200 baud, trigger byte "5"',
+    );
   });
 });

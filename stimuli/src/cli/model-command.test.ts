@@ -43,7 +43,12 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const envFor = (cache: string) => ({ ORTHOSTIM_CACHE: join(tmp, cache), ORTHOSTIM_WEIGHTS: '', ORTHOSTIM_GOOGLENET_URL: '', ORTHOSTIM_GOOGLENET_SHA256: '' });
+const envFor = (cache: string) => ({
+  ORTHOSTIM_CACHE: join(tmp, cache),
+  ORTHOSTIM_WEIGHTS: '',
+  ORTHOSTIM_GOOGLENET_URL: '',
+  ORTHOSTIM_GOOGLENET_SHA256: '',
+});
 
 /** Exit 2 with exactly one line on stderr (no stack trace) that contains `text`. */
 function expectOneLineError(r: CliResult, text: string | RegExp): void {
@@ -64,7 +69,10 @@ describe('orthostim model', () => {
     expect(before.stdout).toContain('weights: none; run `orthostim model fetch googlenet`');
     expect(before.stdout).toContain(`cache:   ${cacheDir} (empty)`);
 
-    const fetched = await runCli(['model', 'fetch', 'googlenet', '--url', `${base}/lfs/googlenet-7.onnx`, '--sha256', onnxSha], { env });
+    const fetched = await runCli(
+      ['model', 'fetch', 'googlenet', '--url', `${base}/lfs/googlenet-7.onnx`, '--sha256', onnxSha],
+      { env },
+    );
     expect(fetched.code, fetched.stderr).toBe(0);
     expect(fetched.stdout).toContain(`converted to ${cacheDir} (weights digest ${digest})`);
     expect(fetched.stdout).toContain(`kept ${join(tmp, 'cache', 'downloads', 'googlenet-7.onnx')}`);
@@ -95,7 +103,10 @@ describe('orthostim model', () => {
     bytes[123_457] = bytes[123_457]! ^ 0x40;
     writeFileSync(blob, bytes);
     const corrupt = await runCli(['model', 'verify'], { env });
-    expectOneLineError(corrupt, new RegExp(`${blob}: weights digest [0-9a-f]{64} does not match ${digest} recorded in manifest.json`));
+    expectOneLineError(
+      corrupt,
+      new RegExp(`${blob}: weights digest [0-9a-f]{64} does not match ${digest} recorded in manifest.json`),
+    );
   });
 
   it('bad inputs: one line naming the file, exit 2; the stack only with --verbose', async () => {
@@ -107,7 +118,9 @@ describe('orthostim model', () => {
       runCli(['model', 'verify', '--weights', missing], { env }),
       runCli(['model', 'info', '--weights', truncated], { env }),
       runCli(['model', 'info', '--weights', truncated, '--verbose'], { env }),
-      runCli(['model', 'fetch', 'googlenet', '--url', `${base}/media/googlenet-7.onnx`, '--sha256', '0'.repeat(64)], { env }),
+      runCli(['model', 'fetch', 'googlenet', '--url', `${base}/media/googlenet-7.onnx`, '--sha256', '0'.repeat(64)], {
+        env,
+      }),
     ]);
     expectOneLineError(none, 'no GoogLeNet weights found');
     expectOneLineError(none, 'orthostim model fetch googlenet');
@@ -115,7 +128,10 @@ describe('orthostim model', () => {
     expectOneLineError(cut, `${truncated}: not a readable ONNX file`);
     expect(cutVerbose.code).toBe(2);
     expect(cutVerbose.stderr).toMatch(/\n\s+at /);
-    expectOneLineError(wrongSum, `${base}/media/googlenet-7.onnx: SHA-256 ${onnxSha} does not match the expected ${'0'.repeat(64)} for googlenet-7.onnx`);
+    expectOneLineError(
+      wrongSum,
+      `${base}/media/googlenet-7.onnx: SHA-256 ${onnxSha} does not match the expected ${'0'.repeat(64)} for googlenet-7.onnx`,
+    );
   });
 
   it('has help with examples', async () => {

@@ -21,7 +21,11 @@ import type { GoogLeNetWeights } from '../models/weights';
 import { checkWeightsCache, readWeightsCacheManifest } from '../models/weights-cache';
 import { computeWeightsSha256 } from '../models/weights-digest';
 
-const ORIGIN: Record<ResolvedWeights['origin'], string> = { flag: '--weights', env: '$ORTHOSTIM_WEIGHTS', cache: 'the cache' };
+const ORIGIN: Record<ResolvedWeights['origin'], string> = {
+  flag: '--weights',
+  env: '$ORTHOSTIM_WEIGHTS',
+  cache: 'the cache',
+};
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
 function loadGoogLeNet(found: ResolvedWeights): GoogLeNetWeights {
@@ -36,7 +40,10 @@ function layerShape(info: LayerInfo, h: number, w: number): number[] {
   if (stage) return stage;
   const [block, branch] = info.name.split('/') as [string, string];
   const [bh, bw] = stages[block]!;
-  const channels = branch === 'pool' ? INCEPTION_SPECS.find((b) => b.name === block)!.inChannels : GOOGLENET_CONVS.find((c) => c.name === info.name)!.outChannels;
+  const channels =
+    branch === 'pool'
+      ? INCEPTION_SPECS.find((b) => b.name === block)!.inChannels
+      : GOOGLENET_CONVS.find((c) => c.name === info.name)!.outChannels;
   return [bh!, bw!, channels];
 }
 
@@ -86,14 +93,18 @@ async function infoCommand(opts: { weights?: string }): Promise<void> {
   out(`sha256:  ${w.sha256} (weights digest, recorded in stimulus sets)`);
   if (found.kind === 'cache') {
     const m = readWeightsCacheManifest(found.path);
-    out(`source:  ${m.source.name} (${m.source.format}${m.source.sha256 ? `, sha256 ${m.source.sha256}` : ''}), converted ${m.createdAt}`);
+    out(
+      `source:  ${m.source.name} (${m.source.format}${m.source.sha256 ? `, sha256 ${m.source.sha256}` : ''}), converted ${m.createdAt}`,
+    );
   } else if (found.kind === 'onnx') {
     out(`file:    sha256 ${sha256File(found.path)}`);
   }
   out(`params:  ${parameterCount(w).toLocaleString('en-US')}`);
   const size = GOOGLENET_INPUT_SIZE;
   out(`layers (output [h, w, c] at ${size}x${size}; activations after ReLU / concatenation):`);
-  const rows = GOOGLENET_LAYERS.map((l) => [l.name, layerShape(l, size, size).join('x'), l.aliases.join(', ')] as const);
+  const rows = GOOGLENET_LAYERS.map(
+    (l) => [l.name, layerShape(l, size, size).join('x'), l.aliases.join(', ')] as const,
+  );
   const width = Math.max(...rows.map((r) => r[0].length));
   const shapeWidth = Math.max(...rows.map((r) => r[1].length));
   for (const [name, shape, aliases] of rows) out(`  ${name.padEnd(width)}  ${shape.padEnd(shapeWidth)}  ${aliases}`);
@@ -123,17 +134,25 @@ function verifyChecksums(found: ResolvedWeights): void {
   if (found.kind === 'cache') {
     const check = checkWeightsCache(found.path);
     const src = check.manifest.source;
-    if (check.sourceOk === null) out(`source file: ${src.path} ${src.sha256 ? 'no longer there (not checked)' : 'is a folder (not checked)'}`);
-    else if (!check.sourceOk) throw new InputError(`${src.path}: SHA-256 ${check.sourceSha256} does not match ${src.sha256} recorded in ${join(found.path, 'manifest.json')}; the file changed since conversion`);
+    if (check.sourceOk === null)
+      out(`source file: ${src.path} ${src.sha256 ? 'no longer there (not checked)' : 'is a folder (not checked)'}`);
+    else if (!check.sourceOk)
+      throw new InputError(
+        `${src.path}: SHA-256 ${check.sourceSha256} does not match ${src.sha256} recorded in ${join(found.path, 'manifest.json')}; the file changed since conversion`,
+      );
     else out(`source file: ${src.path}: SHA-256 ${src.sha256} as recorded`);
     if (!check.weightsOk) {
-      throw new InputError(`${join(found.path, 'weights.bin')}: weights digest ${check.weightsSha256} does not match ${check.manifest.weightsSha256} recorded in manifest.json; the cache is corrupt (rerun \`orthostim model fetch googlenet --force\`)`);
+      throw new InputError(
+        `${join(found.path, 'weights.bin')}: weights digest ${check.weightsSha256} does not match ${check.manifest.weightsSha256} recorded in manifest.json; the cache is corrupt (rerun \`orthostim model fetch googlenet --force\`)`,
+      );
     }
     out(`weights digest: ${check.weightsSha256} recomputed from weights.bin, as recorded`);
   } else if (found.kind === 'onnx') {
     const sha = sha256File(found.path);
     const published = MODEL_SOURCES.googlenet;
-    out(`file: ${found.path}: SHA-256 ${sha}${sha === published.sha256 ? ` (the published ${published.fileName})` : ` (not the published ${published.fileName}; read by graph structure)`}`);
+    out(
+      `file: ${found.path}: SHA-256 ${sha}${sha === published.sha256 ? ` (the published ${published.fileName})` : ` (not the published ${published.fileName}; read by graph structure)`}`,
+    );
   } else if (found.kind === 'raw') {
     const sums = [join(found.path, 'SHA256SUMS'), join(dirname(found.path), 'SHA256SUMS')].find((p) => existsSync(p));
     out(sums ? `files: checked against ${sums}` : `files: no SHA256SUMS beside ${found.path} (sizes checked only)`);
@@ -170,8 +189,10 @@ async function verifyCommand(opts: { weights?: string; backend?: string }): Prom
   for (const name of layers) {
     const t = acts[name]!;
     const want = [1, ...expectedShapes[name]!];
-    if (t.shape.join('x') !== want.join('x')) throw new Error(`verify: ${name} has shape [${t.shape.join(', ')}]; expected [${want.join(', ')}]`);
-    if (!allFinite(t.dataSync())) throw new InputError(`${w.source}: the forward pass gives non-finite values at ${name}; the weights are corrupt`);
+    if (t.shape.join('x') !== want.join('x'))
+      throw new Error(`verify: ${name} has shape [${t.shape.join(', ')}]; expected [${want.join(', ')}]`);
+    if (!allFinite(t.dataSync()))
+      throw new InputError(`${w.source}: the forward pass gives non-finite values at ${name}; the weights are corrupt`);
   }
   const prob = acts.prob!.dataSync();
   let sum = 0;
@@ -181,7 +202,9 @@ async function verifyCommand(opts: { weights?: string; backend?: string }): Prom
     if (prob[i]! > prob[top]!) top = i;
   }
   if (Math.abs(sum - 1) > 1e-3) throw new InputError(`${w.source}: class probabilities sum to ${sum}; expected 1`);
-  out(`forward pass (${formatBackend(backend)}): 224x224 gradient image -> logits [1, 1000], all finite; top-1 class ${top} (p = ${prob[top]!.toFixed(3)})`);
+  out(
+    `forward pass (${formatBackend(backend)}): 224x224 gradient image -> logits [1, 1000], all finite; top-1 class ${top} (p = ${prob[top]!.toFixed(3)})`,
+  );
   tf.dispose([input, ...Object.values(acts)]);
   net.dispose();
   out('verify: OK');
@@ -195,7 +218,9 @@ async function fetchCommand(model: string, opts: { url?: string; sha256?: string
     out(`${name}: already in the cache at ${result.cacheDir}; pass --force to download and convert again`);
     return;
   }
-  out(`${name}: ${result.downloaded ? `downloaded ${source.url}` : `reused ${result.onnxPath}`} (SHA-256 ${source.sha256} checked)`);
+  out(
+    `${name}: ${result.downloaded ? `downloaded ${source.url}` : `reused ${result.onnxPath}`} (SHA-256 ${source.sha256} checked)`,
+  );
   out(`kept ${result.onnxPath}`);
   out(`converted to ${result.cacheDir} (weights digest ${result.manifest!.weightsSha256})`);
 }
@@ -224,7 +249,10 @@ Examples:
     .command('info')
     .description('format, path, SHA-256 digest, and layers with output shapes at 224x224')
     .addOption(options.weights())
-    .addHelpText('after', '\nExamples:\n  orthostim model info\n  orthostim model info --weights googlenet-7.onnx\n  orthostim model info --weights my-net/model.json   (a TF.js model: lists its layers)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  orthostim model info\n  orthostim model info --weights googlenet-7.onnx\n  orthostim model info --weights my-net/model.json   (a TF.js model: lists its layers)',
+    )
     .action(infoCommand);
 
   model
@@ -242,8 +270,14 @@ Examples:
     .command('fetch')
     .description('download a model over HTTPS, check its SHA-256 and convert it into the cache')
     .argument('<model>', `model to fetch: ${MODEL_NAMES.join(', ')}`)
-    .option('--url <url>', 'download from this URL instead (default: $ORTHOSTIM_GOOGLENET_URL, else the ONNX model zoo on GitHub)')
-    .option('--sha256 <hex>', 'expected SHA-256 of the file (default: $ORTHOSTIM_GOOGLENET_SHA256, else the published checksum)')
+    .option(
+      '--url <url>',
+      'download from this URL instead (default: $ORTHOSTIM_GOOGLENET_URL, else the ONNX model zoo on GitHub)',
+    )
+    .option(
+      '--sha256 <hex>',
+      'expected SHA-256 of the file (default: $ORTHOSTIM_GOOGLENET_SHA256, else the published checksum)',
+    )
     .option('--force', 'download and convert again even if the cache exists')
     .addHelpText(
       'after',

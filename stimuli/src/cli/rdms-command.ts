@@ -40,7 +40,10 @@ export function buildRdmsCommand(): Command {
       'compute the RDM of every layer for a folder of PNG/JPEG images and write a stimulus set: the images exactly as the network saw them ' +
         '(centre-cropped, resized, RGB), stimulus-set.json, rdms.png and layer-similarity.png',
     )
-    .argument('<image-dir>', 'folder of PNG/JPEG images (read in file-name order; other files and subfolders are ignored)')
+    .argument(
+      '<image-dir>',
+      'folder of PNG/JPEG images (read in file-name order; other files and subfolders are ignored)',
+    )
     .addOption(options.out().makeOptionMandatory(false))
     .addOption(options.layers())
     .addOption(options.activationDistance())

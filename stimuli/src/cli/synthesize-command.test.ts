@@ -11,7 +11,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStimulusSet } from '@orthostim/protocol/node';
 import { GOOGLENET_WEIGHTS, hasShared, REPO_ROOT, requireShared, runCli, type CliResult } from '@orthostim/test';
 
-const SMALL = ['--n', '4', '--size', '64', '--steps', '6', '--layers', 'conv1,inception_3a,mixed4c,inception_5b', '--polish', '0.5', '--seed', '3'];
+const SMALL = [
+  '--n',
+  '4',
+  '--size',
+  '64',
+  '--steps',
+  '6',
+  '--layers',
+  'conv1,inception_3a,mixed4c,inception_5b',
+  '--polish',
+  '0.5',
+  '--seed',
+  '3',
+];
 
 describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weights, 4 images at 64 px)', () => {
   let tmp: string;
@@ -22,7 +35,18 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'orthostim-synth-cli-'));
     weights = requireShared(GOOGLENET_WEIGHTS);
-    full = await runCli(['synthesize', '--out', fullDir(), ...SMALL, '--weights', weights, '--checkpoint-every', '3', '--natural', requireShared('data/photos/natural16')]);
+    full = await runCli([
+      'synthesize',
+      '--out',
+      fullDir(),
+      ...SMALL,
+      '--weights',
+      weights,
+      '--checkpoint-every',
+      '3',
+      '--natural',
+      requireShared('data/photos/natural16'),
+    ]);
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -31,17 +55,33 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
     expect(full.code).toBe(0);
     expect(full.stdout).toMatch(/mean \|Pearson r\| between layers' RDMs: [\d.]+ at the start -> [\d.]+/);
     const { set } = readStimulusSet(fullDir());
-    expect(set.images.map((i) => i.file)).toEqual(['images/stim-01.png', 'images/stim-02.png', 'images/stim-03.png', 'images/stim-04.png']);
+    expect(set.images.map((i) => i.file)).toEqual([
+      'images/stim-01.png',
+      'images/stim-02.png',
+      'images/stim-03.png',
+      'images/stim-04.png',
+    ]);
     expect(set.layers).toEqual(['conv1', 'inception_3a', 'inception_4c', 'inception_5b']);
     expect(set.model.inputSize).toBe(64);
-    const syn = set.synthesis as { lossHistory: unknown[]; settings: { seed: number; steps: number }; layerSimilarity: { before: { pearson: number[][] }; natural?: unknown } };
+    const syn = set.synthesis as {
+      lossHistory: unknown[];
+      settings: { seed: number; steps: number };
+      layerSimilarity: { before: { pearson: number[][] }; natural?: unknown };
+    };
     expect(syn.lossHistory).toHaveLength(6);
     expect(syn.settings.seed).toBe(3);
     expect(syn.layerSimilarity.before.pearson).toHaveLength(4);
     expect(syn.layerSimilarity.natural).toBeDefined();
     expect(existsSync(join(fullDir(), 'checkpoint'))).toBe(false);
     const html = readFileSync(join(fullDir(), 'report.html'), 'utf8');
-    for (const id of ['images', 'loss', 'similarity-before-pearson', 'similarity-after-spearman', 'similarity-natural-pearson', 'rdms']) {
+    for (const id of [
+      'images',
+      'loss',
+      'similarity-before-pearson',
+      'similarity-after-spearman',
+      'similarity-natural-pearson',
+      'rdms',
+    ]) {
       expect(html).toContain(`id="${id}"`);
       expect(existsSync(join(fullDir(), 'figures', `${id}.png`))).toBe(true);
     }
@@ -49,7 +89,18 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
   });
 
   it('stores the RDMs that `orthostim rdms` computes from the written PNG files', async () => {
-    const again = await runCli(['rdms', join(fullDir(), 'images'), '--out', join(tmp, 'rdms'), '--size', '64', '--layers', 'conv1,inception_3a,inception_4c,inception_5b', '--weights', weights]);
+    const again = await runCli([
+      'rdms',
+      join(fullDir(), 'images'),
+      '--out',
+      join(tmp, 'rdms'),
+      '--size',
+      '64',
+      '--layers',
+      'conv1,inception_3a,inception_4c,inception_5b',
+      '--weights',
+      weights,
+    ]);
     expect(again.code).toBe(0);
     const stored = readStimulusSet(fullDir()).set;
     const recomputed = readStimulusSet(join(tmp, 'rdms')).set;
@@ -65,10 +116,23 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
 
   it('stops cleanly on Ctrl-C and --resume gives the uninterrupted images byte for byte', async () => {
     const out = join(tmp, 'interrupted');
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'orthostim.js'), 'synthesize', '--out', out, ...SMALL, '--weights', weights, '--json-progress'], {
-      env: { ...process.env, ORTHOSTIM_PROGRESS: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'bin', 'orthostim.js'),
+        'synthesize',
+        '--out',
+        out,
+        ...SMALL,
+        '--weights',
+        weights,
+        '--json-progress',
+      ],
+      {
+        env: { ...process.env, ORTHOSTIM_PROGRESS: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     let sent = false;
@@ -85,7 +149,10 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
     expect(stderr).toContain(`orthostim synthesize --resume ${out}`);
     expect(existsSync(join(out, 'checkpoint', 'checkpoint.json'))).toBe(true);
     expect(existsSync(join(out, 'stimulus-set.json'))).toBe(false);
-    const steps = stdout.trim().split('\n').map((l) => JSON.parse(l) as { step: number });
+    const steps = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number });
     expect(steps[steps.length - 1]!.step).toBeLessThan(6);
 
     const resumed = await runCli(['synthesize', '--resume', out, '--weights', weights]);
@@ -108,7 +175,12 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
     const r = await runCli(['synthesize', '--out', join(tmp, 'bad'), '--weights', weights, ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(pattern);
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('orthostim:'))).toHaveLength(1);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('orthostim:')),
+    ).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(tmp, 'bad'))).toBe(false);
   });

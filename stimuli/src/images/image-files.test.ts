@@ -38,21 +38,33 @@ describe('listImageFiles', () => {
     mkdirSync(join(dir, 'sub'));
     writeFileSync(join(dir, 'sub', 'inner.png'), 'x');
     const listed = listImageFiles(dir);
-    expect(listed.map((p) => basename(p))).toEqual(['Z.png', 'a.JPG', 'b.png', 'c.jpeg', '\u00e9t\u00e9.png', '\uff21.png', '\u{1F600}.png']);
+    expect(listed.map((p) => basename(p))).toEqual([
+      'Z.png',
+      'a.JPG',
+      'b.png',
+      'c.jpeg',
+      '\u00e9t\u00e9.png',
+      '\uff21.png',
+      '\u{1F600}.png',
+    ]);
     expect(listed[0]).toBe(join(dir, 'Z.png'));
   });
 
   it('refuses an empty folder, one without images, a missing folder and a file, naming it', () => {
     const empty = tempDir();
     expect(() => listImageFiles(empty)).toThrow(InputError);
-    expect(() => listImageFiles(empty)).toThrow(`${empty}: no images found (the folder is empty); expected PNG or JPEG files ending in .png, .jpg, .jpeg`);
+    expect(() => listImageFiles(empty)).toThrow(
+      `${empty}: no images found (the folder is empty); expected PNG or JPEG files ending in .png, .jpg, .jpeg`,
+    );
 
     const noImages = tempDir();
     writeFileSync(join(noImages, 'readme.txt'), 'x');
     writeFileSync(join(noImages, '.hidden.png'), 'x');
     expect(() => listImageFiles(noImages)).toThrow(`${noImages}: no images found (none of its 2 entries is one)`);
 
-    expect(() => listImageFiles(join(noImages, 'missing'))).toThrow(`${join(noImages, 'missing')}: image folder does not exist`);
+    expect(() => listImageFiles(join(noImages, 'missing'))).toThrow(
+      `${join(noImages, 'missing')}: image folder does not exist`,
+    );
     expect(() => listImageFiles(join(noImages, 'readme.txt'))).toThrow('not a folder');
   });
 });

@@ -27,12 +27,17 @@ export function compareCodePoints(a: string, b: string): number {
 /** Absolute paths of the images directly in `dir`, sorted by name. Throws when there are none. */
 export function listImageFiles(dir: string): string[] {
   if (!existsSync(dir)) throw new InputError(`${dir}: image folder does not exist`);
-  if (!statSync(dir).isDirectory()) throw new InputError(`${dir}: not a folder; expected a folder of PNG or JPEG images`);
+  if (!statSync(dir).isDirectory())
+    throw new InputError(`${dir}: not a folder; expected a folder of PNG or JPEG images`);
   const entries = readdirSync(dir);
-  const names = entries.filter((name) => isImageFileName(name) && statSync(join(dir, name)).isFile()).sort(compareCodePoints);
+  const names = entries
+    .filter((name) => isImageFileName(name) && statSync(join(dir, name)).isFile())
+    .sort(compareCodePoints);
   if (names.length === 0) {
     const what = entries.length === 0 ? 'the folder is empty' : `none of its ${entries.length} entries is one`;
-    throw new InputError(`${dir}: no images found (${what}); expected PNG or JPEG files ending in ${IMAGE_EXTENSIONS.join(', ')}`);
+    throw new InputError(
+      `${dir}: no images found (${what}); expected PNG or JPEG files ending in ${IMAGE_EXTENSIONS.join(', ')}`,
+    );
   }
   return names.map((name) => join(dir, name));
 }

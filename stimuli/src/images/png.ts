@@ -14,7 +14,9 @@ function checkRgb(rgb: Uint8Array, size: number): void {
 /** Encode size x size interleaved uint8 RGB as a PNG (8-bit RGB, no alpha, no metadata). */
 export async function encodePng(rgb: Uint8Array, size: number): Promise<Buffer> {
   checkRgb(rgb, size);
-  return sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+  return sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** Write size x size RGB as a PNG file, atomically. Returns the bytes written (hash them for a set). */

@@ -21,7 +21,11 @@ const BR: Rgb = [0, 50, 150];
 
 /** width x height RGB: a 2 x 2 block pattern in the centred square, red everywhere else. */
 function blockImage(width: number, height: number): Uint8Array {
-  const { left, top, side } = { left: Math.floor((width - Math.min(width, height)) / 2), top: Math.floor((height - Math.min(width, height)) / 2), side: Math.min(width, height) };
+  const { left, top, side } = {
+    left: Math.floor((width - Math.min(width, height)) / 2),
+    top: Math.floor((height - Math.min(width, height)) / 2),
+    side: Math.min(width, height),
+  };
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -35,7 +39,13 @@ function blockImage(width: number, height: number): Uint8Array {
   return data;
 }
 
-async function savePng(name: string, data: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4 = 3): Promise<string> {
+async function savePng(
+  name: string,
+  data: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 2 | 3 | 4 = 3,
+): Promise<string> {
   const file = join(dir, name);
   writeFileSync(file, await sharp(data, { raw: { width, height, channels } }).png().toBuffer());
   return file;
@@ -75,7 +85,12 @@ describe('prepareImage', () => {
     const small = await prepareImage(file, 10);
     expect(small.length).toBe(10 * 10 * 3);
     // Quadrant interiors keep their colour; no red leaks in from the cropped-off margins.
-    for (const [x, y, c] of [[1, 1, TL], [8, 1, TR], [1, 8, BL], [8, 8, BR]] as const) {
+    for (const [x, y, c] of [
+      [1, 1, TL],
+      [8, 1, TR],
+      [1, 8, BL],
+      [8, 8, BR],
+    ] as const) {
       pixel(small, 10, x, y).forEach((v, k) => expect(Math.abs(v - c[k]!)).toBeLessThanOrEqual(2));
     }
     expect(Math.max(...small.filter((_, i) => i % 3 === 0))).toBe(0);
@@ -106,7 +121,9 @@ describe('prepareImage', () => {
     const img = await readImageRgb(file);
     const blend = (c: number) => Math.round((c * 128 + 255 * 127) / 255);
     expect(Array.from(img.data.subarray(0, 6))).toEqual([255, 255, 255, 100, 50, 0]);
-    Array.from(img.data.subarray(6, 9)).forEach((v, k) => expect(Math.abs(v - blend([100, 50, 0][k]!))).toBeLessThanOrEqual(1));
+    Array.from(img.data.subarray(6, 9)).forEach((v, k) =>
+      expect(Math.abs(v - blend([100, 50, 0][k]!))).toBeLessThanOrEqual(1),
+    );
   });
 
   it('applies the EXIF orientation', async () => {
@@ -115,7 +132,13 @@ describe('prepareImage', () => {
     const stored = new Uint8Array(20 * 10 * 3);
     for (let y = 0; y < 10; y++) for (let x = 10; x < 20; x++) stored.fill(255, (y * 20 + x) * 3, (y * 20 + x) * 3 + 3);
     const file = join(dir, 'rotated.jpg');
-    writeFileSync(file, await sharp(stored, { raw: { width: 20, height: 10, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer());
+    writeFileSync(
+      file,
+      await sharp(stored, { raw: { width: 20, height: 10, channels: 3 } })
+        .jpeg({ quality: 95 })
+        .withMetadata({ orientation: 6 })
+        .toBuffer(),
+    );
     expect((await sharp(file).metadata()).orientation).toBe(6);
     const img = await readImageRgb(file);
     expect([img.width, img.height]).toEqual([10, 20]);
@@ -130,7 +153,12 @@ describe('prepareImage', () => {
     const truncated = join(dir, 'truncated.jpg');
     writeFileSync(truncated, (await sharp(good).jpeg().toBuffer()).subarray(0, 200));
     const gif = join(dir, 'actually-gif.png');
-    writeFileSync(gif, await sharp(blockImage(4, 4), { raw: { width: 4, height: 4, channels: 3 } }).gif().toBuffer());
+    writeFileSync(
+      gif,
+      await sharp(blockImage(4, 4), { raw: { width: 4, height: 4, channels: 3 } })
+        .gif()
+        .toBuffer(),
+    );
     for (const [file, text] of [
       [garbage, 'not a readable image'],
       [truncated, 'not a readable image'],
@@ -165,8 +193,18 @@ describe('PNG output', () => {
 describe('readImageFolder', () => {
   it('reads the images in name order and names a corrupt file', async () => {
     const folder = mkdtempSync(join(dir, 'folder-'));
-    writeFileSync(join(folder, 'b.png'), await sharp(blockImage(6, 6), { raw: { width: 6, height: 6, channels: 3 } }).png().toBuffer());
-    writeFileSync(join(folder, 'a.png'), await sharp(new Uint8Array(6 * 6).fill(9), { raw: { width: 6, height: 6, channels: 1 } }).png().toBuffer());
+    writeFileSync(
+      join(folder, 'b.png'),
+      await sharp(blockImage(6, 6), { raw: { width: 6, height: 6, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
+    writeFileSync(
+      join(folder, 'a.png'),
+      await sharp(new Uint8Array(6 * 6).fill(9), { raw: { width: 6, height: 6, channels: 1 } })
+        .png()
+        .toBuffer(),
+    );
     writeFileSync(join(folder, 'notes.txt'), 'ignored');
     const set = await readImageFolder(folder, 6);
     expect(set.names).toEqual(['a.png', 'b.png']);
@@ -175,6 +213,8 @@ describe('readImageFolder', () => {
 
     writeFileSync(join(folder, 'c.jpg'), 'broken');
     await expect(readImageFolder(folder, 6)).rejects.toThrow(`${join(folder, 'c.jpg')}: not a readable image`);
-    await expect(readImageFolder(folder, 6, { minImages: 4 })).rejects.toThrow(`${folder}: found 3 images (a.png, b.png, c.jpg); expected at least 4 PNG or JPEG images`);
+    await expect(readImageFolder(folder, 6, { minImages: 4 })).rejects.toThrow(
+      `${folder}: found 3 images (a.png, b.png, c.jpg); expected at least 4 PNG or JPEG images`,
+    );
   });
 });

@@ -45,7 +45,9 @@ export function centerCropBox(width: number, height: number): CropBox {
 }
 
 function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0]!.trim();
+  return String((err as Error)?.message ?? err)
+    .split('\n')[0]!
+    .trim();
 }
 
 /** Steps 1-4: decode a PNG or JPEG file into upright 8-bit sRGB without alpha, full size. */
@@ -69,9 +71,15 @@ export async function readImageRgb(file: string): Promise<RgbImage> {
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
-      throw new Error(`readImageRgb: sharp returned ${info.channels} channels, ${data.length} bytes for ${info.width} x ${info.height} from ${file}; expected 3 channels of 8 bits`);
+      throw new Error(
+        `readImageRgb: sharp returned ${info.channels} channels, ${data.length} bytes for ${info.width} x ${info.height} from ${file}; expected 3 channels of 8 bits`,
+      );
     }
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+    };
   } catch (err) {
     if (err instanceof InputError || !(err instanceof Error) || err.message.startsWith('readImageRgb:')) throw err;
     throw new InputError(`${file}: not a readable image (${firstLine(err)}); ${expected}`);
@@ -80,7 +88,8 @@ export async function readImageRgb(file: string): Promise<RgbImage> {
 
 /** Steps 5-7 on decoded pixels: centre crop to a square and resize to size x size. */
 export async function cropAndResize(image: RgbImage, size: number): Promise<Uint8Array> {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`cropAndResize: size must be a positive integer; got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`cropAndResize: size must be a positive integer; got ${size}`);
   const { left, top, side } = centerCropBox(image.width, image.height);
   if (side === size && image.width === size && image.height === size) return image.data;
   const out = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })

@@ -26,11 +26,17 @@ export interface ReadImageFolderOptions {
  * Read every PNG/JPEG directly in `dir` (see `listImageFiles`) through `prepareImage`. Any file
  * that fails stops the whole read with an InputError naming it. 1,000 images at 224 px are 150 MB.
  */
-export async function readImageFolder(dir: string, size: number, options: ReadImageFolderOptions = {}): Promise<ImageFolder> {
+export async function readImageFolder(
+  dir: string,
+  size: number,
+  options: ReadImageFolderOptions = {},
+): Promise<ImageFolder> {
   const files = listImageFiles(dir);
   const min = options.minImages ?? 1;
   if (files.length < min) {
-    throw new InputError(`${dir}: found ${files.length} image${files.length === 1 ? '' : 's'} (${files.map((f) => basename(f)).join(', ')}); expected at least ${min} PNG or JPEG images`);
+    throw new InputError(
+      `${dir}: found ${files.length} image${files.length === 1 ? '' : 's'} (${files.map((f) => basename(f)).join(', ')}); expected at least ${min} PNG or JPEG images`,
+    );
   }
   const images: Uint8Array[] = new Array(files.length);
   let done = 0;

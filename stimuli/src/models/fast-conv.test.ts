@@ -4,7 +4,8 @@ import { initBackend } from '../backend';
 import { FastConv2D } from './fast-conv';
 
 /** tf.grad of a function of a 4-D tensor (tf.grad's own typing takes only plain Tensor parameters). */
-const grad4 = (f: (x: tf.Tensor4D) => tf.Tensor) => tf.grad((x: tf.Tensor) => f(x as tf.Tensor4D)) as (x: tf.Tensor4D) => tf.Tensor4D;
+const grad4 = (f: (x: tf.Tensor4D) => tf.Tensor) =>
+  tf.grad((x: tf.Tensor) => f(x as tf.Tensor4D)) as (x: tf.Tensor4D) => tf.Tensor4D;
 
 function maxAbs(t: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]!);
@@ -46,7 +47,16 @@ describe.each(['wasm', 'cpu'] as const)('FastConv2D on %s', (backend) => {
         })(x);
         const got = grad4((a: tf.Tensor4D) => tf.sum(tf.mul(layer.apply(a), weights)))(x);
         expect(y.shape).toEqual(tf.conv2d(x, filter, stride, pad).shape);
-        expect(maxAbs(tf.sub(y, relu ? tf.relu(tf.add(tf.conv2d(x, filter, stride, pad), bias)) : tf.add(tf.conv2d(x, filter, stride, pad), bias)))).toBeLessThan(1e-4 * maxAbs(y));
+        expect(
+          maxAbs(
+            tf.sub(
+              y,
+              relu
+                ? tf.relu(tf.add(tf.conv2d(x, filter, stride, pad), bias))
+                : tf.add(tf.conv2d(x, filter, stride, pad), bias),
+            ),
+          ),
+        ).toBeLessThan(1e-4 * maxAbs(y));
         expect(got.shape).toEqual(x.shape);
         expect(maxAbs(reference)).toBeGreaterThan(0.1);
         expect(maxAbs(tf.sub(got, reference))).toBeLessThanOrEqual(1e-4 * maxAbs(reference));

@@ -55,7 +55,12 @@ function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, ri
     out = tf.slice(out, [0, t0, l0, 0], [n, h - t0 - Math.max(0, -bottom), w - l0 - Math.max(0, -right), c]);
   }
   if (top > 0 || bottom > 0 || left > 0 || right > 0) {
-    out = tf.pad(out, [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]]);
+    out = tf.pad(out, [
+      [0, 0],
+      [Math.max(0, top), Math.max(0, bottom)],
+      [Math.max(0, left), Math.max(0, right)],
+      [0, 0],
+    ]);
   }
   return out;
 }
@@ -88,10 +93,17 @@ export class ConvInputGradPlan {
         }
         // Kept: the plan may be built inside a gradient's tidy scope but lives as long as the layer.
         this.kernels.push(
-          tf.keep(tf.tidy(() => {
-            const sub = tf.stridedSlice(filter, [ph.k0, pw.k0, 0, 0], [kh, kw, filter.shape[2], filter.shape[3]], [s, s, 1, 1]) as tf.Tensor4D;
-            return tf.transpose(tf.reverse(sub, [0, 1]), [0, 1, 3, 2]);
-          })),
+          tf.keep(
+            tf.tidy(() => {
+              const sub = tf.stridedSlice(
+                filter,
+                [ph.k0, pw.k0, 0, 0],
+                [kh, kw, filter.shape[2], filter.shape[3]],
+                [s, s, 1, 1],
+              ) as tf.Tensor4D;
+              return tf.transpose(tf.reverse(sub, [0, 1]), [0, 1, 3, 2]);
+            }),
+          ),
         );
       }
     }
@@ -116,10 +128,20 @@ export class ConvInputGradPlan {
             parts.push(tf.zeros([n, uMaxH, uMaxW, this.inChannels]));
             continue;
           }
-          const pads = [ph.padBefore, uMaxH + ph.taps - 1 - h - ph.padBefore, pw.padBefore, uMaxW + pw.taps - 1 - w - pw.padBefore] as const;
+          const pads = [
+            ph.padBefore,
+            uMaxH + ph.taps - 1 - h - ph.padBefore,
+            pw.padBefore,
+            uMaxW + pw.taps - 1 - w - pw.padBefore,
+          ] as const;
           if (pads.every((p) => p >= 0)) {
             // Explicit padding inside the conv saves a PadV2 copy of dy.
-            const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]];
+            const explicit: tf.backend_util.ExplicitPadding = [
+              [0, 0],
+              [pads[0], pads[1]],
+              [pads[2], pads[3]],
+              [0, 0],
+            ];
             parts.push(tf.conv2d(dy, kernel, 1, explicit));
           } else {
             parts.push(tf.conv2d(padOrCrop(dy, ...pads), kernel, 1, 'valid'));
@@ -166,14 +188,20 @@ export class FastConv2D implements ConvLayer {
       // The FusedConv2D kernel directly: tf.fused.conv2d falls back to conv + add + relu whenever a
       // gradient is being recorded, though only this customGrad's own gradient is needed here.
       const inputs: tf.NamedTensorMap = bias ? { x: input, filter, bias } : { x: input, filter };
-      const attrs = { strides: [stride, stride], pad, dataFormat: 'NHWC', dilations: [1, 1], activation: relu ? 'relu' : 'linear' };
+      const attrs = {
+        strides: [stride, stride],
+        pad,
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        activation: relu ? 'relu' : 'linear',
+      };
       const y = tf.engine().runKernel('FusedConv2D', inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
       if (relu) (save as tf.GradSaveFunc)([y]);
       const [, inH, inW] = input.shape;
       return {
         value: y,
         gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-          const g = relu ? tf.mul(dy, tf.step(saved[0]!)) as tf.Tensor4D : dy;
+          const g = relu ? (tf.mul(dy, tf.step(saved[0]!)) as tf.Tensor4D) : dy;
           return [this.gradPlan().inputGrad(g, inH, inW)];
         },
       };

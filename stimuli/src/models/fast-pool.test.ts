@@ -4,7 +4,8 @@ import { initBackend } from '../backend';
 import { maxPoolBackward, maxPoolFastGrad } from './fast-pool';
 
 /** tf.grad of a function of a 4-D tensor (tf.grad's own typing takes only plain Tensor parameters). */
-const grad4 = (f: (x: tf.Tensor4D) => tf.Tensor) => tf.grad((x: tf.Tensor) => f(x as tf.Tensor4D)) as (x: tf.Tensor4D) => tf.Tensor4D;
+const grad4 = (f: (x: tf.Tensor4D) => tf.Tensor) =>
+  tf.grad((x: tf.Tensor) => f(x as tf.Tensor4D)) as (x: tf.Tensor4D) => tf.Tensor4D;
 
 /** Same positions receive gradient, same values up to float summation order. */
 function expectSameGradient(got: ArrayLike<number>, reference: ArrayLike<number>): void {
@@ -24,7 +25,12 @@ describe('max pooling with the typed-array gradient', () => {
   it('sends each gradient to the first maximum of its window (hand-computed)', () => {
     // 1 x 3 x 4 x 1 input, 2x2 windows, stride 2 ('valid'): windows {0,1,4,5} and {2,3,6,7}.
     const x = new Float32Array([1, 5, 7, 7, 5, 2, 0, 7, 9, 9, 9, 9]);
-    const dx = maxPoolBackward(x, [1, 3, 4, 1], new Float32Array([10, 20]), 1, 2, { kernel: 2, stride: 2, padTop: 0, padLeft: 0 });
+    const dx = maxPoolBackward(x, [1, 3, 4, 1], new Float32Array([10, 20]), 1, 2, {
+      kernel: 2,
+      stride: 2,
+      padTop: 0,
+      padLeft: 0,
+    });
     // First window max 5 at index 1 (the 5 at index 4 ties but comes later); second: 7 at index 2.
     expect(Array.from(dx)).toEqual([0, 10, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   });

@@ -83,8 +83,20 @@ export function maxPoolFastGrad(x: tf.Tensor4D, kernel: number, stride: number, 
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
         const xs = saved[0] as tf.Tensor4D;
         const [, h, w] = xs.shape;
-        const g: PoolGeometry = { kernel, stride, padTop: poolPadding(h, kernel, stride, pad), padLeft: poolPadding(w, kernel, stride, pad) };
-        const dx = maxPoolBackward(xs.dataSync() as Float32Array, xs.shape, dy.dataSync() as Float32Array, dy.shape[1], dy.shape[2], g);
+        const g: PoolGeometry = {
+          kernel,
+          stride,
+          padTop: poolPadding(h, kernel, stride, pad),
+          padLeft: poolPadding(w, kernel, stride, pad),
+        };
+        const dx = maxPoolBackward(
+          xs.dataSync() as Float32Array,
+          xs.shape,
+          dy.dataSync() as Float32Array,
+          dy.shape[1],
+          dy.shape[2],
+          g,
+        );
         return [tf.tensor4d(dx, xs.shape)];
       },
     };

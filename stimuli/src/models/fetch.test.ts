@@ -74,13 +74,24 @@ describe('fetchModel', () => {
   it('downloads through a redirect, verifies, converts once, then finds the cache', async () => {
     const env = cacheEnv('ok');
     const first = await fetchModel('googlenet', { url: `${base}/raw/googlenet-7.onnx`, sha256: onnxSha, env });
-    expect(first).toMatchObject({ converted: true, downloaded: true, cacheDir: join(tmp, 'ok', 'googlenet'), onnxPath: join(tmp, 'ok', 'downloads', 'googlenet-7.onnx') });
+    expect(first).toMatchObject({
+      converted: true,
+      downloaded: true,
+      cacheDir: join(tmp, 'ok', 'googlenet'),
+      onnxPath: join(tmp, 'ok', 'downloads', 'googlenet-7.onnx'),
+    });
     expect(hits.slice(-2)).toEqual(['/raw/googlenet-7.onnx', '/media/googlenet-7.onnx']);
     expect(sha256Hex(readFileSync(first.onnxPath))).toBe(onnxSha);
     const cached = readWeightsCache(first.cacheDir);
     const direct = readOnnxWeights(join(tmp, 'served.onnx'));
     expect(cached.sha256).toBe(direct.sha256);
-    expect(Buffer.from(cached.convs.get('inception_5b/5x5')!.filter.buffer, cached.convs.get('inception_5b/5x5')!.filter.byteOffset, 48 * 128 * 25 * 4).equals(Buffer.from(direct.convs.get('inception_5b/5x5')!.filter.buffer))).toBe(true);
+    expect(
+      Buffer.from(
+        cached.convs.get('inception_5b/5x5')!.filter.buffer,
+        cached.convs.get('inception_5b/5x5')!.filter.byteOffset,
+        48 * 128 * 25 * 4,
+      ).equals(Buffer.from(direct.convs.get('inception_5b/5x5')!.filter.buffer)),
+    ).toBe(true);
     expect(first.manifest?.source).toMatchObject({ name: 'googlenet-7.onnx', sha256: onnxSha, format: 'onnx' });
 
     const count = hits.length;
@@ -89,7 +100,12 @@ describe('fetchModel', () => {
     expect(hits.length).toBe(count);
 
     // --force downloads and converts again.
-    const forced = await fetchModel('googlenet', { url: `${base}/raw/googlenet-7.onnx`, sha256: onnxSha, env, force: true });
+    const forced = await fetchModel('googlenet', {
+      url: `${base}/raw/googlenet-7.onnx`,
+      sha256: onnxSha,
+      env,
+      force: true,
+    });
     expect(forced).toMatchObject({ converted: true, downloaded: true });
     expect(hits.length).toBe(count + 2);
     expect(leftovers(join(tmp, 'ok'))).toEqual([]);
@@ -97,22 +113,34 @@ describe('fetchModel', () => {
 
   it('rejects a wrong checksum, deleting the download and leaving no cache', async () => {
     const env = cacheEnv('badsum');
-    const err = await rejection(fetchModel('googlenet', { url: `${base}/media/googlenet-7.onnx`, sha256: 'ab'.repeat(32), env }));
-    expect(err.message).toMatch(new RegExp(`^${base}/media/googlenet-7.onnx: SHA-256 ${onnxSha} does not match the expected (ab){32} for googlenet-7.onnx`));
+    const err = await rejection(
+      fetchModel('googlenet', { url: `${base}/media/googlenet-7.onnx`, sha256: 'ab'.repeat(32), env }),
+    );
+    expect(err.message).toMatch(
+      new RegExp(
+        `^${base}/media/googlenet-7.onnx: SHA-256 ${onnxSha} does not match the expected (ab){32} for googlenet-7.onnx`,
+      ),
+    );
     expect(existsSync(join(tmp, 'badsum', 'googlenet'))).toBe(false);
     expect(existsSync(join(tmp, 'badsum', 'downloads', 'googlenet-7.onnx'))).toBe(false);
     expect(leftovers(join(tmp, 'badsum'))).toEqual([]);
   });
 
   it('checks the published size when the published checksum is expected', async () => {
-    const err = await rejection(fetchModel('googlenet', { url: `${base}/media/googlenet-7.onnx`, env: cacheEnv('size') }));
-    expect(err.message).toContain(`got ${onnx.length} bytes; expected ${MODEL_SOURCES.googlenet.bytes} (googlenet-7.onnx)`);
+    const err = await rejection(
+      fetchModel('googlenet', { url: `${base}/media/googlenet-7.onnx`, env: cacheEnv('size') }),
+    );
+    expect(err.message).toContain(
+      `got ${onnx.length} bytes; expected ${MODEL_SOURCES.googlenet.bytes} (googlenet-7.onnx)`,
+    );
   });
 
   it('rejects a truncated response, an LFS pointer and an HTTP error', async () => {
     const env = cacheEnv('broken');
     const cut = await rejection(fetchModel('googlenet', { url: `${base}/truncated.onnx`, sha256: onnxSha, env }));
-    expect(cut.message).toMatch(/truncated\.onnx: download (interrupted after 100000 of \d+ bytes|truncated: got 100000 of \d+ bytes)/);
+    expect(cut.message).toMatch(
+      /truncated\.onnx: download (interrupted after 100000 of \d+ bytes|truncated: got 100000 of \d+ bytes)/,
+    );
     const pointer = await rejection(fetchModel('googlenet', { url: `${base}/lfs-pointer`, sha256: onnxSha, env }));
     expect(pointer.message).toMatch(/got a Git LFS pointer/);
     const missing = await rejection(fetchModel('googlenet', { url: `${base}/nope`, sha256: onnxSha, env }));
@@ -122,10 +150,19 @@ describe('fetchModel', () => {
   });
 
   it('takes URL and checksum from the environment, and refuses malformed ones', () => {
-    const s = resolveModelSource('googlenet', { env: { ORTHOSTIM_GOOGLENET_URL: 'http://mirror/x.onnx', ORTHOSTIM_GOOGLENET_SHA256: 'CD'.repeat(32) } });
+    const s = resolveModelSource('googlenet', {
+      env: { ORTHOSTIM_GOOGLENET_URL: 'http://mirror/x.onnx', ORTHOSTIM_GOOGLENET_SHA256: 'CD'.repeat(32) },
+    });
     expect(s).toMatchObject({ url: 'http://mirror/x.onnx', sha256: 'cd'.repeat(32), bytes: null });
-    expect(resolveModelSource('googlenet', { env: {} })).toMatchObject({ url: MODEL_SOURCES.googlenet.url, bytes: 28_020_232 });
-    expect(() => resolveModelSource('googlenet', { sha256: 'xyz', env: {} })).toThrow(/--sha256 must be 64 hex digits; got "xyz"/);
-    expect(() => resolveModelSource('googlenet', { url: 'ftp://a', env: {} })).toThrow(/--url must be an http\(s\) URL/);
+    expect(resolveModelSource('googlenet', { env: {} })).toMatchObject({
+      url: MODEL_SOURCES.googlenet.url,
+      bytes: 28_020_232,
+    });
+    expect(() => resolveModelSource('googlenet', { sha256: 'xyz', env: {} })).toThrow(
+      /--sha256 must be 64 hex digits; got "xyz"/,
+    );
+    expect(() => resolveModelSource('googlenet', { url: 'ftp://a', env: {} })).toThrow(
+      /--url must be an http\(s\) URL/,
+    );
   });
 });

@@ -34,7 +34,8 @@ export interface ModelSource {
 export const MODEL_SOURCES = {
   googlenet: {
     name: 'googlenet',
-    description: 'BVLC GoogLeNet (Inception-V1), ImageNet; the ONNX model zoo\'s googlenet-7.onnx (Caffe2 export, opset 7)',
+    description:
+      "BVLC GoogLeNet (Inception-V1), ImageNet; the ONNX model zoo's googlenet-7.onnx (Caffe2 export, opset 7)",
     fileName: 'googlenet-7.onnx',
     url: 'https://github.com/onnx/models/raw/main/validated/vision/classification/inception_and_googlenet/googlenet/model/googlenet-7.onnx',
     bytes: 28_020_232,
@@ -72,7 +73,10 @@ export interface FetchResult {
 }
 
 /** The source with env/option overrides applied; the published size only applies to the published file. */
-export function resolveModelSource(name: ModelName, options: Pick<FetchOptions, 'url' | 'sha256' | 'env'> = {}): Omit<ModelSource, 'bytes'> & { bytes: number | null } {
+export function resolveModelSource(
+  name: ModelName,
+  options: Pick<FetchOptions, 'url' | 'sha256' | 'env'> = {},
+): Omit<ModelSource, 'bytes'> & { bytes: number | null } {
   const env = options.env ?? process.env;
   const base = MODEL_SOURCES[name];
   const key = name.toUpperCase();
@@ -89,12 +93,18 @@ function describeCause(err: unknown): string {
 }
 
 /** Download `url` into `dest` (via a temporary file), checking size and SHA-256. */
-export async function downloadVerified(url: string, dest: string, expected: { sha256: string; bytes: number | null; label: string }): Promise<void> {
+export async function downloadVerified(
+  url: string,
+  dest: string,
+  expected: { sha256: string; bytes: number | null; label: string },
+): Promise<void> {
   let res: Response;
   try {
     res = await fetch(url, { redirect: 'follow' });
   } catch (err) {
-    throw new InputError(`${url}: download failed (${describeCause(err)}); check the network, or pass --weights with a local copy`);
+    throw new InputError(
+      `${url}: download failed (${describeCause(err)}); check the network, or pass --weights with a local copy`,
+    );
   }
   if (!res.ok || !res.body) throw new InputError(`${url}: download failed with HTTP ${res.status} ${res.statusText}`);
   const lengthHeader = res.headers.get('content-length');
@@ -126,19 +136,27 @@ export async function downloadVerified(url: string, dest: string, expected: { sh
     }
   } catch (err) {
     progress.stop();
-    fail(`${url}: download interrupted after ${received}${total ? ` of ${total}` : ''} bytes (${describeCause(err)}); nothing was kept, run the command again`);
+    fail(
+      `${url}: download interrupted after ${received}${total ? ` of ${total}` : ''} bytes (${describeCause(err)}); nothing was kept, run the command again`,
+    );
   }
   progress.stop();
   closeSync(fd);
   closed = true;
   if (head.toString('latin1').startsWith('version https://git-lfs')) {
-    fail(`${url}: got a Git LFS pointer (${received} bytes), not the file; use the github.com/.../raw/... or media.githubusercontent.com address`);
+    fail(
+      `${url}: got a Git LFS pointer (${received} bytes), not the file; use the github.com/.../raw/... or media.githubusercontent.com address`,
+    );
   }
-  if (announced !== null && received !== announced) fail(`${url}: download truncated: got ${received} of ${announced} bytes; nothing was kept, run the command again`);
-  if (expected.bytes !== null && received !== expected.bytes) fail(`${url}: got ${received} bytes; expected ${expected.bytes} (${expected.label}); nothing was kept`);
+  if (announced !== null && received !== announced)
+    fail(`${url}: download truncated: got ${received} of ${announced} bytes; nothing was kept, run the command again`);
+  if (expected.bytes !== null && received !== expected.bytes)
+    fail(`${url}: got ${received} bytes; expected ${expected.bytes} (${expected.label}); nothing was kept`);
   const actual = hash.digest('hex');
   if (actual !== expected.sha256) {
-    fail(`${url}: SHA-256 ${actual} does not match the expected ${expected.sha256} for ${expected.label}; the download was deleted`);
+    fail(
+      `${url}: SHA-256 ${actual} does not match the expected ${expected.sha256} for ${expected.label}; the download was deleted`,
+    );
   }
   renameSync(tmp, dest);
 }
@@ -156,8 +174,17 @@ export async function fetchModel(name: ModelName, options: FetchOptions = {}): P
     return { cacheDir, onnxPath, converted: false, downloaded: false, manifest: null };
   }
   const haveVerified = !options.force && existsSync(onnxPath) && sha256File(onnxPath) === source.sha256;
-  if (!haveVerified) await downloadVerified(source.url, onnxPath, { sha256: source.sha256, bytes: source.bytes, label: source.fileName });
+  if (!haveVerified)
+    await downloadVerified(source.url, onnxPath, {
+      sha256: source.sha256,
+      bytes: source.bytes,
+      label: source.fileName,
+    });
   const weights = readOnnxWeights(onnxPath);
-  const manifest = await writeWeightsCache(weights, cacheDir, { overwrite: true, sourceSha256: source.sha256, sourceName: source.fileName });
+  const manifest = await writeWeightsCache(weights, cacheDir, {
+    overwrite: true,
+    sourceSha256: source.sha256,
+    sourceName: source.fileName,
+  });
   return { cacheDir, onnxPath, converted: true, downloaded: !haveVerified, manifest };
 }

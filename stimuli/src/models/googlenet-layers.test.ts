@@ -20,8 +20,17 @@ describe('GoogLeNet layer names', () => {
 
   it('lists the 11 default RDM layers in forward order', () => {
     expect(DEFAULT_RDM_LAYERS).toEqual([
-      'conv1', 'conv2', 'inception_3a', 'inception_3b', 'inception_4a', 'inception_4b',
-      'inception_4c', 'inception_4d', 'inception_4e', 'inception_5a', 'inception_5b',
+      'conv1',
+      'conv2',
+      'inception_3a',
+      'inception_3b',
+      'inception_4a',
+      'inception_4b',
+      'inception_4c',
+      'inception_4d',
+      'inception_4e',
+      'inception_5a',
+      'inception_5b',
     ]);
     const stages = DEFAULT_RDM_LAYERS.map((l) => GOOGLENET_STAGES.indexOf(l as never));
     expect(stages.every((s, i) => s >= 0 && (i === 0 || s > stages[i - 1]!))).toBe(true);
@@ -39,7 +48,9 @@ describe('GoogLeNet layer names', () => {
       resolveLayerName('inceptoin_4c');
     } catch (err) {
       const msg = (err as Error).message;
-      expect(msg).toMatch(/^unknown layer "inceptoin_4c" \(did you mean "inception_4c"\?\); valid names: pixels, conv1, conv2, inception_3a/);
+      expect(msg).toMatch(
+        /^unknown layer "inceptoin_4c" \(did you mean "inception_4c"\?\); valid names: pixels, conv1, conv2, inception_3a/,
+      );
       expect(msg).not.toContain('\n');
     }
     expect(() => resolveLayerName('zebra')).toThrow(/^unknown layer "zebra"; valid names/);

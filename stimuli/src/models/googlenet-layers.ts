@@ -28,10 +28,28 @@ export interface LayerInfo {
 
 /** Forward-pass stages, in order; an inception stage also produces its branch outputs. */
 export const GOOGLENET_STAGES = [
-  'pixels', 'conv1', 'pool1', 'norm1', 'conv2/3x3_reduce', 'conv2', 'norm2', 'pool2',
-  'inception_3a', 'inception_3b', 'pool3',
-  'inception_4a', 'inception_4b', 'inception_4c', 'inception_4d', 'inception_4e', 'pool4',
-  'inception_5a', 'inception_5b', 'pool5', 'logits', 'prob',
+  'pixels',
+  'conv1',
+  'pool1',
+  'norm1',
+  'conv2/3x3_reduce',
+  'conv2',
+  'norm2',
+  'pool2',
+  'inception_3a',
+  'inception_3b',
+  'pool3',
+  'inception_4a',
+  'inception_4b',
+  'inception_4c',
+  'inception_4d',
+  'inception_4e',
+  'pool4',
+  'inception_5a',
+  'inception_5b',
+  'pool5',
+  'logits',
+  'prob',
 ] as const;
 export type GoogLeNetStage = (typeof GOOGLENET_STAGES)[number];
 
@@ -50,7 +68,12 @@ const stage = (s: GoogLeNetStage) => GOOGLENET_STAGES.indexOf(s);
 
 function buildRegistry(): LayerInfo[] {
   const layers: LayerInfo[] = [
-    { name: 'pixels', aliases: ['input', 'data'], stage: stage('pixels'), description: 'the preprocessed input image (pseudo-layer)' },
+    {
+      name: 'pixels',
+      aliases: ['input', 'data'],
+      stage: stage('pixels'),
+      description: 'the preprocessed input image (pseudo-layer)',
+    },
     { name: 'conv1', aliases: ['conv1/7x7_s2', 'conv2d0'], stage: stage('conv1'), description: '7x7/2 conv' },
     { name: 'pool1', aliases: ['pool1/3x3_s2', 'maxpool0'], stage: stage('pool1'), description: '3x3/2 max pool' },
     { name: 'norm1', aliases: ['pool1/norm1', 'localresponsenorm0'], stage: stage('norm1'), description: 'LRN' },
@@ -60,14 +83,34 @@ function buildRegistry(): LayerInfo[] {
     { name: 'pool2', aliases: ['pool2/3x3_s2', 'maxpool1'], stage: stage('pool2'), description: '3x3/2 max pool' },
     { name: 'pool3', aliases: ['pool3/3x3_s2', 'maxpool4'], stage: stage('pool3'), description: '3x3/2 max pool' },
     { name: 'pool4', aliases: ['pool4/3x3_s2', 'maxpool10'], stage: stage('pool4'), description: '3x3/2 max pool' },
-    { name: 'pool5', aliases: ['pool5/7x7_s1', 'avgpool0'], stage: stage('pool5'), description: 'global average pool, [n, 1024]' },
-    { name: 'logits', aliases: ['loss3/classifier'], stage: stage('logits'), description: 'classifier logits, [n, 1000]' },
-    { name: 'prob', aliases: ['softmax', 'softmax2'], stage: stage('prob'), description: 'softmax of the logits, [n, 1000]' },
+    {
+      name: 'pool5',
+      aliases: ['pool5/7x7_s1', 'avgpool0'],
+      stage: stage('pool5'),
+      description: 'global average pool, [n, 1024]',
+    },
+    {
+      name: 'logits',
+      aliases: ['loss3/classifier'],
+      stage: stage('logits'),
+      description: 'classifier logits, [n, 1000]',
+    },
+    {
+      name: 'prob',
+      aliases: ['softmax', 'softmax2'],
+      stage: stage('prob'),
+      description: 'softmax of the logits, [n, 1000]',
+    },
   ];
   for (const block of INCEPTION_SPECS) {
     const lucid = block.name.replace('inception_', 'mixed');
     const s = stage(block.name as GoogLeNetStage);
-    layers.push({ name: block.name, aliases: [`${block.name}/output`, lucid], stage: s, description: 'inception block output (concatenation)' });
+    layers.push({
+      name: block.name,
+      aliases: [`${block.name}/output`, lucid],
+      stage: s,
+      description: 'inception block output (concatenation)',
+    });
     for (const [suffix, lucidSuffix, description] of INCEPTION_BRANCHES) {
       layers.push({ name: `${block.name}/${suffix}`, aliases: [`${lucid}_${lucidSuffix}`], stage: s, description });
     }
@@ -83,10 +126,17 @@ for (const l of GOOGLENET_LAYERS) for (const n of [l.name, ...l.aliases]) BY_NAM
 
 /** The layers used for RDM work when none are given: the 11 main stages. */
 export const DEFAULT_RDM_LAYERS: readonly string[] = [
-  'conv1', 'conv2',
-  'inception_3a', 'inception_3b',
-  'inception_4a', 'inception_4b', 'inception_4c', 'inception_4d', 'inception_4e',
-  'inception_5a', 'inception_5b',
+  'conv1',
+  'conv2',
+  'inception_3a',
+  'inception_3b',
+  'inception_4a',
+  'inception_4b',
+  'inception_4c',
+  'inception_4d',
+  'inception_4e',
+  'inception_5a',
+  'inception_5b',
 ];
 
 export function getLayerInfo(name: string): LayerInfo {

@@ -41,7 +41,14 @@ export const INCEPTION_SPECS: readonly InceptionSpec[] = INCEPTION_BLOCKS.map(([
   outChannels: c1 + c3 + c5 + cp,
 }));
 
-function conv(name: string, kernel: number, stride: number, pad: number, inChannels: number, outChannels: number): ConvSpec {
+function conv(
+  name: string,
+  kernel: number,
+  stride: number,
+  pad: number,
+  inChannels: number,
+  outChannels: number,
+): ConvSpec {
   return { name, kernel, stride, pad, inChannels, outChannels };
 }
 

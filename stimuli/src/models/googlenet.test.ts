@@ -10,7 +10,8 @@ import { readRawWeights } from './weights-raw';
 import type { GoogLeNetWeights } from './weights';
 
 /** tf.grad of a function of a 4-D tensor (tf.grad's own typing takes only plain Tensor parameters). */
-const grad4 = (f: (x: tf.Tensor4D) => tf.Tensor) => tf.grad((x: tf.Tensor) => f(x as tf.Tensor4D)) as (x: tf.Tensor4D) => tf.Tensor4D;
+const grad4 = (f: (x: tf.Tensor4D) => tf.Tensor) =>
+  tf.grad((x: tf.Tensor) => f(x as tf.Tensor4D)) as (x: tf.Tensor4D) => tf.Tensor4D;
 
 interface GoldenLayer {
   shape: number[];
@@ -76,7 +77,10 @@ describe('Caffe ceil-mode max pooling', () => {
     await initBackend('cpu');
     // 1 x 4 x 5 x 1, values 0..19 row-major: windows of 3 at stride 2 start at rows 0, 2 and
     // cols 0, 2 (4 -> ceil(1/2)+1 = 2 rows, 5 -> 2 cols); the last row window is rows 2..3 only.
-    const x = tf.tensor4d(Array.from({ length: 20 }, (_, i) => i), [1, 4, 5, 1]);
+    const x = tf.tensor4d(
+      Array.from({ length: 20 }, (_, i) => i),
+      [1, 4, 5, 1],
+    );
     const y = maxPoolCeil(x, 3, 2);
     expect(y.shape).toEqual([1, 2, 2, 1]);
     expect(Array.from(y.dataSync())).toEqual([12, 14, 17, 19]);
@@ -111,7 +115,10 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('BVLC GoogLeNet', () => {
         expect(relErr(m.std, g.std[i]!, 0), `${name} std ${i}`).toBeLessThan(1e-4);
       });
       const [, h, w, c] = g.shape as [number, number, number, number];
-      for (const { index: [n, yy, xx, ch], value } of g.samples) {
+      for (const {
+        index: [n, yy, xx, ch],
+        value,
+      } of g.samples) {
         const got = values[((n * h + yy) * w + xx) * c + ch]!;
         // Relative to the value, or to 1e-3 of the layer's spread for values near zero.
         expect(relErr(got, value, 1e-3 * g.std[n]!), `${name}[${n},${yy},${xx},${ch}]`).toBeLessThan(1e-4);
@@ -120,9 +127,14 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('BVLC GoogLeNet', () => {
     const logits = acts.logits!.arraySync() as number[][];
     for (const t of golden.top5) {
       const row = logits[golden.inputs.findIndex((i) => i.name === t.input)]!;
-      const top5 = row.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, i]) => i);
+      const top5 = row
+        .map((v, i) => [v, i] as const)
+        .sort((a, b) => b[0] - a[0])
+        .slice(0, 5)
+        .map(([, i]) => i);
       expect(top5, t.input).toEqual(t.classes.map((c) => c.index));
-      for (const c of t.classes) expect(relErr(row[c.index]!, c.logit, 0), `${t.input} logit ${c.index}`).toBeLessThan(1e-4);
+      for (const c of t.classes)
+        expect(relErr(row[c.index]!, c.logit, 0), `${t.input} logit ${c.index}`).toBeLessThan(1e-4);
     }
     tf.dispose([x, acts]);
     net.dispose();
@@ -135,7 +147,9 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('BVLC GoogLeNet', () => {
       await initBackend(backend);
       const net = GoogLeNet.fromWeights(weights);
       const acts = net.forward(x, layers);
-      const out = Object.fromEntries(Object.entries(acts).map(([k, t]) => [k, { shape: t.shape, values: t.dataSync() as Float32Array }]));
+      const out = Object.fromEntries(
+        Object.entries(acts).map(([k, t]) => [k, { shape: t.shape, values: t.dataSync() as Float32Array }]),
+      );
       tf.dispose(acts);
       net.dispose();
       return out;
@@ -175,7 +189,10 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('BVLC GoogLeNet', () => {
       return values;
     };
     const fast = await gradient('wasm', 'fast');
-    for (const [backend, ops] of [['wasm', 'plain'], ['cpu', 'plain']] as const) {
+    for (const [backend, ops] of [
+      ['wasm', 'plain'],
+      ['cpu', 'plain'],
+    ] as const) {
       const ref = await gradient(backend, ops);
       let scale = 0;
       let worst = 0;
@@ -208,7 +225,9 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('BVLC GoogLeNet', () => {
     logits.dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(() => net.forward(x, ['inception_9z'])).toThrow(/unknown layer "inception_9z"/);
-    expect(() => net.forward(tf.zeros([1, 8, 8, 4]) as tf.Tensor4D, ['conv1'])).toThrow(/input must be NHWC RGB \[n, h, w, 3\]; got shape \[1, 8, 8, 4\]/);
+    expect(() => net.forward(tf.zeros([1, 8, 8, 4]) as tf.Tensor4D, ['conv1'])).toThrow(
+      /input must be NHWC RGB \[n, h, w, 3\]; got shape \[1, 8, 8, 4\]/,
+    );
     x.dispose();
     net.dispose();
   });

@@ -19,7 +19,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '@orthostim/protocol';
-import { GOOGLENET_BGR_MEAN, GOOGLENET_CONVS, GOOGLENET_LRN, INCEPTION_SPECS, type ConvSpec, type InceptionSpec } from './googlenet-spec';
+import {
+  GOOGLENET_BGR_MEAN,
+  GOOGLENET_CONVS,
+  GOOGLENET_LRN,
+  INCEPTION_SPECS,
+  type ConvSpec,
+  type InceptionSpec,
+} from './googlenet-spec';
 import { GOOGLENET_STAGES, getLayerInfo, type GoogLeNetStage } from './googlenet-layers';
 import { FastConv2D, PlainConv2D, type ConvLayer } from './fast-conv';
 import { concatChannelsFastGrad } from './fast-concat';
@@ -50,11 +57,19 @@ type MaxPoolFn = (x: tf.Tensor4D, kernel: number, stride: number, pad: 'same' | 
 const tfMaxPool: MaxPoolFn = (x, kernel, stride, pad) => tf.maxPool(x, kernel, stride, pad);
 
 /** Max pooling kernel x kernel / stride with Caffe's ceil rounding and no padding. */
-export function maxPoolCeil(x: tf.Tensor4D, kernel: number, stride: number, maxPool: MaxPoolFn = tfMaxPool): tf.Tensor4D {
+export function maxPoolCeil(
+  x: tf.Tensor4D,
+  kernel: number,
+  stride: number,
+  maxPool: MaxPoolFn = tfMaxPool,
+): tf.Tensor4D {
   const [, h, w] = x.shape;
   const oh = caffePoolOutputSize(h, kernel, stride);
   const ow = caffePoolOutputSize(w, kernel, stride);
-  if (oh < 1 || ow < 1) throw new InputError(`GoogLeNet: input too small; a ${h}x${w} feature map cannot be max-pooled ${kernel}x${kernel}/${stride}`);
+  if (oh < 1 || ow < 1)
+    throw new InputError(
+      `GoogLeNet: input too small; a ${h}x${w} feature map cannot be max-pooled ${kernel}x${kernel}/${stride}`,
+    );
   const padB = (oh - 1) * stride + kernel - h;
   const padR = (ow - 1) * stride + kernel - w;
   if (padB === 0 && padR === 0) return maxPool(x, kernel, stride, 'valid');
@@ -62,7 +77,21 @@ export function maxPoolCeil(x: tf.Tensor4D, kernel: number, stride: number, maxP
   if (oh === Math.ceil(h / stride) && ow === Math.ceil(w / stride) && padB <= 1 && padR <= 1) {
     return maxPool(x, kernel, stride, 'same');
   }
-  return maxPool(tf.pad(x, [[0, 0], [0, padB], [0, padR], [0, 0]], -Infinity), kernel, stride, 'valid');
+  return maxPool(
+    tf.pad(
+      x,
+      [
+        [0, 0],
+        [0, padB],
+        [0, padR],
+        [0, 0],
+      ],
+      -Infinity,
+    ),
+    kernel,
+    stride,
+    'valid',
+  );
 }
 
 /** Caffe LRN across channels: x / (k + alpha/size * sum over the size-channel window of x^2)^beta. */
@@ -265,7 +294,8 @@ export function googlenetStageShapes(height: number, width: number): Record<Goog
   shapes.inception_3b = [h, w, block('inception_3b')];
   pool();
   shapes.pool3 = [h, w, 480];
-  for (const b of ['inception_4a', 'inception_4b', 'inception_4c', 'inception_4d', 'inception_4e'] as const) shapes[b] = [h, w, block(b)];
+  for (const b of ['inception_4a', 'inception_4b', 'inception_4c', 'inception_4d', 'inception_4e'] as const)
+    shapes[b] = [h, w, block(b)];
   pool();
   shapes.pool4 = [h, w, 832];
   shapes.inception_5a = [h, w, block('inception_5a')];

@@ -48,9 +48,15 @@ describe('classifyWeightsPath', () => {
   });
 
   it('refuses what holds no weights, naming the path and where it came from', () => {
-    expect(() => classifyWeightsPath(join(tmp, 'nope'), 'flag')).toThrow(new RegExp(`^--weights ${tmp}/nope: not found; expected a raw per-layer weights folder`));
-    expect(() => classifyWeightsPath(join(tmp, 'empty'), 'env')).toThrow(new RegExp(`^\\$ORTHOSTIM_WEIGHTS ${tmp}/empty: folder holds no weights;`));
-    expect(() => classifyWeightsPath(join(tmp, 'two-onnx'), 'flag')).toThrow(/several \.onnx files: a\.onnx, b\.onnx; name one/);
+    expect(() => classifyWeightsPath(join(tmp, 'nope'), 'flag')).toThrow(
+      new RegExp(`^--weights ${tmp}/nope: not found; expected a raw per-layer weights folder`),
+    );
+    expect(() => classifyWeightsPath(join(tmp, 'empty'), 'env')).toThrow(
+      new RegExp(`^\\$ORTHOSTIM_WEIGHTS ${tmp}/empty: folder holds no weights;`),
+    );
+    expect(() => classifyWeightsPath(join(tmp, 'two-onnx'), 'flag')).toThrow(
+      /several \.onnx files: a\.onnx, b\.onnx; name one/,
+    );
     expect(() => classifyWeightsPath(join(tmp, 'notes.txt'), 'flag')).toThrow(/notes\.txt: not a weights file/);
   });
 });
@@ -58,9 +64,17 @@ describe('classifyWeightsPath', () => {
 describe('resolveWeights', () => {
   it('takes --weights first, then $ORTHOSTIM_WEIGHTS, then the cache', () => {
     const env = { ORTHOSTIM_WEIGHTS: join(tmp, 'raw'), ORTHOSTIM_CACHE: join(tmp, 'cache-root') };
-    expect(resolveWeights(join(tmp, 'net.onnx'), env)).toEqual({ kind: 'onnx', path: join(tmp, 'net.onnx'), origin: 'flag' });
+    expect(resolveWeights(join(tmp, 'net.onnx'), env)).toEqual({
+      kind: 'onnx',
+      path: join(tmp, 'net.onnx'),
+      origin: 'flag',
+    });
     expect(resolveWeights(undefined, env)).toEqual({ kind: 'raw', path: join(tmp, 'raw'), origin: 'env' });
-    expect(resolveWeights(undefined, { ORTHOSTIM_CACHE: join(tmp, 'cache-root') })).toEqual({ kind: 'cache', path: join(tmp, 'cache-root/googlenet'), origin: 'cache' });
+    expect(resolveWeights(undefined, { ORTHOSTIM_CACHE: join(tmp, 'cache-root') })).toEqual({
+      kind: 'cache',
+      path: join(tmp, 'cache-root/googlenet'),
+      origin: 'cache',
+    });
   });
 
   it('says how to get weights when there are none', () => {

@@ -26,12 +26,16 @@ export interface ResolvedWeights {
 
 /** The file that marks a raw per-layer folder (the first conv's filter). */
 const RAW_MARKER = 'conv1/7x7_s2_filter.bin';
-const ORIGIN_TEXT: Record<WeightsOrigin, string> = { flag: '--weights', env: '$ORTHOSTIM_WEIGHTS', cache: 'weights cache' };
+const ORIGIN_TEXT: Record<WeightsOrigin, string> = {
+  flag: '--weights',
+  env: '$ORTHOSTIM_WEIGHTS',
+  cache: 'weights cache',
+};
 const EXPECTED =
   'expected a raw per-layer weights folder (with conv1/7x7_s2_filter.bin), an .onnx file, a converted cache folder (manifest.json) or a TF.js model.json';
 
 export const HOW_TO_GET_WEIGHTS =
-  'run `orthostim model fetch googlenet` (downloads the ONNX model zoo\'s googlenet-7.onnx into the cache) or pass --weights ../shared/models/bvlc-googlenet/weights';
+  "run `orthostim model fetch googlenet` (downloads the ONNX model zoo's googlenet-7.onnx into the cache) or pass --weights ../shared/models/bvlc-googlenet/weights";
 
 const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
 
@@ -51,10 +55,13 @@ export function classifyWeightsPath(path: string, origin: WeightsOrigin): Resolv
   if (isFile(join(abs, 'model.json'))) return { kind: 'tfjs', path: join(abs, 'model.json'), origin };
   if (isFile(join(abs, RAW_MARKER))) return { kind: 'raw', path: abs, origin };
   if (isFile(join(abs, 'weights', RAW_MARKER))) return { kind: 'raw', path: join(abs, 'weights'), origin };
-  if (isFile(join(abs, 'googlenet', WEIGHTS_CACHE_MANIFEST))) return { kind: 'cache', path: join(abs, 'googlenet'), origin };
+  if (isFile(join(abs, 'googlenet', WEIGHTS_CACHE_MANIFEST)))
+    return { kind: 'cache', path: join(abs, 'googlenet'), origin };
   const onnxFiles = readdirSync(abs).filter((f) => f.toLowerCase().endsWith('.onnx') && isFile(join(abs, f)));
   if (onnxFiles.length === 1) return { kind: 'onnx', path: join(abs, onnxFiles[0]!), origin };
-  throw new InputError(`${where}: folder holds no weights${onnxFiles.length > 1 ? ` (several .onnx files: ${onnxFiles.join(', ')}; name one)` : ''}; ${EXPECTED}`);
+  throw new InputError(
+    `${where}: folder holds no weights${onnxFiles.length > 1 ? ` (several .onnx files: ${onnxFiles.join(', ')}; name one)` : ''}; ${EXPECTED}`,
+  );
 }
 
 /**
@@ -66,7 +73,9 @@ export function resolveWeights(flag?: string, env: Record<string, string | undef
   if (env.ORTHOSTIM_WEIGHTS) return classifyWeightsPath(env.ORTHOSTIM_WEIGHTS, 'env');
   const cache = modelCacheDir('googlenet', env);
   if (isFile(join(cache, WEIGHTS_CACHE_MANIFEST))) return { kind: 'cache', path: cache, origin: 'cache' };
-  throw new InputError(`no GoogLeNet weights found (no --weights, no $ORTHOSTIM_WEIGHTS, nothing in the cache ${cache}); ${HOW_TO_GET_WEIGHTS}`);
+  throw new InputError(
+    `no GoogLeNet weights found (no --weights, no $ORTHOSTIM_WEIGHTS, nothing in the cache ${cache}); ${HOW_TO_GET_WEIGHTS}`,
+  );
 }
 
 /** GoogLeNet loaders by kind; a TF.js model is another network and is loaded by `loadTfjsModel`. */
@@ -77,10 +86,15 @@ export const GOOGLENET_LOADERS: Record<Exclude<WeightsKind, 'tfjs'>, (path: stri
 };
 
 /** Resolve and load GoogLeNet weights (for commands that run GoogLeNet). */
-export function loadGoogLeNetWeights(flag?: string, env: Record<string, string | undefined> = process.env): GoogLeNetWeights {
+export function loadGoogLeNetWeights(
+  flag?: string,
+  env: Record<string, string | undefined> = process.env,
+): GoogLeNetWeights {
   const found = resolveWeights(flag, env);
   if (found.kind === 'tfjs') {
-    throw new InputError(`${ORIGIN_TEXT[found.origin]} ${found.path}: is a TF.js model; this needs GoogLeNet weights (raw folder, .onnx file or cache folder)`);
+    throw new InputError(
+      `${ORIGIN_TEXT[found.origin]} ${found.path}: is a TF.js model; this needs GoogLeNet weights (raw folder, .onnx file or cache folder)`,
+    );
   }
   return GOOGLENET_LOADERS[found.kind](found.path);
 }

@@ -39,19 +39,35 @@ async function saveToFolder(model: tf.LayersModel, dir: string): Promise<void> {
 }
 
 describe('loadTfjsModel: LayersModel', () => {
-  it('reproduces the saved model\'s activations at the named layers', async () => {
+  it("reproduces the saved model's activations at the named layers", async () => {
     const model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ name: 'c1', inputShape: [7, 9, 3], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }), biasInitializer: tf.initializers.randomNormal({ seed: 2 }) }),
+        tf.layers.conv2d({
+          name: 'c1',
+          inputShape: [7, 9, 3],
+          filters: 4,
+          kernelSize: 3,
+          activation: 'relu',
+          kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }),
+          biasInitializer: tf.initializers.randomNormal({ seed: 2 }),
+        }),
         tf.layers.maxPooling2d({ name: 'pool', poolSize: 2 }),
         tf.layers.flatten({ name: 'flat' }),
-        tf.layers.dense({ name: 'fc', units: 5, kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }), biasInitializer: tf.initializers.randomNormal({ seed: 4 }) }),
+        tf.layers.dense({
+          name: 'fc',
+          units: 5,
+          kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }),
+          biasInitializer: tf.initializers.randomNormal({ seed: 4 }),
+        }),
       ],
     });
     const dir = join(tmp, 'layers');
     await saveToFolder(model, dir);
     const input = tf.randomUniform([2, 7, 9, 3], 0, 1, 'float32', 5);
-    const reference = tf.model({ inputs: model.inputs, outputs: [model.getLayer('c1').output as tf.SymbolicTensor, model.getLayer('fc').output as tf.SymbolicTensor] });
+    const reference = tf.model({
+      inputs: model.inputs,
+      outputs: [model.getLayer('c1').output as tf.SymbolicTensor, model.getLayer('fc').output as tf.SymbolicTensor],
+    });
     const [refC1, refFc] = reference.predict(input) as tf.Tensor[];
 
     const loaded = await loadTfjsModel(dir);
@@ -66,15 +82,26 @@ describe('loadTfjsModel: LayersModel', () => {
     // The c1 activations are non-trivial (ReLU leaves some positive values).
     expect(c1!.max().dataSync()[0]).toBeGreaterThan(0);
 
-    expect(() => loaded.activations(input, ['conv1'])).toThrow(new InputError(`${join(dir, 'model.json')}: unknown layer "conv1"; available: c1, pool, flat, fc`));
+    expect(() => loaded.activations(input, ['conv1'])).toThrow(
+      new InputError(`${join(dir, 'model.json')}: unknown layer "conv1"; available: c1, pool, flat, fc`),
+    );
     loaded.dispose();
   });
 
   it('reports a missing shard and a file that is not a model, in one line', async () => {
     const dir = join(tmp, 'broken');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: { class_name: 'Sequential', config: {} }, weightsManifest: [{ paths: ['gone.bin'], weights: [] }] }));
-    await expect(loadTfjsModel(dir)).rejects.toThrow(`${join(dir, 'gone.bin')}: weight shard listed in ${join(dir, 'model.json')} is missing`);
+    writeFileSync(
+      join(dir, 'model.json'),
+      JSON.stringify({
+        format: 'layers-model',
+        modelTopology: { class_name: 'Sequential', config: {} },
+        weightsManifest: [{ paths: ['gone.bin'], weights: [] }],
+      }),
+    );
+    await expect(loadTfjsModel(dir)).rejects.toThrow(
+      `${join(dir, 'gone.bin')}: weight shard listed in ${join(dir, 'model.json')} is missing`,
+    );
     writeFileSync(join(dir, 'model.json'), '{"hello": 1}');
     await expect(loadTfjsModel(join(dir, 'model.json'))).rejects.toThrow(/model.json: has no modelTopology/);
   });
@@ -86,7 +113,11 @@ describe('loadTfjsModel: GraphModel', () => {
     mkdirSync(dir, { recursive: true });
     const f32 = { type: 'DT_FLOAT' };
     const dims = (...d: number[]) => ({ dim: d.map((size) => ({ size: String(size) })) });
-    const constant = (name: string, shape: number[]) => ({ name, op: 'Const', attr: { value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dims(...shape) } }, dtype: f32 } });
+    const constant = (name: string, shape: number[]) => ({
+      name,
+      op: 'Const',
+      attr: { value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dims(...shape) } }, dtype: f32 },
+    });
     const modelJson = {
       format: 'graph-model',
       modelTopology: {
@@ -94,13 +125,26 @@ describe('loadTfjsModel: GraphModel', () => {
           { name: 'x', op: 'Placeholder', attr: { dtype: f32, shape: { shape: dims(-1, 3) } } },
           constant('w', [3, 2]),
           constant('b', [2]),
-          { name: 'mm', op: 'MatMul', input: ['x', 'w'], attr: { T: f32, transpose_a: { b: false }, transpose_b: { b: false } } },
+          {
+            name: 'mm',
+            op: 'MatMul',
+            input: ['x', 'w'],
+            attr: { T: f32, transpose_a: { b: false }, transpose_b: { b: false } },
+          },
           { name: 'plus', op: 'BiasAdd', input: ['mm', 'b'], attr: { T: f32 } },
           { name: 'out', op: 'Relu', input: ['plus'], attr: { T: f32 } },
         ],
         versions: { producer: 1 },
       },
-      weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'w', shape: [3, 2], dtype: 'float32' }, { name: 'b', shape: [2], dtype: 'float32' }] }],
+      weightsManifest: [
+        {
+          paths: ['w.bin'],
+          weights: [
+            { name: 'w', shape: [3, 2], dtype: 'float32' },
+            { name: 'b', shape: [2], dtype: 'float32' },
+          ],
+        },
+      ],
     };
     writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
     // W = [[1, -1], [2, 0], [0, 3]], b = [0.5, -4]
@@ -110,7 +154,10 @@ describe('loadTfjsModel: GraphModel', () => {
     expect(loaded.format).toBe('graph-model');
     expect(loaded.layerNames).toEqual(['mm', 'plus', 'out']);
     expect(loaded.inputShape).toEqual([null, 3]);
-    const x = tf.tensor2d([[1, 2, 3], [-1, 0, 1]]);
+    const x = tf.tensor2d([
+      [1, 2, 3],
+      [-1, 0, 1],
+    ]);
     const [mm, out] = loaded.activations(x, ['mm', 'out']);
     // Row 1: [1+4+0, -1+0+9] = [5, 8]; row 2: [-1+0+0, 1+0+3] = [-1, 4]. Plus b, then ReLU.
     expect(Array.from(mm!.dataSync())).toEqual([5, 8, -1, 4]);

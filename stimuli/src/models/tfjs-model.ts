@@ -51,7 +51,8 @@ function readModelJson(file: string): ModelJson {
   if (typeof json !== 'object' || json === null || typeof m.modelTopology !== 'object' || m.modelTopology === null) {
     throw new InputError(`${file}: has no modelTopology; expected a TF.js model.json (LayersModel or GraphModel)`);
   }
-  if (m.weightsManifest !== undefined && !Array.isArray(m.weightsManifest)) throw new InputError(`${file}: weightsManifest must be a list of weight groups`);
+  if (m.weightsManifest !== undefined && !Array.isArray(m.weightsManifest))
+    throw new InputError(`${file}: weightsManifest must be a list of weight groups`);
   return m;
 }
 
@@ -61,7 +62,9 @@ function formatOf(file: string, json: ModelJson): TfjsModelFormat {
   const topo = json.modelTopology as Record<string, unknown>;
   if (Array.isArray(topo.node)) return 'graph-model';
   if ('class_name' in topo || 'model_config' in topo) return 'layers-model';
-  throw new InputError(`${file}: cannot tell the model format (format is ${JSON.stringify(json.format)}); expected layers-model or graph-model`);
+  throw new InputError(
+    `${file}: cannot tell the model format (format is ${JSON.stringify(json.format)}); expected layers-model or graph-model`,
+  );
 }
 
 /** An IOHandler that loads model.json and its weight shards from the file system. */
@@ -119,7 +122,8 @@ async function loadLayers(file: string): Promise<TfjsNetwork> {
         const outputs = layers.map((name) => {
           if (!layerNames.includes(name)) throw unknownLayer(file, name, layerNames);
           const out = model.getLayer(name).output;
-          if (Array.isArray(out)) throw new InputError(`${file}: layer "${name}" has ${out.length} outputs; name a layer with one output`);
+          if (Array.isArray(out))
+            throw new InputError(`${file}: layer "${name}" has ${out.length} outputs; name a layer with one output`);
           return out;
         });
         sub = tf.model({ inputs: model.inputs, outputs });
@@ -144,7 +148,10 @@ async function loadGraph(file: string, json: ModelJson): Promise<TfjsNetwork> {
   const model = await tf.loadGraphModel(fileSystemLoadHandler(file));
   const layerNames = graphNodeNames(json);
   const inputs = model.inputs;
-  if (inputs.length !== 1) throw new InputError(`${file}: graph model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); expected one image input`);
+  if (inputs.length !== 1)
+    throw new InputError(
+      `${file}: graph model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); expected one image input`,
+    );
   return {
     format: 'graph-model',
     path: file,

@@ -101,7 +101,10 @@ describe('weights cache', () => {
     const m = JSON.parse(good);
     m.tensors[4].shape = [3, 3, 64, 193];
     writeFileSync(manifestPath, JSON.stringify(m));
-    oneLine(() => readWeightsCache(dir), /tensor 4 is conv2\/3x3 filter 3x3x64x193 HWIO .*expected conv2\/3x3 filter 3x3x64x192/);
+    oneLine(
+      () => readWeightsCache(dir),
+      /tensor 4 is conv2\/3x3 filter 3x3x64x193 HWIO .*expected conv2\/3x3 filter 3x3x64x192/,
+    );
     writeFileSync(manifestPath, '{ not json');
     oneLine(() => readWeightsCache(dir), /manifest.json: not valid JSON/);
     oneLine(() => readWeightsCache(join(tmp, 'nowhere')), /manifest.json: weights cache manifest not found/);

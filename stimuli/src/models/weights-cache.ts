@@ -92,15 +92,25 @@ export interface WriteWeightsCacheOptions {
 }
 
 /** Write `weights` as a cache folder atomically (staging folder, then rename). Returns the manifest. */
-export async function writeWeightsCache(weights: GoogLeNetWeights, dir: string, options: WriteWeightsCacheOptions = {}): Promise<WeightsCacheManifest> {
+export async function writeWeightsCache(
+  weights: GoogLeNetWeights,
+  dir: string,
+  options: WriteWeightsCacheOptions = {},
+): Promise<WeightsCacheManifest> {
   assertLittleEndian();
   const { tensors, byteLength } = cacheLayout();
   const blob = new Float32Array(byteLength / 4);
   for (const t of tensors) {
     const conv = weights.convs.get(t.layer);
-    const src = t.kind === 'filter' ? conv?.filter : t.kind === 'kernel' ? weights.classifier.kernel : (conv ?? weights.classifier).bias;
+    const src =
+      t.kind === 'filter'
+        ? conv?.filter
+        : t.kind === 'kernel'
+          ? weights.classifier.kernel
+          : (conv ?? weights.classifier).bias;
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (!src || src.length !== count) throw new Error(`writeWeightsCache: ${t.layer} ${t.kind} has ${src?.length ?? 0} values; expected ${count}`);
+    if (!src || src.length !== count)
+      throw new Error(`writeWeightsCache: ${t.layer} ${t.kind} has ${src?.length ?? 0} values; expected ${count}`);
     blob.set(src, t.offset / 4);
   }
   const source = weights.source;
@@ -137,26 +147,41 @@ export async function writeWeightsCache(weights: GoogLeNetWeights, dir: string, 
 /** Read and validate a cache folder's manifest, including that its layout is this network's. */
 export function readWeightsCacheManifest(dir: string): WeightsCacheManifest {
   const path = join(dir, WEIGHTS_CACHE_MANIFEST);
-  if (!existsSync(path)) throw new InputError(`${path}: weights cache manifest not found; expected a folder written by \`orthostim model fetch googlenet\``);
+  if (!existsSync(path))
+    throw new InputError(
+      `${path}: weights cache manifest not found; expected a folder written by \`orthostim model fetch googlenet\``,
+    );
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message}); expected a ${WEIGHTS_CACHE_SCHEMA} manifest`);
+    throw new InputError(
+      `${path}: not valid JSON (${(err as Error).message}); expected a ${WEIGHTS_CACHE_SCHEMA} manifest`,
+    );
   }
   const parsed = WeightsCacheManifest.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InputError(`${path}: field ${issue.path.join('.') || '(root)'}: ${issue.message}; expected a ${WEIGHTS_CACHE_SCHEMA} manifest`);
+    throw new InputError(
+      `${path}: field ${issue.path.join('.') || '(root)'}: ${issue.message}; expected a ${WEIGHTS_CACHE_SCHEMA} manifest`,
+    );
   }
   const manifest = parsed.data;
   const expected = cacheLayout();
   if (manifest.byteLength !== expected.byteLength || manifest.tensors.length !== expected.tensors.length) {
-    throw new InputError(`${path}: lists ${manifest.tensors.length} tensors in ${manifest.byteLength} bytes; expected ${expected.tensors.length} tensors in ${expected.byteLength} bytes (BVLC GoogLeNet)`);
+    throw new InputError(
+      `${path}: lists ${manifest.tensors.length} tensors in ${manifest.byteLength} bytes; expected ${expected.tensors.length} tensors in ${expected.byteLength} bytes (BVLC GoogLeNet)`,
+    );
   }
   expected.tensors.forEach((want, i) => {
     const got = manifest.tensors[i]!;
-    if (got.layer !== want.layer || got.kind !== want.kind || got.layout !== want.layout || got.offset !== want.offset || got.shape.join('x') !== want.shape.join('x')) {
+    if (
+      got.layer !== want.layer ||
+      got.kind !== want.kind ||
+      got.layout !== want.layout ||
+      got.offset !== want.offset ||
+      got.shape.join('x') !== want.shape.join('x')
+    ) {
       throw new InputError(
         `${path}: tensor ${i} is ${got.layer} ${got.kind} ${got.shape.join('x')} ${got.layout} at byte ${got.offset}; expected ${want.layer} ${want.kind} ${want.shape.join('x')} ${want.layout} at byte ${want.offset}`,
       );
@@ -170,22 +195,41 @@ export function readWeightsCache(dir: string): GoogLeNetWeights {
   assertLittleEndian();
   const manifest = readWeightsCacheManifest(dir);
   const blobPath = join(dir, WEIGHTS_CACHE_BLOB);
-  if (!existsSync(blobPath)) throw new InputError(`${blobPath}: weights file is missing; expected ${manifest.byteLength} bytes (rerun \`orthostim model fetch googlenet --force\`)`);
+  if (!existsSync(blobPath))
+    throw new InputError(
+      `${blobPath}: weights file is missing; expected ${manifest.byteLength} bytes (rerun \`orthostim model fetch googlenet --force\`)`,
+    );
   const size = statSync(blobPath).size;
-  if (size !== manifest.byteLength) throw new InputError(`${blobPath}: expected ${manifest.byteLength} bytes, got ${size}; the cache is truncated or corrupt (rerun \`orthostim model fetch googlenet --force\`)`);
+  if (size !== manifest.byteLength)
+    throw new InputError(
+      `${blobPath}: expected ${manifest.byteLength} bytes, got ${size}; the cache is truncated or corrupt (rerun \`orthostim model fetch googlenet --force\`)`,
+    );
   const buf = readFileSync(blobPath);
   // Views need 4-byte alignment; a fresh large Buffer has it, a pooled one might not.
   const bytes = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf);
-  const view = (t: CacheTensor) => new Float32Array(bytes.buffer, bytes.byteOffset + t.offset, t.shape.reduce((a, b) => a * b, 1));
+  const view = (t: CacheTensor) =>
+    new Float32Array(
+      bytes.buffer,
+      bytes.byteOffset + t.offset,
+      t.shape.reduce((a, b) => a * b, 1),
+    );
   const convs = new Map<string, ConvWeights>();
   const byLayer = new Map<string, CacheTensor[]>();
   for (const t of manifest.tensors) byLayer.set(t.layer, [...(byLayer.get(t.layer) ?? []), t]);
   for (const c of GOOGLENET_CONVS) {
     const [filter, bias] = byLayer.get(c.name)!;
-    convs.set(c.name, { shape: [c.kernel, c.kernel, c.inChannels, c.outChannels], filter: view(filter!), bias: view(bias!) });
+    convs.set(c.name, {
+      shape: [c.kernel, c.kernel, c.inChannels, c.outChannels],
+      filter: view(filter!),
+      bias: view(bias!),
+    });
   }
   const [kernel, bias] = byLayer.get(GOOGLENET_CLASSIFIER.name)!;
-  const classifier: DenseWeights = { shape: [GOOGLENET_CLASSIFIER.inFeatures, GOOGLENET_CLASSIFIER.outFeatures], kernel: view(kernel!), bias: view(bias!) };
+  const classifier: DenseWeights = {
+    shape: [GOOGLENET_CLASSIFIER.inFeatures, GOOGLENET_CLASSIFIER.outFeatures],
+    kernel: view(kernel!),
+    bias: view(bias!),
+  };
   return { convs, classifier, sha256: manifest.weightsSha256, format: 'cache', source: resolve(dir) };
 }
 

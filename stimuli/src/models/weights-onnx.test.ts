@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '@orthostim/protocol';
 import { GOOGLENET_WEIGHTS, hasShared, requireShared } from '@orthostim/test';
-import { buildGoogLeNetOnnx, encodeOnnx, readRawAsOnnxNetwork, seededOnnxNetwork, writeGoogLeNetOnnx, type OnnxNetwork } from '../../test/support/build-onnx';
+import {
+  buildGoogLeNetOnnx,
+  encodeOnnx,
+  readRawAsOnnxNetwork,
+  seededOnnxNetwork,
+  writeGoogLeNetOnnx,
+  type OnnxNetwork,
+} from '../../test/support/build-onnx';
 import { GOOGLENET_CLASSIFIER, GOOGLENET_CONVS } from './googlenet-spec';
 import type { GoogLeNetWeights } from './weights';
 import { readOnnxWeights } from './weights-onnx';
@@ -22,7 +29,12 @@ function expectSameWeights(a: GoogLeNetWeights, b: GoogLeNetWeights): void {
     const y = b.convs.get(spec.name)!;
     expect(x.shape, spec.name).toEqual(y.shape);
     // Exact equality of every float (Buffer.equals compares bytes, fast on 7M values).
-    expect(Buffer.from(x.filter.buffer, x.filter.byteOffset, x.filter.byteLength).equals(Buffer.from(y.filter.buffer, y.filter.byteOffset, y.filter.byteLength)), `${spec.name} filter`).toBe(true);
+    expect(
+      Buffer.from(x.filter.buffer, x.filter.byteOffset, x.filter.byteLength).equals(
+        Buffer.from(y.filter.buffer, y.filter.byteOffset, y.filter.byteLength),
+      ),
+      `${spec.name} filter`,
+    ).toBe(true);
     expect(Array.from(x.bias), `${spec.name} bias`).toEqual(Array.from(y.bias));
   }
   expect(a.classifier.shape).toEqual(b.classifier.shape);
@@ -30,18 +42,24 @@ function expectSameWeights(a: GoogLeNetWeights, b: GoogLeNetWeights): void {
   expect(Array.from(a.classifier.bias)).toEqual(Array.from(b.classifier.bias));
 }
 
-describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('readOnnxWeights on an ONNX file built from the BVLC raw weights', () => {
-  it('gives exactly the raw reader\'s weights and digest, with shuffled names and both encodings', () => {
-    const dir = requireShared(GOOGLENET_WEIGHTS);
-    const file = writeGoogLeNetOnnx(join(tmp, 'bvlc.onnx'), readRawAsOnnxNetwork(dir), { encoding: 'mixed', seed: 7 });
-    const fromOnnx = readOnnxWeights(file);
-    const fromRaw = readRawWeights(dir);
-    expectSameWeights(fromOnnx, fromRaw);
-    expect(fromOnnx.sha256).toBe(fromRaw.sha256);
-    expect(fromOnnx.format).toBe('onnx');
-    expect(fromOnnx.source).toBe(file);
-  });
-});
+describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))(
+  'readOnnxWeights on an ONNX file built from the BVLC raw weights',
+  () => {
+    it("gives exactly the raw reader's weights and digest, with shuffled names and both encodings", () => {
+      const dir = requireShared(GOOGLENET_WEIGHTS);
+      const file = writeGoogLeNetOnnx(join(tmp, 'bvlc.onnx'), readRawAsOnnxNetwork(dir), {
+        encoding: 'mixed',
+        seed: 7,
+      });
+      const fromOnnx = readOnnxWeights(file);
+      const fromRaw = readRawWeights(dir);
+      expectSameWeights(fromOnnx, fromRaw);
+      expect(fromOnnx.sha256).toBe(fromRaw.sha256);
+      expect(fromOnnx.format).toBe('onnx');
+      expect(fromOnnx.source).toBe(file);
+    });
+  },
+);
 
 describe('readOnnxWeights layouts', () => {
   let net: OnnxNetwork;
@@ -55,14 +73,22 @@ describe('readOnnxWeights layouts', () => {
     const { outChannels: O, inChannels: I, kernel: K } = spec;
     const src = net.convs.get(name)!.filter;
     const dst = w.convs.get(name)!.filter;
-    for (const [o, i, y, x] of [[0, 0, 0, 0], [O - 1, I - 1, K - 1, K - 1], [1, Math.min(2, I - 1), K - 1, 0], [O - 2, 0, 0, K - 1]] as const) {
-      expect(dst[((y * K + x) * I + i) * O + o], `${name}[${o},${i},${y},${x}]`).toBe(src[((o * I + i) * K + y) * K + x]);
+    for (const [o, i, y, x] of [
+      [0, 0, 0, 0],
+      [O - 1, I - 1, K - 1, K - 1],
+      [1, Math.min(2, I - 1), K - 1, 0],
+      [O - 2, 0, 0, K - 1],
+    ] as const) {
+      expect(dst[((y * K + x) * I + i) * O + o], `${name}[${o},${i},${y},${x}]`).toBe(
+        src[((o * I + i) * K + y) * K + x],
+      );
     }
   }
 
   it('reads float_data, converts OIHW to HWIO and transposes a transB=1 classifier', () => {
     const w = readOnnxWeights(writeGoogLeNetOnnx(join(tmp, 'float.onnx'), net, { encoding: 'float', seed: 11 }));
-    for (const name of ['conv1/7x7_s2', 'conv2/3x3', 'inception_4c/5x5', 'inception_5b/pool_proj']) expectHwioOf(w, name);
+    for (const name of ['conv1/7x7_s2', 'conv2/3x3', 'inception_4c/5x5', 'inception_5b/pool_proj'])
+      expectHwioOf(w, name);
     const { inFeatures: I, outFeatures: O } = GOOGLENET_CLASSIFIER;
     // kernel is [in, out]; the file holds (out, in).
     expect(w.classifier.kernel[5 * O + 7]).toBe(net.classifier.weight[7 * I + 5]);
@@ -72,8 +98,12 @@ describe('readOnnxWeights layouts', () => {
 
   it('gives the same weights whatever the encoding, shuffle or classifier form', () => {
     const a = readOnnxWeights(writeGoogLeNetOnnx(join(tmp, 'raw.onnx'), net, { encoding: 'raw', seed: 2 }));
-    const b = readOnnxWeights(writeGoogLeNetOnnx(join(tmp, 'gemm.onnx'), net, { encoding: 'mixed', seed: 5, classifier: 'gemm' }));
-    const c = readOnnxWeights(writeGoogLeNetOnnx(join(tmp, 'matmul.onnx'), net, { encoding: 'raw', seed: 9, classifier: 'matmul-add' }));
+    const b = readOnnxWeights(
+      writeGoogLeNetOnnx(join(tmp, 'gemm.onnx'), net, { encoding: 'mixed', seed: 5, classifier: 'gemm' }),
+    );
+    const c = readOnnxWeights(
+      writeGoogLeNetOnnx(join(tmp, 'matmul.onnx'), net, { encoding: 'raw', seed: 9, classifier: 'matmul-add' }),
+    );
     expectSameWeights(a, b);
     expectSameWeights(a, c);
     expect(new Set([a.sha256, b.sha256, c.sha256]).size).toBe(1);
@@ -120,7 +150,9 @@ describe('readOnnxWeights rejects what is not BVLC GoogLeNet, in one line naming
       const c = b.concats.get('inception_4d')!;
       c.input = [c.input![1]!, c.input![0]!, c.input![2]!, c.input![3]!];
     });
-    expect(errorOf(file).message).toMatch(/inception_4d .*has branches 3x3, 1x1, 5x5, pool_proj; expected 1x1, 3x3, 5x5, pool_proj/);
+    expect(errorOf(file).message).toMatch(
+      /inception_4d .*has branches 3x3, 1x1, 5x5, pool_proj; expected 1x1, 3x3, 5x5, pool_proj/,
+    );
   });
 
   it('an op that changes the math (batch normalization)', () => {

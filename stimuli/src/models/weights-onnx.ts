@@ -23,12 +23,38 @@ type AttributeProto = onnxProto.onnx.IAttributeProto;
 
 /** Ops a BVLC GoogLeNet graph may contain; anything else (e.g. BatchNormalization) changes the math. */
 const ALLOWED_OPS = new Set([
-  'Conv', 'Relu', 'MaxPool', 'LRN', 'Concat', 'AveragePool', 'GlobalAveragePool', 'Dropout', 'Reshape', 'Flatten',
-  'Gemm', 'MatMul', 'Add', 'Softmax', 'Identity', 'Constant', 'Shape', 'Gather', 'Unsqueeze', 'Squeeze',
+  'Conv',
+  'Relu',
+  'MaxPool',
+  'LRN',
+  'Concat',
+  'AveragePool',
+  'GlobalAveragePool',
+  'Dropout',
+  'Reshape',
+  'Flatten',
+  'Gemm',
+  'MatMul',
+  'Add',
+  'Softmax',
+  'Identity',
+  'Constant',
+  'Shape',
+  'Gather',
+  'Unsqueeze',
+  'Squeeze',
 ]);
 /** Ops that keep a tensor's channel layout, walked through when tracing where a tensor comes from. */
 const LAYOUT_PRESERVING = new Set(['Relu', 'LRN', 'Dropout', 'Identity', 'MaxPool']);
-const CLASSIFIER_PATH = new Set(['Relu', 'Dropout', 'Identity', 'AveragePool', 'GlobalAveragePool', 'Reshape', 'Flatten']);
+const CLASSIFIER_PATH = new Set([
+  'Relu',
+  'Dropout',
+  'Identity',
+  'AveragePool',
+  'GlobalAveragePool',
+  'Reshape',
+  'Flatten',
+]);
 
 interface GraphNode {
   /** Position in the file, for messages when the node has no name. */
@@ -93,7 +119,11 @@ function tensorFloats(t: TensorProto, what: string): Float32Array {
   const floats = t.floatData ?? [];
   if (floats.length !== count) {
     const external = (t.externalData ?? []).length > 0 || t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL;
-    fail(external ? `${what} is stored in an external data file, which is not supported; save the model with its weights inside` : `${what} has ${floats.length} values; expected ${count}`);
+    fail(
+      external
+        ? `${what} is stored in an external data file, which is not supported; save the model with its weights inside`
+        : `${what} has ${floats.length} values; expected ${count}`,
+    );
   }
   return Float32Array.from(floats);
 }
@@ -143,7 +173,8 @@ class Graph {
       };
     });
     for (const node of this.nodes) {
-      if (!ALLOWED_OPS.has(node.op)) fail(`node ${node.label} is not part of BVLC GoogLeNet (which has only ${[...ALLOWED_OPS].join(', ')})`);
+      if (!ALLOWED_OPS.has(node.op))
+        fail(`node ${node.label} is not part of BVLC GoogLeNet (which has only ${[...ALLOWED_OPS].join(', ')})`);
       for (const out of node.outputs) this.producer.set(out, node);
       for (const inp of node.inputs) {
         if (!inp) continue;
@@ -180,13 +211,18 @@ class Graph {
     }
     if (order.length !== this.nodes.length) {
       const stuck = this.nodes.find((n) => !order.includes(n))!;
-      fail(`node ${stuck.label} has an input that no node or initializer provides: ${stuck.inputs.filter((i) => !ready.has(i)).join(', ')}`);
+      fail(
+        `node ${stuck.label} has an input that no node or initializer provides: ${stuck.inputs.filter((i) => !ready.has(i)).join(', ')}`,
+      );
     }
     return order;
   }
 
   /** Follow `tensor` back through ops in `through` (first input); the tensor reached and its producer. */
-  trace(tensor: string, through: ReadonlySet<string>): { tensor: string; node: GraphNode | undefined; passed: GraphNode[] } {
+  trace(
+    tensor: string,
+    through: ReadonlySet<string>,
+  ): { tensor: string; node: GraphNode | undefined; passed: GraphNode[] } {
     const passed: GraphNode[] = [];
     let node = this.producer.get(tensor);
     while (node && through.has(node.op)) {
@@ -234,9 +270,11 @@ function readBlock(g: Graph, concat: GraphNode, name: string): Block {
     return node?.op === 'Conv' ? node : undefined;
   });
   const reduces = reduceOf.filter((r): r is GraphNode => r !== undefined);
-  if (reduces.length !== 2) fail(`${where} has ${reduces.length} branches with a reduce conv; expected 2 (3x3 and 5x5)`);
+  if (reduces.length !== 2)
+    fail(`${where} has ${reduces.length} branches with a reduce conv; expected 2 (3x3 and 5x5)`);
   const input = reduces[0]!.inputs[0] ?? '';
-  if (reduces.some((r) => r.inputs[0] !== input)) fail(`${where}: the reduce convs read different tensors; expected one block input`);
+  if (reduces.some((r) => r.inputs[0] !== input))
+    fail(`${where}: the reduce convs read different tensors; expected one block input`);
 
   const roles = heads.map((h, j): Role => {
     const reduce = reduceOf[j];
@@ -249,10 +287,13 @@ function readBlock(g: Graph, concat: GraphNode, name: string): Block {
     if (h.inputs[0] === input) return '1x1';
     const pool = g.producer.get(h.inputs[0] ?? '');
     if (pool?.op === 'MaxPool' && pool.inputs[0] === input) return 'pool_proj';
-    fail(`${where}: branch ${j + 1} (${h.label}) reads neither the block input, a reduce conv nor a max pool of the block input`);
+    fail(
+      `${where}: branch ${j + 1} (${h.label}) reads neither the block input, a reduce conv nor a max pool of the block input`,
+    );
   });
   const got = roles.join(', ');
-  if (got !== BRANCH_ORDER.join(', ')) fail(`${where} has branches ${got}; expected ${BRANCH_ORDER.join(', ')} in this concatenation order`);
+  if (got !== BRANCH_ORDER.join(', '))
+    fail(`${where} has branches ${got}; expected ${BRANCH_ORDER.join(', ')} in this concatenation order`);
   const [c1, c3, c5, cp] = heads as [GraphNode, GraphNode, GraphNode, GraphNode];
   return { concat, input, convs: [c1, reduceOf[1]!, c3, reduceOf[2]!, c5, cp] };
 }
@@ -262,10 +303,12 @@ function readConv(g: Graph, node: GraphNode, spec: ConvSpec): ConvWeights {
   const where = `${spec.name} (${node.label})`;
   const w = g.constant(node.inputs[1], `${where} weights`);
   const expected = [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel];
-  if (!sameDims(tensorDims(w), expected)) fail(`${where} has weights ${dimsText(tensorDims(w))}; expected ${dimsText(expected)} (out, in, kh, kw)`);
+  if (!sameDims(tensorDims(w), expected))
+    fail(`${where} has weights ${dimsText(tensorDims(w))}; expected ${dimsText(expected)} (out, in, kh, kw)`);
   if (!node.inputs[2]) fail(`${where} has no bias; expected ${spec.outChannels} biases`);
   const b = g.constant(node.inputs[2], `${where} bias`);
-  if (!sameDims(tensorDims(b), [spec.outChannels])) fail(`${where} has bias ${dimsText(tensorDims(b))}; expected ${spec.outChannels}`);
+  if (!sameDims(tensorDims(b), [spec.outChannels]))
+    fail(`${where} has bias ${dimsText(tensorDims(b))}; expected ${spec.outChannels}`);
   const checks: Array<[string, number[] | undefined, number[]]> = [
     ['strides', intsAttr(node, 'strides'), [spec.stride, spec.stride]],
     ['pads', intsAttr(node, 'pads'), [spec.pad, spec.pad, spec.pad, spec.pad]],
@@ -279,10 +322,17 @@ function readConv(g: Graph, node: GraphNode, spec: ConvSpec): ConvWeights {
   if (group !== 1) fail(`${where} has group ${group}; expected 1`);
   const autoPad = node.attrs.get('auto_pad')?.s;
   const autoPadText = autoPad ? new TextDecoder().decode(autoPad) : 'NOTSET';
-  if (autoPadText !== 'NOTSET' && !(autoPadText === 'VALID' && spec.pad === 0)) fail(`${where} has auto_pad ${autoPadText}; expected explicit pads`);
+  if (autoPadText !== 'NOTSET' && !(autoPadText === 'VALID' && spec.pad === 0))
+    fail(`${where} has auto_pad ${autoPadText}; expected explicit pads`);
   return {
     shape: [spec.kernel, spec.kernel, spec.inChannels, spec.outChannels],
-    filter: oihwToHwio(tensorFloats(w, `${where} weights`), spec.outChannels, spec.inChannels, spec.kernel, spec.kernel),
+    filter: oihwToHwio(
+      tensorFloats(w, `${where} weights`),
+      spec.outChannels,
+      spec.inChannels,
+      spec.kernel,
+      spec.kernel,
+    ),
     bias: tensorFloats(b, `${where} bias`),
   };
 }
@@ -291,11 +341,13 @@ function readConv(g: Graph, node: GraphNode, spec: ConvSpec): ConvWeights {
 function readClassifier(g: Graph, lastConcat: GraphNode): DenseWeights {
   const { name, inFeatures, outFeatures } = GOOGLENET_CLASSIFIER;
   const dense = g.order.filter((n) => n.op === 'Gemm' || n.op === 'MatMul');
-  if (dense.length !== 1) fail(`found ${dense.length} Gemm/MatMul nodes; expected one classifier (${name}, ${inFeatures} -> ${outFeatures})`);
+  if (dense.length !== 1)
+    fail(`found ${dense.length} Gemm/MatMul nodes; expected one classifier (${name}, ${inFeatures} -> ${outFeatures})`);
   const node = dense[0]!;
   const where = `${name} (${node.label})`;
   const from = g.trace(node.inputs[0] ?? '', CLASSIFIER_PATH);
-  if (from.node !== lastConcat) fail(`${where} does not read the output of inception_5b through pooling, dropout and reshape`);
+  if (from.node !== lastConcat)
+    fail(`${where} does not read the output of inception_5b through pooling, dropout and reshape`);
   const w = g.constant(node.inputs[1], `${where} weights`);
   const dims = tensorDims(w);
   let transB = 0;
@@ -313,7 +365,10 @@ function readClassifier(g: Graph, lastConcat: GraphNode): DenseWeights {
     biasName = adds[0]?.inputs.find((i) => i !== node.outputs[0]);
   }
   const expected = transB ? [outFeatures, inFeatures] : [inFeatures, outFeatures];
-  if (!sameDims(dims, expected)) fail(`${where} has weights ${dimsText(dims)}; expected ${dimsText(expected)}${node.op === 'Gemm' ? ` (transB ${transB})` : ''}`);
+  if (!sameDims(dims, expected))
+    fail(
+      `${where} has weights ${dimsText(dims)}; expected ${dimsText(expected)}${node.op === 'Gemm' ? ` (transB ${transB})` : ''}`,
+    );
   if (!biasName) fail(`${where} has no bias; expected ${outFeatures} biases`);
   const b = g.constant(biasName, `${where} bias`);
   const bDims = tensorDims(b);
@@ -337,27 +392,37 @@ function checkLrns(g: Graph): void {
     const beta = floatAttr(node, 'beta', 0.75);
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.abs(b);
     if (size !== GOOGLENET_LRN.localSize || !close(alpha, GOOGLENET_LRN.alpha) || !close(beta, GOOGLENET_LRN.beta)) {
-      fail(`${node.label} has size ${size}, alpha ${alpha}, beta ${beta}; expected size ${GOOGLENET_LRN.localSize}, alpha ${GOOGLENET_LRN.alpha}, beta ${GOOGLENET_LRN.beta}`);
+      fail(
+        `${node.label} has size ${size}, alpha ${alpha}, beta ${beta}; expected size ${GOOGLENET_LRN.localSize}, alpha ${GOOGLENET_LRN.alpha}, beta ${GOOGLENET_LRN.beta}`,
+      );
     }
   }
 }
 
 /** Match the graph to the architecture; returns the conv nodes by Caffe name and the weights. */
 function readGraph(g: Graph): { convs: Map<string, ConvWeights>; classifier: DenseWeights } {
-  if (g.inputs.length !== 1) fail(`the graph has ${g.inputs.length} non-constant inputs (${g.inputs.join(', ') || 'none'}); expected one image input`);
+  if (g.inputs.length !== 1)
+    fail(
+      `the graph has ${g.inputs.length} non-constant inputs (${g.inputs.join(', ') || 'none'}); expected one image input`,
+    );
   checkLrns(g);
   const blocks: Block[] = [];
-  const isInceptionConcat = (n: GraphNode) => n.op === 'Concat' && n.inputs.length > 0 && n.inputs.every((t) => g.trace(t, RELU_ONLY).node?.op === 'Conv');
+  const isInceptionConcat = (n: GraphNode) =>
+    n.op === 'Concat' && n.inputs.length > 0 && n.inputs.every((t) => g.trace(t, RELU_ONLY).node?.op === 'Conv');
   for (const concat of g.order.filter(isInceptionConcat)) {
     const name = INCEPTION_SPECS[blocks.length]?.name ?? `inception block ${blocks.length + 1}`;
     blocks.push(readBlock(g, concat, name));
   }
-  if (blocks.length !== INCEPTION_SPECS.length) fail(`found ${blocks.length} inception blocks (Concat of conv branches); expected ${INCEPTION_SPECS.length}`);
+  if (blocks.length !== INCEPTION_SPECS.length)
+    fail(`found ${blocks.length} inception blocks (Concat of conv branches); expected ${INCEPTION_SPECS.length}`);
 
   const inBlocks = new Set(blocks.flatMap((b) => b.convs));
   const stem = g.order.filter((n) => n.op === 'Conv' && !inBlocks.has(n));
   const stemSpecs = GOOGLENET_CONVS.slice(0, 3);
-  if (stem.length !== stemSpecs.length) fail(`found ${stem.length} convs outside the inception blocks; expected ${stemSpecs.length} (${stemSpecs.map((s) => s.name).join(', ')})`);
+  if (stem.length !== stemSpecs.length)
+    fail(
+      `found ${stem.length} convs outside the inception blocks; expected ${stemSpecs.length} (${stemSpecs.map((s) => s.name).join(', ')})`,
+    );
 
   // Each layer must read the one before it, through layout-preserving ops only.
   const requireSource = (tensor: string, expected: GraphNode | string, what: string, expectedText: string) => {
@@ -365,8 +430,19 @@ function readGraph(g: Graph): { convs: Map<string, ConvWeights>; classifier: Den
     const ok = typeof expected === 'string' ? node === undefined && reached === expected : node === expected;
     if (!ok) fail(`${what} does not read ${expectedText}`);
   };
-  requireSource(stem[0]!.inputs[0] ?? '', g.inputs[0]!, `conv1/7x7_s2 (${stem[0]!.label})`, `the graph input "${g.inputs[0]}"`);
-  for (let i = 1; i < stem.length; i++) requireSource(stem[i]!.inputs[0] ?? '', stem[i - 1]!, `${stemSpecs[i]!.name} (${stem[i]!.label})`, stemSpecs[i - 1]!.name);
+  requireSource(
+    stem[0]!.inputs[0] ?? '',
+    g.inputs[0]!,
+    `conv1/7x7_s2 (${stem[0]!.label})`,
+    `the graph input "${g.inputs[0]}"`,
+  );
+  for (let i = 1; i < stem.length; i++)
+    requireSource(
+      stem[i]!.inputs[0] ?? '',
+      stem[i - 1]!,
+      `${stemSpecs[i]!.name} (${stem[i]!.label})`,
+      stemSpecs[i - 1]!.name,
+    );
   blocks.forEach((b, k) => {
     const prev = k === 0 ? stem[stem.length - 1]! : blocks[k - 1]!.concat;
     const prevName = k === 0 ? stemSpecs[stemSpecs.length - 1]!.name : INCEPTION_SPECS[k - 1]!.name;
@@ -386,12 +462,21 @@ export function readOnnxWeights(file: string): GoogLeNetWeights {
   try {
     model = onnx.ModelProto.decode(readFileSync(file));
   } catch (err) {
-    throw new InputError(`${file}: not a readable ONNX file (${(err as Error).message}); the file may be truncated or of another format`);
+    throw new InputError(
+      `${file}: not a readable ONNX file (${(err as Error).message}); the file may be truncated or of another format`,
+    );
   }
-  if (!model.graph || (model.graph.node ?? []).length === 0) throw new InputError(`${file}: not an ONNX model (no graph nodes); the file may be truncated or of another format`);
+  if (!model.graph || (model.graph.node ?? []).length === 0)
+    throw new InputError(`${file}: not an ONNX model (no graph nodes); the file may be truncated or of another format`);
   try {
     const { convs, classifier } = readGraph(new Graph(model.graph));
-    return { convs, classifier, sha256: computeWeightsSha256(convs, classifier), format: 'onnx', source: resolve(file) };
+    return {
+      convs,
+      classifier,
+      sha256: computeWeightsSha256(convs, classifier),
+      format: 'onnx',
+      source: resolve(file),
+    };
   } catch (err) {
     if (err instanceof Mismatch) throw new InputError(`${file}: not BVLC GoogLeNet: ${err.message}`);
     throw err;

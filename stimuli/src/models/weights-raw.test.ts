@@ -71,12 +71,16 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('readRawWeights on the BVLC weigh
   it('names a missing file with its expected size', () => {
     const dir = copyWithEdit('inception_4d/3x3_bias.bin', null, false);
     expect(() => readRawWeights(dir)).toThrow(InputError);
-    expect(() => readRawWeights(dir)).toThrow(/inception_4d\/3x3_bias\.bin: weights file is missing; expected 1152 bytes/);
+    expect(() => readRawWeights(dir)).toThrow(
+      /inception_4d\/3x3_bias\.bin: weights file is missing; expected 1152 bytes/,
+    );
   });
 
   it('names a truncated file with expected and actual bytes', () => {
     const dir = copyWithEdit('conv2/3x3_filter.bin', (b) => b.subarray(0, b.length - 10), true);
-    expect(() => readRawWeights(dir)).toThrow(/conv2\/3x3_filter\.bin: expected 442368 bytes \(192x3x3x64 float32\), got 442358 bytes/);
+    expect(() => readRawWeights(dir)).toThrow(
+      /conv2\/3x3_filter\.bin: expected 442368 bytes \(192x3x3x64 float32\), got 442358 bytes/,
+    );
   });
 
   it('rejects a file whose checksum differs from SHA256SUMS', () => {
@@ -86,7 +90,9 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('readRawWeights on the BVLC weigh
       return c;
     };
     const dir = copyWithEdit('inception_5b/pool_proj_filter.bin', edit, true);
-    expect(() => readRawWeights(dir)).toThrow(/inception_5b\/pool_proj_filter\.bin: SHA-256 [0-9a-f]{64} does not match/);
+    expect(() => readRawWeights(dir)).toThrow(
+      /inception_5b\/pool_proj_filter\.bin: SHA-256 [0-9a-f]{64} does not match/,
+    );
     // Without a SHA256SUMS file the size is right and the (wrong) values are read.
     const noSums = copyWithEdit('inception_5b/pool_proj_filter.bin', edit, false);
     expect(readRawWeights(noSums).sha256).not.toBe(w.sha256);

@@ -55,7 +55,7 @@ export function ohwiToHwio(src: Float32Array, out: number, kh: number, kw: numbe
   for (let o = 0; o < out; o++) {
     for (let y = 0; y < kh; y++) {
       for (let x = 0; x < kw; x++) {
-        const base = ((y * kw + x) * inC) * out + o;
+        const base = (y * kw + x) * inC * out + o;
         for (let i = 0; i < inC; i++) dst[base + i * out] = src[s++]!;
       }
     }
@@ -97,7 +97,9 @@ function verifyChecksums(dir: string, files: RawFile[]): string | null {
       checked.add(f);
       const actual = sha256Hex(readFileSync(f.path));
       if (actual !== hash) {
-        throw new InputError(`${f.path}: SHA-256 ${actual} does not match ${hash} listed in ${sumsPath}; the file is corrupt or from another network`);
+        throw new InputError(
+          `${f.path}: SHA-256 ${actual} does not match ${hash} listed in ${sumsPath}; the file is corrupt or from another network`,
+        );
       }
     }
   }
@@ -107,12 +109,16 @@ function verifyChecksums(dir: string, files: RawFile[]): string | null {
 /** Read the raw per-layer weights folder into the TF.js-native in-memory form. */
 export function readRawWeights(dir: string): GoogLeNetWeights {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new InputError(`${dir}: weights folder not found; expected a folder of raw per-layer float32 files (<layer>_filter.bin, <layer>_bias.bin)`);
+    throw new InputError(
+      `${dir}: weights folder not found; expected a folder of raw per-layer float32 files (<layer>_filter.bin, <layer>_bias.bin)`,
+    );
   }
   const files = listRawWeightFiles(dir);
   for (const f of files) {
     if (!existsSync(f.path)) {
-      throw new InputError(`${f.path}: weights file is missing; expected ${f.count * 4} bytes (${f.shapeText} float32)`);
+      throw new InputError(
+        `${f.path}: weights file is missing; expected ${f.count * 4} bytes (${f.shapeText} float32)`,
+      );
     }
     const size = statSync(f.path).size;
     if (size !== f.count * 4) {

@@ -27,7 +27,9 @@ export function createAdamState(size: number): AdamState {
 /** One Adam step: update `params` in place from `grad` (gradient of the loss to minimize). */
 export function adamStep(params: Float32Array, grad: Float32Array, state: AdamState, s: AdamSettings): void {
   if (grad.length !== params.length || state.m.length !== params.length) {
-    throw new RangeError(`adamStep: params (${params.length}), grad (${grad.length}) and state (${state.m.length}) must have the same length`);
+    throw new RangeError(
+      `adamStep: params (${params.length}), grad (${grad.length}) and state (${state.m.length}) must have the same length`,
+    );
   }
   state.t += 1;
   const { m, v } = state;

@@ -11,14 +11,23 @@ beforeAll(async () => {
 
 it('gives the values and gradient of prepareRowsTf(x, "correlation")', () => {
   const normal = createNormalRng(2);
-  const x = tf.tensor2d(Float32Array.from({ length: 5 * 37 }, () => 3 + normal()), [5, 37]);
-  const w = tf.tensor2d(Float32Array.from({ length: 5 * 37 }, () => normal()), [5, 37]);
+  const x = tf.tensor2d(
+    Float32Array.from({ length: 5 * 37 }, () => 3 + normal()),
+    [5, 37],
+  );
+  const w = tf.tensor2d(
+    Float32Array.from({ length: 5 * 37 }, () => normal()),
+    [5, 37],
+  );
   const ours = centredUnitRows(x).dataSync();
   const theirs = prepareRowsTf(x, 'correlation').dataSync();
   ours.forEach((v, i) => expect(v).toBeCloseTo(theirs[i]!, 6));
-  const loss = (f: (t: tf.Tensor2D) => tf.Tensor2D) => (t: tf.Tensor) => tf.sum(tf.mul(tf.square(tf.add(f(t as tf.Tensor2D), 0.1)), w));
+  const loss = (f: (t: tf.Tensor2D) => tf.Tensor2D) => (t: tf.Tensor) =>
+    tf.sum(tf.mul(tf.square(tf.add(f(t as tf.Tensor2D), 0.1)), w));
   const g1 = tf.grad(loss(centredUnitRows))(x).dataSync();
-  const g2 = tf.grad(loss((t) => prepareRowsTf(t, 'correlation')))(x).dataSync();
+  const g2 = tf
+    .grad(loss((t) => prepareRowsTf(t, 'correlation')))(x)
+    .dataSync();
   expect(Math.max(...g2.map(Math.abs))).toBeGreaterThan(0.01);
   g1.forEach((v, i) => expect(v).toBeCloseTo(g2[i]!, 5));
 });

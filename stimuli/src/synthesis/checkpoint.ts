@@ -35,7 +35,11 @@ function bytesOf(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-export function writeCheckpoint(outDir: string, state: SynthesisState, meta: Omit<CheckpointMeta, 'schema' | 'step' | 'adamT' | 'history' | 'files'>): void {
+export function writeCheckpoint(
+  outDir: string,
+  state: SynthesisState,
+  meta: Omit<CheckpointMeta, 'schema' | 'step' | 'adamT' | 'history' | 'files'>,
+): void {
   const dir = join(outDir, CHECKPOINT_DIR);
   const tag = String(state.step).padStart(6, '0');
   const arrays = { params: state.params, adamM: state.adam.m, adamV: state.adam.v };
@@ -46,7 +50,14 @@ export function writeCheckpoint(outDir: string, state: SynthesisState, meta: Omi
     writeFileAtomic(join(dir, names[key]), bytes);
     files[key] = { file: names[key], sha256: sha256Hex(bytes) };
   }
-  const full: CheckpointMeta = { schema: CHECKPOINT_SCHEMA, ...meta, step: state.step, adamT: state.adam.t, history: state.history, files };
+  const full: CheckpointMeta = {
+    schema: CHECKPOINT_SCHEMA,
+    ...meta,
+    step: state.step,
+    adamT: state.adam.t,
+    history: state.history,
+    files,
+  };
   writeFileAtomic(join(dir, CHECKPOINT_FILE), `${JSON.stringify(full)}\n`);
   const keep = new Set([...Object.values(names), CHECKPOINT_FILE]);
   for (const f of readdirSync(dir)) if (!keep.has(f) && !f.startsWith('.')) rmSync(join(dir, f), { force: true });
@@ -57,7 +68,9 @@ export function readCheckpoint(dir: string): { meta: CheckpointMeta; state: Synt
   const cdir = existsSync(join(dir, CHECKPOINT_DIR, CHECKPOINT_FILE)) ? join(dir, CHECKPOINT_DIR) : dir;
   const path = join(cdir, CHECKPOINT_FILE);
   if (!existsSync(path)) {
-    throw new InputError(`--resume ${dir}: no ${CHECKPOINT_DIR}/${CHECKPOINT_FILE} there (expected the --out folder of an interrupted \`orthostim synthesize\` run)`);
+    throw new InputError(
+      `--resume ${dir}: no ${CHECKPOINT_DIR}/${CHECKPOINT_FILE} there (expected the --out folder of an interrupted \`orthostim synthesize\` run)`,
+    );
   }
   let meta: CheckpointMeta;
   try {
@@ -65,14 +78,16 @@ export function readCheckpoint(dir: string): { meta: CheckpointMeta; state: Synt
   } catch (err) {
     throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
   }
-  if (meta.schema !== CHECKPOINT_SCHEMA) throw new InputError(`${path}: field schema: expected "${CHECKPOINT_SCHEMA}", got ${JSON.stringify(meta.schema)}`);
+  if (meta.schema !== CHECKPOINT_SCHEMA)
+    throw new InputError(`${path}: field schema: expected "${CHECKPOINT_SCHEMA}", got ${JSON.stringify(meta.schema)}`);
   const load = (key: keyof CheckpointMeta['files']): Float32Array => {
     const f = meta.files[key];
     const p = join(cdir, f.file);
     if (!existsSync(p)) throw new InputError(`${path}: files.${key}: ${f.file} is missing`);
     const bytes = readFileSync(p);
     const h = sha256Hex(bytes);
-    if (h !== f.sha256) throw new InputError(`${p}: SHA-256 ${h} does not match the checkpoint's ${f.sha256} (file damaged)`);
+    if (h !== f.sha256)
+      throw new InputError(`${p}: SHA-256 ${h} does not match the checkpoint's ${f.sha256} (file damaged)`);
     const out = new Float32Array(bytes.byteLength / 4);
     new Uint8Array(out.buffer).set(bytes);
     return out;
@@ -80,8 +95,13 @@ export function readCheckpoint(dir: string): { meta: CheckpointMeta; state: Synt
   const params = load('params');
   const m = load('adamM');
   const v = load('adamV');
-  if (m.length !== params.length || v.length !== params.length) throw new InputError(`${path}: parameter and Adam state sizes differ (${params.length}, ${m.length}, ${v.length})`);
-  return { meta, state: { step: meta.step, params, adam: { t: meta.adamT, m, v }, history: meta.history }, checkpointDir: cdir };
+  if (m.length !== params.length || v.length !== params.length)
+    throw new InputError(`${path}: parameter and Adam state sizes differ (${params.length}, ${m.length}, ${v.length})`);
+  return {
+    meta,
+    state: { step: meta.step, params, adam: { t: meta.adamT, m, v }, history: meta.history },
+    checkpointDir: cdir,
+  };
 }
 
 export function removeCheckpoint(outDir: string): void {

@@ -25,13 +25,27 @@ export function colorMixMatrix(): Float64Array {
 
 /** Inverse of a row-major 3x3 matrix (for turning given images back into parameters). */
 export function invert3x3(m: ArrayLike<number>): Float64Array {
-  const [a, b, c, d, e, f, g, h, i] = Array.from({ length: 9 }, (_, k) => m[k]!) as [number, number, number, number, number, number, number, number, number];
+  const [a, b, c, d, e, f, g, h, i] = Array.from({ length: 9 }, (_, k) => m[k]!) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const A = e * i - f * h;
   const B = -(d * i - f * g);
   const C = d * h - e * g;
   const det = a * A + b * B + c * C;
   if (Math.abs(det) < 1e-12) throw new RangeError(`invert3x3: matrix is singular (determinant ${det})`);
-  return Float64Array.from([A, -(b * i - c * h), b * f - c * e, B, a * i - c * g, -(a * f - c * d), C, -(a * h - b * g), a * e - b * d].map((v) => v / det));
+  return Float64Array.from(
+    [A, -(b * i - c * h), b * f - c * e, B, a * i - c * g, -(a * f - c * d), C, -(a * h - b * g), a * e - b * d].map(
+      (v) => v / det,
+    ),
+  );
 }
 
 /**
@@ -50,7 +64,8 @@ export function logit(p: number): number {
  * values (float64) whose forward map reproduces the images (up to the LOGIT_EPS clamp).
  */
 export function imagesToDecorrelated(images: ArrayLike<number>): Float64Array {
-  if (images.length % 3 !== 0) throw new RangeError(`imagesToDecorrelated: expected RGB values (a multiple of 3); got ${images.length}`);
+  if (images.length % 3 !== 0)
+    throw new RangeError(`imagesToDecorrelated: expected RGB values (a multiple of 3); got ${images.length}`);
   const inv = invert3x3(colorMixMatrix());
   const out = new Float64Array(images.length);
   for (let p = 0; p < images.length; p += 3) {

@@ -48,7 +48,12 @@ export function evaluateRdms(layers: readonly string[], rdms: Float64Array[]): S
 }
 
 /** Correlation-distance RDMs of size x size uint8 RGB images and their evaluation. */
-export async function evaluateImageSet(model: ActivationModel, images: readonly Uint8Array[], size: number, layers: readonly string[]): Promise<SetEvaluation> {
+export async function evaluateImageSet(
+  model: ActivationModel,
+  images: readonly Uint8Array[],
+  size: number,
+  layers: readonly string[],
+): Promise<SetEvaluation> {
   const { rdms } = await computeLayerRdms(model, images, size, { layers, distance: 'correlation', batchSize: 8 });
   return evaluateRdms(layers, rdms);
 }

@@ -6,7 +6,11 @@ import { leanGrads } from './lean-gradients';
 import { shareIdentityOnWasm } from './wasm-shared-identity';
 
 const normal = createNormalRng(4);
-const rand = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => normal()), shape);
+const rand = (shape: number[]) =>
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => normal()),
+    shape,
+  );
 
 /** A small network-like function: conv, relu, pooling, concat/split, reuse of a tensor, broadcasting, a custom gradient. */
 function net(filter: tf.Tensor4D, bias: tf.Tensor1D) {

@@ -60,7 +60,12 @@ export function leanGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[],
   return engine.tidy(() => backward(engine, f, xs, dy));
 }
 
-function backward(engine: EngineInternals, f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor): tf.Tensor[] {
+function backward(
+  engine: EngineInternals,
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  xs: tf.Tensor[],
+  dy?: tf.Tensor,
+): tf.Tensor[] {
   const y = engine.scopedRun(
     () => engine.startTape(),
     () => engine.endTape(),

@@ -27,7 +27,8 @@ function referenceObjective(rows: number[][], s: LossSettings, w?: number[]): nu
   const agg = {
     squared: () => r.reduce((acc, v, i) => acc + ws[i]! * v * v, 0) / W,
     abs: () => r.reduce((acc, v, i) => acc + ws[i]! * Math.sqrt(v * v + 1e-6), 0) / W,
-    softmax: () => s.temperature * Math.log(r.reduce((acc, v, i) => acc + ws[i]! * Math.exp((v * v) / s.temperature), 0) / W),
+    softmax: () =>
+      s.temperature * Math.log(r.reduce((acc, v, i) => acc + ws[i]! * Math.exp((v * v) / s.temperature), 0) / W),
   }[s.loss]();
   const pen =
     rows
@@ -72,7 +73,11 @@ describe('objectiveTf', () => {
     const normal = createNormalRng(9);
     const d = rows.map((row) => row.map(() => normal()));
     const eps = 1e-3;
-    const shifted = (sgn: number) => referenceObjective(rows.map((row, a) => row.map((v, i) => v + sgn * eps * d[a]![i]!)), s);
+    const shifted = (sgn: number) =>
+      referenceObjective(
+        rows.map((row, a) => row.map((v, i) => v + sgn * eps * d[a]![i]!)),
+        s,
+      );
     const numeric = (shifted(1) - shifted(-1)) / (2 * eps);
     const analytic = d.flat().reduce((acc, v, i) => acc + v * g[i]!, 0);
     expect(analytic).toBeCloseTo(numeric, 3);

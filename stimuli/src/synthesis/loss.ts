@@ -36,7 +36,8 @@ type PairAggregate = (r: tf.Tensor1D, w: tf.Tensor1D, s: LossSettings) => tf.Sca
 export const LOSSES = {
   squared: (r, w) => tf.div(tf.sum(tf.mul(w, tf.square(r))), tf.sum(w)),
   abs: (r, w) => tf.div(tf.sum(tf.mul(w, tf.sqrt(tf.add(tf.square(r), 1e-6)))), tf.sum(w)),
-  softmax: (r, w, s) => tf.mul(s.temperature, tf.log(tf.div(tf.sum(tf.mul(w, tf.exp(tf.div(tf.square(r), s.temperature)))), tf.sum(w)))),
+  softmax: (r, w, s) =>
+    tf.mul(s.temperature, tf.log(tf.div(tf.sum(tf.mul(w, tf.exp(tf.div(tf.square(r), s.temperature)))), tf.sum(w)))),
 } satisfies Record<LossName, PairAggregate>;
 
 export const LOSS_NAMES = Object.keys(LOSSES) as LossName[];
@@ -66,7 +67,8 @@ export function objectiveTf(rdms: tf.Tensor2D, settings: LossSettings, pairWeigh
   const L = rdms.shape[0];
   if (L < 2) throw new UsageError(`the synthesis objective needs at least 2 layers; got ${L}`);
   const pairs = (L * (L - 1)) / 2;
-  if (pairWeights && pairWeights.length !== pairs) throw new RangeError(`objectiveTf: expected ${pairs} pair weights for ${L} layers; got ${pairWeights.length}`);
+  if (pairWeights && pairWeights.length !== pairs)
+    throw new RangeError(`objectiveTf: expected ${pairs} pair weights for ${L} layers; got ${pairWeights.length}`);
   const pearson = similarityMatrixTf(rdms, 'pearson');
   const r = upperTriangleTf(pearson);
   const w = pairWeights ? tf.tensor1d(pairWeights) : tf.onesLike(r);

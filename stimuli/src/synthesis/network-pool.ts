@@ -173,7 +173,12 @@ export class NetworkPool {
    * The gradient of a loss of all n images' activations with respect to the parameters: forward
    * in the workers, `central` on the gathered activations, backward in the workers.
    */
-  async gradient(params: Float32Array, n: number, transform: DrawnTransform, central: CentralGradient): Promise<Float32Array> {
+  async gradient(
+    params: Float32Array,
+    n: number,
+    transform: DrawnTransform,
+    central: CentralGradient,
+  ): Promise<Float32Array> {
     const shares = this.dispatch(params, n, transform, true);
     let actMsgs;
     try {
@@ -194,7 +199,10 @@ export class NetworkPool {
         const per = g.length / n;
         return g.slice(a * per, b * per);
       });
-      h.sendGrads({ grads: slices }, slices.map((s) => s.buffer as ArrayBuffer));
+      h.sendGrads(
+        { grads: slices },
+        slices.map((s) => s.buffer as ArrayBuffer),
+      );
     });
     const out = new Float32Array(params.length);
     const per = this.options.perImage;
@@ -205,7 +213,8 @@ export class NetworkPool {
 
   private dispatch(params: Float32Array, n: number, transform: DrawnTransform, withGrad: boolean) {
     const per = this.options.perImage;
-    if (params.length !== n * per) throw new RangeError(`NetworkPool: expected ${n} x ${per} parameters; got ${params.length}`);
+    if (params.length !== n * per)
+      throw new RangeError(`NetworkPool: expected ${n} x ${per} parameters; got ${params.length}`);
     return splitShares(n, this.handles.length).map(([a, b], w) => {
       const h = this.handles[w]!;
       const part = params.slice(a * per, b * per);

@@ -78,7 +78,10 @@ function forward(msg: Extract<ToWorker, { type: 'forward' }>): void {
     const acts = tf.tidy(() => layerRows(images(p), msg.count));
     const arrays = activationArrays(acts);
     tf.dispose([p, ...acts]);
-    post({ type: 'acts', id: msg.id, acts: arrays }, arrays.map((a) => a.buffer as ArrayBuffer));
+    post(
+      { type: 'acts', id: msg.id, acts: arrays },
+      arrays.map((a) => a.buffer as ArrayBuffer),
+    );
     return;
   }
   // The identity-like tap whose gradient is the loss gradient the main thread computes centrally.
@@ -89,12 +92,18 @@ function forward(msg: Extract<ToWorker, { type: 'forward' }>): void {
       gradFunc: () => awaitGrads().map((g, i) => tf.tensor(g, inputs[i]!.shape)),
     };
   });
-  const [grad] = leanGrads((pp: tf.Tensor) => {
-    const list = layerRows(images(pp), msg.count);
-    const arrays = activationArrays(list);
-    post({ type: 'acts', id: msg.id, acts: arrays }, arrays.map((x) => x.buffer as ArrayBuffer));
-    return tap(...list);
-  }, [p]);
+  const [grad] = leanGrads(
+    (pp: tf.Tensor) => {
+      const list = layerRows(images(pp), msg.count);
+      const arrays = activationArrays(list);
+      post(
+        { type: 'acts', id: msg.id, acts: arrays },
+        arrays.map((x) => x.buffer as ArrayBuffer),
+      );
+      return tap(...list);
+    },
+    [p],
+  );
   const g = owned(grad!.dataSync() as Float32Array);
   tf.dispose([p, grad!]);
   post({ type: 'grad', id: msg.id, grad: g }, [g.buffer as ArrayBuffer]);
@@ -104,7 +113,10 @@ function forwardImages(msg: Extract<ToWorker, { type: 'forward-images' }>): void
   const acts = tf.tidy(() => layerRows(tf.tensor4d(msg.images, [msg.count, init.size, init.size, 3]), msg.count));
   const arrays = activationArrays(acts);
   tf.dispose(acts);
-  post({ type: 'acts', id: msg.id, acts: arrays }, arrays.map((a) => a.buffer as ArrayBuffer));
+  post(
+    { type: 'acts', id: msg.id, acts: arrays },
+    arrays.map((a) => a.buffer as ArrayBuffer),
+  );
 }
 
 port.on('message', (msg: ToWorker) => {
@@ -123,4 +135,9 @@ port.on('message', (msg: ToWorker) => {
   }
 });
 
-post({ type: 'ready', backend: formatBackend(backendInfo), weightsSha256: weights.sha256, weightsFormat: weights.format });
+post({
+  type: 'ready',
+  backend: formatBackend(backendInfo),
+  weightsSha256: weights.sha256,
+  weightsFormat: weights.format,
+});

@@ -38,7 +38,13 @@ function toMatrix(values: Float32Array, L: number): number[][] {
 }
 
 /** `rows`: per layer, n x features unit rows (see the module comment). */
-export function evaluateObjective(rows: LayerArrays, n: number, settings: LossSettings, pairWeights: Float32Array | undefined, withGrad: boolean): ObjectiveResult {
+export function evaluateObjective(
+  rows: LayerArrays,
+  n: number,
+  settings: LossSettings,
+  pairWeights: Float32Array | undefined,
+  withGrad: boolean,
+): ObjectiveResult {
   const L = rows.length;
   const xs = rows.map((a) => tf.tensor2d(a, [n, a.length / n]));
   const xts = rows.map((a) => tf.tensor2d(transposeRows(a, n), [a.length / n, n]));
@@ -65,7 +71,14 @@ export function evaluateObjective(rows: LayerArrays, n: number, settings: LossSe
       f(...xs);
     });
   }
-  const [total, similarity, penalty, pearson, mean, cv] = kept.map((t) => t.dataSync() as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const [total, similarity, penalty, pearson, mean, cv] = kept.map((t) => t.dataSync() as Float32Array) as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
   tf.dispose([...kept, ...xs, ...xts]);
   const matrix = toMatrix(pearson, L);
   return {

@@ -155,7 +155,9 @@ export function createFourierParam(size: number, decayPower = 1): ImageParameter
   const xReT = tf.tensor2d(bases.xRe, [k, W]);
   const xImT = tf.tensor2d(bases.xIm, [k, W]);
   const scaleRows = new Float32Array(2 * H * 3 * k);
-  for (let r = 0; r < 2 * H; r++) for (let c = 0; c < 3; c++) for (let kx = 0; kx < k; kx++) scaleRows[(r * 3 + c) * k + kx] = g.scale[(r % H) * k + kx]!;
+  for (let r = 0; r < 2 * H; r++)
+    for (let c = 0; c < 3; c++)
+      for (let kx = 0; kx < k; kx++) scaleRows[(r * 3 + c) * k + kx] = g.scale[(r % H) * k + kx]!;
   const scaleT = tf.tensor2d(scaleRows, [2 * H, 3 * k]);
   const mix = tf.tensor2d(Float32Array.from(colorMixMatrix()), [3, 3]);
 
@@ -177,7 +179,8 @@ export function createFourierParam(size: number, decayPower = 1): ImageParameter
       });
     },
     fromImage(image) {
-      if (image.length !== H * W * 3) throw new RangeError(`fourier fromImage: expected ${H}x${W}x3 = ${H * W * 3} values; got ${image.length}`);
+      if (image.length !== H * W * 3)
+        throw new RangeError(`fourier fromImage: expected ${H}x${W}x3 = ${H * W * 3} values; got ${image.length}`);
       const dec = imagesToDecorrelated(image);
       const out = new Float32Array(perImage);
       const channel = new Float64Array(H * W);

@@ -22,7 +22,8 @@ export function createPixelParam(size: number): ImageParameterization {
       });
     },
     fromImage(image) {
-      if (image.length !== perImage) throw new RangeError(`pixel fromImage: expected ${size}x${size}x3 = ${perImage} values; got ${image.length}`);
+      if (image.length !== perImage)
+        throw new RangeError(`pixel fromImage: expected ${size}x${size}x3 = ${perImage} values; got ${image.length}`);
       return Float32Array.from(imagesToDecorrelated(image));
     },
     initNoise: (normal: Rng) => noiseParams(perImage, normal),

@@ -18,7 +18,8 @@ function plantedImage(size: number, seed: number): { v: Float64Array; rgb: Float
   const v = Float64Array.from({ length: size * size * 3 }, () => 0.8 * normal());
   const M = colorMixMatrix();
   const rgb = new Float64Array(v.length);
-  for (let p = 0; p < v.length; p += 3) for (let j = 0; j < 3; j++) rgb[p + j] = sigmoid(v[p]! * M[j]! + v[p + 1]! * M[3 + j]! + v[p + 2]! * M[6 + j]!);
+  for (let p = 0; p < v.length; p += 3)
+    for (let j = 0; j < 3; j++) rgb[p + j] = sigmoid(v[p]! * M[j]! + v[p + 1]! * M[3 + j]! + v[p + 2]! * M[6 + j]!);
   return { v, rgb };
 }
 
@@ -94,12 +95,23 @@ describe.each(PARAM_NAMES)('%s parameterization', (name) => {
     const param = createParam(name, size);
     const normal = createNormalRng(11);
     const p0 = Float32Array.from({ length: 2 * param.perImage }, () => normal());
-    const w = tf.tensor4d(Float32Array.from({ length: 2 * size * size * 3 }, () => normal()), [2, size, size, 3]);
+    const w = tf.tensor4d(
+      Float32Array.from({ length: 2 * size * size * 3 }, () => normal()),
+      [2, size, size, 3],
+    );
     const f = (p: tf.Tensor) => tf.sum(tf.mul(param.toImages(p as tf.Tensor2D), w)) as tf.Scalar;
-    const grad = tf.grad(f)(tf.tensor2d(p0, [2, param.perImage])).dataSync();
+    const grad = tf
+      .grad(f)(tf.tensor2d(p0, [2, param.perImage]))
+      .dataSync();
     const d = Float32Array.from({ length: p0.length }, () => normal());
     const eps = 1e-2;
-    const at = (sgn: number) => f(tf.tensor2d(p0.map((x, i) => x + sgn * eps * d[i]!), [2, param.perImage])).dataSync()[0]!;
+    const at = (sgn: number) =>
+      f(
+        tf.tensor2d(
+          p0.map((x, i) => x + sgn * eps * d[i]!),
+          [2, param.perImage],
+        ),
+      ).dataSync()[0]!;
     const numeric = (at(1) - at(-1)) / (2 * eps);
     let analytic = 0;
     for (let i = 0; i < d.length; i++) analytic += grad[i]! * d[i]!;

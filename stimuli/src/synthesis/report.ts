@@ -57,7 +57,10 @@ export function reportFigures(input: ReportInput): Figure[] {
     {
       id: 'images',
       title: 'The synthesized images',
-      svg: imageGridSvg({ images: input.imagePngs.map((bytes, i) => ({ bytes, caption: input.imageIds[i] })), cellSize: 160 }),
+      svg: imageGridSvg({
+        images: input.imagePngs.map((bytes, i) => ({ bytes, caption: input.imageIds[i] })),
+        cellSize: 160,
+      }),
     },
   ];
   if (input.history.length > 0) {
@@ -78,7 +81,10 @@ export function reportFigures(input: ReportInput): Figure[] {
   }
   figures.push(...similarityFigures('similarity-before', 'before (start images)', input.before));
   figures.push(...similarityFigures('similarity-after', 'after (the stimulus set)', input.after));
-  if (input.natural) figures.push(...similarityFigures('similarity-natural', `natural images (${input.natural.dir})`, input.natural.evaluation));
+  if (input.natural)
+    figures.push(
+      ...similarityFigures('similarity-natural', `natural images (${input.natural.dir})`, input.natural.evaluation),
+    );
   figures.push({
     id: 'rdms',
     title: "Each layer's RDM of the stimulus set (percentiles of dissimilarity)",
@@ -112,13 +118,20 @@ export function reportHtml(input: ReportInput, figures: Figure[]): string {
   const summary = [
     `<li>${input.after.rdms[0] ? input.imagePngs.length : 0} images of ${input.settings.size} x ${input.settings.size} px, ${input.settings.layers.length} layers, ${input.settings.steps} steps (${input.settings.param} parameterization, ${input.settings.loss.loss} loss, seed ${input.settings.seed})</li>`,
     `<li>mean |Pearson r| over layer pairs: <b>${f3(before.meanAbsPearson)}</b> before, <b>${f3(after.meanAbsPearson)}</b> after (target &le; ${input.target}: ${met ? 'met' : '<b>not met</b>'}); mean |Spearman rho|: ${f3(before.meanAbsSpearman)} before, ${f3(after.meanAbsSpearman)} after</li>`,
-    natural ? `<li>natural images (${escapeXml(natural.dir)}): mean |Pearson r| ${f3(natural.evaluation.meanAbsPearson)}, mean |Spearman rho| ${f3(natural.evaluation.meanAbsSpearman)}</li>` : '',
+    natural
+      ? `<li>natural images (${escapeXml(natural.dir)}): mean |Pearson r| ${f3(natural.evaluation.meanAbsPearson)}, mean |Spearman rho| ${f3(natural.evaluation.meanAbsSpearman)}</li>`
+      : '',
     `<li>smallest coefficient of variation of a layer's dissimilarities after: ${f3(Math.min(...after.spread.map((s) => s.cv)))} (no layer collapsed when well above 0)</li>`,
     last ? `<li>final loss ${last.loss.toExponential(3)}; median ${median.toFixed(2)} s per step</li>` : '',
     `<li>network bvlc-googlenet, weights SHA-256 ${input.weightsSha256.slice(0, 16)}...; backend ${escapeXml(input.backend)}</li>`,
     `<li>command: <code>${escapeXml(input.command)}</code></li>`,
   ].join('\n');
-  const sections = figures.map((f) => `<section id="${f.id}"><h2>${escapeXml(f.title)}</h2>\n<div class="figure">${f.svg.replace(/^<\?xml[^>]*>\s*/, '')}</div>\n<p class="file">figures/${f.id}.png</p></section>`).join('\n');
+  const sections = figures
+    .map(
+      (f) =>
+        `<section id="${f.id}"><h2>${escapeXml(f.title)}</h2>\n<div class="figure">${f.svg.replace(/^<\?xml[^>]*>\s*/, '')}</div>\n<p class="file">figures/${f.id}.png</p></section>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>orthostim synthesis report</title>
 <style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}h2{font-size:1.1em;margin-top:2em}

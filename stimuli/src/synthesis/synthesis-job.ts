@@ -52,7 +52,16 @@ export interface SynthesisJob {
 }
 
 export type SynthesisOutcome =
-  | { status: 'done'; outDir: string; written: WrittenStimulusSet; before: SetEvaluation; after: SetEvaluation; natural?: SetEvaluation; settings: SynthesisSettings; state: SynthesisState }
+  | {
+      status: 'done';
+      outDir: string;
+      written: WrittenStimulusSet;
+      before: SetEvaluation;
+      after: SetEvaluation;
+      natural?: SetEvaluation;
+      settings: SynthesisSettings;
+      state: SynthesisState;
+    }
   | { status: 'interrupted'; outDir: string; step: number; steps: number };
 
 function isNonEmptyDir(p: string): boolean {
@@ -78,7 +87,9 @@ async function readInitImages(settings: SynthesisSettings): Promise<Float32Array
   if (settings.init.kind !== 'images') return undefined;
   const folder = await readImageFolder(settings.init.dir, settings.size);
   if (folder.images.length < settings.n) {
-    throw new InputError(`--init ${settings.init.dir}: has ${folder.images.length} images; --n ${settings.n} needs at least that many`);
+    throw new InputError(
+      `--init ${settings.init.dir}: has ${folder.images.length} images; --n ${settings.n} needs at least that many`,
+    );
   }
   return folder.images.slice(0, settings.n).map(toFloatImage);
 }
@@ -86,7 +97,10 @@ async function readInitImages(settings: SynthesisSettings): Promise<Float32Array
 export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutcome> {
   const outDir = resolve(job.outDir);
   const found: ResolvedWeights = resolveWeights(job.weights);
-  if (found.kind === 'tfjs') throw new UsageError(`--weights ${found.path}: is a TF.js model; synthesis needs GoogLeNet weights (raw folder, .onnx file or cache folder)`);
+  if (found.kind === 'tfjs')
+    throw new UsageError(
+      `--weights ${found.path}: is a TF.js model; synthesis needs GoogLeNet weights (raw folder, .onnx file or cache folder)`,
+    );
 
   let settings: SynthesisSettings;
   let state: SynthesisState | null = null;
@@ -96,7 +110,10 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
     const ck = readCheckpoint(outDir);
     settings = { ...ck.meta.settings };
     if (job.steps !== undefined) {
-      if (job.steps < ck.meta.step) throw new UsageError(`--steps ${job.steps}: the checkpoint in ${job.outDir} is already at step ${ck.meta.step}`);
+      if (job.steps < ck.meta.step)
+        throw new UsageError(
+          `--steps ${job.steps}: the checkpoint in ${job.outDir} is already at step ${ck.meta.step}`,
+        );
       settings.steps = job.steps;
     }
     state = ck.state;
@@ -105,18 +122,30 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
   } else {
     if (!job.settings) throw new Error('runSynthesisJob: settings are required for a new run');
     settings = { ...job.settings, layers: resolveLayers(GOOGLENET_VOCABULARY, job.settings.layers) };
-    if (settings.layers.length < 2) throw new UsageError(`--layers: the objective compares layers, so it needs at least 2; got ${settings.layers.length} (${settings.layers.join(', ')})`);
+    if (settings.layers.length < 2)
+      throw new UsageError(
+        `--layers: the objective compares layers, so it needs at least 2; got ${settings.layers.length} (${settings.layers.join(', ')})`,
+      );
     const L = settings.layers.length;
     if (settings.pairWeights && settings.pairWeights.length !== (L * (L - 1)) / 2) {
-      throw new UsageError(`pair weights: ${settings.pairWeights.length} given for ${L} layers; expected ${(L * (L - 1)) / 2}`);
+      throw new UsageError(
+        `pair weights: ${settings.pairWeights.length} given for ${L} layers; expected ${(L * (L - 1)) / 2}`,
+      );
     }
     if (existsSync(join(outDir, CHECKPOINT_DIR))) {
-      throw new InputError(`${job.outDir}: holds a checkpoint of an interrupted run; continue it with \`orthostim synthesize --resume ${job.outDir}\` or choose another --out`);
+      throw new InputError(
+        `${job.outDir}: holds a checkpoint of an interrupted run; continue it with \`orthostim synthesize --resume ${job.outDir}\` or choose another --out`,
+      );
     }
-    if (isNonEmptyDir(outDir) && !job.overwrite) throw new InputError(`${job.outDir}: output folder exists and is not empty; choose another folder or pass --overwrite`);
-    if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new InputError(`${job.outDir}: exists and is not a folder`);
+    if (isNonEmptyDir(outDir) && !job.overwrite)
+      throw new InputError(
+        `${job.outDir}: output folder exists and is not empty; choose another folder or pass --overwrite`,
+      );
+    if (existsSync(outDir) && !statSync(outDir).isDirectory())
+      throw new InputError(`${job.outDir}: exists and is not a folder`);
   }
-  if (job.natural && !existsSync(job.natural)) throw new InputError(`--natural ${job.natural}: does not exist (expected a folder of PNG/JPEG images)`);
+  if (job.natural && !existsSync(job.natural))
+    throw new InputError(`--natural ${job.natural}: does not exist (expected a folder of PNG/JPEG images)`);
 
   const initImages = await readInitImages(settings);
   const backendInfo = await initBackend(job.backend);
@@ -137,7 +166,9 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
   const backend = formatBackend(backendInfo);
   try {
     if (weightsSha256Expected && pool.weightsSha256 !== weightsSha256Expected) {
-      throw new InputError(`--resume ${job.outDir}: the run used weights with SHA-256 ${weightsSha256Expected}; the weights found (${found.path}) have ${pool.weightsSha256}`);
+      throw new InputError(
+        `--resume ${job.outDir}: the run used weights with SHA-256 ${weightsSha256Expected}; the weights found (${found.path}) have ${pool.weightsSha256}`,
+      );
     }
     const meta = { settings, weightsSha256: pool.weightsSha256, command };
     const hooks: RunHooks = {
@@ -168,7 +199,10 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
     after = await evaluateImageSet(network, finalImages, settings.size, settings.layers);
     if (job.natural) {
       const folder = await readImageFolder(job.natural, settings.size);
-      if (folder.images.length < 3) throw new InputError(`--natural ${job.natural}: has ${folder.images.length} images; an RDM comparison needs at least 3`);
+      if (folder.images.length < 3)
+        throw new InputError(
+          `--natural ${job.natural}: has ${folder.images.length} images; an RDM comparison needs at least 3`,
+        );
       natural = await evaluateImageSet(network, folder.images, settings.size, settings.layers);
     }
   } finally {
@@ -180,7 +214,12 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
   const written = await buildOutputDir(
     outDir,
     async (staging) => {
-      const similarity = (e: SetEvaluation) => ({ pearson: e.pearson, spearman: e.spearman, meanAbsPearson: e.meanAbsPearson, meanAbsSpearman: e.meanAbsSpearman });
+      const similarity = (e: SetEvaluation) => ({
+        pearson: e.pearson,
+        spearman: e.spearman,
+        meanAbsPearson: e.meanAbsPearson,
+        meanAbsSpearman: e.meanAbsSpearman,
+      });
       const w = await writeStimulusSet(staging, {
         images: finalImages,
         size: settings.size,
@@ -195,7 +234,11 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
           steps: final.step,
           target: { meanAbsPearson: QUALITY_TARGET, met: after.meanAbsPearson <= QUALITY_TARGET },
           lossHistory: final.history.map((h) => ({ ...h, seconds: Number(h.seconds.toFixed(3)) })),
-          layerSimilarity: { before: similarity(before), after: similarity(after), ...(natural ? { natural: { dir: job.natural, ...similarity(natural) } } : {}) },
+          layerSimilarity: {
+            before: similarity(before),
+            after: similarity(after),
+            ...(natural ? { natural: { dir: job.natural, ...similarity(natural) } } : {}),
+          },
           spread: { before: before.spread, after: after.spread },
           backend,
         },
@@ -215,7 +258,11 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
         command,
         target: QUALITY_TARGET,
       });
-      return { ...w, path: join(outDir, 'stimulus-set.json'), imagePaths: w.imagePaths.map((p) => join(outDir, p.slice(staging.length + 1))) };
+      return {
+        ...w,
+        path: join(outDir, 'stimulus-set.json'),
+        imagePaths: w.imagePaths.map((p) => join(outDir, p.slice(staging.length + 1))),
+      };
     },
     { overwrite: true },
   );

@@ -35,10 +35,16 @@ export interface SynthesisState {
 }
 
 /** The starting parameters: noise from the seed's init stream, or the given images inverted. */
-export function initialState(settings: SynthesisSettings, param: ImageParameterization, images?: readonly Float32Array[]): SynthesisState {
+export function initialState(
+  settings: SynthesisSettings,
+  param: ImageParameterization,
+  images?: readonly Float32Array[],
+): SynthesisState {
   const params = new Float32Array(settings.n * param.perImage);
   for (let i = 0; i < settings.n; i++) {
-    const p = images ? param.fromImage(images[i]!) : param.initNoise(createNormalRng(deriveSeed(settings.seed, SEED_STREAMS.init, i)));
+    const p = images
+      ? param.fromImage(images[i]!)
+      : param.initNoise(createNormalRng(deriveSeed(settings.seed, SEED_STREAMS.init, i)));
     params.set(p, i * param.perImage);
   }
   return { step: 0, params, adam: createAdamState(params.length), history: [] };
@@ -60,11 +66,18 @@ export interface RunHooks {
 
 /** The transform of step `step` (identity in the final polishing stretch). */
 export function stepTransform(settings: SynthesisSettings, step: number) {
-  return step < transformedSteps(settings) ? drawTransform(settings.seed, step, settings.size, settings.transforms) : IDENTITY_TRANSFORM(settings.size);
+  return step < transformedSteps(settings)
+    ? drawTransform(settings.seed, step, settings.size, settings.transforms)
+    : IDENTITY_TRANSFORM(settings.size);
 }
 
 /** Run steps until `settings.steps` are done or a hook asks to stop. Returns 'done' or 'stopped'. */
-export async function runSynthesis(pool: NetworkPool, settings: SynthesisSettings, state: SynthesisState, hooks: RunHooks = {}): Promise<'done' | 'stopped'> {
+export async function runSynthesis(
+  pool: NetworkPool,
+  settings: SynthesisSettings,
+  state: SynthesisState,
+  hooks: RunHooks = {},
+): Promise<'done' | 'stopped'> {
   const weights = settings.pairWeights ? Float32Array.from(settings.pairWeights) : undefined;
   while (state.step < settings.steps) {
     const t0 = performance.now();
@@ -89,7 +102,14 @@ export async function runSynthesis(pool: NetworkPool, settings: SynthesisSetting
     state.history.push(entry);
     hooks.onStep?.({ entry, metrics: m }, state);
     const stop = hooks.shouldStop?.() ?? false;
-    if (hooks.checkpoint && hooks.checkpointEvery && state.step % hooks.checkpointEvery === 0 && state.step < settings.steps && !stop) await hooks.checkpoint(state);
+    if (
+      hooks.checkpoint &&
+      hooks.checkpointEvery &&
+      state.step % hooks.checkpointEvery === 0 &&
+      state.step < settings.steps &&
+      !stop
+    )
+      await hooks.checkpoint(state);
     if (stop && state.step < settings.steps) return 'stopped';
   }
   return 'done';

@@ -27,7 +27,8 @@ describe('drawTransform', () => {
 describe('applyTransform', () => {
   const size = 6;
   const values = Float32Array.from({ length: 2 * size * size * 3 }, (_, i) => (i % 97) / 97);
-  const at = (v: ArrayLike<number>, b: number, y: number, x: number, c: number) => v[((b * size + y) * size + x) * 3 + c]!;
+  const at = (v: ArrayLike<number>, b: number, y: number, x: number, c: number) =>
+    v[((b * size + y) * size + x) * 3 + c]!;
 
   it('shifts by whole pixels and fills with grey', () => {
     const out = applyTransform(tf.tensor4d(values, [2, size, size, 3]), { scaledSize: size, dy: 2, dx: -1 }).dataSync();
@@ -47,7 +48,11 @@ describe('applyTransform', () => {
       const x = tf.tensor4d(values, [2, size, size, 3]);
       const t = { scaledSize, dy: 1, dx: 1 };
       expect(applyTransform(x, t).shape).toEqual([2, size, size, 3]);
-      const g = Array.from(tf.grad((v: tf.Tensor) => tf.sum(applyTransform(v as tf.Tensor4D, t)))(x).dataSync());
+      const g = Array.from(
+        tf
+          .grad((v: tf.Tensor) => tf.sum(applyTransform(v as tf.Tensor4D, t)))(x)
+          .dataSync(),
+      );
       // Every output pixel is a convex combination of inputs or grey: gradients sum to the count of
       // output values that come from the image (not from padding), all non-negative.
       expect(Math.min(...g)).toBeGreaterThanOrEqual(-1e-6);

@@ -44,11 +44,24 @@ export function applyTransform(images: tf.Tensor4D, t: DrawnTransform): tf.Tenso
   const [n, size, , c] = images.shape;
   if (t.scaledSize === size && t.dy === 0 && t.dx === 0) return images;
   return tf.tidy(() => {
-    const scaled = t.scaledSize === size ? images : tf.image.resizeBilinear(images, [t.scaledSize, t.scaledSize], false, true);
+    const scaled =
+      t.scaledSize === size ? images : tf.image.resizeBilinear(images, [t.scaledSize, t.scaledSize], false, true);
     // Pad enough for the shift and for a shrunken image, then crop the output window.
     const shrink = Math.max(0, size - t.scaledSize);
     const pad = Math.max(Math.abs(t.dy), Math.abs(t.dx)) + Math.ceil(shrink / 2);
-    const padded = pad > 0 ? tf.pad(scaled, [[0, 0], [pad, pad], [pad, pad], [0, 0]], 0.5) : scaled;
+    const padded =
+      pad > 0
+        ? tf.pad(
+            scaled,
+            [
+              [0, 0],
+              [pad, pad],
+              [pad, pad],
+              [0, 0],
+            ],
+            0.5,
+          )
+        : scaled;
     const offset = Math.floor((t.scaledSize + 2 * pad - size) / 2);
     return tf.slice(padded, [0, offset - t.dy, offset - t.dx, 0], [n, size, size, c]);
   });

@@ -47,11 +47,15 @@ export function readRawAsOnnxNetwork(dir: string): OnnxNetwork {
     for (let o = 0; o < c.outChannels; o++)
       for (let y = 0; y < k; y++)
         for (let x = 0; x < k; x++)
-          for (let i = 0; i < c.inChannels; i++) oihw[((o * c.inChannels + i) * k + y) * k + x] = ohwi[((o * k + y) * k + x) * c.inChannels + i]!;
+          for (let i = 0; i < c.inChannels; i++)
+            oihw[((o * c.inChannels + i) * k + y) * k + x] = ohwi[((o * k + y) * k + x) * c.inChannels + i]!;
     convs.set(c.name, { filter: oihw, bias: readLe(join(dir, `${c.name}_bias.bin`)) });
   }
   const name = GOOGLENET_CLASSIFIER.name;
-  return { convs, classifier: { weight: readLe(join(dir, `${name}_filter.bin`)), bias: readLe(join(dir, `${name}_bias.bin`)) } };
+  return {
+    convs,
+    classifier: { weight: readLe(join(dir, `${name}_filter.bin`)), bias: readLe(join(dir, `${name}_bias.bin`)) },
+  };
 }
 
 /** Random weights with GoogLeNet's shapes (not a working classifier; enough for I/O tests). */
@@ -63,7 +67,8 @@ export function seededOnnxNetwork(seed: number): OnnxNetwork {
     return a;
   };
   const convs = new Map<string, { filter: Float32Array; bias: Float32Array }>();
-  for (const c of GOOGLENET_CONVS) convs.set(c.name, { filter: fill(c.outChannels * c.inChannels * c.kernel * c.kernel), bias: fill(c.outChannels) });
+  for (const c of GOOGLENET_CONVS)
+    convs.set(c.name, { filter: fill(c.outChannels * c.inChannels * c.kernel * c.kernel), bias: fill(c.outChannels) });
   const { inFeatures, outFeatures } = GOOGLENET_CLASSIFIER;
   return { convs, classifier: { weight: fill(inFeatures * outFeatures), bias: fill(outFeatures) } };
 }
@@ -116,7 +121,13 @@ export function buildGoogLeNetOnnx(net: OnnxNetwork, options: BuildOnnxOptions =
     initializers.push(t);
     return name;
   };
-  const node = (list: NodeProto[], opType: string, inputs: string[], attribute: object[] = [], outputs = [tensor()]): string => {
+  const node = (
+    list: NodeProto[],
+    opType: string,
+    inputs: string[],
+    attribute: object[] = [],
+    outputs = [tensor()],
+  ): string => {
     list.push({ opType, input: inputs, output: outputs, name: `n${counter++}`, attribute });
     return outputs[0]!;
   };
@@ -125,14 +136,20 @@ export function buildGoogLeNetOnnx(net: OnnxNetwork, options: BuildOnnxOptions =
     const p = net.convs.get(caffe)!;
     const weight = addFloat([spec.outChannels, spec.inChannels, spec.kernel, spec.kernel], p.filter);
     const bias = addFloat([spec.outChannels], p.bias);
-    const attrs = [ints('kernel_shape', [spec.kernel, spec.kernel]), ints('strides', [spec.stride, spec.stride]), ints('pads', Array(4).fill(spec.pad) as number[])];
+    const attrs = [
+      ints('kernel_shape', [spec.kernel, spec.kernel]),
+      ints('strides', [spec.stride, spec.stride]),
+      ints('pads', Array(4).fill(spec.pad) as number[]),
+    ];
     const out = node(list, 'Conv', [x, weight, bias], attrs);
     layers.set(caffe, { node: list[list.length - 1]!, weight, bias });
     return node(list, 'Relu', [out]);
   };
   // Caffe rounds pooled sizes up; the Caffe2 export pads the far edge by one to get the same size.
-  const ceilPool = (x: string) => node(nodes, 'MaxPool', [x], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [0, 0, 1, 1])]);
-  const lrn = (x: string) => node(nodes, 'LRN', [x], [int('size', 5), float('alpha', 1e-4), float('beta', 0.75), float('bias', 1)]);
+  const ceilPool = (x: string) =>
+    node(nodes, 'MaxPool', [x], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [0, 0, 1, 1])]);
+  const lrn = (x: string) =>
+    node(nodes, 'LRN', [x], [int('size', 5), float('alpha', 1e-4), float('beta', 0.75), float('bias', 1)]);
 
   const input = 'image';
   let x = conv(nodes, 'conv1/7x7_s2', input);
@@ -151,17 +168,32 @@ export function buildGoogLeNetOnnx(net: OnnxNetwork, options: BuildOnnxOptions =
     branch((l) => conv(l, `${b}/3x3`, conv(l, `${b}/3x3_reduce`, x)));
     branch((l) => conv(l, `${b}/5x5`, conv(l, `${b}/5x5_reduce`, x)));
     branch((l) => {
-      const pooled = node(l, 'MaxPool', [x], [ints('kernel_shape', [3, 3]), ints('strides', [1, 1]), ints('pads', [1, 1, 1, 1])]);
+      const pooled = node(
+        l,
+        'MaxPool',
+        [x],
+        [ints('kernel_shape', [3, 3]), ints('strides', [1, 1]), ints('pads', [1, 1, 1, 1])],
+      );
       return conv(l, `${b}/pool_proj`, pooled);
     });
     for (const { list } of shuffle([...branches], rng)) nodes.push(...list);
-    x = node(nodes, 'Concat', branches.map((br) => br.out), [int('axis', 1)]);
+    x = node(
+      nodes,
+      'Concat',
+      branches.map((br) => br.out),
+      [int('axis', 1)],
+    );
     concats.set(b, nodes[nodes.length - 1]!);
     if (b === 'inception_3b' || b === 'inception_4e') x = ceilPool(x);
   }
   x = node(nodes, 'AveragePool', [x], [ints('kernel_shape', [7, 7]), ints('strides', [1, 1])]);
   x = node(nodes, 'Dropout', [x], [float('ratio', 0.4)], [tensor(), tensor()]);
-  const shape: TensorProto = { name: `p${counter++}`, dims: [2], dataType: onnx.TensorProto.DataType.INT64, int64Data: [1, GOOGLENET_CLASSIFIER.inFeatures] };
+  const shape: TensorProto = {
+    name: `p${counter++}`,
+    dims: [2],
+    dataType: onnx.TensorProto.DataType.INT64,
+    int64Data: [1, GOOGLENET_CLASSIFIER.inFeatures],
+  };
   initializers.push(shape);
   x = node(nodes, 'Reshape', [x, shape.name!]);
 
@@ -169,10 +201,16 @@ export function buildGoogLeNetOnnx(net: OnnxNetwork, options: BuildOnnxOptions =
   const { weight, bias } = net.classifier;
   const form = options.classifier ?? 'gemm-transB';
   if (form === 'gemm-transB') {
-    x = node(nodes, 'Gemm', [x, addFloat([outFeatures, inFeatures], weight), addFloat([outFeatures], bias)], [int('transB', 1)]);
+    x = node(
+      nodes,
+      'Gemm',
+      [x, addFloat([outFeatures, inFeatures], weight), addFloat([outFeatures], bias)],
+      [int('transB', 1)],
+    );
   } else {
     const inOut = new Float32Array(weight.length);
-    for (let o = 0; o < outFeatures; o++) for (let i = 0; i < inFeatures; i++) inOut[i * outFeatures + o] = weight[o * inFeatures + i]!;
+    for (let o = 0; o < outFeatures; o++)
+      for (let i = 0; i < inFeatures; i++) inOut[i * outFeatures + o] = weight[o * inFeatures + i]!;
     const w = addFloat([inFeatures, outFeatures], inOut);
     if (form === 'gemm') x = node(nodes, 'Gemm', [x, w, addFloat([outFeatures], bias)]);
     else x = node(nodes, 'Add', [node(nodes, 'MatMul', [x, w]), addFloat([1, outFeatures], bias)]);
@@ -181,7 +219,9 @@ export function buildGoogLeNetOnnx(net: OnnxNetwork, options: BuildOnnxOptions =
 
   const valueInfo = (name: string, dims: number[]) => ({
     name,
-    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+    type: {
+      tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } },
+    },
   });
   const model: ModelProto = {
     irVersion: 3,
@@ -192,7 +232,10 @@ export function buildGoogLeNetOnnx(net: OnnxNetwork, options: BuildOnnxOptions =
       node: nodes,
       initializer: shuffle(initializers, rng),
       // Old exporters list every initializer as a graph input too; the reader must tell them apart.
-      input: [valueInfo(input, [1, 3, 224, 224]), ...initializers.filter((_, i) => i % 3 === 0).map((t) => valueInfo(t.name!, (t.dims ?? []) as number[]))],
+      input: [
+        valueInfo(input, [1, 3, 224, 224]),
+        ...initializers.filter((_, i) => i % 3 === 0).map((t) => valueInfo(t.name!, (t.dims ?? []) as number[])),
+      ],
       output: [valueInfo(output, [1, outFeatures])],
     },
   };

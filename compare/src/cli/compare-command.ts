@@ -1,0 +1,102 @@
+/** `orthostim compare`: parse, call compareBrainRdms, print the table. */
+import { COMPARATOR_NAMES, type ComparatorName } from '@orthostim/rdm';
+import {
+  Command,
+  Option,
+  info,
+  options,
+  parseList,
+  parseNumberOption,
+  parsePositiveInt,
+  requireOption,
+} from '@orthostim/protocol/cli';
+import { COMPARE_METHODS, compareBrainRdms } from '../compare-brain-rdms';
+import { ACCEPTED_SHAPES } from '../brain-rdms';
+import type { ModelMethod } from '@orthostim/analysis';
+
+interface CompareFlags {
+  stimuli?: string;
+  brain?: string;
+  out?: string;
+  compare: ComparatorName;
+  method: ModelMethod;
+  layers?: string[];
+  regions?: string[];
+  bootstrap: number;
+  ci: number;
+  seed: number;
+  overwrite?: boolean;
+}
+
+export function buildCompareCommand(): Command {
+  return new Command('compare')
+    .description(
+      "compare brain RDMs a lab already has (per region, one or several subjects) with the stimulus set's layer RDMs: each layer's correlation " +
+        '(mean over subjects, subject-bootstrap interval), the noise ceiling, the best layer, and a figure of the layer profiles',
+    )
+    .addOption(options.stimuli())
+    .addOption(
+      new Option(
+        '--brain <file>',
+        'brain RDMs for the same images: .json, .tsv, or .mat (v5/v7 or v7.3); see docs/compare.md',
+      ),
+    )
+    .addOption(options.out())
+    .addOption(new Option('--compare <name>', 'RDM comparison').choices(COMPARATOR_NAMES).default('spearman'))
+    .addOption(
+      new Option(
+        '--method <name>',
+        'standard: the layer RDM; residual: the part of it no other layer shares (semipartial)',
+      )
+        .choices([...COMPARE_METHODS])
+        .default('standard'),
+    )
+    .addOption(options.layers().makeOptionMandatory(false))
+    .addOption(new Option('--regions <names...>', 'only these regions (MAT: top-level variables)').argParser(parseList))
+    .addOption(
+      new Option('--bootstrap <n>', 'subject-bootstrap resamples')
+        .argParser(parsePositiveInt('--bootstrap'))
+        .default(1000),
+    )
+    .addOption(
+      new Option('--ci <level>', 'coverage of the bootstrap interval')
+        .argParser(parseNumberOption('--ci', 0.5, 0.999))
+        .default(0.95),
+    )
+    .addOption(new Option('--seed <s>', 'seed of the bootstrap').argParser(parsePositiveInt('--seed')).default(1))
+    .addOption(options.overwrite())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  orthostim compare --stimuli natural16 --brain roi-rdms.mat --out compare-natural16
+  orthostim compare --stimuli natural16 --brain rdms.json --out cmp --compare pearson --method residual
+
+Accepted array shapes (n images, P = n(n-1)/2, S subjects): ${ACCEPTED_SHAPES}.
+MAT-files: every numeric variable is a region; RSA-toolbox structs (RDMs(k).RDM, RDMs(k).name) group
+equal names as subjects. JSON: {"images": [...ids]?, "regions": {"V1": rdm or [rdm, ...]}}.
+TSV: rows "region<TAB>subject<TAB>values..." or one square matrix (optionally with image ids).`,
+    )
+    .action(async (flags: CompareFlags) => {
+      const stimuli = requireOption(flags.stimuli, '--stimuli', 'the stimulus-set.json whose layer RDMs are compared');
+      const brain = requireOption(flags.brain, '--brain', 'the file of brain RDMs');
+      const out = requireOption(flags.out, '--out', 'the folder to write the results into');
+      const r = await compareBrainRdms({
+        stimuli,
+        brain,
+        outDir: out,
+        comparator: flags.compare,
+        method: flags.method,
+        ...(flags.layers ? { layers: flags.layers } : {}),
+        ...(flags.regions ? { regions: flags.regions } : {}),
+        nBootstrap: flags.bootstrap,
+        ciLevel: flags.ci,
+        seed: flags.seed,
+        overwrite: flags.overwrite ?? false,
+        command: ['orthostim', ...process.argv.slice(2)].join(' '),
+      });
+      if (r.ignored.length) info(`compare: left out of ${brain}: ${r.ignored.join('; ')}`);
+      process.stdout.write(r.table);
+      process.stdout.write(`wrote ${r.files.join('\n      ')}\n`);
+    });
+}

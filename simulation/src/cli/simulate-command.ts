@@ -1,0 +1,182 @@
+/** `orthostim simulate`: parse, call simulateStudy, print a summary. */
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import { InputError, parseSessionConfig } from '@orthostim/protocol';
+import {
+  Command,
+  Option,
+  info,
+  options,
+  parseNumberOption,
+  parsePositiveInt,
+  requireOption,
+} from '@orthostim/protocol/cli';
+import { SIMULATION_DEFAULTS, simulateStudy } from '../simulate-study';
+
+interface SimulateFlags {
+  stimuli?: string;
+  out?: string;
+  participants: number;
+  runs: number;
+  tr: number;
+  snr: number;
+  seed: number;
+  layers?: string[];
+  voxelMm: number;
+  task: string;
+  config?: string;
+  regionMm: number;
+  brainMm: [number, number, number];
+  datatype: 'int16' | 'float32';
+  overwrite?: boolean;
+}
+
+function parseSnr(value: string): number {
+  if (/^(inf|infinity)$/i.test(value)) return Infinity;
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(`--snr must be a number > 0 or "inf"; got "${value}"`);
+  return n;
+}
+
+function parseBrainMm(value: string): [number, number, number] {
+  const parts = value
+    .split(/[,x\s]+/)
+    .filter(Boolean)
+    .map(Number);
+  if (parts.length !== 3 || parts.some((v) => !(v > 0) || !Number.isFinite(v))) {
+    throw new InvalidArgumentError(
+      `--brain-mm must be three diameters in mm (left-right,posterior-anterior,inferior-superior) such as 120,150,100; got "${value}"`,
+    );
+  }
+  return parts as [number, number, number];
+}
+
+function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new InvalidArgumentError(`--seed must be a whole number in [0, 4294967295]; got "${value}"`);
+  return n;
+}
+
+export function buildSimulateCommand(): Command {
+  const d = SIMULATION_DEFAULTS;
+  return new Command('simulate')
+    .description(
+      'write a simulated BIDS study with a known answer: each layer of the stimulus set owns one region (posterior to anterior) whose ' +
+        "voxel patterns have that layer's RDM; runs scheduled by the session server's own scheduler; ground truth in derivatives/truth/",
+    )
+    .addOption(options.stimuli())
+    .addOption(
+      new Option(
+        '--out <bids_dir>',
+        'BIDS dataset folder to write (refused if it exists and is not empty, unless --overwrite)',
+      ),
+    )
+    .addOption(
+      new Option('--participants <n>', 'simulated participants')
+        .argParser(parsePositiveInt('--participants'))
+        .default(d.participants),
+    )
+    .addOption(new Option('--runs <n>', 'runs per participant').argParser(parsePositiveInt('--runs')).default(d.runs))
+    .addOption(
+      new Option('--tr <s>', 'repetition time in seconds')
+        .argParser(parseNumberOption('--tr', 0.1, 20))
+        .default(d.repetitionTimeS),
+    )
+    .addOption(
+      new Option(
+        '--snr <x>',
+        'SD of the evoked signal in a region voxel / SD of the noise (mean over the region; "inf": no noise)',
+      )
+        .argParser(parseSnr)
+        .default(d.snr),
+    )
+    .addOption(
+      new Option('--seed <s>', 'seed of every random choice (schedules, voxel patterns, baselines, drift, noise)')
+        .argParser(parseSeed)
+        .default(d.seed),
+    )
+    .addOption(options.layers().makeOptionMandatory(false))
+    .addOption(
+      new Option('--voxel-mm <mm>', 'isotropic voxel size')
+        .argParser(parseNumberOption('--voxel-mm', 0.5, 10))
+        .default(d.voxelMm),
+    )
+    .addOption(new Option('--task <label>', 'BIDS task label').default(d.task))
+    .addOption(
+      new Option(
+        '--config <file>',
+        'session config JSON (run design: repetitions, null trials, SOA, ...; default: the session defaults); --tr overrides its TR',
+      ),
+    )
+    .addOption(
+      new Option('--region-mm <mm>', 'radius of each layer region')
+        .argParser(parseNumberOption('--region-mm', 1, 50))
+        .default(d.regionRadiusMm),
+    )
+    .addOption(
+      new Option('--brain-mm <x,y,z>', 'brain ellipsoid diameters: left-right, posterior-anterior, inferior-superior')
+        .argParser(parseBrainMm)
+        .default([...d.brainMm], d.brainMm.join(',')),
+    )
+    .addOption(
+      new Option('--datatype <type>', 'stored BOLD datatype (float32 keeps the exact simulated values)')
+        .choices(['int16', 'float32'])
+        .default(d.datatype),
+    )
+    .addOption(options.overwrite())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  orthostim simulate --stimuli natural16 --out sim-natural16
+  orthostim simulate --stimuli natural16 --out sim-quick --participants 4 --runs 4 --snr inf --layers conv1,inception_4a,inception_5b
+
+The model (docs/simulate.md): y = baseline x (1 + (drift + evoked + AR(${d.ar1}) noise) / 100), in percent signal change;
+evoked SD ${d.evokedSdPsc}% (mean over a region's voxels), drift SD ${d.driftSdPsc}% (cosines below 1/128 Hz).`,
+    )
+    .action(async (flags: SimulateFlags) => {
+      const stimuli = requireOption(flags.stimuli, '--stimuli', 'the stimulus-set.json whose layers are planted');
+      const out = requireOption(flags.out, '--out', 'the BIDS dataset folder to write');
+      let sessionConfig;
+      if (flags.config) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(readFileSync(flags.config, 'utf8'));
+        } catch (err) {
+          throw new InputError(`--config: ${flags.config}: cannot read a JSON file (${(err as Error).message})`);
+        }
+        sessionConfig = parseSessionConfig(parsed, flags.config);
+      }
+      const r = await simulateStudy({
+        stimuli,
+        outDir: out,
+        participants: flags.participants,
+        runs: flags.runs,
+        repetitionTimeS: flags.tr,
+        snr: flags.snr,
+        seed: flags.seed,
+        ...(flags.layers ? { layers: flags.layers } : {}),
+        voxelMm: flags.voxelMm,
+        task: flags.task,
+        ...(sessionConfig ? { sessionConfig } : {}),
+        regionRadiusMm: flags.regionMm,
+        brainMm: flags.brainMm,
+        datatype: flags.datatype,
+        overwrite: flags.overwrite ?? false,
+        command: ['orthostim', ...process.argv.slice(2)].join(' '),
+        log: info,
+      });
+      process.stdout.write(
+        [
+          `simulate: ${r.participants.length} participants x ${r.runs} runs (${r.volumesPerRun[0]} volumes each), grid ${r.dims.join('x')}, ${r.brainVoxels} brain voxels, in ${r.seconds.toFixed(1)} s`,
+          ...r.regions.map(
+            (g) =>
+              `  ${g.layer.padEnd(16)} region ${g.label}: ${g.nVoxels} voxels at (${g.centreMm.map((v) => v.toFixed(1)).join(', ')}) mm, rank ${g.rank}${g.clippedFraction > 1e-6 ? `, ${(100 * g.clippedFraction).toFixed(1)}% of the geometry not embeddable` : ''}`,
+          ),
+          `wrote ${r.outDir} (ground truth in ${r.outDir}/derivatives/truth/index.json)`,
+        ].join('\n') + '\n',
+      );
+    });
+}

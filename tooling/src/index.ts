@@ -1,0 +1,7 @@
+/**
+ * @orthostim/tooling: how orthostim runs its TypeScript sources without a build step. Node bundles
+ * (the CLI and worker threads) and browser bundles (the scanner display, the viewer), each cached
+ * on disk and rebuilt when a source changes.
+ */
+export * from './browser-bundle';
+export * from './node-bundle.mjs';
