@@ -199,3 +199,23 @@ export function resNetLike(seed = 4): { builder: GraphBuilder; layers: string[] 
   layers.push(gap, fc);
   return { builder: g, layers };
 }
+
+/** A VGG-shaped network: stacks of 3x3 convs with max pools, flatten, two dense layers (64 px input). */
+export function vggLike(seed = 6): { builder: GraphBuilder; layers: string[] } {
+  const g = new GraphBuilder(seed, 'raw');
+  let x = 'input';
+  let c = 3;
+  const layers: string[] = [];
+  for (const out of [8, 16, 16, 24, 24]) {
+    x = g.node('Relu', [convBlock(g, x, c, out, 3, 1, false)]);
+    x = g.node('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
+    layers.push(x);
+    c = out;
+  }
+  const flat = g.node('Flatten', [x]);
+  const fc = g.node('Relu', [
+    g.node('Gemm', [flat, g.weight([32, c * 2 * 2], 0.1), g.weight([32], 0.1)], { transB: 1 }),
+  ]);
+  layers.push(fc, g.node('Gemm', [fc, g.weight([10, 32], 0.2)], { transB: 1 }));
+  return { builder: g, layers };
+}

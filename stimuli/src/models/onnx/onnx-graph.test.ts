@@ -30,7 +30,7 @@ async function runBoth(bytes: Uint8Array, outputs: string[], n: number, size: nu
   writeFileSync(path, bytes);
   const nchw = randomImages(n, size, fileCount);
   const session = await ort.InferenceSession.create(path);
-  const ref = await session.run({ input: new ort.Tensor('float32', nchw, [n, 3, size, size]) }, outputs);
+  const ref = await session.run({ input: new ort.Tensor('float32', nchw, [n, 3, size, size]) });
   const graph = new OnnxGraph(readOnnxModelFile(path));
   const x = tf.tidy(() => tf.transpose(tf.tensor4d(nchw, [n, 3, size, size]), [0, 2, 3, 1])) as tf.Tensor4D;
   const ours = graph.run(x, outputs, true);
