@@ -1,4 +1,7 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -117,5 +120,38 @@ describe('orthostim rdms --model <file.onnx> matches the network run by onnxrunt
     const unknown = await runCli(['rdms', photos, '--model', model, '--layers', 'nope', '--out', join(tmp, 'y')]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown layer "nope"/);
+  });
+});
+
+describe('a zoo network by name', () => {
+  it('model fetch keeps the verified file, and rdms --model <name> runs it with its input convention', async () => {
+    const { builder, layers } = resNetLike(8);
+    const bytes = Buffer.from(builder.encode({ outputs: layers, opset: 13 }));
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const server = createServer((_, res) => res.end(bytes));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/resnet50-v1-7.onnx`;
+    const env = { ORTHOSTIM_CACHE: join(tmp, 'cache'), ORTHOSTIM_RESNET50_URL: url, ORTHOSTIM_RESNET50_SHA256: sha };
+    try {
+      const missing = await runCli(['rdms', photos, '--model', 'resnet50', '--out', join(tmp, 'z')], { env });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/run `orthostim model fetch resnet50`/);
+      const fetched = await runCli(['model', 'fetch', 'resnet50'], { env });
+      expect(fetched.code, fetched.stderr).toBe(0);
+      expect(fetched.stdout).toMatch(/downloaded .*SHA-256 .* checked/);
+      const file = join(tmp, 'cache', 'downloads', 'resnet50-v1-7.onnx');
+      expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(sha);
+      const again = await runCli(['model', 'fetch', 'resnet50'], { env });
+      expect(again.stdout).toMatch(/already in the cache/);
+      const out = join(tmp, 'zoo-set');
+      const args = ['rdms', photos, '--model', 'resnet50', '--layers', layers[3]!, '--size', '64', '--out', out];
+      const r = await runCli(args, { env });
+      expect(r.code, r.stderr).toBe(0);
+      const set = JSON.parse(readFileSync(join(out, 'stimulus-set.json'), 'utf8')) as { model: Record<string, string> };
+      expect(set.model).toMatchObject({ name: 'resnet50-v1-7', normalize: 'imagenet', weightsSha256: sha });
+      expect(existsSync(join(out, 'images'))).toBe(true);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
