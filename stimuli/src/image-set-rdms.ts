@@ -13,7 +13,7 @@ import { resolveLayers } from './activation-network';
 import { initBackend } from './backend';
 import { computeLayerRdms, DEFAULT_BATCH_SIZE } from './features';
 import { readImageFolder } from './images';
-import { loadNetwork, resolveNetworkSource, sourceVocabulary } from './models/network-source';
+import { type Engine, loadNetwork, resolveNetworkSource, sourceVocabulary } from './models/network-source';
 import type { NormalizationName } from './models/preprocess';
 import { renderLayerSimilarityPng, renderRdmsPng } from './rdm-figures';
 import { writeStimulusSet } from './stimulus-set-writer';
@@ -32,6 +32,9 @@ export interface ImageSetRdmsOptions {
   model?: string;
   /** `--normalize`: the input convention of a network other than GoogLeNet. */
   normalize?: NormalizationName;
+  /** Forward engine (default onnxruntime: all cores) and its threads. */
+  engine?: Engine;
+  threads?: number;
   batchSize?: number;
   backend?: string;
   overwrite?: boolean;
@@ -103,7 +106,7 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
       decoding.stop();
 
       const backend = await initBackend(options.backend);
-      const network = await loadNetwork(source);
+      const network = await loadNetwork(source, { engine: options.engine ?? 'onnxruntime', threads: options.threads });
       try {
         const layers = earlyLayers ?? resolveLayers(network, options.layers);
         const activations = lazyProgress('activations', showProgress);

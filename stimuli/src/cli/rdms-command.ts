@@ -1,5 +1,6 @@
 /** `orthostim rdms`: parse, call writeImageSetRdms, print a summary. */
-import { Command, options, requireOption } from '@orthostim/protocol/cli';
+import { Command, Option, options, parsePositiveInt, requireOption } from '@orthostim/protocol/cli';
+import { ENGINES, type Engine } from '../models/network-source';
 import type { ActivationDistance } from '@orthostim/protocol';
 import { DEFAULT_RDM_LAYERS } from '../models/googlenet-layers';
 import { currentCommandLine } from '../stimulus-set-writer';
@@ -14,6 +15,8 @@ interface RdmsFlags {
   weights?: string;
   model?: string;
   normalize?: NormalizationName;
+  engine: Engine;
+  threads?: number;
   batchSize: number;
   backend?: string;
   overwrite?: boolean;
@@ -54,6 +57,16 @@ export function buildRdmsCommand(): Command {
     .addOption(options.model())
     .addOption(options.weights())
     .addOption(options.normalize())
+    .addOption(
+      new Option('--engine <name>', 'forward engine: onnxruntime (all cores) or tfjs (the --backend)')
+        .choices([...ENGINES])
+        .default('onnxruntime'),
+    )
+    .addOption(
+      new Option('--threads <n>', 'threads of the onnxruntime engine (default: every core)').argParser(
+        parsePositiveInt('--threads'),
+      ),
+    )
     .addOption(options.batchSize())
     .addOption(options.backend())
     .addOption(options.overwrite())
@@ -82,6 +95,8 @@ exactly those pixels, so a session shows what the network saw.`,
         weights: flags.weights,
         model: flags.model,
         normalize: flags.normalize,
+        engine: flags.engine,
+        threads: flags.threads,
         batchSize: flags.batchSize,
         backend: flags.backend,
         overwrite: flags.overwrite,

@@ -4,20 +4,25 @@
  * `orthostim model fetch <name>`, any ONNX file, or a TF.js model folder. Told from the value and the
  * files present; checked before any work starts.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '@orthostim/protocol';
 import {
   type ActivationNetwork,
+  GOOGLENET_MODEL_NAME,
   GOOGLENET_VOCABULARY,
   type LayerVocabulary,
   loadActivationNetwork,
 } from '../activation-network';
 import { downloadsDir } from './cache-location';
 import { MODEL_SOURCES, type ModelSource } from './fetch';
+import { googlenetToOnnx } from './googlenet-onnx';
+import { resolveLayerName } from './googlenet-layers';
 import { loadOnnxNetwork } from './onnx/onnx-network';
+import { createOrtForward, type OrtForwardSpec, retargetedModel } from './onnx/ort-forward';
 import type { NormalizationName } from './preprocess';
-import { classifyWeightsPath, resolveWeights, type ResolvedWeights } from './resolve-weights';
+import { classifyWeightsPath, GOOGLENET_LOADERS, resolveWeights, type ResolvedWeights } from './resolve-weights';
 
 export const DEFAULT_MODEL = 'googlenet';
 
@@ -87,8 +92,59 @@ export function sourceVocabulary(source: NetworkSource): LayerVocabulary | null 
   return source.kind === 'weights' && source.weights.kind !== 'tfjs' ? GOOGLENET_VOCABULARY : null;
 }
 
+/** Which engine runs forward passes: TF.js (also gradients), or onnxruntime-node on all cores (forward only). */
+export const ENGINES = ['onnxruntime', 'tfjs'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+export interface LoadNetworkOptions {
+  /** Default tfjs; `onnxruntime` for forward-only work (GoogLeNet and ONNX files; TF.js models stay on TF.js). */
+  engine?: Engine;
+  /** onnxruntime's operator threads (default: every core). */
+  threads?: number;
+}
+
 /** Build the network on the active backend (call `initBackend` first). */
-export async function loadNetwork(source: NetworkSource): Promise<ActivationNetwork> {
-  if (source.kind === 'onnx-graph') return loadOnnxNetwork(source.path, { normalize: source.normalize });
-  return loadActivationNetwork(source.weights);
+export async function loadNetwork(source: NetworkSource, options: LoadNetworkOptions = {}): Promise<ActivationNetwork> {
+  const onOrt = options.engine === 'onnxruntime';
+  const threads = options.threads ?? availableParallelism();
+  if (source.kind === 'onnx-graph') {
+    const net = loadOnnxNetwork(source.path, { normalize: source.normalize });
+    if (!onOrt || net.graph.model.hasExternalData) return net;
+    return onOrtEngine(net, {
+      modelFor: retargetedModel(readFileSync(source.path)),
+      tensorOf: (l) => l,
+      normalize: net.normalize,
+      threads,
+    });
+  }
+  if (!onOrt || source.weights.kind === 'tfjs') return loadActivationNetwork(source.weights);
+  const weights = GOOGLENET_LOADERS[source.weights.kind](source.weights.path);
+  const net: ActivationNetwork = {
+    name: GOOGLENET_MODEL_NAME,
+    weightsSha256: weights.sha256,
+    format: weights.format,
+    ...GOOGLENET_VOCABULARY,
+    forward: () => {
+      throw new Error('loadNetwork: replaced by the onnxruntime forward');
+    },
+    dispose: () => {},
+  };
+  return onOrtEngine(net, {
+    modelFor: (tensors) => googlenetToOnnx(weights, tensors),
+    tensorOf: resolveLayerName,
+    normalize: 'caffe',
+    threads,
+  });
+}
+
+async function onOrtEngine<N extends ActivationNetwork>(net: N, spec: OrtForwardSpec): Promise<N> {
+  const ort = await createOrtForward(spec);
+  return {
+    ...net,
+    forward: ort.forward,
+    dispose: () => {
+      net.dispose();
+      void ort.dispose();
+    },
+  };
 }

@@ -53,6 +53,8 @@ export interface OnnxModelFile {
   /** Graph inputs that are not initializers, with their dims (symbolic dims as -1). */
   inputs: { name: string; dims: number[] }[];
   outputs: string[];
+  /** Some initializer lives in an external data file beside the model. */
+  hasExternalData: boolean;
 }
 
 const toInt = (v: LongLike | null | undefined): number =>
@@ -181,5 +183,16 @@ export function readOnnxModelFile(path: string): OnnxModelFile {
       name: i.name ?? '',
       dims: (i.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? -1 : toInt(d.dimValue as LongLike) || -1)),
     }));
-  return { path, opset, nodes, initializers, inputs, outputs: (graph.output ?? []).map((o) => o.name ?? '') };
+  const hasExternalData = (graph.initializer ?? []).some(
+    (t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL,
+  );
+  return {
+    path,
+    opset,
+    nodes,
+    initializers,
+    inputs,
+    outputs: (graph.output ?? []).map((o) => o.name ?? ''),
+    hasExternalData,
+  };
 }
