@@ -47,6 +47,16 @@ export const options = {
       '--weights <path>',
       'network weights: a raw-weights folder, an ONNX file, a converted cache folder, or a TF.js model.json (default: $ORTHOSTIM_WEIGHTS, then the cache filled by `orthostim model fetch googlenet`)',
     ),
+  model: () =>
+    new Option(
+      '--model <name|path>',
+      'the network: googlenet (default; weights from --weights), a fetched zoo network (alexnet, vgg16, resnet50, squeezenet, mobilenetv2, densenet121), an .onnx file, or a TF.js model folder',
+    ),
+  normalize: () =>
+    new Option(
+      '--normalize <name>',
+      "the network's input convention (not for googlenet): imagenet (RGB [0,1], torchvision mean/std), caffe (BGR [0,255] minus the BVLC mean), none (default: the model card's, a zoo network's, else imagenet)",
+    ).choices(['imagenet', 'caffe', 'none']),
   layers: () =>
     new Option(
       '--layers <names...>',

@@ -50,6 +50,8 @@ export const stimulusSetSchema = z
       inputSize: z.number().int().positive(),
       /** How the weights were loaded (raw, onnx, cache, tfjs-layers, tfjs-graph). */
       format: z.string().optional(),
+      /** The input convention of a network other than GoogLeNet (imagenet, caffe, none). */
+      normalize: z.string().optional(),
     }),
     layers: z.array(z.string().min(1)).min(1),
     distance: z.enum(['correlation', 'euclidean', 'cosine']),

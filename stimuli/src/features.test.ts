@@ -13,15 +13,15 @@ const filter = tf.tensor4d(
   Float32Array.from({ length: 3 * 3 * 3 * 5 }, () => rng() - 0.5),
   [3, 3, 3, 5],
 );
-const toy: ActivationModel = {
-  forward(x, layers) {
+const toy = {
+  forward(x: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
     return tf.tidy(() => {
       const conv = tf.relu(tf.conv2d(x, filter, 2, 'same'));
       const all: Record<string, tf.Tensor> = { pixels: tf.mul(x, 1), conv, dense: tf.mean(tf.square(conv), [1, 2]) };
       return Object.fromEntries(layers.map((l) => [l, all[l]!]));
     });
   },
-};
+} satisfies ActivationModel;
 
 const images = Array.from({ length: 7 }, () =>
   Uint8Array.from({ length: SIZE * SIZE * 3 }, () => Math.floor(rng() * 256)),

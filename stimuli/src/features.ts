@@ -28,7 +28,8 @@ import { prepareRowsTf, type TfDistance } from './rdm-tf';
 
 /** What features.ts needs from a network: activations of named layers for NHWC RGB [0, 1] input. */
 export interface ActivationModel {
-  forward(x: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor>;
+  /** Activations of the named layers (a promise from engines that run off the main thread's TF.js). */
+  forward(x: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> | Promise<Record<string, tf.Tensor>>;
 }
 
 export const DEFAULT_MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
@@ -230,7 +231,7 @@ export async function computeLayerRdms(
     for (let b0 = panelStart; b0 < n; b0 += batchSize) {
       const b1 = Math.min(n, b0 + batchSize);
       const x = imagesToTensor(images.slice(b0, b1), size);
-      const acts = model.forward(x, layers);
+      const acts = await model.forward(x, layers);
       x.dispose();
       const flat = layers.map((l) => {
         const a = acts[l];

@@ -9,11 +9,12 @@ import { UsageError, type ActivationDistance, type StimulusSet } from '@orthosti
 import { createProgress, type Progress } from '@orthostim/protocol/cli';
 import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
 import { meanAbsOffDiagonal } from '@orthostim/rdm';
-import { layerVocabularyOf, loadActivationNetwork, resolveLayers } from './activation-network';
+import { resolveLayers } from './activation-network';
 import { initBackend } from './backend';
 import { computeLayerRdms, DEFAULT_BATCH_SIZE } from './features';
 import { readImageFolder } from './images';
-import { resolveWeights } from './models/resolve-weights';
+import { type Engine, loadNetwork, resolveNetworkSource, sourceVocabulary } from './models/network-source';
+import type { NormalizationName } from './models/preprocess';
 import { renderLayerSimilarityPng, renderRdmsPng } from './rdm-figures';
 import { writeStimulusSet } from './stimulus-set-writer';
 
@@ -25,8 +26,15 @@ export interface ImageSetRdmsOptions {
   distance: ActivationDistance;
   /** Side in pixels of the square images the network sees. */
   size: number;
-  /** `--weights`; default `$ORTHOSTIM_WEIGHTS`, then the cache. */
+  /** `--weights` (GoogLeNet only); default `$ORTHOSTIM_WEIGHTS`, then the cache. */
   weights?: string;
+  /** `--model`: googlenet (default), a fetched zoo network, an .onnx file or a TF.js model folder. */
+  model?: string;
+  /** `--normalize`: the input convention of a network other than GoogLeNet. */
+  normalize?: NormalizationName;
+  /** Forward engine (default onnxruntime: all cores) and its threads. */
+  engine?: Engine;
+  threads?: number;
   batchSize?: number;
   backend?: string;
   overwrite?: boolean;
@@ -83,8 +91,8 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
     throw new UsageError(`--out ${options.outDir}: is the image folder itself; choose a separate output folder`);
   const showProgress = options.progress ?? true;
 
-  const found = resolveWeights(options.weights);
-  const vocabulary = layerVocabularyOf(found);
+  const source = resolveNetworkSource(options);
+  const vocabulary = sourceVocabulary(source);
   const earlyLayers = vocabulary ? resolveLayers(vocabulary, options.layers) : null;
 
   return buildOutputDir(
@@ -98,7 +106,7 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
       decoding.stop();
 
       const backend = await initBackend(options.backend);
-      const network = await loadActivationNetwork(found);
+      const network = await loadNetwork(source, { engine: options.engine ?? 'onnxruntime', threads: options.threads });
       try {
         const layers = earlyLayers ?? resolveLayers(network, options.layers);
         const activations = lazyProgress('activations', showProgress);
@@ -115,7 +123,12 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
           images: folder.images,
           size: options.size,
           sources: folder.names,
-          model: { name: network.name, weightsSha256: network.weightsSha256, format: network.format },
+          model: {
+            name: network.name,
+            weightsSha256: network.weightsSha256,
+            format: network.format,
+            ...('normalize' in network ? { normalize: network.normalize as NormalizationName } : {}),
+          },
           layers,
           distance: options.distance,
           rdms: result.rdms,

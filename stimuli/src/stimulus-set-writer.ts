@@ -23,7 +23,7 @@ export interface StimulusSetContent {
   size: number;
   /** Original file name of each image, for sets made from existing images (omit for synthesized ones). */
   sources?: readonly string[];
-  model: { name: string; weightsSha256: string; format?: string };
+  model: { name: string; weightsSha256: string; format?: string; normalize?: string };
   layers: readonly string[];
   distance: ActivationDistance;
   /** Condensed RDM per layer, in `layers` order. */
@@ -118,6 +118,7 @@ export function buildStimulusSet(content: StimulusSetContent, imageSha256: reado
       weightsSha256: content.model.weightsSha256,
       inputSize: content.size,
       ...(content.model.format ? { format: content.model.format } : {}),
+      ...(content.model.normalize ? { normalize: content.model.normalize } : {}),
     },
     layers: [...content.layers],
     distance: content.distance,

@@ -10,8 +10,16 @@ import { InputError, OrthostimError } from '@orthostim/protocol';
 import { Command, options } from '@orthostim/protocol/cli';
 import { sha256File } from '@orthostim/protocol/node';
 import { formatBackend, initBackend } from '../backend';
-import { modelCacheDir } from '../models/cache-location';
-import { fetchModel, MODEL_NAMES, MODEL_SOURCES, parseModelName, resolveModelSource } from '../models/fetch';
+import { downloadsDir, modelCacheDir } from '../models/cache-location';
+import {
+  fetchModel,
+  MODEL_NAMES,
+  MODEL_SOURCES,
+  type ModelSource,
+  parseModelName,
+  resolveModelSource,
+} from '../models/fetch';
+import { buildModelLayersCommand } from './model-layers-command';
 import { GoogLeNet, googlenetStageShapes } from '../models/googlenet';
 import { GOOGLENET_LAYERS, type LayerInfo } from '../models/googlenet-layers';
 import { GOOGLENET_CONVS, GOOGLENET_INPUT_SIZE, INCEPTION_SPECS } from '../models/googlenet-spec';
@@ -55,7 +63,14 @@ function parameterCount(w: GoogLeNetWeights): number {
 
 async function listCommand(): Promise<void> {
   for (const name of MODEL_NAMES) {
-    const source = MODEL_SOURCES[name];
+    const source: ModelSource = MODEL_SOURCES[name];
+    if (source.network === 'onnx-graph') {
+      const file = join(downloadsDir(), source.fileName);
+      out(`${name}: ${source.description}`);
+      out(`  file:    ${file} (${existsSync(file) ? 'present' : `absent; orthostim model fetch ${name}`})`);
+      out(`  source:  ${source.url}`);
+      continue;
+    }
     const cacheDir = modelCacheDir(name);
     const cached = existsSync(join(cacheDir, 'manifest.json'));
     out(`${name}: ${source.description}`);
@@ -214,6 +229,17 @@ async function fetchCommand(model: string, opts: { url?: string; sha256?: string
   const name = parseModelName(model);
   const source = resolveModelSource(name, opts);
   const result = await fetchModel(name, opts);
+  if (source.network === 'onnx-graph') {
+    out(
+      result.downloaded
+        ? `${name}: downloaded ${source.url} (SHA-256 ${source.sha256} checked) to ${result.onnxPath}`
+        : `${name}: already in the cache at ${result.onnxPath} (SHA-256 checked); pass --force to download again`,
+    );
+    out(
+      `use it with --model ${name} (input convention: ${source.normalize}); list its layers with \`orthostim model layers --model ${name}\``,
+    );
+    return;
+  }
   if (!result.converted) {
     out(`${name}: already in the cache at ${result.cacheDir}; pass --force to download and convert again`);
     return;
@@ -266,9 +292,11 @@ Examples:
     )
     .action(verifyCommand);
 
+  model.addCommand(buildModelLayersCommand());
+
   model
     .command('fetch')
-    .description('download a model over HTTPS, check its SHA-256 and convert it into the cache')
+    .description('download a model over HTTPS, check its SHA-256 and keep it in the cache (GoogLeNet: converted)')
     .argument('<model>', `model to fetch: ${MODEL_NAMES.join(', ')}`)
     .option(
       '--url <url>',

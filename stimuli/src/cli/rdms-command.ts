@@ -1,9 +1,11 @@
 /** `orthostim rdms`: parse, call writeImageSetRdms, print a summary. */
-import { Command, options, requireOption } from '@orthostim/protocol/cli';
+import { Command, Option, options, parsePositiveInt, requireOption } from '@orthostim/protocol/cli';
+import { ENGINES, type Engine } from '../models/network-source';
 import type { ActivationDistance } from '@orthostim/protocol';
 import { DEFAULT_RDM_LAYERS } from '../models/googlenet-layers';
 import { currentCommandLine } from '../stimulus-set-writer';
 import { writeImageSetRdms, type ImageSetRdmsResult } from '../image-set-rdms';
+import type { NormalizationName } from '../models/preprocess';
 
 interface RdmsFlags {
   out?: string;
@@ -11,6 +13,10 @@ interface RdmsFlags {
   distance: ActivationDistance;
   size: number;
   weights?: string;
+  model?: string;
+  normalize?: NormalizationName;
+  engine: Engine;
+  threads?: number;
   batchSize: number;
   backend?: string;
   overwrite?: boolean;
@@ -48,7 +54,19 @@ export function buildRdmsCommand(): Command {
     .addOption(options.layers())
     .addOption(options.activationDistance())
     .addOption(options.size())
+    .addOption(options.model())
     .addOption(options.weights())
+    .addOption(options.normalize())
+    .addOption(
+      new Option('--engine <name>', 'forward engine: onnxruntime (all cores) or tfjs (the --backend)')
+        .choices([...ENGINES])
+        .default('onnxruntime'),
+    )
+    .addOption(
+      new Option('--threads <n>', 'threads of the onnxruntime engine (default: every core)').argParser(
+        parsePositiveInt('--threads'),
+      ),
+    )
     .addOption(options.batchSize())
     .addOption(options.backend())
     .addOption(options.overwrite())
@@ -58,8 +76,10 @@ export function buildRdmsCommand(): Command {
 Examples:
   orthostim rdms ../shared/data/photos/natural16 --out natural16 --weights ../shared/models/bvlc-googlenet/weights
   orthostim rdms photos --out photos-rdms --layers conv1,inception_4a,mixed5b --distance euclidean --size 160
+  orthostim rdms photos --out photos-resnet --model resnet50.onnx --normalize imagenet --layers <tensor names>
 
-Layers default to GoogLeNet's main stages: ${DEFAULT_RDM_LAYERS.join(', ')}.
+Layers default to GoogLeNet's main stages: ${DEFAULT_RDM_LAYERS.join(', ')}. Other networks take tensor
+names of their graph (or a model card's aliases; see docs/models.md and \`orthostim model layers\`).
 Images: EXIF orientation applied, alpha composited onto white, greyscale -> RGB, centre crop to a
 square, bicubic resize to --size. The network input is the 8-bit values / 255, and images/ holds
 exactly those pixels, so a session shows what the network saw.`,
@@ -73,6 +93,10 @@ exactly those pixels, so a session shows what the network saw.`,
         distance: flags.distance,
         size: flags.size,
         weights: flags.weights,
+        model: flags.model,
+        normalize: flags.normalize,
+        engine: flags.engine,
+        threads: flags.threads,
         batchSize: flags.batchSize,
         backend: flags.backend,
         overwrite: flags.overwrite,

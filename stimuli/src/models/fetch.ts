@@ -12,13 +12,14 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InputError, UsageError } from '@orthostim/protocol';
 import { sha256File } from '@orthostim/protocol/node';
 import { createProgress } from '@orthostim/protocol/cli';
 import { downloadsDir, modelCacheDir } from './cache-location';
 import { WEIGHTS_CACHE_MANIFEST, writeWeightsCache, type WeightsCacheManifest } from './weights-cache';
 import { readOnnxWeights } from './weights-onnx';
+import type { NormalizationName } from './preprocess';
 
 export interface ModelSource {
   name: string;
@@ -28,7 +29,13 @@ export interface ModelSource {
   /** Size in bytes of the published file. */
   bytes: number;
   sha256: string;
+  /** `googlenet`: converted into the GoogLeNet weights cache; `onnx-graph`: run as any ONNX network. */
+  network: 'googlenet' | 'onnx-graph';
+  /** The input convention of an `onnx-graph` model (the Caffe conversions expect BGR in [0, 255]). */
+  normalize?: NormalizationName;
 }
+
+const ZOO = 'https://github.com/onnx/models/raw/main/validated/vision/classification';
 
 /** Models `orthostim model fetch` knows how to get. */
 export const MODEL_SOURCES = {
@@ -37,9 +44,71 @@ export const MODEL_SOURCES = {
     description:
       "BVLC GoogLeNet (Inception-V1), ImageNet; the ONNX model zoo's googlenet-7.onnx (Caffe2 export, opset 7)",
     fileName: 'googlenet-7.onnx',
-    url: 'https://github.com/onnx/models/raw/main/validated/vision/classification/inception_and_googlenet/googlenet/model/googlenet-7.onnx',
+    url: `${ZOO}/inception_and_googlenet/googlenet/model/googlenet-7.onnx`,
     bytes: 28_020_232,
     sha256: '5725ccfd90845735ce5897faf7843c3f9b13acda3c4f3bff82cb21c9337c9de8',
+    network: 'googlenet',
+  },
+  // Sizes and SHA-256 from the zoo's Git LFS pointer files (onnx/models, main).
+  alexnet: {
+    name: 'alexnet',
+    description: 'BVLC AlexNet, ImageNet (Caffe conversion; BGR in [0, 255] minus the mean), opset 12',
+    fileName: 'bvlcalexnet-12.onnx',
+    url: `${ZOO}/alexnet/model/bvlcalexnet-12.onnx`,
+    bytes: 243_863_787,
+    sha256: '6b0da9510f27f234ee96a85dc3809dd210150fdefad87f6850f9788513216945',
+    network: 'onnx-graph',
+    normalize: 'caffe',
+  },
+  vgg16: {
+    name: 'vgg16',
+    description: 'VGG-16, ImageNet (torchvision normalization), opset 7',
+    fileName: 'vgg16-7.onnx',
+    url: `${ZOO}/vgg/model/vgg16-7.onnx`,
+    bytes: 553_437_328,
+    sha256: 'f20805a3ecccaa88647bbab4ad011ff2412a9838485ea844de0fcbce349820b9',
+    network: 'onnx-graph',
+    normalize: 'imagenet',
+  },
+  resnet50: {
+    name: 'resnet50',
+    description: 'ResNet-50 v1, ImageNet (torchvision normalization), opset 7',
+    fileName: 'resnet50-v1-7.onnx',
+    url: `${ZOO}/resnet/model/resnet50-v1-7.onnx`,
+    bytes: 102_583_340,
+    sha256: 'af16a04a6ec48ac494065d4439fe9dea590d337b9ca6dc328160ccf04a217b9c',
+    network: 'onnx-graph',
+    normalize: 'imagenet',
+  },
+  squeezenet: {
+    name: 'squeezenet',
+    description: 'SqueezeNet 1.1, ImageNet (torchvision normalization), opset 7',
+    fileName: 'squeezenet1.1-7.onnx',
+    url: `${ZOO}/squeezenet/model/squeezenet1.1-7.onnx`,
+    bytes: 4_956_208,
+    sha256: '1eeff551a67ae8d565ca33b572fc4b66e3ef357b0eb2863bb9ff47a918cc4088',
+    network: 'onnx-graph',
+    normalize: 'imagenet',
+  },
+  mobilenetv2: {
+    name: 'mobilenetv2',
+    description: 'MobileNet v2 1.0, ImageNet (torchvision normalization), opset 7',
+    fileName: 'mobilenetv2-7.onnx',
+    url: `${ZOO}/mobilenet/model/mobilenetv2-7.onnx`,
+    bytes: 14_246_826,
+    sha256: 'c1c513582d56afceff8516c73804e484c81c6a830712ab6d682253f4a3cd042f',
+    network: 'onnx-graph',
+    normalize: 'imagenet',
+  },
+  densenet121: {
+    name: 'densenet121',
+    description: 'DenseNet-121, ImageNet (Caffe2 conversion; BGR in [0, 255] minus the mean), opset 12',
+    fileName: 'densenet-12.onnx',
+    url: `${ZOO}/densenet-121/model/densenet-12.onnx`,
+    bytes: 32_726_877,
+    sha256: '0294e7e88e5b3360de9b0fdc321baf9e6ef18b7f058c4536caae3b9f18ed9ed5',
+    network: 'onnx-graph',
+    normalize: 'caffe',
   },
 } as const satisfies Record<string, ModelSource>;
 export type ModelName = keyof typeof MODEL_SOURCES;
@@ -78,7 +147,7 @@ export function resolveModelSource(
   options: Pick<FetchOptions, 'url' | 'sha256' | 'env'> = {},
 ): Omit<ModelSource, 'bytes'> & { bytes: number | null } {
   const env = options.env ?? process.env;
-  const base = MODEL_SOURCES[name];
+  const base: ModelSource = MODEL_SOURCES[name];
   const key = name.toUpperCase();
   const url = options.url || env[`ORTHOSTIM_${key}_URL`] || base.url;
   const sha256 = (options.sha256 || env[`ORTHOSTIM_${key}_SHA256`] || base.sha256).toLowerCase();
@@ -170,6 +239,7 @@ export async function fetchModel(name: ModelName, options: FetchOptions = {}): P
   const source = resolveModelSource(name, options);
   const cacheDir = modelCacheDir(name, env);
   const onnxPath = join(downloadsDir(env), source.fileName);
+  if (source.network === 'onnx-graph') return fetchOnnxGraph(source, onnxPath, options.force ?? false);
   if (!options.force && existsSync(join(cacheDir, WEIGHTS_CACHE_MANIFEST))) {
     return { cacheDir, onnxPath, converted: false, downloaded: false, manifest: null };
   }
@@ -187,4 +257,20 @@ export async function fetchModel(name: ModelName, options: FetchOptions = {}): P
     sourceName: source.fileName,
   });
   return { cacheDir, onnxPath, converted: true, downloaded: !haveVerified, manifest };
+}
+
+/** A zoo network run as any ONNX graph: the verified file in `<cache>/downloads/` is all it needs. */
+async function fetchOnnxGraph(
+  source: ReturnType<typeof resolveModelSource>,
+  onnxPath: string,
+  force: boolean,
+): Promise<FetchResult> {
+  const have = !force && existsSync(onnxPath) && sha256File(onnxPath) === source.sha256;
+  if (!have)
+    await downloadVerified(source.url, onnxPath, {
+      sha256: source.sha256,
+      bytes: source.bytes,
+      label: source.fileName,
+    });
+  return { cacheDir: dirname(onnxPath), onnxPath, converted: false, downloaded: !have, manifest: null };
 }
