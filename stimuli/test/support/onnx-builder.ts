@@ -5,21 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { createRng, type Rng } from '@orthostim/rdm';
+import { floatTensor, onnxAttribute, type OnnxAttrValue } from '../../src/models/onnx/onnx-writer';
 
 const { onnx } = onnxProto;
 type NodeProto = onnxProto.onnx.INodeProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
 
-export type AttrValue = number | number[] | string | { floats: number[] } | { float: number };
-
-function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
-  if (typeof v === 'string') return { name, type: T.STRING, s: Buffer.from(v) };
-  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
-  if (typeof v === 'number') return { name, type: T.INT, i: v };
-  if ('floats' in v) return { name, type: T.FLOATS, floats: v.floats };
-  return { name, type: T.FLOAT, f: v.float };
-}
+export type AttrValue = OnnxAttrValue;
 
 export class GraphBuilder {
   readonly nodes: NodeProto[] = [];
@@ -42,7 +34,7 @@ export class GraphBuilder {
       name: `n${this.count}`,
       input: inputs,
       output: names,
-      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+      attribute: Object.entries(attrs).map(([k, v]) => onnxAttribute(k, v)),
     });
     return names[0]!;
   }
@@ -57,11 +49,7 @@ export class GraphBuilder {
   /** A float initializer of given values. */
   floats(dims: number[], values: Float32Array | number[]): string {
     const name = `w${++this.count}`;
-    const f32 = Float32Array.from(values);
-    const t: TensorProto = { name, dims, dataType: onnx.TensorProto.DataType.FLOAT };
-    if (this.encoding === 'raw') t.rawData = new Uint8Array(f32.buffer.slice(0));
-    else t.floatData = [...f32];
-    this.initializers.push(t);
+    this.initializers.push(floatTensor(name, dims, Float32Array.from(values), this.encoding));
     return name;
   }
 

@@ -11,7 +11,7 @@ type AttributeProto = onnxProto.onnx.IAttributeProto;
 
 export type OnnxAttrValue = number | number[] | string | { float: number };
 
-function attribute(name: string, v: OnnxAttrValue): AttributeProto {
+export function onnxAttribute(name: string, v: OnnxAttrValue): AttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === 'string') return { name, type: T.STRING, s: Buffer.from(v) };
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
@@ -27,15 +27,14 @@ export class OnnxGraphWriter {
   /** Add a node; its output is `output` when given (a named tap), else a fresh name. */
   node(op: string, inputs: string[], attrs: Record<string, OnnxAttrValue> = {}, output?: string): string {
     const name = output ?? `t${++this.count}`;
-    const attribute_ = Object.entries(attrs).map(([k, v]) => attribute(k, v));
+    const attribute_ = Object.entries(attrs).map(([k, v]) => onnxAttribute(k, v));
     this.nodes.push({ opType: op, name: `n${++this.count}`, input: inputs, output: [name], attribute: attribute_ });
     return name;
   }
 
   floats(dims: number[], values: Float32Array): string {
     const name = `w${++this.count}`;
-    const raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
-    this.initializers.push({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw });
+    this.initializers.push(floatTensor(name, dims, values, 'raw'));
     return name;
   }
 
@@ -77,4 +76,17 @@ export function withOutputs(bytes: Uint8Array, outputs: readonly string[]): Uint
   const model = onnx.ModelProto.decode(bytes);
   model.graph!.output = outputs.map((name) => onnx.ValueInfoProto.create({ name }));
   return onnx.ModelProto.encode(model).finish();
+}
+
+/** A float32 initializer, stored as raw little-endian bytes or in the typed `float_data` field. */
+export function floatTensor(
+  name: string,
+  dims: number[],
+  values: Float32Array,
+  encoding: 'raw' | 'float',
+): onnxProto.onnx.ITensorProto {
+  const t: onnxProto.onnx.ITensorProto = { name, dims, dataType: onnx.TensorProto.DataType.FLOAT };
+  if (encoding === 'float') t.floatData = [...values];
+  else t.rawData = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  return t;
 }
