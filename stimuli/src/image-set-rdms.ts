@@ -122,7 +122,7 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
           provenance: { backend: backend.name, command: options.command },
         });
         const { set } = written;
-        writeFileAtomic(join(staging, RDMS_FILES.rdmsPng), await renderRdmsPng(set));
+        writeFileAtomic(join(staging, RDMS_FILES.rdmsPng), await renderRdmsPng(set, written.rdms));
         writeFileAtomic(join(staging, RDMS_FILES.layerSimilarityPng), await renderLayerSimilarityPng(set));
         const pearson = set.layerSimilarity.pearson.map((row) => row.map((v) => v ?? Number.NaN));
         return {

@@ -207,6 +207,7 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
 
       const searchlight = await runSearchlightStage({
         set,
+        rdms: stimuli.rdms,
         settings: job.searchlight,
         betas: assembled,
         grid,

@@ -82,6 +82,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
       const writer = new MapWriter(staging, grid, index);
       const searchlight = await runSearchlightStage({
         set,
+        rdms: job.stimuli.rdms,
         settings: job.settings,
         betas: assembled,
         grid,

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pairCount, type ComparatorName } from '@orthostim/rdm';
 import { InputError, type StimulusSet } from '@orthostim/protocol';
-import { writeFileAtomic } from '@orthostim/protocol/node';
+import { writeFileAtomic, type RdmVector } from '@orthostim/protocol/node';
 import { bidsLabels } from '../io/bids';
 import { affineVoxelSizes } from '../io/affine';
 import { assertSameGrid, readVolume3d } from '../io/nifti';
@@ -82,6 +82,8 @@ export interface SearchlightStageResult {
 
 export interface SearchlightStageOptions {
   set: StimulusSet;
+  /** The set's layer RDMs in `set.layers` order (`LoadedStimulusSet.rdms`, either file version). */
+  rdms: readonly RdmVector[];
   settings: SearchlightSettings;
   betas: AssembledBetas;
   grid: GridRef;
@@ -93,11 +95,6 @@ export interface SearchlightStageOptions {
   rois?: { path: string; labelsPath?: string };
   /** Label of the progress bar over the centres (stderr). */
   progressLabel: string;
-}
-
-/** Layer RDMs as numbers (null in the file means NaN). */
-export function layerRdmsOf(set: StimulusSet): Float64Array[] {
-  return set.layers.map((l) => Float64Array.from(set.rdms[l]!, (v) => (v === null ? Number.NaN : v)));
 }
 
 function summarize(values: Float32Array): { nValid: number; mean: number; max: number; p95: number } {
@@ -155,7 +152,12 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
   if (betas.betas.nImages !== set.images.length) {
     throw new InputError(`the betas hold ${betas.betas.nImages} images but the stimulus set has ${set.images.length}`);
   }
-  const models: ModelSet = buildModelSet(layers, layerRdmsOf(set), settings.compare, methods);
+  const models: ModelSet = buildModelSet(
+    layers,
+    o.rdms.map((r) => Float64Array.from(r)),
+    settings.compare,
+    methods,
+  );
   if (models.nPairs !== P)
     throw new InputError(`the stimulus set's RDMs have ${models.nPairs} pairs; ${set.images.length} images need ${P}`);
 
