@@ -21,9 +21,10 @@ export const STIMULUS_SET_RDMS_FILE = 'rdms.f32';
 export const INLINE_RDMS_MAX_IMAGES = 500;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 (64 characters)');
-const imageId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, '1-64 letters, digits, "_" or "-", starting with a letter or digit');
+/** What an image id may be: it names the image's file and goes into BIDS events. */
+export const IMAGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const IMAGE_ID_RULE_TEXT = '1-64 letters, digits, "_" or "-", starting with a letter or digit';
+const imageId = z.string().regex(IMAGE_ID_PATTERN, IMAGE_ID_RULE_TEXT);
 /** A relative path inside the set's folder: no absolute paths, no `..`, no backslashes. */
 const relativeFile = z
   .string()
