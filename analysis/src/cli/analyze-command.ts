@@ -20,6 +20,7 @@ import {
   type AnalysisOptionName,
 } from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
+import { resolveImageMapping } from './image-mapping-flags';
 import { addExecutorOptions, readExecutorSettings } from '@orthostim/executor/cli';
 import { runGroupOnExecutor, runParticipantsOnExecutor } from './analyze-executor';
 
@@ -112,6 +113,10 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
       const stimuli = readStimulusSet(stimuliPath, { checkImages: false });
       const searchlight = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
       const glm = resolveGlmSettings(flags);
+      const imageMapping = resolveImageMapping(
+        flags,
+        stimuli.set.images.map((i) => i.id),
+      );
       if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
       const labels = selectParticipants(ds, flags.participantLabel);
       // With an executor, done participants are skipped by the job state; each task checks its own.
@@ -140,6 +145,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
           participant,
           stimuli,
           ...(flags.task ? { task: flags.task } : {}),
+          ...(imageMapping ? { imageMapping } : {}),
           ...(flags.derivatives ? { derivatives: flags.derivatives } : {}),
           ...(flags.space ? { space: flags.space } : {}),
           ...(flags.mask ? { mask: flags.mask } : {}),

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { InputError } from '@orthostim/protocol';
 import { buildOutputDir, writeFileAtomic, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { createProgress } from '@orthostim/protocol/cli';
+import type { ImageMapping } from '../glm/image-mapping';
 import { findStudyRuns, readBidsDataset, type StudyRun } from '../io/bids';
 import { assertSameGrid, readNifti, readNiftiMeanVolume, readVolume3d, type Volume } from '../io/nifti';
 import { fitStudyRun, runPrefix, type RunGlmResult } from '../io/run-glm';
@@ -29,6 +30,8 @@ export interface ParticipantJob {
   participant: string;
   stimuli: LoadedStimulusSet;
   task?: string;
+  /** How the events name images (--image-column, --image-map); default: the events' own rule. */
+  imageMapping?: ImageMapping;
   derivatives?: string[];
   space?: string;
   mask?: string;
@@ -101,6 +104,7 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
           confounds: job.glm.confounds,
           threads: job.searchlight.threads,
           ...(job.mask ? { maskPath: job.mask } : {}),
+          ...(job.imageMapping ? { imageMapping: job.imageMapping } : {}),
         });
         results.push(res);
         for (const f of res.files) {
