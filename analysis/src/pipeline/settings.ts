@@ -117,7 +117,8 @@ export const ANALYSIS_OPTIONS = {
   },
   mask: {
     flags: '--mask <file>',
-    description: 'brain mask for runs without one (analyze) or the searchlight mask (searchlight)',
+    description:
+      "brain mask used for every run instead of the dataset's own masks (analyze; without it, a run without a mask gets one computed from its BOLD) or the searchlight mask (searchlight)",
     kind: 'string',
     levels: PS,
   },
