@@ -170,7 +170,7 @@ describe('orthostim analyze on haxby2001 with sets made by orthostim rdms --ids 
 
   it('uses a --mask given on the command line instead of the dataset masks', async () => {
     const given = join(tmp, 'out-computed', 'sub-1', 'glm', 'sub-1_task-objects_run-1_desc-brain_mask.nii.gz');
-    const nGiven = readNifti(given).data.reduce((s, v) => s + (v > 0 ? 1 : 0), 0);
+    const nGiven = Array.from(readNifti(given).data).filter((v) => v > 0).length;
     const out = join(tmp, 'out-given');
     const res = await analyze(requireShared(HAXBY), out, categorySet, ['--mask', given]);
     expect(res.code).toBe(0);
