@@ -29,7 +29,7 @@ export function formatRdmsSummary(r: ImageSetRdmsResult): string {
     L > 1
       ? `mean |Pearson r| between layers' RDMs: ${fmt(r.meanAbsPearson)} over all ${(L * (L - 1)) / 2} pairs, ${fmt(r.meanAbsPearsonAdjacent)} between adjacent layers`
       : 'layer similarity: n/a (one layer)',
-    `wrote ${r.files.stimulusSet}`,
+    `wrote ${r.files.stimulusSet}${'rdmsFile' in set ? ` (schema /2: the RDMs in ${set.rdmsFile.path} beside it)` : ''}`,
     `      ${r.files.images}/ (${set.images.length} PNG files)`,
     `      ${r.files.rdmsPng}`,
     `      ${r.files.layerSimilarityPng}`,
