@@ -21,6 +21,7 @@ import {
 } from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
 import { resolveImageMapping } from './image-mapping-flags';
+import { checkSearchlightSetSize } from '../pipeline/roi-stage';
 import { addExecutorOptions, readExecutorSettings } from '@orthostim/executor/cli';
 import { runGroupOnExecutor, runParticipantsOnExecutor } from './analyze-executor';
 
@@ -119,6 +120,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
         stimuli.set.images.map((i) => i.id),
       );
       if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
+      checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
       const labels = selectParticipants(ds, flags.participantLabel);
       // With an executor, done participants are skipped by the job state; each task checks its own.
       if (!flags.overwrite && !executor) {

@@ -10,6 +10,7 @@ import {
   type AnalysisOptionName,
 } from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
+import { checkSearchlightSetSize } from '../pipeline/roi-stage';
 
 const SHARED: AnalysisOptionName[] = [
   'stimuli',
@@ -126,6 +127,7 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
     );
     const settings = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
     if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
+    checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
     if (flags.residuals && settings.distance !== 'crossnobis')
       throw new UsageError(`--residuals are used by --distance crossnobis only; got --distance ${settings.distance}`);
     process.stderr.write(

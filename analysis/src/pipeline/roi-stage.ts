@@ -105,17 +105,23 @@ export function writeRoiRsa(
 }
 
 /**
- * The stage for a set above SEARCHLIGHT_MAX_IMAGES images: ROI RSA only (no maps), or an error
- * that says which analyses handle such sets.
+ * A set above SEARCHLIGHT_MAX_IMAGES images without regions of interest is refused, with the
+ * analyses that handle it. Called by the commands before any work, and by the stage.
  */
-export function roiOnlyStage(o: SearchlightStageOptions, models: ModelSet, t0: number): SearchlightStageResult {
-  const n = o.set.images.length;
-  if (!o.rois)
+export function checkSearchlightSetSize(nImages: number, hasRois: boolean): void {
+  const n = nImages;
+  if (n > SEARCHLIGHT_MAX_IMAGES && !hasRois)
     throw new InputError(
       `the stimulus set has ${n} images; the searchlight handles up to ${SEARCHLIGHT_MAX_IMAGES} (a sphere RDM of ${(n * (n - 1)) / 2} pairs at every voxel). For larger sets use ROI RSA (--rois <label image>: the RDM of each region, no searchlight) or \`orthostim compare\` with brain RDMs you have`,
     );
+}
+
+/** The stage for a set above SEARCHLIGHT_MAX_IMAGES images: ROI RSA only (no maps). */
+export function roiOnlyStage(o: SearchlightStageOptions, models: ModelSet, t0: number): SearchlightStageResult {
+  checkSearchlightSetSize(o.set.images.length, o.rois !== undefined);
+  const rois = o.rois!; // checked just above: a set this large comes with regions
   const data = prepareSphereData(o.settings.distance, o.betas.betas, o.betas.residualVariance);
-  const roi = writeRoiRsa(o, o.rois, data, models);
+  const roi = writeRoiRsa(o, rois, data, models);
   const t1 = performance.now();
   return {
     layers: [...o.set.layers],
