@@ -69,7 +69,7 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
   const seed = o.seed ?? 1;
   const profiles = computeLayerProfiles(
     layers,
-    layers.map((l) => set.rdms[l]!.map((v) => v ?? Number.NaN)),
+    layers.map((l) => Array.from(loaded.rdms[set.layers.indexOf(l)]!)),
     brain.regions,
     { comparator, method, nBootstrap, ciLevel, seed },
   );

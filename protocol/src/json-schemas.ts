@@ -8,8 +8,8 @@ import { stimulusSetSchema } from './stimulus-set';
  */
 export function stimulusSetJsonSchema(): Record<string, unknown> {
   return {
-    $id: 'https://orthostim.dev/schemas/stimulus-set-1.json',
-    title: 'orthostim stimulus set (orthostim.stimulus-set/1)',
+    $id: 'https://orthostim.dev/schemas/stimulus-set.json',
+    title: 'orthostim stimulus set (orthostim.stimulus-set/1: RDMs inline; /2: RDMs in the rdmsFile sidecar)',
     ...z.toJSONSchema(stimulusSetSchema, { target: 'draft-2020-12', unrepresentable: 'any' }),
   };
 }

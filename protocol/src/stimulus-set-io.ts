@@ -1,8 +1,20 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from './errors';
 import { sha256File, sha256Hex } from './files';
-import { parseStimulusSet, stimulusSetDigestInput, STIMULUS_SET_FILE, type StimulusSet } from './stimulus-set';
+import {
+  parseStimulusSet,
+  stimulusSetV1DigestParts,
+  stimulusSetV2DigestParts,
+  STIMULUS_SET_FILE,
+  type StimulusSet,
+  type StimulusSetV1,
+  type StimulusSetV2,
+} from './stimulus-set';
+
+/** One layer's condensed RDM: float64 from a version-1 file, float32 (as stored) from version 2; NaN where null. */
+export type RdmVector = Float64Array | Float32Array;
 
 export interface LoadedStimulusSet {
   /** Absolute path of the stimulus-set.json that was read. */
@@ -12,6 +24,8 @@ export interface LoadedStimulusSet {
   set: StimulusSet;
   /** Absolute path of each image, in set order. */
   imagePaths: string[];
+  /** Each layer's condensed RDM, in `set.layers` order, whichever version the file is. */
+  rdms: RdmVector[];
 }
 
 /** `--stimuli` takes a stimulus-set.json file or the folder holding it, everywhere. */
@@ -29,13 +43,69 @@ export function resolveStimulusSetPath(fileOrDir: string): string {
   return p;
 }
 
-export function computeStimulusSetSha256(set: Pick<StimulusSet, 'images' | 'layers' | 'rdms'>): string {
-  return sha256Hex(stimulusSetDigestInput(set));
+function hashParts(parts: readonly Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}
+
+/** The `sha256` of a version-1 set (see `stimulusSetDigestParts`). */
+export function computeStimulusSetSha256(set: Pick<StimulusSetV1, 'images' | 'layers' | 'rdms'>): string {
+  return hashParts(stimulusSetV1DigestParts(set));
+}
+
+/** The `sha256` of a version-2 set whose sidecar holds `sidecar` (see `stimulusSetDigestParts`). */
+export function computeStimulusSetV2Sha256(set: Pick<StimulusSetV2, 'images' | 'layers'>, sidecar: Uint8Array): string {
+  const n = set.images.length;
+  return hashParts(stimulusSetV2DigestParts(set, sidecar, (n * (n - 1)) / 2));
+}
+
+/** Version 2's sidecar bytes: each layer's condensed RDM as float32 little-endian, one after the other. */
+export function encodeRdmsSidecar(rdms: readonly ArrayLike<number>[]): Uint8Array {
+  const total = rdms.reduce((s, r) => s + r.length, 0);
+  const out = new Float32Array(total);
+  let off = 0;
+  for (const r of rdms) {
+    out.set(r, off);
+    off += r.length;
+  }
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('big-endian platforms are not supported');
+  return new Uint8Array(out.buffer);
+}
+
+function v1Rdms(set: StimulusSetV1): RdmVector[] {
+  return set.layers.map((l) => Float64Array.from(set.rdms[l]!, (v) => v ?? Number.NaN));
+}
+
+/** Read and check version 2's sidecar: its file hash, its length, and the set's digest over it. */
+function v2Rdms(set: StimulusSetV2, path: string, dir: string): RdmVector[] {
+  const file = join(dir, set.rdmsFile.path);
+  if (!existsSync(file)) throw new InputError(`${path}: rdmsFile.path: ${set.rdmsFile.path} does not exist`);
+  const buf = readFileSync(file);
+  const h = sha256Hex(buf);
+  if (h !== set.rdmsFile.sha256)
+    throw new InputError(
+      `${path}: rdmsFile: ${set.rdmsFile.path} has SHA-256 ${h}, the set records ${set.rdmsFile.sha256}`,
+    );
+  const n = set.images.length;
+  const P = (n * (n - 1)) / 2;
+  let digest: string;
+  try {
+    digest = computeStimulusSetV2Sha256(set, buf);
+  } catch (err) {
+    throw new InputError(`${path}: rdmsFile: ${set.rdmsFile.path}: ${(err as Error).message} (${n} images)`);
+  }
+  if (digest !== set.sha256)
+    throw new InputError(`${path}: field sha256: the set's contents hash to ${digest}, the file records ${set.sha256}`);
+  // A Float32Array needs a 4-byte aligned offset; small files may come from Node's shared pool.
+  const bytes = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf);
+  return set.layers.map((_, l) => new Float32Array(bytes.buffer, bytes.byteOffset + 4 * P * l, P));
 }
 
 /**
- * Read and validate a stimulus set. Checks the schema, that every image file exists with the
- * recorded SHA-256 (unless `checkImages` is false), and that the set's own `sha256` matches.
+ * Read and validate a stimulus set of either version. Checks the schema, that every image file
+ * exists with the recorded SHA-256 (unless `checkImages` is false), the RDM sidecar of a version-2
+ * file, and that the set's own `sha256` matches.
  */
 export function readStimulusSet(fileOrDir: string, options: { checkImages?: boolean } = {}): LoadedStimulusSet {
   const path = resolveStimulusSetPath(fileOrDir);
@@ -57,8 +127,9 @@ export function readStimulusSet(fileOrDir: string, options: { checkImages?: bool
         throw new InputError(`${path}: images.${i}: ${img.file} has SHA-256 ${h}, the set records ${img.sha256}`);
     });
   }
+  if ('rdmsFile' in set) return { path, dir, set, imagePaths, rdms: v2Rdms(set, path, dir) };
   const digest = computeStimulusSetSha256(set);
   if (digest !== set.sha256)
     throw new InputError(`${path}: field sha256: the set's contents hash to ${digest}, the file records ${set.sha256}`);
-  return { path, dir, set, imagePaths };
+  return { path, dir, set, imagePaths, rdms: v1Rdms(set) };
 }

@@ -3,14 +3,14 @@ import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync, readdi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseStimulusSet, stimulusSetDigestInput, STIMULUS_SET_SCHEMA, type StimulusSet } from './stimulus-set';
+import { parseStimulusSet, stimulusSetDigestInput, STIMULUS_SET_SCHEMA, type StimulusSetV1 } from './stimulus-set';
 import { computeStimulusSetSha256, readStimulusSet, resolveStimulusSetPath } from './stimulus-set-io';
 import { buildOutputDir } from './files';
 import { InputError } from './errors';
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
-function makeSet(n = 3): StimulusSet {
+function makeSet(n = 3): StimulusSetV1 {
   const images = Array.from({ length: n }, (_, i) => ({
     id: `stim-0${i + 1}`,
     file: `images/stim-0${i + 1}.png`,
@@ -21,7 +21,7 @@ function makeSet(n = 3): StimulusSet {
     conv1: Array.from({ length: pairs }, (_, k) => 0.1 * (k + 1)),
     pixels: Array.from({ length: pairs }, (_, k) => 1 - 0.2 * k),
   };
-  const set: StimulusSet = {
+  const set: StimulusSetV1 = {
     schema: STIMULUS_SET_SCHEMA,
     sha256: '0'.repeat(64),
     images,

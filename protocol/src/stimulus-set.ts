@@ -2,20 +2,29 @@ import { z } from 'zod';
 import { InputError } from './errors';
 
 /**
- * stimulus-set.json, version 1: the project's central file format. Synthesis and `orthostim rdms`
- * write it; the session server and analysis read it. Documented in docs/formats/stimulus-set.md;
- * the JSON Schema in docs/formats/stimulus-set.schema.json is generated from this zod schema.
+ * stimulus-set.json: the project's central file format. Synthesis and `orthostim rdms` write it;
+ * the session server and analysis read it. Documented in docs/formats/stimulus-set.md; the JSON
+ * Schema in docs/formats/stimulus-set.schema.json is generated from these zod schemas.
  *
  * The order of `images` is the order of every RDM. RDMs are stored as the upper triangle without
- * the diagonal, row-major: (0,1), (0,2), ..., (0,n-1), (1,2), ..., length n(n-1)/2.
+ * the diagonal, row-major: (0,1), (0,2), ..., (0,n-1), (1,2), ..., length n(n-1)/2. Version 1
+ * holds them in the JSON (`rdms`); version 2, written above INLINE_RDMS_MAX_IMAGES images, in a
+ * binary sidecar (`rdmsFile`: float32 little-endian, the layers one after the other in `layers`
+ * order). Everything else is the same in both versions.
  */
 export const STIMULUS_SET_SCHEMA = 'orthostim.stimulus-set/1';
+export const STIMULUS_SET_SCHEMA_V2 = 'orthostim.stimulus-set/2';
 export const STIMULUS_SET_FILE = 'stimulus-set.json';
+/** File name of version 2's RDM sidecar, beside stimulus-set.json. */
+export const STIMULUS_SET_RDMS_FILE = 'rdms.f32';
+/** Writers keep RDMs inline (version 1) up to this many images, and use the sidecar (version 2) above. */
+export const INLINE_RDMS_MAX_IMAGES = 500;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 (64 characters)');
-const imageId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, '1-64 letters, digits, "_" or "-", starting with a letter or digit');
+/** What an image id may be: it names the image's file and goes into BIDS events. */
+export const IMAGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const IMAGE_ID_RULE_TEXT = '1-64 letters, digits, "_" or "-", starting with a letter or digit';
+const imageId = z.string().regex(IMAGE_ID_PATTERN, IMAGE_ID_RULE_TEXT);
 /** A relative path inside the set's folder: no absolute paths, no `..`, no backslashes. */
 const relativeFile = z
   .string()
@@ -38,47 +47,63 @@ export const stimulusImageSchema = z.strictObject({
   source: z.string().optional(),
 });
 
-export const stimulusSetSchema = z
+const commonFields = {
+  /** SHA-256 over image hashes and RDMs; see `stimulusSetDigestParts`. */
+  sha256: sha256Hex,
+  images: z.array(stimulusImageSchema).min(2),
+  model: z.strictObject({
+    name: z.string().min(1),
+    weightsSha256: sha256Hex,
+    inputSize: z.number().int().positive(),
+    /** How the weights were loaded (raw, onnx, cache, onnx-graph, tfjs-layers, tfjs-graph). */
+    format: z.string().optional(),
+    /** The input convention of a network other than GoogLeNet (imagenet, caffe, none). */
+    normalize: z.string().optional(),
+  }),
+  layers: z.array(z.string().min(1)).min(1),
+  distance: z.enum(['correlation', 'euclidean', 'cosine']),
+  layerSimilarity: z.strictObject({ pearson: squareMatrix, spearman: squareMatrix }),
+  provenance: z.strictObject({
+    orthostim: z.string(),
+    backend: z.string(),
+    date: z.string(),
+    command: z.string(),
+    node: z.string().optional(),
+  }),
+  /** Written by `orthostim synthesize`: settings, seed, loss history, before/after matrices. */
+  synthesis: z.record(z.string(), z.unknown()).optional(),
+};
+
+type CommonSet = { images: { id: string }[]; layers: string[]; layerSimilarity: Record<string, unknown[][]> };
+
+/** Checks both versions share: unique image ids and layers, L x L layer similarity. */
+function checkCommon(set: CommonSet, ctx: z.RefinementCtx): void {
+  const ids = new Set<string>();
+  set.images.forEach((img, i) => {
+    if (ids.has(img.id))
+      ctx.addIssue({ code: 'custom', path: ['images', i, 'id'], message: `duplicate image id "${img.id}"` });
+    ids.add(img.id);
+  });
+  const L = set.layers.length;
+  if (new Set(set.layers).size !== L)
+    ctx.addIssue({ code: 'custom', path: ['layers'], message: 'layer names must be unique' });
+  for (const kind of ['pearson', 'spearman'] as const) {
+    const m = set.layerSimilarity[kind]!;
+    if (m.length !== L || m.some((row) => row.length !== L))
+      ctx.addIssue({ code: 'custom', path: ['layerSimilarity', kind], message: `expected a ${L} x ${L} matrix` });
+  }
+}
+
+export const stimulusSetV1Schema = z
   .strictObject({
     schema: z.literal(STIMULUS_SET_SCHEMA),
-    /** SHA-256 over image hashes and RDMs; see `stimulusSetDigestInput`. */
-    sha256: sha256Hex,
-    images: z.array(stimulusImageSchema).min(2),
-    model: z.strictObject({
-      name: z.string().min(1),
-      weightsSha256: sha256Hex,
-      inputSize: z.number().int().positive(),
-      /** How the weights were loaded (raw, onnx, cache, tfjs-layers, tfjs-graph). */
-      format: z.string().optional(),
-      /** The input convention of a network other than GoogLeNet (imagenet, caffe, none). */
-      normalize: z.string().optional(),
-    }),
-    layers: z.array(z.string().min(1)).min(1),
-    distance: z.enum(['correlation', 'euclidean', 'cosine']),
+    ...commonFields,
     rdms: z.record(z.string(), z.array(z.number().nullable())),
-    layerSimilarity: z.strictObject({ pearson: squareMatrix, spearman: squareMatrix }),
-    provenance: z.strictObject({
-      orthostim: z.string(),
-      backend: z.string(),
-      date: z.string(),
-      command: z.string(),
-      node: z.string().optional(),
-    }),
-    /** Written by `orthostim synthesize`: settings, seed, loss history, before/after matrices. */
-    synthesis: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((set, ctx) => {
+    checkCommon(set, ctx);
     const n = set.images.length;
     const pairs = (n * (n - 1)) / 2;
-    const ids = new Set<string>();
-    set.images.forEach((img, i) => {
-      if (ids.has(img.id))
-        ctx.addIssue({ code: 'custom', path: ['images', i, 'id'], message: `duplicate image id "${img.id}"` });
-      ids.add(img.id);
-    });
-    const L = set.layers.length;
-    if (new Set(set.layers).size !== L)
-      ctx.addIssue({ code: 'custom', path: ['layers'], message: 'layer names must be unique' });
     for (const layer of set.layers) {
       const rdm = set.rdms[layer];
       if (!rdm) ctx.addIssue({ code: 'custom', path: ['rdms', layer], message: `missing RDM for layer "${layer}"` });
@@ -93,15 +118,33 @@ export const stimulusSetSchema = z
       if (!set.layers.includes(key))
         ctx.addIssue({ code: 'custom', path: ['rdms', key], message: `"${key}" is not in layers` });
     }
-    for (const kind of ['pearson', 'spearman'] as const) {
-      const m = set.layerSimilarity[kind];
-      if (m.length !== L || m.some((row) => row.length !== L))
-        ctx.addIssue({ code: 'custom', path: ['layerSimilarity', kind], message: `expected a ${L} x ${L} matrix` });
-    }
   });
 
+/** Version 2's reference to the RDM sidecar. */
+export const rdmsFileSchema = z.strictObject({
+  /** Relative to the set's folder (writers use STIMULUS_SET_RDMS_FILE). */
+  path: relativeFile,
+  /** SHA-256 of the sidecar file's bytes. */
+  sha256: sha256Hex,
+  dtype: z.literal('float32'),
+});
+
+export const stimulusSetV2Schema = z
+  .strictObject({
+    schema: z.literal(STIMULUS_SET_SCHEMA_V2),
+    ...commonFields,
+    /** float32 little-endian: for each layer in `layers` order, its n(n-1)/2 condensed values. */
+    rdmsFile: rdmsFileSchema,
+  })
+  .superRefine(checkCommon);
+
+export const stimulusSetSchema = z.discriminatedUnion('schema', [stimulusSetV1Schema, stimulusSetV2Schema]);
+
 export type StimulusImage = z.infer<typeof stimulusImageSchema>;
-export type StimulusSet = z.infer<typeof stimulusSetSchema>;
+export type StimulusSetV1 = z.infer<typeof stimulusSetV1Schema>;
+export type StimulusSetV2 = z.infer<typeof stimulusSetV2Schema>;
+/** Either version; `rdms` (v1) or `rdmsFile` (v2). Read RDMs through `LoadedStimulusSet.rdms`. */
+export type StimulusSet = StimulusSetV1 | StimulusSetV2;
 export type ActivationDistance = StimulusSet['distance'];
 
 /**
@@ -119,24 +162,61 @@ export function parseStimulusSet(json: unknown, source: string): StimulusSet {
   return result.data;
 }
 
+function assertLittleEndian(): void {
+  // Typed arrays are platform-endian; every platform Node runs on is little-endian, checked here.
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('big-endian platforms are not supported');
+}
+
 /**
- * The bytes the set's `sha256` is computed over, so any tool can recompute it:
+ * The byte parts the set's `sha256` is computed over (in order), so any tool can recompute it:
  * for each image in order, UTF-8 `"<id>\n<sha256>\n"`; then for each layer in order, UTF-8
- * `"<layer>\n"` followed by its RDM as float64 little-endian values (null, i.e. NaN, as NaN).
+ * `"<layer>\n"` followed by its RDM's bytes: version 1, the values as float64 little-endian (null,
+ * i.e. NaN, as NaN); version 2, the layer's float32 little-endian bytes as stored in the sidecar.
+ * `layerBytes(l)` gives the RDM bytes of layer l.
  */
-export function stimulusSetDigestInput(set: Pick<StimulusSet, 'images' | 'layers' | 'rdms'>): Uint8Array {
+export function stimulusSetDigestParts(
+  set: { images: readonly Pick<StimulusImage, 'id' | 'sha256'>[]; layers: readonly string[] },
+  layerBytes: (l: number) => Uint8Array,
+): Uint8Array[] {
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];
   for (const img of set.images) parts.push(enc.encode(`${img.id}\n${img.sha256}\n`));
-  for (const layer of set.layers) {
+  set.layers.forEach((layer, l) => {
     parts.push(enc.encode(`${layer}\n`));
-    const values = set.rdms[layer] ?? [];
-    const buf = new Float64Array(values.length);
-    values.forEach((v, i) => (buf[i] = v ?? Number.NaN));
-    // Float64Array is platform-endian; every platform Node runs on is little-endian, checked here.
-    if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('big-endian platforms are not supported');
-    parts.push(new Uint8Array(buf.buffer));
-  }
+    parts.push(layerBytes(l));
+  });
+  return parts;
+}
+
+/** Version 1's digest parts: each layer's RDM from the JSON as float64 little-endian. */
+export function stimulusSetV1DigestParts(set: Pick<StimulusSetV1, 'images' | 'layers' | 'rdms'>): Uint8Array[] {
+  assertLittleEndian();
+  return stimulusSetDigestParts(set, (l) => {
+    const values = set.rdms[set.layers[l]!] ?? [];
+    return new Uint8Array(Float64Array.from(values, (v) => v ?? Number.NaN).buffer);
+  });
+}
+
+/**
+ * Version 2's digest parts: `sidecar` is the whole rdms.f32 file, `nPairs` = n(n-1)/2 float32
+ * values per layer. Throws a RangeError when the sidecar has another length.
+ */
+export function stimulusSetV2DigestParts(
+  set: Pick<StimulusSetV2, 'images' | 'layers'>,
+  sidecar: Uint8Array,
+  nPairs: number,
+): Uint8Array[] {
+  const layerBytes = 4 * nPairs;
+  if (sidecar.length !== layerBytes * set.layers.length)
+    throw new RangeError(
+      `expected ${set.layers.length} layers x ${nPairs} float32 values = ${layerBytes * set.layers.length} bytes, got ${sidecar.length}`,
+    );
+  return stimulusSetDigestParts(set, (l) => sidecar.subarray(l * layerBytes, (l + 1) * layerBytes));
+}
+
+/** Version 1's digest input as one array (the parts joined). */
+export function stimulusSetDigestInput(set: Pick<StimulusSetV1, 'images' | 'layers' | 'rdms'>): Uint8Array {
+  const parts = stimulusSetV1DigestParts(set);
   const total = parts.reduce((s, p) => s + p.length, 0);
   const out = new Uint8Array(total);
   let off = 0;

@@ -162,10 +162,10 @@ describe('orthostim simulate (library)', () => {
         const patterns = new Float64Array(N * voxels.length);
         for (let i = 0; i < N; i++) voxels.forEach((g, v) => (patterns[i * voxels.length + v] = sums[i]![g]!));
         const recovered = computeRdm(patterns, N, voxels.length, 'correlation');
-        const planted = loaded.set.rdms[l.layer]!.map(Number);
+        const planted = Array.from(loaded.rdms[loaded.set.layers.indexOf(l.layer)]!);
         expect(pearson(recovered, planted)).toBeGreaterThan(0.999);
         expect(spearman(recovered, planted)).toBeGreaterThan(0.99);
-        const other = loaded.set.rdms[LAYERS.find((x) => x !== l.layer)!]!.map(Number);
+        const other = Array.from(loaded.rdms[loaded.set.layers.indexOf(LAYERS.find((x) => x !== l.layer)!)]!);
         expect(pearson(recovered, other)).toBeLessThan(pearson(recovered, planted) - 0.05);
       }
     }

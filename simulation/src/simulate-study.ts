@@ -215,12 +215,7 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
   const geometries = new Map<string, PlantedGeometry>(
     layers.map((l) => [
       l,
-      embedRdm(
-        set.rdms[l]!.map((v) => v ?? Number.NaN),
-        n,
-        distance,
-        `the RDM of layer "${l}"`,
-      ),
+      embedRdm(Array.from(loaded.rdms[set.layers.indexOf(l)]!), n, distance, `the RDM of layer "${l}"`),
     ]),
   );
   const phantom = buildBrainPhantom({

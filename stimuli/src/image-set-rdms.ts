@@ -12,14 +12,18 @@ import { meanAbsOffDiagonal } from '@orthostim/rdm';
 import { resolveLayers } from './activation-network';
 import { initBackend } from './backend';
 import { computeLayerRdms, DEFAULT_BATCH_SIZE } from './features';
-import { readImageFolder } from './images';
+import { listImageFolders, readImageFolder } from './images';
+import { imageIdsFor, type ImageIdRule } from './image-ids';
 import { type Engine, loadNetwork, resolveNetworkSource, sourceVocabulary } from './models/network-source';
 import type { NormalizationName } from './models/preprocess';
 import { renderLayerSimilarityPng, renderRdmsPng } from './rdm-figures';
 import { writeStimulusSet } from './stimulus-set-writer';
 
 export interface ImageSetRdmsOptions {
-  imageDir: string;
+  /** Folders of photos; the set holds each folder's images in file-name order, folder after folder. */
+  imageDirs: readonly string[];
+  /** How images are named (default numbered: stim-01, ...; stem: the file name without extension). */
+  ids?: ImageIdRule;
   outDir: string;
   /** Layer names or aliases; default: the network's default list (GoogLeNet's 11 main stages). */
   layers?: readonly string[];
@@ -86,9 +90,9 @@ function lazyProgress(label: string, enabled: boolean): { update(done: number, t
 
 export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<ImageSetRdmsResult> {
   const outDir = resolve(options.outDir);
-  const imageDir = resolve(options.imageDir);
-  if (outDir === imageDir)
-    throw new UsageError(`--out ${options.outDir}: is the image folder itself; choose a separate output folder`);
+  if (options.imageDirs.some((d) => resolve(d) === outDir))
+    throw new UsageError(`--out ${options.outDir}: is an image folder itself; choose a separate output folder`);
+  const ids = imageIdsFor(listImageFolders(options.imageDirs), options.ids ?? 'numbered');
   const showProgress = options.progress ?? true;
 
   const source = resolveNetworkSource(options);
@@ -99,7 +103,7 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
     outDir,
     async (staging) => {
       const decoding = lazyProgress('images     ', showProgress);
-      const folder = await readImageFolder(imageDir, options.size, {
+      const folder = await readImageFolder(options.imageDirs, options.size, {
         minImages: 2,
         onProgress: (done, total) => decoding.update(done, total),
       });
@@ -123,6 +127,7 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
           images: folder.images,
           size: options.size,
           sources: folder.names,
+          ids,
           model: {
             name: network.name,
             weightsSha256: network.weightsSha256,
@@ -135,7 +140,7 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
           provenance: { backend: backend.name, command: options.command },
         });
         const { set } = written;
-        writeFileAtomic(join(staging, RDMS_FILES.rdmsPng), await renderRdmsPng(set));
+        writeFileAtomic(join(staging, RDMS_FILES.rdmsPng), await renderRdmsPng(set, written.rdms));
         writeFileAtomic(join(staging, RDMS_FILES.layerSimilarityPng), await renderLayerSimilarityPng(set));
         const pearson = set.layerSimilarity.pearson.map((row) => row.map((v) => v ?? Number.NaN));
         return {

@@ -14,15 +14,16 @@ const nanFromNull = (v: number | null): number => (v === null ? Number.NaN : v);
 
 /** One heatmap per layer, as percentiles of each layer's dissimilarities (the usual RSA display). */
 export async function renderRdmsPng(
-  set: Pick<StimulusSet, 'images' | 'layers' | 'rdms' | 'distance'>,
+  set: Pick<StimulusSet, 'images' | 'layers' | 'distance'>,
+  rdms: readonly ArrayLike<number>[],
 ): Promise<Buffer> {
   const n = set.images.length;
   const svg = heatmapGridSvg({
     title: `RDMs of ${n} images, ${set.distance} distance`,
-    panels: set.layers.map((layer) => ({
+    panels: set.layers.map((layer, l) => ({
       title: layer,
       n,
-      values: toSquare((set.rdms[layer] ?? []).map(nanFromNull), n),
+      values: toSquare(Array.from(rdms[l]!), n),
     })),
     rank: true,
     labels: n <= MAX_LABELLED_IMAGES ? set.images.map((img) => img.id) : undefined,

@@ -2,18 +2,28 @@
  * Writing a stimulus set (docs/formats/stimulus-set.md): the images as PNG files under `images/`
  * and `stimulus-set.json` pointing at them, with RDMs, the layer x layer similarity, provenance and
  * the set's digest. `orthostim rdms` and `orthostim synthesize` both write through here; the set
- * is validated with the schema before anything is written.
+ * is validated with the schema before anything is written. Up to INLINE_RDMS_MAX_IMAGES images the
+ * RDMs go into the JSON (schema version 1); above, into the float32 sidecar rdms.f32 (version 2).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  INLINE_RDMS_MAX_IMAGES,
   parseStimulusSet,
   STIMULUS_SET_FILE,
+  STIMULUS_SET_RDMS_FILE,
   STIMULUS_SET_SCHEMA,
+  STIMULUS_SET_SCHEMA_V2,
   type ActivationDistance,
   type StimulusSet,
 } from '@orthostim/protocol';
-import { computeStimulusSetSha256, sha256Hex, writeFileAtomic } from '@orthostim/protocol/node';
+import {
+  computeStimulusSetSha256,
+  computeStimulusSetV2Sha256,
+  encodeRdmsSidecar,
+  sha256Hex,
+  writeFileAtomic,
+} from '@orthostim/protocol/node';
 import { pairCount, similarityMatrix } from '@orthostim/rdm';
 import { encodePng } from './images';
 
@@ -30,10 +40,16 @@ export interface StimulusSetContent {
   rdms: readonly ArrayLike<number>[];
   provenance: { backend: string; command: string; date?: string };
   synthesis?: Record<string, unknown>;
+  /** Image ids in set order (default `stimulusIds(n)`: stim-01, stim-02, ...). */
+  ids?: readonly string[];
+  /** Where the RDMs go: in the JSON (version 1) or the sidecar (version 2); default: sidecar above INLINE_RDMS_MAX_IMAGES images. */
+  rdmsStorage?: 'inline' | 'sidecar';
 }
 
 export interface WrittenStimulusSet {
   set: StimulusSet;
+  /** Each layer's RDM as written (float32 values when in the sidecar), in `set.layers` order. */
+  rdms: Float64Array[];
   /** Absolute path of stimulus-set.json. */
   path: string;
   /** Absolute paths of the PNG files, in set order. */
@@ -86,14 +102,18 @@ export function formatStimulusSetJson(value: unknown, indent = ''): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/**
- * The stimulus-set.json object for `content` whose PNG files hash to `imageSha256` (pure: no I/O).
- * Throws an Error naming the field when the result does not validate (a programming error here).
- */
-export function buildStimulusSet(content: StimulusSetContent, imageSha256: readonly string[]): StimulusSet {
-  const n = content.images.length;
-  const ids = stimulusIds(n);
-  if (imageSha256.length !== n) throw new RangeError(`buildStimulusSet: ${n} images but ${imageSha256.length} hashes`);
+export interface BuiltStimulusSet {
+  set: StimulusSet;
+  /** Each layer's RDM as stored (float32 values with the sidecar), in `set.layers` order. */
+  rdms: Float64Array[];
+  /** The rdms.f32 bytes of a version-2 set. */
+  sidecar?: Uint8Array;
+}
+
+function checkContent(content: StimulusSetContent, n: number, nHashes: number): void {
+  if (nHashes !== n) throw new RangeError(`buildStimulusSet: ${n} images but ${nHashes} hashes`);
+  if (content.ids && content.ids.length !== n)
+    throw new RangeError(`buildStimulusSet: ${n} images but ${content.ids.length} ids`);
   if (content.rdms.length !== content.layers.length) {
     throw new RangeError(`buildStimulusSet: ${content.layers.length} layers but ${content.rdms.length} RDMs`);
   }
@@ -103,14 +123,33 @@ export function buildStimulusSet(content: StimulusSetContent, imageSha256: reado
         `buildStimulusSet: RDM of layer ${content.layers[l]} has ${r.length} values; expected ${pairCount(n)} for ${n} images`,
       );
   });
-  const rdmVectors = content.rdms.map((r) => Float64Array.from(r));
+}
+
+/** The RDMs as stored: inline (float64, NaN as null in the JSON) or in the float32 sidecar. */
+function storeRdms(content: StimulusSetContent, n: number) {
+  const sidecar = (content.rdmsStorage ?? (n > INLINE_RDMS_MAX_IMAGES ? 'sidecar' : 'inline')) === 'sidecar';
+  const rdms = content.rdms.map((r) => (sidecar ? Float64Array.from(Float32Array.from(r)) : Float64Array.from(r)));
+  return sidecar ? { rdms, sidecar: encodeRdmsSidecar(rdms) } : { rdms };
+}
+
+/**
+ * The stimulus-set.json object for `content` whose PNG files hash to `imageSha256`, and the
+ * sidecar's bytes for a version-2 set (pure: no I/O). Throws an Error naming the field when the
+ * result does not validate (a programming error here).
+ */
+export function buildStimulusSet(content: StimulusSetContent, imageSha256: readonly string[]): BuiltStimulusSet {
+  const n = content.images.length;
+  checkContent(content, n, imageSha256.length);
+  const ids = content.ids ?? stimulusIds(n);
+  const stored = storeRdms(content, n);
   const images = ids.map((id, i) => ({
     id,
     file: `images/${id}.png`,
     sha256: imageSha256[i]!,
     ...(content.sources?.[i] !== undefined ? { source: content.sources[i] } : {}),
   }));
-  const rdms = Object.fromEntries(content.layers.map((layer, l) => [layer, jsonNumbers(rdmVectors[l]!)]));
+  const layers = [...content.layers];
+  const inline = Object.fromEntries(layers.map((layer, l) => [layer, jsonNumbers(stored.rdms[l]!)]));
   const body = {
     images,
     model: {
@@ -120,12 +159,14 @@ export function buildStimulusSet(content: StimulusSetContent, imageSha256: reado
       ...(content.model.format ? { format: content.model.format } : {}),
       ...(content.model.normalize ? { normalize: content.model.normalize } : {}),
     },
-    layers: [...content.layers],
+    layers,
     distance: content.distance,
-    rdms,
+    ...(stored.sidecar
+      ? { rdmsFile: { path: STIMULUS_SET_RDMS_FILE, sha256: sha256Hex(stored.sidecar), dtype: 'float32' } }
+      : { rdms: inline }),
     layerSimilarity: {
-      pearson: similarityMatrix(rdmVectors, 'pearson').map(jsonNumbers),
-      spearman: similarityMatrix(rdmVectors, 'spearman').map(jsonNumbers),
+      pearson: similarityMatrix(stored.rdms, 'pearson').map(jsonNumbers),
+      spearman: similarityMatrix(stored.rdms, 'spearman').map(jsonNumbers),
     },
     provenance: {
       orthostim: ORTHOSTIM_VERSION,
@@ -136,36 +177,41 @@ export function buildStimulusSet(content: StimulusSetContent, imageSha256: reado
     },
     ...(content.synthesis ? { synthesis: content.synthesis } : {}),
   };
-  const set = {
-    schema: STIMULUS_SET_SCHEMA,
-    sha256: computeStimulusSetSha256({ images, layers: body.layers, rdms }),
-    ...body,
-  };
+  const set = stored.sidecar
+    ? {
+        schema: STIMULUS_SET_SCHEMA_V2,
+        sha256: computeStimulusSetV2Sha256({ images, layers }, stored.sidecar),
+        ...body,
+      }
+    : { schema: STIMULUS_SET_SCHEMA, sha256: computeStimulusSetSha256({ images, layers, rdms: inline }), ...body };
   try {
-    return parseStimulusSet(set, 'buildStimulusSet');
+    return { set: parseStimulusSet(set, 'buildStimulusSet'), ...stored };
   } catch (err) {
     throw new Error(`buildStimulusSet produced an invalid stimulus set: ${(err as Error).message}`);
   }
 }
 
 /**
- * Write the images to `<dir>/images/<id>.png` and the set to `<dir>/stimulus-set.json` (each file
+ * Write the images to `<dir>/images/<id>.png`, a version-2 set's RDMs to `<dir>/rdms.f32`, and the
+ * set to `<dir>/stimulus-set.json` (each file
  * atomically; wrap the call in `buildOutputDir` to make the whole folder atomic). The set is built
  * and validated before any file is written.
  */
 export async function writeStimulusSet(dir: string, content: StimulusSetContent): Promise<WrittenStimulusSet> {
   const pngs: Buffer[] = [];
   for (const rgb of content.images) pngs.push(await encodePng(rgb, content.size));
-  const set = buildStimulusSet(
+  const built = buildStimulusSet(
     content,
     pngs.map((png) => sha256Hex(png)),
   );
+  const { set } = built;
   const imagePaths = set.images.map((img, i) => {
     const file = join(dir, img.file);
     writeFileAtomic(file, pngs[i]!);
     return file;
   });
+  if (built.sidecar) writeFileAtomic(join(dir, STIMULUS_SET_RDMS_FILE), built.sidecar);
   const path = join(dir, STIMULUS_SET_FILE);
   writeFileAtomic(path, `${formatStimulusSetJson(set)}\n`);
-  return { set, path, imagePaths };
+  return { set, rdms: built.rdms, path, imagePaths };
 }

@@ -99,7 +99,7 @@ describe.skipIf(!hasShared(PHOTOS) || !hasShared(GOOGLENET_WEIGHTS))('orthostim 
   });
 
   it('stores the RDMs of the written images, recomputed independently', async () => {
-    const { set, imagePaths } = readStimulusSet(out);
+    const { set, imagePaths, rdms } = readStimulusSet(out);
     const n = imagePaths.length;
     const pixels = new Float32Array(n * 224 * 224 * 3);
     for (let k = 0; k < n; k++) {
@@ -117,7 +117,7 @@ describe.skipIf(!hasShared(PHOTOS) || !hasShared(GOOGLENET_WEIGHTS))('orthostim 
     tf.dispose([x, ...Object.values(acts)]);
     net.dispose();
     LAYERS.forEach((l, i) => {
-      const stored = set.rdms[l]!;
+      const stored = rdms[i]!;
       expect(stored).toHaveLength(6);
       stored.forEach((v, k) => expect(Math.abs(v! - expected[i]![k]!)).toBeLessThan(1e-5));
     });

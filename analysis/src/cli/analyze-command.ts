@@ -20,6 +20,8 @@ import {
   type AnalysisOptionName,
 } from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
+import { resolveImageMapping } from './image-mapping-flags';
+import { checkSearchlightSetSize } from '../pipeline/roi-stage';
 import { addExecutorOptions, readExecutorSettings } from '@orthostim/executor/cli';
 import { runGroupOnExecutor, runParticipantsOnExecutor } from './analyze-executor';
 
@@ -91,6 +93,7 @@ Examples:
   orthostim analyze data/bids data/bids/derivatives/orthostim participant --participant-label 01 02 --stimuli sets/natural16
   orthostim analyze data/bids out participant --stimuli set --derivatives data/bids/derivatives/fmriprep --radius-vox 3 --method residual
   orthostim analyze data/bids out participant --stimuli set --rois atlas.nii.gz --roi-labels atlas.tsv
+  orthostim analyze haxby2001 out participant --stimuli photos-set --image-map categories.tsv --radius-vox 1
   orthostim analyze data/bids out group --atlas atlas.nii.gz --atlas-labels atlas.tsv --n-permutations 5000
   orthostim view out
 
@@ -112,7 +115,12 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
       const stimuli = readStimulusSet(stimuliPath, { checkImages: false });
       const searchlight = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
       const glm = resolveGlmSettings(flags);
+      const imageMapping = resolveImageMapping(
+        flags,
+        stimuli.set.images.map((i) => i.id),
+      );
       if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
+      checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
       const labels = selectParticipants(ds, flags.participantLabel);
       // With an executor, done participants are skipped by the job state; each task checks its own.
       if (!flags.overwrite && !executor) {
@@ -140,6 +148,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
           participant,
           stimuli,
           ...(flags.task ? { task: flags.task } : {}),
+          ...(imageMapping ? { imageMapping } : {}),
           ...(flags.derivatives ? { derivatives: flags.derivatives } : {}),
           ...(flags.space ? { space: flags.space } : {}),
           ...(flags.mask ? { mask: flags.mask } : {}),

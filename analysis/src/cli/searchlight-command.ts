@@ -10,6 +10,7 @@ import {
   type AnalysisOptionName,
 } from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
+import { checkSearchlightSetSize } from '../pipeline/roi-stage';
 
 const SHARED: AnalysisOptionName[] = [
   'stimuli',
@@ -47,6 +48,7 @@ interface SearchlightFlags
     | 'overwrite'
   > {
   betas?: string[];
+  betasTable?: string;
   residuals?: string[];
   labels?: string;
   out?: string;
@@ -80,6 +82,10 @@ export function buildSearchlightCommand(): Command {
       "one 4D file per run whose volumes follow the stimulus set's image order, or one 4D file with --labels",
     )
     .option(
+      '--betas-table <tsv>',
+      'instead of --betas: one 3D beta map per row (SPM beta_0001.nii, ...), columns file (relative to the table), image (image id) and run',
+    )
+    .option(
       '--labels <tsv>',
       'for a single 4D --betas file: one row per volume with columns condition (image id) and run',
     )
@@ -96,13 +102,23 @@ export function buildSearchlightCommand(): Command {
 Examples:
   orthostim searchlight --betas run1_betas.nii run2_betas.nii --mask mask.nii.gz --stimuli set --out sl
   orthostim searchlight --betas all_betas.nii.gz --labels betas.tsv --mask mask.nii.gz --stimuli set --out sl --distance crossnobis --residuals rv1.nii.gz rv2.nii.gz
+  orthostim searchlight --betas-table spm_betas.tsv --mask spm/mask.nii --stimuli set --out sl
   orthostim searchlight --betas b1.nii b2.nii --mask vt.nii.gz --stimuli set --out roi --rois vt.nii.gz --roi-labels vt.tsv --radius-vox 2
 
 Without --residuals, crossnobis is the cross-validated Euclidean distance of the betas as given.
 The output folder has index.json (schema orthostim.outputs/1), analysis.json and report.html.`,
   );
   cmd.action(async (flags: SearchlightFlags) => {
-    const betas = requireOption(flags.betas, '--betas', 'the beta maps (one 4D file per run, or one with --labels)');
+    if (flags.betas && flags.betasTable) throw new UsageError('--betas and --betas-table exclude each other: give one');
+    if (flags.labels && flags.betasTable)
+      throw new UsageError('--labels describes a 4D --betas file; a --betas-table names each map itself');
+    const betas = flags.betasTable
+      ? []
+      : requireOption(
+          flags.betas,
+          '--betas',
+          'the beta maps (one 4D file per run, one with --labels, or a --betas-table of 3D maps)',
+        );
     const mask = requireOption(flags.mask, '--mask', "the brain (or searchlight) mask on the betas' grid");
     const out = requireOption(flags.out, '--out', 'the folder to write the maps into');
     const stimuli = readStimulusSet(
@@ -111,6 +127,7 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
     );
     const settings = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
     if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
+    checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
     if (flags.residuals && settings.distance !== 'crossnobis')
       throw new UsageError(`--residuals are used by --distance crossnobis only; got --distance ${settings.distance}`);
     process.stderr.write(
@@ -118,6 +135,7 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
     );
     const s = await runSearchlightOnFiles({
       betas,
+      ...(flags.betasTable ? { betasTable: flags.betasTable } : {}),
       ...(flags.labels ? { labels: flags.labels } : {}),
       ...(flags.residuals ? { residuals: flags.residuals } : {}),
       mask,

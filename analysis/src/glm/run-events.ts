@@ -6,7 +6,9 @@
  * A row is an image trial when its `stim_file` or `stim_id` is given (orthostim's session server
  * writes both) or its `trial_type` is an image id of the set (any BIDS dataset with one trial_type
  * per image). An image trial must name an image of the set; `stim_file` matches an image's `file`
- * exactly or with the dataset's `stimuli/<folder>/` prefix.
+ * exactly or with the dataset's `stimuli/<folder>/` prefix. A dataset that names its images another
+ * way gives the image of each row instead (`imageOfRow`, from glm/image-mapping): rows of no image
+ * are then other trial types, whatever their stim_file, stim_id or trial_type.
  */
 import { EVENT_TYPES, InputError } from '@orthostim/protocol';
 import type { EventsRow } from '@orthostim/protocol';
@@ -31,7 +33,22 @@ export const UNMODELLED_TRIAL_TYPES: readonly string[] = [
   EVENT_TYPES.logEnds,
 ];
 
-export function toRunEvents(rows: readonly EventsRow[], images: readonly SetImage[], source: string): RunEvent[] {
+export function toRunEvents(
+  rows: readonly EventsRow[],
+  images: readonly SetImage[],
+  source: string,
+  imageOfRow?: readonly (string | null)[],
+): RunEvent[] {
+  if (imageOfRow) {
+    if (imageOfRow.length !== rows.length)
+      throw new RangeError(`toRunEvents: ${imageOfRow.length} row images for ${rows.length} rows`);
+    return rows.map((r, i) => ({
+      onsetS: r.onset,
+      durationS: r.duration,
+      imageId: r.trial_type === 'missed' ? null : imageOfRow[i]!,
+      trialType: r.trial_type,
+    }));
+  }
   const ids = new Set(images.map((i) => i.id));
   const byFile = (stimFile: string) => images.find((img) => stimFile === img.file || stimFile.endsWith(`/${img.file}`));
   const list = (xs: string[]) => (xs.length > 6 ? `${xs.slice(0, 6).join(', ')}, ...` : xs.join(', '));
@@ -78,6 +95,10 @@ export function checkEventsFitRun(
       `${source}: ${late.length} event(s) start at or after the end of the run (first at ${late[0]!.onsetS} s; the run is ${nScans} volumes x TR ${repetitionTimeS} s = ${end} s); check the TR and the events`,
     );
   }
-  if (!events.some((e) => e.imageId !== null))
-    throw new InputError(`${source}: no trial of any stimulus-set image in this run`);
+  if (!events.some((e) => e.imageId !== null)) {
+    const types = [...new Set(events.map((e) => e.trialType))];
+    throw new InputError(
+      `${source}: no trial of any stimulus-set image in this run (its trial types: ${types.slice(0, 8).join(', ')}${types.length > 8 ? ', ...' : ''}); map them to image ids with an image map`,
+    );
+  }
 }

@@ -15,6 +15,7 @@ import { buildRunDesign, formatDesignTsv, DEFAULT_HIGH_PASS_HZ, type DesignMatri
 import { fitGlmParallel } from '../glm/fit-glm-parallel';
 import type { NoiseModel } from '../glm/fit-glm';
 import type { HrfModelName } from '../glm/hrf';
+import { imagesOfEventRows, type ImageMapping } from '../glm/image-mapping';
 import { checkEventsFitRun, toRunEvents, UNMODELLED_TRIAL_TYPES, type SetImage } from '../glm/run-events';
 import { scaleToPercentSignalChange } from '../glm/signal-scaling';
 import { bidsLabels, DEFAULT_CONFOUNDS, readConfounds, type StudyRun } from './bids';
@@ -34,6 +35,8 @@ export interface RunGlmOptions {
   threads?: number;
   /** A mask to use when the run has none (e.g. --mask). */
   maskPath?: string;
+  /** How events name images, when not by the default rule (--image-column, --image-map). */
+  imageMapping?: ImageMapping;
   gzipLevel?: number;
 }
 
@@ -114,8 +117,11 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
       `${source}: events.json records stimulus set sha256 ${String(recorded)}, but --stimuli has ${options.stimulusSet.sha256}; these events come from another stimulus set`,
     );
   }
-  const rows = parseEventsTsv(readFileSync(run.eventsPath, 'utf8'), run.eventsPath);
-  const events = toRunEvents(rows, options.stimulusSet.images, run.eventsPath);
+  const text = readFileSync(run.eventsPath, 'utf8');
+  const rows = parseEventsTsv(text, run.eventsPath);
+  const ids = options.stimulusSet.images.map((i) => i.id);
+  const imageOfRow = options.imageMapping && imagesOfEventRows(text, options.imageMapping, ids, run.eventsPath);
+  const events = toRunEvents(rows, options.stimulusSet.images, run.eventsPath, imageOfRow);
 
   const maskPath = run.maskPath ?? options.maskPath;
   if (!maskPath) throw new InputError(`${run.boldPath}: no brain mask found for this run; give one with --mask`);

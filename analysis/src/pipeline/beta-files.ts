@@ -114,7 +114,20 @@ export async function readBetaFiles(
       });
     }
   }
-  const residuals = input.residuals ?? [];
+  return attachResiduals(runs, input.residuals ?? [], mask, voxels, ahead);
+}
+
+/**
+ * Add the residual-variance maps (one 3D map per run, in run order; none: the runs as they are)
+ * read at `voxels`, then close the read-ahead.
+ */
+export async function attachResiduals(
+  runs: readonly RunBetas[],
+  residuals: readonly string[],
+  mask: Volume,
+  voxels: Int32Array,
+  ahead: NiftiReadAhead,
+): Promise<RunBetas[]> {
   if (residuals.length > 0 && residuals.length !== runs.length) {
     throw new InputError(
       `--residuals: ${residuals.length} file(s) for ${runs.length} run(s) (${runs.map((r) => r.run).join(', ')}); give one residual-variance map per run, in run order`,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { InputError } from '@orthostim/protocol';
 import { buildOutputDir, writeFileAtomic, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { createProgress } from '@orthostim/protocol/cli';
+import type { ImageMapping } from '../glm/image-mapping';
 import { findStudyRuns, readBidsDataset, type StudyRun } from '../io/bids';
 import { assertSameGrid, readNifti, readNiftiMeanVolume, readVolume3d, type Volume } from '../io/nifti';
 import { fitStudyRun, runPrefix, type RunGlmResult } from '../io/run-glm';
@@ -20,6 +21,7 @@ import { assembleBetas, type RunBetas } from './beta-set';
 import { MapWriter, gridSize, toGrid, type GridRef } from './map-writer';
 import { OutputIndexBuilder, bidsFileName } from './output-index';
 import { makeProvenance, writeProvenance } from './provenance';
+import { addComputedMasks, resolveRunMasks } from './run-masks';
 import { runSearchlightStage, type SearchlightStageResult } from './searchlight-stage';
 import type { GlmSettings, SearchlightSettings } from './settings';
 
@@ -29,6 +31,8 @@ export interface ParticipantJob {
   participant: string;
   stimuli: LoadedStimulusSet;
   task?: string;
+  /** How the events name images (--image-column, --image-map); default: the events' own rule. */
+  imageMapping?: ImageMapping;
   derivatives?: string[];
   space?: string;
   mask?: string;
@@ -73,20 +77,23 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
   const { participant, stimuli } = job;
   const set = stimuli.set;
   const ds = readBidsDataset(job.bidsDir);
-  const runs = findStudyRuns(ds, participant, {
+  const found = findStudyRuns(ds, participant, {
     ...(job.task ? { task: job.task } : {}),
     ...(job.derivatives ? { derivatives: job.derivatives } : {}),
     ...(job.space ? { space: job.space } : {}),
   });
-  if (runs.length === 0) throw new InputError(`participant ${participant}: no runs found`);
+  if (found.length === 0) throw new InputError(`participant ${participant}: no runs found`);
   const outDir = join(job.outputDir, `sub-${participant}`);
   return buildOutputDir(
     outDir,
     async (staging) => {
-      const space = runs[0]!.space ?? 'native';
+      const space = found[0]!.space ?? 'native';
       const index = new OutputIndexBuilder({ level: 'participant', participant, space });
       const glmDir = join(staging, 'glm');
       mkdirSync(glmDir, { recursive: true });
+      const masks = resolveRunMasks(found, job.mask, staging, 'glm');
+      const runs = masks.runs;
+      addComputedMasks(index, runs, masks.sources);
       const images = set.images.map((i) => ({ id: i.id, file: i.file }));
       const bar = createProgress(`GLM sub-${participant} (${runs.length} runs)`, runs.length);
       const results: RunGlmResult[] = [];
@@ -101,6 +108,7 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
           confounds: job.glm.confounds,
           threads: job.searchlight.threads,
           ...(job.mask ? { maskPath: job.mask } : {}),
+          ...(job.imageMapping ? { imageMapping: job.imageMapping } : {}),
         });
         results.push(res);
         for (const f of res.files) {
@@ -207,6 +215,7 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
 
       const searchlight = await runSearchlightStage({
         set,
+        rdms: stimuli.rdms,
         settings: job.searchlight,
         betas: assembled,
         grid,
@@ -220,6 +229,7 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
       // provenance and draws the report; the folder is complete after the flush below.
 
       const notes = [
+        ...masks.notes,
         ...assembled.notes,
         ...results.flatMap((r) => (r.repetitionTimeNote ? [`run ${r.run.run}: ${r.repetitionTimeNote}`] : [])),
         ...results.flatMap((r) =>
@@ -244,11 +254,11 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
           {
             bidsDir: ds.root,
             participant,
-            runs: runs.map((r) => ({
+            runs: runs.map((r, i) => ({
               run: r.run,
               bold: r.boldPath,
               events: r.eventsPath,
-              mask: r.maskPath ?? job.mask ?? null,
+              mask: masks.sources[i]!.path,
               confounds: r.confoundsPath,
             })),
             stimulusSet: {

@@ -6,7 +6,8 @@
 import { buildOutputDir, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { assertSameGrid, readVolume3d } from '../io/nifti';
 import { listMaskVoxels } from '../searchlight/neighbors';
-import { betaReadAhead, readBetaFiles } from './beta-files';
+import { attachResiduals, betaReadAhead, readBetaFiles } from './beta-files';
+import { betaTableFiles, readBetaTable, readBetaTableRuns } from './beta-table';
 import { assembleBetas } from './beta-set';
 import { MapWriter, type GridRef } from './map-writer';
 import { OutputIndexBuilder } from './output-index';
@@ -15,7 +16,10 @@ import { runSearchlightStage, type SearchlightStageResult } from './searchlight-
 import type { SearchlightSettings } from './settings';
 
 export interface SearchlightFilesJob {
+  /** 4D beta files (one per run, or one with `labels`); empty when `betasTable` is given. */
   betas: string[];
+  /** A TSV of 3D beta maps (columns file, image, run), instead of `betas`. */
+  betasTable?: string;
   labels?: string;
   residuals?: string[];
   mask: string;
@@ -48,28 +52,38 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
   return buildOutputDir(
     job.outDir,
     async (staging) => {
-      const ahead = betaReadAhead(job).start(); // the first betas load while the mask is read
+      const ids = set.images.map((i) => i.id);
+      const table = job.betasTable ? readBetaTable(job.betasTable, ids) : null;
+      const inputs = table ? { betas: betaTableFiles(table), residuals: job.residuals } : job;
+      const ahead = betaReadAhead(inputs).start(); // the first betas load while the mask is read
       const mask = readVolume3d(job.mask, '--mask');
       const dims = [mask.dims[0], mask.dims[1], mask.dims[2]] as const;
       const candidates = listMaskVoxels(mask.data, dims);
-      const ids = set.images.map((i) => i.id);
-      const runs = await readBetaFiles(
-        {
-          betas: job.betas,
-          ...(job.labels ? { labels: job.labels } : {}),
-          ...(job.residuals ? { residuals: job.residuals } : {}),
-          imageIds: ids,
-        },
-        mask,
-        candidates,
-        ahead,
-      );
+      const runs = table
+        ? await attachResiduals(
+            await readBetaTableRuns(table, mask, candidates, ahead),
+            job.residuals ?? [],
+            mask,
+            candidates,
+            ahead,
+          )
+        : await readBetaFiles(
+            {
+              betas: job.betas,
+              ...(job.labels ? { labels: job.labels } : {}),
+              ...(job.residuals ? { residuals: job.residuals } : {}),
+              imageIds: ids,
+            },
+            mask,
+            candidates,
+            ahead,
+          );
       const assembled = assembleBetas(
         candidates,
         runs,
         ids,
         job.settings.distance,
-        job.betas.length === 1 ? job.betas[0]! : `${job.betas.length} beta files`,
+        job.betasTable ?? (job.betas.length === 1 ? job.betas[0]! : `${job.betas.length} beta files`),
       );
       const t1 = performance.now();
       const grid: GridRef = {
@@ -82,6 +96,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
       const writer = new MapWriter(staging, grid, index);
       const searchlight = await runSearchlightStage({
         set,
+        rdms: job.stimuli.rdms,
         settings: job.settings,
         betas: assembled,
         grid,
@@ -101,6 +116,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
           job.settingsRecord,
           {
             betas: job.betas,
+            ...(job.betasTable ? { betasTable: job.betasTable } : {}),
             labels: job.labels ?? null,
             residuals: job.residuals ?? [],
             mask: job.mask,

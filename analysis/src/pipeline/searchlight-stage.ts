@@ -5,23 +5,20 @@
  * method, winner-take-all map per method, sphere-size map, and (with --rois) each region's RDM
  * and its correlation with every layer. Returns what the report needs.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pairCount, type ComparatorName } from '@orthostim/rdm';
 import { InputError, type StimulusSet } from '@orthostim/protocol';
-import { writeFileAtomic } from '@orthostim/protocol/node';
+import { writeFileAtomic, type RdmVector } from '@orthostim/protocol/node';
 import { bidsLabels } from '../io/bids';
 import { affineVoxelSizes } from '../io/affine';
-import { assertSameGrid, readVolume3d } from '../io/nifti';
 import { winnerTakeAll } from '../maps/layer-maps';
 import { buildModelSet, type ModelMethod, type ModelSet } from '../rsa/compare-models';
-import { computeRoiRsa, formatRoiTable, type Region, type RoiResult } from '../rsa/roi-rsa';
 import { computeSearchlightNeighbors } from '../searchlight/neighbors';
 import { runSearchlight } from '../searchlight/run-searchlight';
 import { prepareSphereData } from '../searchlight/sphere-rdms';
-import { parseAtlasLabels } from '../stats/atlas-labels';
 import { selectKth } from '../stats/order-statistics';
 import type { AssembledBetas } from './beta-set';
+import { roiOnlyStage, SEARCHLIGHT_MAX_IMAGES, writeRoiRsa, type RoiSummary } from './roi-stage';
 import { gridSize, toGrid, type GridRef, type MapWriter } from './map-writer';
 import { bidsFileName } from './output-index';
 import { lazyProgress } from './progress';
@@ -57,10 +54,7 @@ export interface WtaSummary {
   counts: number[];
 }
 
-export interface RoiSummary {
-  regions: RoiResult[];
-  models: readonly { layer: string; method: ModelMethod }[];
-}
+export type { RoiSummary } from './roi-stage';
 
 export interface SearchlightStageResult {
   layers: string[];
@@ -82,6 +76,8 @@ export interface SearchlightStageResult {
 
 export interface SearchlightStageOptions {
   set: StimulusSet;
+  /** The set's layer RDMs in `set.layers` order (`LoadedStimulusSet.rdms`, either file version). */
+  rdms: readonly RdmVector[];
   settings: SearchlightSettings;
   betas: AssembledBetas;
   grid: GridRef;
@@ -93,11 +89,6 @@ export interface SearchlightStageOptions {
   rois?: { path: string; labelsPath?: string };
   /** Label of the progress bar over the centres (stderr). */
   progressLabel: string;
-}
-
-/** Layer RDMs as numbers (null in the file means NaN). */
-export function layerRdmsOf(set: StimulusSet): Float64Array[] {
-  return set.layers.map((l) => Float64Array.from(set.rdms[l]!, (v) => (v === null ? Number.NaN : v)));
 }
 
 function summarize(values: Float32Array): { nValid: number; mean: number; max: number; p95: number } {
@@ -117,34 +108,6 @@ function summarize(values: Float32Array): { nValid: number; mean: number; max: n
   return { nValid: n, mean: sum / n, max, p95: selectKth(finite, Math.min(n - 1, Math.floor(0.95 * n)), 0, n - 1) };
 }
 
-function readRegions(
-  path: string,
-  labelsPath: string | undefined,
-  grid: GridRef & { path?: string },
-  voxels: Int32Array,
-): { labelOfVoxel: Float64Array; regions: Region[] } {
-  const img = readVolume3d(path, '--rois');
-  assertSameGrid({ path: grid.path ?? '(the betas)', dims: grid.dims, affine: grid.affine }, img, '--rois');
-  const labelOfVoxel = Float64Array.from(voxels, (g) => img.data[g]!);
-  let names: Map<number, string>;
-  if (labelsPath) {
-    names = parseAtlasLabels(readFileSync(labelsPath, 'utf8'), labelsPath);
-  } else {
-    names = new Map();
-    for (let g = 0; g < img.data.length; g++) {
-      const v = img.data[g]!;
-      if (v !== 0 && Number.isFinite(v) && !names.has(v)) names.set(v, `region${v}`);
-    }
-  }
-  const regions = [...names.entries()]
-    .filter(([id]) => id !== 0)
-    .sort((a, b) => a[0] - b[0])
-    .map(([id, name]) => ({ id, name }));
-  if (regions.length === 0)
-    throw new InputError(`--rois: ${path} has no nonzero label${labelsPath ? ` listed in ${labelsPath}` : ''}`);
-  return { labelOfVoxel, regions };
-}
-
 export async function runSearchlightStage(o: SearchlightStageOptions): Promise<SearchlightStageResult> {
   const t0 = performance.now();
   const { set, settings, betas, grid, writer } = o;
@@ -155,9 +118,15 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
   if (betas.betas.nImages !== set.images.length) {
     throw new InputError(`the betas hold ${betas.betas.nImages} images but the stimulus set has ${set.images.length}`);
   }
-  const models: ModelSet = buildModelSet(layers, layerRdmsOf(set), settings.compare, methods);
+  const models: ModelSet = buildModelSet(
+    layers,
+    o.rdms.map((r) => Float64Array.from(r)),
+    settings.compare,
+    methods,
+  );
   if (models.nPairs !== P)
     throw new InputError(`the stimulus set's RDMs have ${models.nPairs} pairs; ${set.images.length} images need ${P}`);
+  if (set.images.length > SEARCHLIGHT_MAX_IMAGES) return roiOnlyStage(o, models, t0);
 
   const analysisMask = new Uint8Array(n);
   for (const g of betas.voxels) analysisMask[g] = 1;
@@ -264,47 +233,7 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     description: `voxels of each mask voxel's sphere inside the mask (radius ${describeRadius(settings.radius)}; full sphere ${neighbors.fullSphereSize})`,
   });
 
-  let roi: RoiSummary | undefined;
-  if (o.rois) {
-    const { labelOfVoxel, regions } = readRegions(o.rois.path, o.rois.labelsPath, grid, betas.voxels);
-    const res = computeRoiRsa(data, labelOfVoxel, regions, models);
-    roi = { regions: res.regions, models: res.models };
-    const base = [...o.entities, ['desc', 'rois']] as const;
-    const tsv = bidsFileName(base, 'rsa', '.tsv');
-    writeFileAtomic(join(writer.dir, sub(tsv)), formatRoiTable(res));
-    writer.index.add({
-      path: sub(tsv),
-      stat: 'roi-r',
-      description: `each region's ${settings.distance} RDM compared with every layer (${methods.map((m) => measureName(settings.compare, m)).join('; ')})`,
-    });
-    const json = bidsFileName(base, 'rsa', '.json');
-    const num = (v: number) => (Number.isNaN(v) ? null : v);
-    writeFileAtomic(
-      join(writer.dir, sub(json)),
-      `${JSON.stringify(
-        {
-          images: set.images.map((i) => i.id),
-          distance: settings.distance,
-          compare: settings.compare,
-          rdmLayout: 'condensed upper triangle, row-major: (0,1), (0,2), ..., (n-2,n-1); null = NaN',
-          regions: res.regions.map((r) => ({
-            id: r.region.id,
-            name: r.region.name,
-            nVoxels: r.nVoxels,
-            rdm: Array.from(r.rdm, num),
-            models: res.models.map((m, k) => ({ layer: m.layer, method: m.method, r: num(r.values[k]!) })),
-          })),
-        },
-        null,
-        2,
-      )}\n`,
-    );
-    writer.index.add({
-      path: sub(json),
-      stat: 'roi-rdm',
-      description: 'each region: voxel count, RDM and its correlation with every layer',
-    });
-  }
+  const roi = o.rois ? writeRoiRsa(o, o.rois, data, models) : undefined;
   return {
     layers,
     methods,

@@ -88,6 +88,20 @@ export const ANALYSIS_OPTIONS = {
     kind: 'string',
     levels: P,
   },
+  imageColumn: {
+    flags: '--image-column <name>',
+    description:
+      "events column that names each trial's image (default: stim_file or stim_id where given, else trial_type when it is an image id; trial_type with --image-map)",
+    kind: 'string',
+    levels: P,
+  },
+  imageMap: {
+    flags: '--image-map <tsv>',
+    description:
+      'TSV with columns value and image: the image id of each value of the image column; values it does not list are conditions of no image (regressors of no interest, listed in the report)',
+    kind: 'string',
+    levels: P,
+  },
   derivatives: {
     flags: '--derivatives <dirs...>',
     description: 'fMRIPrep derivatives: preprocessed BOLD, brain masks, confounds (default: the raw BOLD)',
@@ -103,7 +117,8 @@ export const ANALYSIS_OPTIONS = {
   },
   mask: {
     flags: '--mask <file>',
-    description: 'brain mask for runs without one (analyze) or the searchlight mask (searchlight)',
+    description:
+      "brain mask used for every run instead of the dataset's own masks (analyze; without it, a run without a mask gets one computed from its BOLD) or the searchlight mask (searchlight)",
     kind: 'string',
     levels: PS,
   },
@@ -279,6 +294,8 @@ export interface AnalysisFlags {
   participantLabel?: string[];
   stimuli?: string;
   task?: string;
+  imageColumn?: string;
+  imageMap?: string;
   derivatives?: string[];
   space?: string;
   mask?: string;

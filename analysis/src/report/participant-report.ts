@@ -17,6 +17,7 @@ import { measureName, type SearchlightStageResult } from '../pipeline/searchligh
 import { designMatrixSvg, DESIGN_KIND_LEGEND } from './design-matrix-figure';
 import { esc, fmt, keyValues, legendHtml, notesHtml, page, svgFigure, table } from './html';
 import { layerSimilarityFigure, mapMosaic, wtaMosaic } from './layer-figures';
+import { SEARCHLIGHT_MAX_IMAGES } from '../pipeline/roi-stage';
 import { mosaicSlices } from './mosaic';
 import { quantiles } from '../stats/order-statistics';
 
@@ -170,7 +171,8 @@ ${stimulusImages(set, d.setDir)}`,
     support: sl.sphereSizeGrid,
   });
   const rGrid = new Float32Array(gridSize(grid)).fill(Number.NaN);
-  for (const method of sl.methods) {
+  // A set above the searchlight's limit has ROI results only: no maps to show.
+  for (const method of sl.models.length > 0 ? sl.methods : []) {
     const ms = sl.models.filter((m) => m.method === method);
     // One pass per map: its display threshold (90th percentile of |r|) and near-maximum.
     const qs = ms.map((m) => quantiles(m.r, [0.9, 0.995], { abs: true })); // the centres' values: the grid adds only NaN
@@ -207,8 +209,9 @@ ${stimulusImages(set, d.setDir)}`,
     const rows = roi.regions.flatMap((r) =>
       roi.models.map((m, k) => [esc(r.region.name), r.region.id, r.nVoxels, esc(m.layer), esc(m.method), r.values[k]!]),
     );
+    // Heatmaps up to the searchlight's image limit; larger RDMs are in the ROI JSON only.
     const panels = roi.regions
-      .filter((r) => r.rdm.some((v) => !Number.isNaN(v)))
+      .filter((r) => n <= SEARCHLIGHT_MAX_IMAGES && r.rdm.some((v) => !Number.isNaN(v)))
       .map((r) => ({ title: `${r.region.name} (${r.nVoxels} voxels)`, n, values: toSquare(r.rdm, n) }));
     sections.push({
       id: 'rois',

@@ -4,6 +4,7 @@ import { ENGINES, type Engine } from '../models/network-source';
 import type { ActivationDistance } from '@orthostim/protocol';
 import { DEFAULT_RDM_LAYERS } from '../models/googlenet-layers';
 import { currentCommandLine } from '../stimulus-set-writer';
+import { IMAGE_ID_RULE_NAMES, type ImageIdRule } from '../image-ids';
 import { writeImageSetRdms, type ImageSetRdmsResult } from '../image-set-rdms';
 import type { NormalizationName } from '../models/preprocess';
 
@@ -20,6 +21,7 @@ interface RdmsFlags {
   batchSize: number;
   backend?: string;
   overwrite?: boolean;
+  ids: ImageIdRule;
 }
 
 const fmt = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(3));
@@ -33,7 +35,7 @@ export function formatRdmsSummary(r: ImageSetRdmsResult): string {
     L > 1
       ? `mean |Pearson r| between layers' RDMs: ${fmt(r.meanAbsPearson)} over all ${(L * (L - 1)) / 2} pairs, ${fmt(r.meanAbsPearsonAdjacent)} between adjacent layers`
       : 'layer similarity: n/a (one layer)',
-    `wrote ${r.files.stimulusSet}`,
+    `wrote ${r.files.stimulusSet}${'rdmsFile' in set ? ` (schema /2: the RDMs in ${set.rdmsFile.path} beside it)` : ''}`,
     `      ${r.files.images}/ (${set.images.length} PNG files)`,
     `      ${r.files.rdmsPng}`,
     `      ${r.files.layerSimilarityPng}`,
@@ -47,8 +49,16 @@ export function buildRdmsCommand(): Command {
         '(centre-cropped, resized, RGB), stimulus-set.json, rdms.png and layer-similarity.png',
     )
     .argument(
-      '<image-dir>',
-      'folder of PNG/JPEG images (read in file-name order; other files and subfolders are ignored)',
+      '<image-dirs...>',
+      'folders of PNG/JPEG images (each read in file-name order, folder after folder; other files and subfolders are ignored)',
+    )
+    .addOption(
+      new Option(
+        '--ids <rule>',
+        'image ids: numbered (stim-01, stim-02, ...) or stem (the file name without extension, e.g. face.jpg -> face; must be unique over all folders)',
+      )
+        .choices(IMAGE_ID_RULE_NAMES)
+        .default('numbered'),
     )
     .addOption(options.out().makeOptionMandatory(false))
     .addOption(options.layers())
@@ -77,6 +87,7 @@ Examples:
   orthostim rdms ../shared/data/photos/natural16 --out natural16 --weights ../shared/models/bvlc-googlenet/weights
   orthostim rdms photos --out photos-rdms --layers conv1,inception_4a,mixed5b --distance euclidean --size 160
   orthostim rdms photos --out photos-resnet --model resnet50.onnx --normalize imagenet --layers <tensor names>
+  orthostim rdms faces/ houses/ --out categories --ids stem   # ids face1, house3, ...: the names the events use
 
 Layers default to GoogLeNet's main stages: ${DEFAULT_RDM_LAYERS.join(', ')}. Other networks take tensor
 names of their graph (or a model card's aliases; see docs/models.md and \`orthostim model layers\`).
@@ -84,10 +95,11 @@ Images: EXIF orientation applied, alpha composited onto white, greyscale -> RGB,
 square, bicubic resize to --size. The network input is the 8-bit values / 255, and images/ holds
 exactly those pixels, so a session shows what the network saw.`,
     )
-    .action(async (imageDir: string, flags: RdmsFlags) => {
+    .action(async (imageDirs: string[], flags: RdmsFlags) => {
       const out = requireOption(flags.out, '--out', 'the folder to write the stimulus set into');
       const result = await writeImageSetRdms({
-        imageDir,
+        imageDirs,
+        ids: flags.ids,
         outDir: out,
         layers: flags.layers,
         distance: flags.distance,

@@ -102,11 +102,12 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
       weights,
     ]);
     expect(again.code).toBe(0);
-    const stored = readStimulusSet(fullDir()).set;
-    const recomputed = readStimulusSet(join(tmp, 'rdms')).set;
-    for (const layer of stored.layers) {
-      const a = stored.rdms[layer]!;
-      const b = recomputed.rdms[layer]!;
+    const storedSet = readStimulusSet(fullDir());
+    const recomputedSet = readStimulusSet(join(tmp, 'rdms'));
+    const [stored, recomputed] = [storedSet.set, recomputedSet.set];
+    for (const [l, layer] of stored.layers.entries()) {
+      const a = storedSet.rdms[l]!;
+      const b = recomputedSet.rdms[recomputed.layers.indexOf(layer)]!;
       expect(b).toHaveLength(6);
       a.forEach((v, k) => expect(Math.abs(v! - b[k]!)).toBeLessThan(1e-4));
     }

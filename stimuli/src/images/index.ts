@@ -2,4 +2,4 @@
 export { IMAGE_EXTENSIONS, isImageFileName, compareCodePoints, listImageFiles } from './image-files';
 export { type RgbImage, type CropBox, centerCropBox, readImageRgb, cropAndResize, prepareImage } from './prepare-image';
 export { encodePng, writePng } from './png';
-export { type ImageFolder, type ReadImageFolderOptions, readImageFolder } from './read-image-folder';
+export { type ImageFolder, type ReadImageFolderOptions, listImageFolders, readImageFolder } from './read-image-folder';

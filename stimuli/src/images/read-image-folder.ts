@@ -1,10 +1,10 @@
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { InputError } from '@orthostim/protocol';
 import { listImageFiles } from './image-files';
 import { prepareImage } from './prepare-image';
 
 export interface ImageFolder {
-  /** Absolute paths, in set order (sorted by file name). */
+  /** Absolute paths, in set order (sorted by file name, folder after folder). */
   files: string[];
   /** File names without folder, in set order. */
   names: string[];
@@ -23,19 +23,35 @@ export interface ReadImageFolderOptions {
 }
 
 /**
- * Read every PNG/JPEG directly in `dir` (see `listImageFiles`) through `prepareImage`. Any file
- * that fails stops the whole read with an InputError naming it. 1,000 images at 224 px are 150 MB.
+ * The images of several folders in set order: each folder's images (see `listImageFiles`) in
+ * file-name order, the folders in the order given. A folder given twice is an InputError.
+ */
+export function listImageFolders(dirs: readonly string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const d of dirs) {
+    const key = resolve(d);
+    if (seen.has(key)) throw new InputError(`${d}: image folder given twice (also as ${seen.get(key)})`);
+    seen.set(key, d);
+  }
+  return dirs.flatMap((d) => listImageFiles(d));
+}
+
+/**
+ * Read every PNG/JPEG directly in `dir` (or in each of several folders, in the order given; see
+ * `listImageFolders`) through `prepareImage`. Any file that fails stops the whole read with an
+ * InputError naming it. 1,000 images at 224 px are 150 MB.
  */
 export async function readImageFolder(
-  dir: string,
+  dir: string | readonly string[],
   size: number,
   options: ReadImageFolderOptions = {},
 ): Promise<ImageFolder> {
-  const files = listImageFiles(dir);
+  const dirs = typeof dir === 'string' ? [dir] : dir;
+  const files = listImageFolders(dirs);
   const min = options.minImages ?? 1;
   if (files.length < min) {
     throw new InputError(
-      `${dir}: found ${files.length} image${files.length === 1 ? '' : 's'} (${files.map((f) => basename(f)).join(', ')}); expected at least ${min} PNG or JPEG images`,
+      `${dirs.join(', ')}: found ${files.length} image${files.length === 1 ? '' : 's'} (${files.map((f) => basename(f)).join(', ')}); expected at least ${min} PNG or JPEG images`,
     );
   }
   const images: Uint8Array[] = new Array(files.length);

@@ -243,7 +243,7 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
           backend,
         },
       });
-      writeFileAtomic(join(staging, 'rdms.png'), await renderRdmsPng(w.set));
+      writeFileAtomic(join(staging, 'rdms.png'), await renderRdmsPng(w.set, w.rdms));
       writeFileAtomic(join(staging, 'layer-similarity.png'), await renderLayerSimilarityPng(w.set));
       await writeReport(staging, {
         settings,
