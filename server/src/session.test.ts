@@ -80,7 +80,7 @@ describe('Session', () => {
     const dataDir = join(root, 'ds1');
     const { session, display, source, clock } = makeSession(dataDir);
     await session.start();
-    session.displayConnectedEvent('c1', hello);
+    session.displayHello('c1', hello);
     const armed = session.arm({ participant: 'sub-01', run: 1, seed: 1234 });
     expect(armed).toMatchObject({
       id: 'sub-01_task-orthostim_run-1',
@@ -92,7 +92,7 @@ describe('Session', () => {
       eventsFile: null,
     });
     const run = display.announced.at(-1)!;
-    session.displayReadyEvent({ runId: run.runId, refreshHz: 60, framePeriodMs: 16.67, imagesLoaded: 3 });
+    session.displayReadyEvent('c1', { runId: run.runId, refreshHz: 60, framePeriodMs: 16.67, imagesLoaded: 3 });
     // Two dummy triggers, then time zero; one pulse per TR from the script.
     const t0 = clock.now() + 3000;
     for (let k = -2; k < run.schedule.totalVolumes; k++) {
@@ -100,7 +100,7 @@ describe('Session', () => {
       source.push(clock.now());
       // The display shows each trial 4 ms after its planned onset and reports it.
       for (const trial of run.schedule.trials.filter((t) => t.onsetVolume === k)) {
-        session.displayEvents([
+        session.displayEvents('c1', [
           {
             id: `on${trial.index}`,
             runId: run.runId,
@@ -111,7 +111,7 @@ describe('Session', () => {
             serverMs: clock.now() + 4,
           },
         ]);
-        session.displayEvents([
+        session.displayEvents('c1', [
           {
             id: `off${trial.index}`,
             runId: run.runId,
@@ -123,7 +123,7 @@ describe('Session', () => {
         ]);
       }
       if (k === 3)
-        session.displayEvents([
+        session.displayEvents('c1', [
           { id: 'r1', runId: run.runId, type: 'response', key: '1', eventMs: 0, serverMs: clock.now() + 100 },
         ]);
     }
@@ -131,7 +131,7 @@ describe('Session', () => {
       Array.from({ length: run.schedule.totalVolumes + 2 }, (_, i) => i - 2),
     );
     expect(session.status().run!.state).toBe('running');
-    session.displayEvents([
+    session.displayEvents('c1', [
       {
         id: 'done',
         runId: run.runId,
@@ -210,7 +210,7 @@ describe('Session', () => {
     const dataDir = join(root, 'ds4');
     const first = makeSession(dataDir);
     await first.session.start();
-    first.session.displayConnectedEvent('c1', hello);
+    first.session.displayHello('c1', hello);
     first.session.arm({ participant: '02', run: 1, seed: 7 });
     const run = first.display.announced.at(-1)!;
     for (let k = 0; k < 6; k++) {
@@ -218,7 +218,7 @@ describe('Session', () => {
       first.source.push(first.clock.now());
     }
     const trial = run.schedule.trials[0]!;
-    first.session.displayEvents([
+    first.session.displayEvents('c1', [
       {
         id: 'x1',
         runId: run.runId,
@@ -226,11 +226,11 @@ describe('Session', () => {
         trialIndex: 0,
         kind: trial.imageId ? 'image' : 'null',
         frameMs: 0,
-        serverMs: first.clock.now(),
+        serverMs: 3000 + trial.onsetS * 1000, // time zero: the third trigger (two dummies)
       },
     ]);
     // Duplicate from a resend: stored once.
-    first.session.displayEvents([
+    first.session.displayEvents('c1', [
       {
         id: 'x1',
         runId: run.runId,
@@ -238,14 +238,14 @@ describe('Session', () => {
         trialIndex: 0,
         kind: 'image',
         frameMs: 0,
-        serverMs: first.clock.now(),
+        serverMs: 3000 + trial.onsetS * 1000,
       },
     ]);
     // No stop(): the process "dies" here. A new server starts on the same dataset.
     const second = makeSession(dataDir, new FakeClock(50));
     await second.session.start();
     expect(second.session.recovered).toEqual([
-      { id: run.runId, eventsFile: expect.stringContaining('run-1_events.tsv'), error: null },
+      { id: run.runId, eventsFile: expect.stringContaining('run-1_events.tsv'), error: null, notes: [] },
     ]);
     const summary = second.session.summary(run.runId)!;
     expect(summary.state).toBe('incomplete');
