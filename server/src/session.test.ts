@@ -226,7 +226,7 @@ describe('Session', () => {
         trialIndex: 0,
         kind: trial.imageId ? 'image' : 'null',
         frameMs: 0,
-        serverMs: 3000 + trial.onsetS * 1000, // time zero: the third trigger (two dummies)
+        serverMs: 4000 + trial.onsetS * 1000, // time zero: the third trigger (two dummies; the clock starts at 1000)
       },
     ]);
     // Duplicate from a resend: stored once.
@@ -238,7 +238,7 @@ describe('Session', () => {
         trialIndex: 0,
         kind: 'image',
         frameMs: 0,
-        serverMs: 3000 + trial.onsetS * 1000,
+        serverMs: 4000 + trial.onsetS * 1000,
       },
     ]);
     // No stop(): the process "dies" here. A new server starts on the same dataset.
