@@ -46,7 +46,15 @@ export type LogRecord =
    * display), or `display` (the run's display, but implausible: an onset far off plan, before time
    * zero, out of order, a time outside the run). `event` is what was sent, cut to 1000 characters.
    */
-  | { type: 'refused'; t: number; wallMs: number; source: 'display' | 'other'; clientId: string | null; reason: string; event: string }
+  | {
+      type: 'refused';
+      t: number;
+      wallMs: number;
+      source: 'display' | 'other';
+      clientId: string | null;
+      reason: string;
+      event: string;
+    }
   /** Writing this log failed (a full disk) and records waited in memory; logged once they could be written. */
   | { type: 'storage_fault'; t: number; wallMs: number; detail: string };
 

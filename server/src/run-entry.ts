@@ -90,7 +90,9 @@ export function runAnnouncement(
     triggers:
       conv.stats.t0 === null
         ? []
-        : run.records.flatMap((r) => (r.type === 'trigger' && r.volume >= 0 ? [{ volume: r.volume, serverMs: r.t }] : [])),
+        : run.records.flatMap((r) =>
+            r.type === 'trigger' && r.volume >= 0 ? [{ volume: r.volume, serverMs: r.t }] : [],
+          ),
     trialsShown: conv.stats.trialsShown,
   };
 }

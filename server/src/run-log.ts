@@ -155,7 +155,13 @@ export function readRunLogContents(path: string): RunLogContents {
     try {
       parsed = text.trim() === '' ? null : (JSON.parse(text) as LogRecord);
     } catch {
-      if (nl >= 0 && bytes.subarray(nl + 1).toString('utf8').trim() !== '')
+      if (
+        nl >= 0 &&
+        bytes
+          .subarray(nl + 1)
+          .toString('utf8')
+          .trim() !== ''
+      )
         throw new InputError(`${path}: line ${line} is not valid JSON`);
       return { records, wholeBytes: start, torn: bytes.subarray(start) };
     }

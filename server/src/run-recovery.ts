@@ -1,6 +1,7 @@
 import { renameSync, truncateSync } from 'node:fs';
 import { RUN_FILE_MODE, writeFileExclusive } from '@orthostim/protocol/node';
 import type { LogRecord, RunHeaderRecord } from './log-records';
+import { newRunEntry, type RunEntry } from './run-entry';
 import { readRunLogContents } from './run-log';
 
 /** A raw log found when the server starts, made safe to append to. */
@@ -31,4 +32,20 @@ export function repairRunLog(path: string, nowMs = Date.now()): RepairedRunLog {
     notes.push(`${path}: torn last record (${torn.length} bytes) cut off and kept in ${side}`);
   }
   return { kind: 'run', records, header: records[0], notes };
+}
+
+/** The session's entry for a repaired log: `incomplete` (with no end reason) when it has no `end` record. */
+export function recoveredRunEntry(path: string, repaired: Extract<RepairedRunLog, { kind: 'run' }>): RunEntry {
+  const last = repaired.records[repaired.records.length - 1]!;
+  const entry = newRunEntry({
+    id: repaired.header.runId,
+    labels: repaired.header.labels,
+    state: last.type === 'end' ? last.state : 'incomplete',
+    records: repaired.records,
+    log: null,
+    rawLog: path,
+    eventsFile: null,
+  });
+  entry.endReason = last.type === 'end' ? last.reason : null;
+  return entry;
 }

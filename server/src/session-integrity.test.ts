@@ -138,7 +138,10 @@ describe('a run is written only by its display', () => {
     const done = t.session.summary(armed.id)!;
     expect(done).toMatchObject({ state: 'finished', trialsShown: done.trialsPlanned });
     const sidecar = sidecarOf(done.eventsFile!);
-    expect(sidecar.Orthostim).toMatchObject({ complete: false, refusedEvents: { fromDisplay: 5, fromOtherConnections: 0 } });
+    expect(sidecar.Orthostim).toMatchObject({
+      complete: false,
+      refusedEvents: { fromDisplay: 5, fromOtherConnections: 0 },
+    });
     // Trial 3's row is the onset on plan, not any of the refused ones.
     const row3 = parseEventsTsv(readFileSync(done.eventsFile!, 'utf8'), 'e').find(
       (r) => r.trial_index === 3 && r.trial_type !== 'fixation_change',

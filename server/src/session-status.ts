@@ -66,7 +66,9 @@ function displayWarnings(i: StatusInputs): string[] {
   if (connected && !i.visible) w.push('the display page is hidden (another tab or minimized)');
   const refresh = i.ready?.refreshHz ?? null;
   if (refresh !== null && Math.abs(refresh - cfg.display.refreshRateHz) / cfg.display.refreshRateHz > 0.02)
-    w.push(`measured refresh rate ${refresh.toFixed(1)} Hz differs from the configured ${cfg.display.refreshRateHz} Hz`);
+    w.push(
+      `measured refresh rate ${refresh.toFixed(1)} Hz differs from the configured ${cfg.display.refreshRateHz} Hz`,
+    );
   const second = i.displays.secondDisplays();
   if (second.length)
     w.push(

@@ -245,7 +245,13 @@ describe('Session', () => {
     const second = makeSession(dataDir, new FakeClock(50));
     await second.session.start();
     expect(second.session.recovered).toEqual([
-      { id: run.runId, eventsFile: expect.stringContaining('run-1_events.tsv'), error: null, notes: [] },
+      {
+        id: run.runId,
+        eventsFile: expect.stringContaining('run-1_events.tsv'),
+        error: null,
+        state: 'incomplete',
+        notes: [],
+      },
     ]);
     const summary = second.session.summary(run.runId)!;
     expect(summary.state).toBe('incomplete');

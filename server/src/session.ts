@@ -12,11 +12,7 @@ import {
   type RunLabels,
   type RunState,
   type RunSummary,
-  type SessionConfig,
-  type TriggerMessage,
 } from '@orthostim/protocol';
-import type { LoadedStimulusSet } from '@orthostim/protocol/node';
-import type { Clock } from './clock';
 import { copyStimulusSet, ensureDataset, listRunLogs, normalizeRunLabels, runPaths, runPrefix } from './bids-dataset';
 import { DisplayRegistry, type DisplayRole } from './display-registry';
 import { implausibleDisplayEvent } from './display-event-check';
@@ -26,49 +22,16 @@ import type { LogRecord, RunHeaderRecord } from './log-records';
 import { newRunEntry, runAnnouncement, runSummary, type RunEntry } from './run-entry';
 import { buildRunHeader, createRunLog, runEventsWritten, writeRunEventsFiles } from './run-files';
 import { RunLogWriter } from './run-log';
-import { repairRunLog } from './run-recovery';
+import { recoveredRunEntry, repairRunLog } from './run-recovery';
 import { NotFoundError } from './session-errors';
+import type { ClosedState, RecoveredRun, SessionOptions } from './session-options';
 import { buildSessionStatus, type SessionStatus } from './session-status';
 import { checkStimulusFilesInside } from './stimulus-files';
-import type { RelayedTriggerSource, TriggerSource } from './triggers';
+import type { RelayedTriggerSource } from './triggers';
 
 export { NotFoundError, StorageError } from './session-errors';
 export type { LiveRunFigures, SessionStatus } from './session-status';
-
-/** How the session reaches the participant display (socket.io in the server; a recorder in tests). */
-export interface DisplayChannel {
-  announce(run: RunAnnouncement): void;
-  trigger(message: TriggerMessage): void;
-  ended(message: { runId: string; state: RunState }): void;
-}
-
-export interface SessionOptions {
-  dataDir: string;
-  stimuli: LoadedStimulusSet;
-  config: SessionConfig;
-  clock: Clock;
-  triggerSource: TriggerSource;
-  display: DisplayChannel;
-  /** URL the display loads image `index` of the set from. */
-  imageUrl(index: number): string;
-  version: string;
-  /** fdatasync the raw log at each record (default true). */
-  fsync?: boolean;
-  /** Wait this long past the end of the last volume for the display's last events (ms, default 10 s). */
-  finishGraceMs?: number;
-  /** Where refused events and storage faults are reported besides the run log (default: stderr). */
-  warn?: (line: string) => void;
-}
-
-type ClosedState = 'finished' | 'aborted' | 'incomplete' | 'failed';
-
-export interface RecoveredRun {
-  id: string;
-  eventsFile: string | null;
-  error: string | null;
-  /** What recovery did besides closing the run (a torn record cut off, a header-less log moved aside). */
-  notes: string[];
-}
+export type { DisplayChannel, RecoveredRun, SessionOptions } from './session-options';
 
 /**
  * One scanner session: arms runs, numbers and relays triggers, logs everything the run's display
@@ -150,42 +113,40 @@ export class Session {
     try {
       repaired = repairRunLog(path);
     } catch (err) {
-      this.recovered.push({ id: path, eventsFile: null, error: (err as Error).message, notes: [] });
+      this.recovered.push({ id: path, eventsFile: null, error: (err as Error).message, state: null, notes: [] });
       return;
     }
     if (repaired.kind === 'moved-aside') {
-      this.recovered.push({ id: path, eventsFile: null, error: null, notes: repaired.notes });
+      this.recovered.push({ id: path, eventsFile: null, error: null, state: null, notes: repaired.notes });
       return;
     }
-    const { header, records, notes } = repaired;
-    const last = records[records.length - 1]!;
-    const entry = newRunEntry({
-      id: header.runId,
-      labels: header.labels,
-      state: last.type === 'end' ? last.state : 'incomplete',
-      records,
-      log: null,
-      rawLog: path,
-      eventsFile: null,
-    });
-    entry.endReason = last.type === 'end' ? last.reason : null;
+    const entry = recoveredRunEntry(path, repaired);
+    const report = (r: Partial<RecoveredRun>) =>
+      this.recovered.push({
+        id: entry.id,
+        eventsFile: null,
+        error: null,
+        state: entry.state,
+        notes: repaired.notes,
+        ...r,
+      });
     this.runs.set(entry.id, entry);
-    this.lastRunLabels = header.labels;
-    const eventsPath = join(this.o.dataDir, header.eventsFile);
-    if (last.type === 'end' && runEventsWritten(this.o.dataDir, header.labels)) {
-      entry.eventsFile = eventsPath;
-      if (notes.length) this.recovered.push({ id: entry.id, eventsFile: eventsPath, error: null, notes });
+    this.lastRunLabels = entry.labels;
+    const ended = entry.endReason !== null;
+    if (ended && runEventsWritten(this.o.dataDir, entry.labels)) {
+      entry.eventsFile = join(this.o.dataDir, repaired.header.eventsFile);
+      if (repaired.notes.length) report({ eventsFile: entry.eventsFile });
       return;
     }
     try {
-      if (last.type !== 'end') {
+      if (!ended) {
         entry.log = new RunLogWriter(path, this.o.fsync ?? true, 'append');
         this.closeRun(entry, 'incomplete', 'the server stopped during the run (found on restart)');
       } else entry.eventsFile = writeRunEventsFiles(this.o.dataDir, entry.records);
       if (!entry.eventsFile) throw new Error(entry.storageError ?? 'events files not written');
-      this.recovered.push({ id: entry.id, eventsFile: entry.eventsFile, error: null, notes });
+      report({ eventsFile: entry.eventsFile });
     } catch (err) {
-      this.recovered.push({ id: entry.id, eventsFile: null, error: (err as Error).message, notes });
+      report({ error: (err as Error).message });
     }
   }
 
@@ -193,7 +154,17 @@ export class Session {
   arm(request: { participant: unknown; session?: unknown; task?: unknown; run: unknown; seed?: number }): RunSummary {
     const labels = normalizeRunLabels(request);
     const id = this.checkArmable(labels);
-    const header = buildRunHeader({ id, labels, requestedSeed: request.seed, stimuli: this.o.stimuli, config: this.o.config, copy: { setFile: this.setFile, stimFiles: this.stimFiles }, triggerSource: this.o.triggerSource.description, version: this.o.version, stamp: this.stamp() });
+    const header = buildRunHeader({
+      id,
+      labels,
+      requestedSeed: request.seed,
+      stimuli: this.o.stimuli,
+      config: this.o.config,
+      copy: { setFile: this.setFile, stimFiles: this.stimFiles },
+      triggerSource: this.o.triggerSource.description,
+      version: this.o.version,
+      stamp: this.stamp(),
+    });
     const run = newRunEntry({
       id,
       labels,
@@ -407,7 +378,12 @@ export class Session {
   displayFailedEvent(connectionId: string, failure: DisplayFailed): void {
     const run = this.current;
     if (!this.isRunDisplay(connectionId, run))
-      return this.refuse(connectionId, 'other', 'display:failed from a connection that is not the run display', failure);
+      return this.refuse(
+        connectionId,
+        'other',
+        'display:failed from a connection that is not the run display',
+        failure,
+      );
     if (!run || failure.runId !== run.id) return;
     this.warn(`run ${run.id} failed: ${failure.reason}`);
     this.closeRun(run, 'failed', `the display could not present the run: ${failure.reason}`);
@@ -424,7 +400,13 @@ export class Session {
     const rejected: string[] = [];
     const run = this.current;
     if (!this.isRunDisplay(connectionId, run)) {
-      if (raw.length) this.refuse(connectionId, 'other', `${raw.length} event(s) from a connection that is not the run display`, raw[0]);
+      if (raw.length)
+        this.refuse(
+          connectionId,
+          'other',
+          `${raw.length} event(s) from a connection that is not the run display`,
+          raw[0],
+        );
       return { stored, rejected: raw.map(() => 'not the run display') };
     }
     for (const item of raw) {

@@ -3,7 +3,16 @@
  * logged, armed or closed, and the logs a crash leaves (torn last record, no header, no events).
  * Each case lost records or blocked a run number before (issue #14, item 3).
  */
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -83,12 +92,17 @@ describe.skipIf(!canMountTmpfs())('a full disk (tmpfs)', () => {
     const dataDir = join(disk.dir, 'ds2');
     const t = makeTestSession(dataDir, stimuli);
     await t.session.start();
-    mkdirSync(dirname(join(dataDir, runPaths({ participant: '01', session: null, task: 'orthostim', run: 1 }).rawLog)), {
-      recursive: true,
-    });
+    mkdirSync(
+      dirname(join(dataDir, runPaths({ participant: '01', session: null, task: 'orthostim', run: 1 }).rawLog)),
+      {
+        recursive: true,
+      },
+    );
     disk.fill();
     expect(() => t.session.arm({ participant: '01', run: 1 })).toThrow(StorageError);
-    expect(() => t.session.arm({ participant: '01', run: 1 })).toThrow(/not armed: writing its raw log failed .*ENOSPC/);
+    expect(() => t.session.arm({ participant: '01', run: 1 })).toThrow(
+      /not armed: writing its raw log failed .*ENOSPC/,
+    );
     expect(filesUnder(join(dataDir, 'sourcedata'))).toEqual([]);
     disk.free();
     expect(t.session.arm({ participant: '01', run: 1 }).state).toBe('armed');
@@ -110,7 +124,13 @@ describe.skipIf(!canMountTmpfs())('a full disk (tmpfs)', () => {
     const restarted = makeTestSession(dataDir, stimuli, { clock: new FakeClock(5) });
     await restarted.session.start();
     expect(restarted.session.recovered).toEqual([
-      { id: armed.id, eventsFile: expect.stringMatching(/run-1_events\.tsv$/), error: null, notes: [] },
+      {
+        id: armed.id,
+        eventsFile: expect.stringMatching(/run-1_events\.tsv$/),
+        error: null,
+        state: 'aborted',
+        notes: [],
+      },
     ]);
     const summary = restarted.session.summary(armed.id)!;
     expect(summary.eventsFile).not.toBeNull();
@@ -138,7 +158,10 @@ describe('logs a crash leaves', () => {
       const t = makeTestSession(dataDir, stimuli, { clock: new FakeClock(10) });
       await t.session.start();
       expect(t.session.summary(armed.id)).toMatchObject({ state: 'incomplete' });
-      if (restart === 0) expect(t.session.recovered[0]!.notes[0]).toMatch(/torn last record \(\d+ bytes\) cut off and kept in .*\.torn-\d+/);
+      if (restart === 0)
+        expect(t.session.recovered[0]!.notes[0]).toMatch(
+          /torn last record \(\d+ bytes\) cut off and kept in .*\.torn-\d+/,
+        );
       else expect(t.session.recovered).toEqual([]);
       await t.session.stop();
     }

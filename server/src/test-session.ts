@@ -85,7 +85,13 @@ export function playRun(t: ReturnType<typeof makeTestSession>, conn: string): nu
       t.session.displayEvents(conn, [onsetEvent(`on${trial.index}`, run.runId, trial.index, t.clock.now() + 4)]);
   }
   t.session.displayEvents(conn, [
-    { id: 'done', runId: run.runId, type: 'complete', trialsShown: run.schedule.trials.length, serverMs: t.clock.now() },
+    {
+      id: 'done',
+      runId: run.runId,
+      type: 'complete',
+      trialsShown: run.schedule.trials.length,
+      serverMs: t.clock.now(),
+    },
   ]);
   t.clock.advance(2000);
   return t0;

@@ -41,7 +41,9 @@ const app = new DisplayApp(
 socket.on('connect', () => app.showMessage(''));
 client.whenHello((reply) => {
   if (reply.role === 'second-display')
-    app.showMessage('Another display is already connected to this session: this page shows nothing and records nothing.');
+    app.showMessage(
+      'Another display is already connected to this session: this page shows nothing and records nothing.',
+    );
 });
 socket.on('disconnect', () => app.showMessage(''));
 socket.on('connect_error', (err: Error) => app.showMessage(`Cannot connect to the session server: ${err.message}`));

@@ -31,6 +31,7 @@ interface ServeOptions {
   dropRate: number;
   trigger?: string;
   token?: string;
+  allowedHost: string[];
   fsync: boolean;
   printConfig?: boolean;
 }
@@ -87,6 +88,12 @@ export function buildServeCommand(): Command {
     )
     .option('--token <token>', 'access token (default: generated when --host is not loopback)')
     .option(
+      '--allowed-host <name>',
+      "a host name the display or operator may reach this server by, besides loopback, --host and this machine's addresses and hostname (repeatable; requests naming any other host are refused, against DNS rebinding)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
       '--no-fsync',
       'do not fdatasync the raw log at every record (faster, but a power cut may lose the last records)',
     )
@@ -98,7 +105,13 @@ Examples:
   orthostim serve --emulate-scanner --tr 2                     # try it: default set, emulated scanner
   orthostim serve --stimuli natural16 --trigger serial:/dev/ttyUSB0@115200 --data /data/study
   orthostim serve --trigger keyboard --host 0.0.0.0            # display on another machine (token printed)
-  curl -X POST localhost:8080/api/runs -H 'content-type: application/json' -d '{"participant":"01","run":1}'`,
+  orthostim serve --host 0.0.0.0 --allowed-host scanner-pc.lab # also answer to that DNS name
+  curl -X POST localhost:8080/api/runs -H 'content-type: application/json' -d '{"participant":"01","run":1}'
+  curl -X POST localhost:8080/api/runs/<id>/abort -H 'content-type: application/json'
+
+Security: requests must name this machine in Host; a request with an Origin header must come from
+the server's own pages; POST needs Content-Type: application/json. Only the display connected when
+a run is armed writes into it. See "Security and failure model" in docs/session.md.`,
     )
     .action(async (opts: ServeOptions) => {
       const config = loadConfig(opts.config);
@@ -139,15 +152,16 @@ Examples:
         host: opts.host,
         port: opts.port,
         token,
+        allowedHosts: opts.allowedHost,
         version: VERSION,
         fsync: opts.fsync,
       });
       for (const r of server.session.recovered) {
-        info(
-          r.error
-            ? `interrupted run ${r.id}: could not be closed (${r.error})`
-            : `interrupted run ${r.id}: closed as incomplete, events written to ${r.eventsFile}`,
-        );
+        for (const note of r.notes) info(`recovery: ${note}`);
+        if (r.error) info(`run ${r.id}: could not be recovered (${r.error})`);
+        else if (r.eventsFile && r.state === 'incomplete')
+          info(`interrupted run ${r.id}: closed as incomplete, events written to ${r.eventsFile}`);
+        else if (r.eventsFile) info(`run ${r.id} (${r.state}): missing events files written to ${r.eventsFile}`);
       }
       info(
         `stimulus set: ${stimuli.path} (${stimuli.set.images.length} images, sha256 ${stimuli.set.sha256.slice(0, 12)}…)`,

@@ -100,7 +100,9 @@ describe('Origin, Host and content type', () => {
     expect((await raw(open, 'GET', '/api/status', { host: `localhost:${port}` })).status).toBe(200);
     const lockedPort = new URL(locked.url).port;
     const auth = { authorization: 'Bearer sekret' };
-    expect((await raw(locked, 'GET', '/api/status', { ...auth, host: `scanner-pc.lab:${lockedPort}` })).status).toBe(200);
+    expect((await raw(locked, 'GET', '/api/status', { ...auth, host: `scanner-pc.lab:${lockedPort}` })).status).toBe(
+      200,
+    );
     expect((await raw(locked, 'GET', '/api/status', { ...auth, host: `other.lab:${lockedPort}` })).status).toBe(403);
   });
 
@@ -132,7 +134,9 @@ describe('token mode', () => {
     expect(page.status).toBe(200);
     const cookie = String((page.headers['set-cookie'] as string[])[0]).split(';')[0]!;
     expect(cookie).toBe('orthostim_token=sekret');
-    expect(String((page.headers['set-cookie'] as string[])[0])).toMatch(/HttpOnly.*SameSite=Strict|SameSite=Strict.*HttpOnly/);
+    expect(String((page.headers['set-cookie'] as string[])[0])).toMatch(
+      /HttpOnly.*SameSite=Strict|SameSite=Strict.*HttpOnly/,
+    );
     expect((await raw(locked, 'GET', '/stimuli/0')).status).toBe(401);
     expect((await raw(locked, 'GET', '/stimuli/0', { cookie })).status).toBe(200);
     expect((await raw(locked, 'GET', '/stimuli/0', { cookie: 'orthostim_token=wrong' })).status).toBe(401);

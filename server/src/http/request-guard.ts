@@ -17,5 +17,7 @@ export function requireOwnOrigin(allowedHosts: ReadonlySet<string>) {
  */
 export function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
   if (req.method === 'GET' || req.method === 'HEAD' || req.is('application/json')) return next();
-  res.status(415).json({ error: `${req.method} needs Content-Type: application/json; got ${JSON.stringify(req.get('content-type') ?? '')}` });
+  res.status(415).json({
+    error: `${req.method} needs Content-Type: application/json; got ${JSON.stringify(req.get('content-type') ?? '')}`,
+  });
 }

@@ -95,7 +95,11 @@ function createSocketServer(http: HttpServer, allowed: ReadonlySet<string>, toke
   });
   io.use((socket, next) => {
     const given = (socket.handshake.auth as { token?: unknown })?.token;
-    if (token === null || tokenMatches(token, given) || tokenMatches(token, tokenFromCookie(socket.handshake.headers.cookie)))
+    if (
+      token === null ||
+      tokenMatches(token, given) ||
+      tokenMatches(token, tokenFromCookie(socket.handshake.headers.cookie))
+    )
       return next();
     next(new Error('missing or wrong access token'));
   });
