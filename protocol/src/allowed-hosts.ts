@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 
 /**
@@ -56,4 +57,19 @@ export function refusedRequest(
   if (origin !== undefined && origin.toLowerCase() !== `http://${host.toLowerCase()}`)
     return `cross-origin request from ${JSON.stringify(origin)} refused (only pages of http://${host} may call this server)`;
   return null;
+}
+
+/**
+ * The check as connect/express middleware: 403 with a JSON `error` (and a line on stderr naming
+ * the request) for a request `refusedRequest` refuses. `serve` and `view` both mount it first.
+ */
+export function ownOriginOnly(allowed: ReadonlySet<string>, program: string) {
+  return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    const why = refusedRequest({ host: req.headers.host, origin: req.headers.origin }, allowed);
+    if (why === null) return next();
+    process.stderr.write(`orthostim ${program}: refused ${req.method} ${(req.url ?? '').slice(0, 200)}: ${why}\n`);
+    res.statusCode = 403;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify({ error: why }));
+  };
 }

@@ -12,7 +12,13 @@ import {
   type ServerToDisplayEvents,
   type SessionConfig,
 } from '@orthostim/protocol';
-import { allowedHostNames, realPathInside, refusedRequest, type LoadedStimulusSet } from '@orthostim/protocol/node';
+import {
+  allowedHostNames,
+  ownOriginOnly,
+  realPathInside,
+  refusedRequest,
+  type LoadedStimulusSet,
+} from '@orthostim/protocol/node';
 import { systemClock, type Clock } from '../clock';
 import { NotFoundError, Session, StorageError } from '../session';
 import type { TriggerSource } from '../triggers';
@@ -20,7 +26,7 @@ import { isLoopbackHost, requireToken, tokenFromCookie, tokenMatches } from './a
 import { buildDisplayBundle, jspsychCss } from './bundle';
 import { attachDisplaySocket } from './display-socket';
 import { displayPage, operatorPage } from './pages';
-import { requireJsonBody, requireOwnOrigin } from './request-guard';
+import { requireJsonBody } from './request-guard';
 import { resolveInside } from './static-files';
 
 export const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'static');
@@ -141,7 +147,7 @@ function mountPages(
     res.set('X-Content-Type-Options', 'nosniff');
     next();
   });
-  app.use(requireOwnOrigin(s.allowed));
+  app.use(ownOriginOnly(s.allowed, 'serve'));
   app.use(requireToken(s.token));
   app.use(requireJsonBody);
   app.get('/', (_req, res) => res.redirect(`/display${s.query}`));
