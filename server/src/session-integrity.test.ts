@@ -55,6 +55,27 @@ describe('a run is written only by its display', () => {
     await t.session.stop();
   });
 
+  it("an onset injected by another connection does not replace the display's (first onset wins)", async () => {
+    const t = makeTestSession(join(root, 'injected'), stimuli);
+    await t.session.start();
+    t.session.displayHello('display', testHello);
+    const armed = t.session.arm({ participant: '01', run: 1, seed: 5 });
+    const run = t.display.announced.at(-1)!;
+    const t0 = t.clock.now() + 3000;
+    const first = run.schedule.trials[0]!;
+    for (let k = -2; k <= first.onsetVolume; k++) {
+      t.clock.advance(t0 + k * 1000 - t.clock.now());
+      t.source.push(t.clock.now());
+    }
+    const planned = t0 + first.onsetS * 1000;
+    t.session.displayEvents('intruder', [onsetEvent('i0', armed.id, 0, planned + 700)]);
+    t.session.displayEvents('display', [onsetEvent('d0', armed.id, 0, planned + 4)]);
+    t.session.abort(armed.id);
+    const rows = parseEventsTsv(readFileSync(t.session.summary(armed.id)!.eventsFile!, 'utf8'), 'e');
+    const row = rows.find((r) => r.trial_index === 0 && r.trial_type !== 'fixation_change')!;
+    expect(row.onset).toBeCloseTo(first.onsetS + 0.004, 6);
+  });
+
   it('binds the run to the display armed with: a rejoin with its secret writes, a second display cannot', async () => {
     const t = makeTestSession(join(root, 'second'), stimuli);
     await t.session.start();

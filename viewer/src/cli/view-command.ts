@@ -27,8 +27,7 @@ export function buildViewCommand(): Command {
     .option(
       '--allowed-host <name>',
       'another host name this machine is reached by (repeatable); requests naming any other host are refused (DNS rebinding)',
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .addHelpText(
       'after',
@@ -42,7 +41,7 @@ Examples:
         throw new UsageError(
           `--host must be a loopback address (127.0.0.1, localhost or ::1); got "${opts.host}": the viewer has no access control`,
         );
-      const v = await startViewer({ dir, port: opts.port, host: opts.host, allowedHosts: opts.allowedHost });
+      const v = await startViewer({ dir, port: opts.port, host: opts.host, allowedHosts: opts.allowedHost ?? [] });
       info(`view: serving ${dir} at ${v.url} (Ctrl-C to stop)`);
       process.stdout.write(`${v.url}\n`);
       await new Promise<void>((resolve) => {
