@@ -10,7 +10,6 @@ import { hostname, networkInterfaces } from 'node:os';
  * page on another site cannot drive the API or open the socket.
  */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
-const ANY_ADDRESS = new Set(['0.0.0.0', '::', '']);
 
 /** The host name of a Host header or URL host (`[::1]:8080` -> `::1`), lower case; null when malformed. */
 export function hostNameOf(host: string): string | null {
@@ -19,11 +18,12 @@ export function hostNameOf(host: string): string | null {
   return m ? m[1]! : null;
 }
 
-/** Host names the server answers to: loopback, `listenHost` (unless it is the any-address), the machine's addresses and hostname, `extra`. */
+/** Host names the server answers to: loopback, `listenHost`, the machine's addresses and hostname, `extra`. */
 export function allowedHostNames(listenHost: string, extra: readonly string[] = []): Set<string> {
   const names = new Set<string>(LOOPBACK_NAMES);
   const listen = hostNameOf(listenHost.includes(':') && !listenHost.startsWith('[') ? `[${listenHost}]` : listenHost);
-  if (listen && !ANY_ADDRESS.has(listen)) names.add(listen);
+  // The any-address as a URL host (the printed URL with --host 0.0.0.0) only reaches this machine.
+  if (listen) names.add(listen);
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(a.address.toLowerCase());
   const own = hostname().toLowerCase();
   names.add(own);

@@ -76,6 +76,18 @@ describe('a run is written only by its display', () => {
     expect(row.onset).toBeCloseTo(first.onsetS + 0.004, 6);
   });
 
+  it('a client flooding the socket is counted, but fills the run log with at most 200 records', async () => {
+    const t = makeTestSession(join(root, 'flood'), stimuli);
+    await t.session.start();
+    const armed = t.session.arm({ participant: '01', run: 1, seed: 5 });
+    for (let i = 0; i < 250; i++)
+      t.session.displayEvents('flood', [
+        { id: `f${i}`, runId: armed.id, type: 'complete', trialsShown: 1, serverMs: 0 },
+      ]);
+    expect(t.session.status().display.refusedFromOthers).toBe(250);
+    expect(readRunLog(armed.rawLog).filter((r) => r.type === 'refused')).toHaveLength(200);
+  });
+
   it('binds the run to the display armed with: a rejoin with its secret writes, a second display cannot', async () => {
     const t = makeTestSession(join(root, 'second'), stimuli);
     await t.session.start();

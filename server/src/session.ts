@@ -33,6 +33,9 @@ export { NotFoundError, StorageError } from './session-errors';
 export type { LiveRunFigures, SessionStatus } from './session-status';
 export type { DisplayChannel, RecoveredRun, SessionOptions } from './session-options';
 
+/** Refused messages from other connections written into one run's log (later ones are only counted). */
+const MAX_LOGGED_REFUSALS = 200;
+
 /**
  * One scanner session: arms runs, numbers and relays triggers, logs everything the run's display
  * reports (and refuses, logging them, events from any other connection or that cannot be true),
@@ -349,6 +352,8 @@ export class Session {
     const run = this.current;
     if (!run) return;
     run.refused++;
+    // A client flooding the socket is counted, but logs at most MAX_LOGGED_REFUSALS records per run.
+    if (source === 'other' && run.refused > MAX_LOGGED_REFUSALS) return;
     const text = JSON.stringify(event) ?? String(event);
     this.record(run, {
       type: 'refused',
@@ -360,10 +365,13 @@ export class Session {
     });
   }
 
+  private refuseOther(connectionId: string, what: string, payload: unknown): void {
+    this.refuse(connectionId, 'other', `${what} from a connection that is not the run display`, payload);
+  }
+
   displayReadyEvent(connectionId: string, ready: DisplayReady): void {
     const run = this.current;
-    if (!this.isRunDisplay(connectionId, run))
-      return this.refuse(connectionId, 'other', 'display:ready from a connection that is not the run display', ready);
+    if (!this.isRunDisplay(connectionId, run)) return this.refuseOther(connectionId, 'display:ready', ready);
     if (!run || ready.runId !== run.id) return;
     this.displayReady = ready;
     this.record(run, { type: 'display_ready', ...this.stamp(), ready });
@@ -377,13 +385,7 @@ export class Session {
   /** The display cannot present the run (an image failed to load): the arm ends as `failed`. */
   displayFailedEvent(connectionId: string, failure: DisplayFailed): void {
     const run = this.current;
-    if (!this.isRunDisplay(connectionId, run))
-      return this.refuse(
-        connectionId,
-        'other',
-        'display:failed from a connection that is not the run display',
-        failure,
-      );
+    if (!this.isRunDisplay(connectionId, run)) return this.refuseOther(connectionId, 'display:failed', failure);
     if (!run || failure.runId !== run.id) return;
     this.warn(`run ${run.id} failed: ${failure.reason}`);
     this.closeRun(run, 'failed', `the display could not present the run: ${failure.reason}`);
@@ -400,13 +402,7 @@ export class Session {
     const rejected: string[] = [];
     const run = this.current;
     if (!this.isRunDisplay(connectionId, run)) {
-      if (raw.length)
-        this.refuse(
-          connectionId,
-          'other',
-          `${raw.length} event(s) from a connection that is not the run display`,
-          raw[0],
-        );
+      if (raw.length) this.refuseOther(connectionId, `${raw.length} event(s)`, raw[0]);
       return { stored, rejected: raw.map(() => 'not the run display') };
     }
     for (const item of raw) {
@@ -432,12 +428,9 @@ export class Session {
     const unboundKey = e.type === 'key_trigger' && e.runId === null;
     if (e.runId !== run.id && !unboundKey) return;
     run.seenEventIds.add(e.id);
-    const problem = implausibleDisplayEvent(e, {
-      header: run.records[0] as RunHeaderRecord,
-      t0: run.t0,
-      onsets: run.onsets,
-      nowMs: this.now(),
-    });
+    const header = run.records[0] as RunHeaderRecord;
+    if (unboundKey && e.serverMs < header.t) return; // pressed before this run was armed: meant for none
+    const problem = implausibleDisplayEvent(e, { header, t0: run.t0, onsets: run.onsets, nowMs: this.now() });
     if (problem) return this.refuse(connectionId, 'display', problem, e);
     if (e.type === 'onset') run.onsets.set(e.trialIndex, e.serverMs);
     if (!unboundKey) this.record(run, { type: 'display', ...this.stamp(), event: e });
@@ -471,7 +464,7 @@ export class Session {
       },
       run: this.current ?? last,
       isCurrent: this.current !== null,
-      summaryOf: (run, conv) => runSummary(run, conv),
+      summaryOf: runSummary,
       nextRun: this.nextRunLabels(),
       runs: [...this.runs.keys()],
       refused: this.refusedOther,

@@ -4,7 +4,7 @@
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
@@ -97,7 +97,12 @@ describe('Origin, Host and content type', () => {
       expect(r.status, path).toBe(403);
       expect(JSON.parse(r.body).error).toMatch(/host "rebind.evil.example" is not one this server answers to/);
     }
-    expect((await raw(open, 'GET', '/api/status', { host: `localhost:${port}` })).status).toBe(200);
+    // This machine by any of its names: loopback, its hostname, an interface address.
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && !a.internal && a.family === 'IPv4');
+    for (const name of ['localhost', hostname(), ...(lan ? [lan.address] : [])])
+      expect((await raw(open, 'GET', '/api/status', { host: `${name}:${port}` })).status, name).toBe(200);
     const lockedPort = new URL(locked.url).port;
     const auth = { authorization: 'Bearer sekret' };
     expect((await raw(locked, 'GET', '/api/status', { ...auth, host: `scanner-pc.lab:${lockedPort}` })).status).toBe(
