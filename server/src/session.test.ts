@@ -2,12 +2,11 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync, mkdirSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultSessionConfig, parseEventsTsv, type RunAnnouncement, type TriggerMessage } from '@orthostim/protocol';
+import { parseEventsTsv } from '@orthostim/protocol';
 import { readStimulusSet, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { writeTestStimulusSet } from '@orthostim/test';
 import { FakeClock } from './clock';
-import { Session, type DisplayChannel } from './session';
-import { RelayedTriggerSource } from './triggers';
+import { makeTestSession, testHello } from './test-session';
 import { readRunLog } from './run-log';
 
 let stimuli: LoadedStimulusSet;
@@ -16,64 +15,8 @@ beforeAll(async () => {
   stimuli = readStimulusSet(await writeTestStimulusSet(join(root, 'set'), 3));
 });
 
-const config = {
-  ...defaultSessionConfig(),
-  repetitionTimeS: 1,
-  soaVolumes: 2,
-  imageDurationMs: 500,
-  leadInVolumes: 1,
-  leadOutVolumes: 2,
-  repetitions: 2,
-  dummyVolumes: 2,
-  nullTrialFraction: 0.25,
-};
-
-class Recorder {
-  announced: RunAnnouncement[] = [];
-  triggers: TriggerMessage[] = [];
-  ended: { runId: string; state: string }[] = [];
-  announce(run: RunAnnouncement) {
-    this.announced.push(run);
-  }
-  trigger(m: TriggerMessage) {
-    this.triggers.push(m);
-  }
-  ended_(m: { runId: string; state: string }) {
-    this.ended.push(m);
-  }
-}
-
-function makeSession(dataDir: string, clock = new FakeClock()) {
-  const display = new Recorder();
-  const channel: DisplayChannel = {
-    announce: (r) => display.announce(r),
-    trigger: (m) => display.trigger(m),
-    ended: (m) => display.ended_(m),
-  };
-  const source = new RelayedTriggerSource('scripted', 'scripted test triggers');
-  const session = new Session({
-    dataDir,
-    stimuli,
-    config,
-    clock,
-    triggerSource: source,
-    display: channel,
-    imageUrl: (i) => `/stimuli/${i}`,
-    version: '0.1.0-test',
-    fsync: false,
-  });
-  return { session, display, source, clock };
-}
-
-const hello = {
-  clientId: 'c1',
-  userAgent: 'test',
-  screenWidth: 1920,
-  screenHeight: 1080,
-  innerWidth: 1920,
-  innerHeight: 1080,
-  devicePixelRatio: 1,
-};
+const makeSession = (dataDir: string, clock?: FakeClock) => makeTestSession(dataDir, stimuli, { clock });
+const hello = testHello;
 
 describe('Session', () => {
   it('runs a scripted run to a BIDS events file: dummies, time zero, onsets, responses', async () => {

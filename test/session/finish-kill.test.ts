@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEventsTsv } from '@orthostim/protocol';
-import { startServe, writeTestStimulusSet, type ServeProcess } from '@orthostim/test';
+import { sessionApi, startServe, writeTestStimulusSet, type ServeProcess } from '@orthostim/test';
 import { FINISH_STEPS } from '../../server/src/fault-points';
 
 const root = mkdtempSync(join(tmpdir(), 'orthostim-kill-'));
@@ -27,14 +27,8 @@ afterAll(async () => {
   await running?.exited;
 });
 
-async function call(server: ServeProcess, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, any> };
-}
+const call = (server: ServeProcess, method: string, path: string, body?: unknown) =>
+  sessionApi(() => server.url).call(method, path, body);
 
 async function serve(env: Record<string, string> = {}): Promise<ServeProcess> {
   running = await startServe(args, env);

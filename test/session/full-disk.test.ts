@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canMountTmpfs,
   mountSmallDisk,
+  sessionApi,
   startServe,
   writeTestStimulusSet,
   type ServeProcess,
@@ -18,14 +19,8 @@ import {
 
 const root = mkdtempSync(join(tmpdir(), 'orthostim-full-'));
 
-async function call(server: ServeProcess, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, any> };
-}
+const call = (server: ServeProcess, method: string, path: string, body?: unknown) =>
+  sessionApi(() => server.url).call(method, path, body);
 
 describe.skipIf(!canMountTmpfs())('orthostim serve on a full disk', () => {
   let disk: SmallDisk;

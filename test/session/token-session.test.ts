@@ -12,7 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { parseEventsTsv } from '@orthostim/protocol';
 import { readStimulusSet } from '@orthostim/protocol/node';
-import { hasChromium, launchChromium, startServe, writeTestStimulusSet, type ServeProcess } from '@orthostim/test';
+import {
+  hasChromium,
+  launchChromium,
+  sessionApi,
+  startServe,
+  until,
+  writeTestStimulusSet,
+  type ServeProcess,
+} from '@orthostim/test';
 
 const TOKEN = 'lan-test-token-0123456789';
 const root = mkdtempSync(join(tmpdir(), 'orthostim-lan-'));
@@ -33,26 +41,7 @@ let server: ServeProcess;
 let base: string;
 let setDir: string;
 
-async function api(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = (await res.json()) as Record<string, any>;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function until<T>(get: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (done(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const { api } = sessionApi(() => base, TOKEN);
 
 describe.skipIf(!hasChromium())('token (LAN) mode in headless Chromium', () => {
   beforeAll(async () => {

@@ -6,3 +6,4 @@ export * from './browser';
 export * from './serve-process';
 export * from './bench';
 export * from './small-disk';
+export * from './session-api';
