@@ -14,7 +14,14 @@ class FakeSocket implements SocketLike {
   emit(event: string, ...args: any[]) {
     this.sent.push({ event, args });
     if (event === 'clock:ping') args[1](this.now + 2 + this.serverOffset); // 2 ms up, answered at once
-    if (event === 'display:hello') args[1]({ serverMs: 0, triggerKey: '5', responseKeys: ['1'] });
+    if (event === 'display:hello')
+      args[1]({
+        serverMs: 0,
+        secret: args[0].secret ?? 'issued-1',
+        role: 'display',
+        triggerKey: '5',
+        responseKeys: ['1'],
+      });
   }
   fire(event: string) {
     for (const l of this.listeners.get(event) ?? []) l();
@@ -46,7 +53,39 @@ describe('SessionClient', () => {
     // Each ping: sent at t, answered (server clock) at t + 2 + 1000... see FakeSocket; received at t + 2.
     expect(client.offsetMs).not.toBeNull();
     expect(client.toDisplayMs(client.toServerMs(123))).toBe(123);
-    expect(client.reply).toEqual({ serverMs: 0, triggerKey: '5', responseKeys: ['1'] });
+    expect(client.reply).toEqual({
+      serverMs: 0,
+      secret: 'issued-1',
+      role: 'display',
+      triggerKey: '5',
+      responseKeys: ['1'],
+    });
+  });
+
+  it('sends the secret the server gave at every later hello, also after a reload (storage)', async () => {
+    const storage = memoryStorage();
+    const socket = new FakeSocket();
+    const options = { now: () => 0, hello: () => ({}) as never, storage, setInterval: () => 0, syncBurst: 0 };
+    new SessionClient(socket, options);
+    socket.connected = true;
+    socket.fire('connect');
+    socket.fire('connect'); // a reconnect
+    const reloaded = new FakeSocket();
+    new SessionClient(reloaded, options); // the page reloaded: a new client, same storage
+    reloaded.connected = true;
+    reloaded.fire('connect');
+    const hellos = [...socket.sent, ...reloaded.sent].filter((x) => x.event === 'display:hello').map((x) => x.args[0]);
+    expect(hellos.map((h) => h.secret)).toEqual([undefined, 'issued-1', 'issued-1']);
+  });
+
+  it('reports a run it cannot present', () => {
+    const socket = new FakeSocket();
+    const client = new SessionClient(socket, { now: () => 0, hello: () => ({}) as never, setInterval: () => 0 });
+    client.sendFailed('run-1', 'could not load image /stimuli/2');
+    expect(socket.sent.at(-1)).toEqual({
+      event: 'display:failed',
+      args: [{ runId: 'run-1', reason: 'could not load image /stimuli/2' }],
+    });
   });
 
   it('keeps events until acknowledged, resends them after a reconnect, and survives a reload through storage', () => {

@@ -34,6 +34,8 @@ export interface SessionClientOptions {
 }
 
 const STORAGE_KEY = 'orthostim.pending-events';
+/** The secret the server gave this display: sent at each hello, so a reload or reconnect keeps the display's role. */
+const SECRET_KEY = 'orthostim.display-secret';
 
 /**
  * The display's end of the session socket. Every event gets a unique id and stays in a resend
@@ -50,6 +52,7 @@ export class SessionClient {
   private minRtt: number | null = null;
   runId: string | null = null;
   reply: HelloReply | null = null;
+  private secret: string | null = null;
   private onHello: ((reply: HelloReply) => void)[] = [];
   private onSynced: (() => void)[] = [];
 
@@ -84,8 +87,12 @@ export class SessionClient {
   }
 
   private async onConnect(): Promise<void> {
-    this.socket.emit('display:hello', { clientId: this.clientId, ...this.o.hello() }, (reply: HelloReply) => {
+    const secret = this.secret ?? this.o.storage?.getItem(SECRET_KEY) ?? undefined;
+    const hello = { clientId: this.clientId, ...this.o.hello(), ...(secret ? { secret } : {}) };
+    this.socket.emit('display:hello', hello, (reply: HelloReply) => {
       this.reply = reply;
+      this.secret = reply.secret;
+      this.o.storage?.setItem(SECRET_KEY, reply.secret);
       for (const fn of this.onHello) fn(reply);
     });
     for (let i = 0; i < (this.o.syncBurst ?? 20); i++) await this.ping();
@@ -150,6 +157,11 @@ export class SessionClient {
 
   sendReady(ready: DisplayReady): void {
     this.socket.emit('display:ready', ready);
+  }
+
+  /** The run cannot be presented (an image failed to load): the server ends the arm as failed. */
+  sendFailed(runId: string, reason: string): void {
+    this.socket.emit('display:failed', { runId, reason: reason.slice(0, 512) });
   }
 
   /** Send everything not yet acknowledged (after a reconnect). */

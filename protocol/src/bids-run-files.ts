@@ -4,7 +4,7 @@
  * the stimulus set copied once under stimuli/, and events.tsv + events.json written as new files
  * (never overwriting one that exists).
  */
-import { constants, copyFileSync, existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { InputError } from './errors';
@@ -42,13 +42,15 @@ export function runPaths(l: RunLabels): RunPaths {
 
 /**
  * Write a new file atomically, refusing to replace one that exists: a temporary file, then a hard
- * link to the final name (which fails if the name is taken).
+ * link to the final name (which fails if the name is taken). The temporary file is removed whatever
+ * fails (a full disk leaves nothing behind). `mode` sets the permissions exactly (not through umask).
  */
-export function writeFileExclusive(path: string, data: string | Uint8Array): void {
+export function writeFileExclusive(path: string, data: string | Uint8Array, mode?: number): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  writeFileSync(tmp, data);
   try {
+    writeFileSync(tmp, data, { flag: 'wx', mode: mode ?? 0o666 });
+    if (mode !== undefined) chmodSync(tmp, mode);
     linkSync(tmp, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST')
@@ -94,7 +96,10 @@ export function copyStimulusSet(
   };
 }
 
-/** Write a run's events.tsv and events.json, refusing existing files. Returns the events path. */
+/** Permissions of a run's raw log and events files: the lab's group reads them, other users cannot. */
+export const RUN_FILE_MODE = 0o640;
+
+/** Write a run's events.tsv and events.json (mode 0640), refusing existing files. Returns the events path. */
 export function writeRunEvents(
   dataDir: string,
   labels: RunLabels,
@@ -105,7 +110,7 @@ export function writeRunEvents(
   const events = join(dataDir, paths.events);
   const json = join(dataDir, paths.sidecar);
   if (existsSync(json)) throw new InputError(`${json}: already exists; orthostim never overwrites files in a dataset`);
-  writeFileExclusive(events, formatEventsTsv(rows));
-  writeFileExclusive(json, `${JSON.stringify(sidecar, null, 2)}\n`);
+  writeFileExclusive(events, formatEventsTsv(rows), RUN_FILE_MODE);
+  writeFileExclusive(json, `${JSON.stringify(sidecar, null, 2)}\n`, RUN_FILE_MODE);
   return events;
 }

@@ -6,3 +6,4 @@ export * from './files';
 export * from './stimulus-set-io';
 export * from './bids-run-files';
 export * from './path-inside';
+export * from './allowed-hosts';

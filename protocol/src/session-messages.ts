@@ -81,6 +81,8 @@ export const displayHelloSchema = z.strictObject({
   innerWidth: z.number().int().min(0).max(100000),
   innerHeight: z.number().int().min(0).max(100000),
   devicePixelRatio: z.number().positive().max(64),
+  /** The secret the server gave this display at an earlier hello (a reload or reconnect keeps it). */
+  secret: z.string().min(1).max(128).optional(),
 });
 export type DisplayHello = z.infer<typeof displayHelloSchema>;
 
@@ -92,6 +94,13 @@ export const displayReadySchema = z.strictObject({
 });
 export type DisplayReady = z.infer<typeof displayReadySchema>;
 
+/** The display could not present an armed run (an image failed to load): the server ends the arm as `failed`. */
+export const displayFailedSchema = z.strictObject({
+  runId: id,
+  reason: z.string().min(1).max(512),
+});
+export type DisplayFailed = z.infer<typeof displayFailedSchema>;
+
 /** Body of `POST /api/runs`. */
 export const armRunRequestSchema = z.strictObject({
   participant: z.string().max(70),
@@ -102,7 +111,11 @@ export const armRunRequestSchema = z.strictObject({
 });
 export type ArmRunRequest = z.infer<typeof armRunRequestSchema>;
 
-export const RUN_STATES = ['armed', 'running', 'finished', 'aborted', 'incomplete'] as const;
+/**
+ * `failed`: the display could not present the armed run (it reported why; the operator page shows it).
+ * `incomplete`: the server stopped during the run (closed at its next start).
+ */
+export const RUN_STATES = ['armed', 'running', 'finished', 'aborted', 'incomplete', 'failed'] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
 export interface RunLabels {
@@ -123,6 +136,12 @@ export interface RunSummary extends RunLabels {
   responses: number;
   eventsFile: string | null;
   rawLog: string;
+  /** Events refused for this run (from another connection, or implausible from its display). */
+  refusedEvents: number;
+  /** A write of the raw log or the events files failed (a full disk): what failed. */
+  storageError: string | null;
+  /** Why the run ended, as logged (null while armed or running). */
+  endReason: string | null;
 }
 
 /** What the display needs to present a run (sent on arm, and again after a reload). */
@@ -149,6 +168,13 @@ export interface TriggerMessage {
 
 export interface HelloReply {
   serverMs: number;
+  /**
+   * This display's secret: it sends it again at each hello (reload, reconnect). Only the display a
+   * run is bound to (the one connected when it was armed) writes into that run.
+   */
+  secret: string;
+  /** `display`: this page presents the runs; `second-display`: another display has that role, this one only watches. */
+  role: 'display' | 'second-display';
   /** Key a trigger box types (the display relays it when the keyboard trigger source is used). */
   triggerKey: string | null;
   responseKeys: string[];
@@ -164,6 +190,7 @@ export interface DisplayToServerEvents {
   'display:hello': (hello: DisplayHello, ack: (reply: HelloReply) => void) => void;
   'clock:ping': (sentMs: number, ack: (serverMs: number) => void) => void;
   'display:ready': (ready: DisplayReady) => void;
+  'display:failed': (failure: DisplayFailed) => void;
   /** Events with ids; the ack lists the ids the server has stored (duplicates included). */
   'display:events': (events: DisplayEvent[], ack: (storedIds: string[]) => void) => void;
 }

@@ -33,6 +33,12 @@ export interface RunStats {
   /** actual - planned onset over shown trials, ms. */
   onsetErrorMs: { median: number; maxAbs: number; medianAbs: number; n: number; values: number[] } | null;
   displayComplete: boolean;
+  /** Events of the run's display refused as implausible (off plan, before time zero, out of order). */
+  refusedFromDisplay: number;
+  /** Events refused because another connection sent them. */
+  refusedFromOthers: number;
+  /** Failed writes of the raw log (a full disk), as logged once writing worked again. */
+  storageFaults: string[];
 }
 
 export interface Fault {
@@ -58,89 +64,81 @@ function median(values: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function convertRunLog(records: readonly LogRecord[]): RunConversion {
-  const header = records[0];
-  if (!header || header.type !== 'run') throw new Error('convertRunLog: the first record must be the run header');
-  const { schedule, config } = header;
-  const latency = config.displayLatencyMs;
+/** What the log's records say, gathered in one pass (display events deduplicated by id). */
+interface LogContents {
+  t0: number | null;
+  triggers: { t: number; volume: number }[];
+  events: DisplayEvent[];
+  hello: DisplayHello | null;
+  ready: DisplayReady | null;
+  state: RunState | null;
+  faultRecords: { t: number; type: string; detail: string }[];
+  refused: { source: 'display' | 'other'; reason: string }[];
+  storageFaults: string[];
+}
+
+function gatherRecords(header: RunHeaderRecord, records: readonly LogRecord[]): LogContents {
+  const c: LogContents = {
+    t0: null,
+    triggers: [],
+    events: [],
+    hello: null,
+    ready: null,
+    state: null,
+    faultRecords: [],
+    refused: [],
+    storageFaults: [],
+  };
   const seen = new Set<string>();
-  const events: DisplayEvent[] = [];
-  let t0: number | null = null;
-  const triggers: { t: number; volume: number }[] = [];
-  let hello: DisplayHello | null = null;
-  let ready: DisplayReady | null = null;
-  let state: RunState | null = null;
-  const faultRecords: { t: number; type: string; detail: string }[] = [];
   let connections = 0;
   let lastT = header.t;
   let recoveredEnd = false;
   for (const r of records) {
     if (r.type !== 'end') lastT = Math.max(lastT, r.t);
-    switch (r.type) {
-      case 'trigger':
-        triggers.push({ t: r.t, volume: r.volume });
-        break;
-      case 'time_zero':
-        t0 = r.t;
-        break;
-      case 'display':
-        if (!seen.has(r.event.id)) {
-          seen.add(r.event.id);
-          events.push(r.event);
-        }
-        break;
-      case 'display_hello':
-        hello = r.hello;
-        break;
-      case 'display_ready':
-        ready = r.ready;
-        break;
-      case 'display_connection':
-        if (r.connected) {
-          if (connections++ > 0)
-            faultRecords.push({
-              t: r.t,
-              type: EVENT_TYPES.displayConnected,
-              detail: `display ${r.clientId ?? ''} connected again`,
-            });
-        } else
-          faultRecords.push({
-            t: r.t,
-            type: EVENT_TYPES.displayDisconnected,
-            detail: `display ${r.clientId ?? ''} disconnected`,
-          });
-        break;
-      case 'state':
-        state = r.state;
-        if (r.state === 'aborted') faultRecords.push({ t: r.t, type: EVENT_TYPES.runAborted, detail: r.reason });
-        break;
-      case 'end':
-        state = r.state;
-        if (r.state === 'incomplete') recoveredEnd = true;
-        break;
-    }
+    if (r.type === 'trigger') c.triggers.push({ t: r.t, volume: r.volume });
+    else if (r.type === 'time_zero') c.t0 = r.t;
+    else if (r.type === 'display' && !seen.has(r.event.id)) {
+      seen.add(r.event.id);
+      c.events.push(r.event);
+    } else if (r.type === 'display_hello') c.hello = r.hello;
+    else if (r.type === 'display_ready') c.ready = r.ready;
+    else if (r.type === 'display_connection') {
+      const again = r.connected && connections++ > 0;
+      if (again || !r.connected)
+        c.faultRecords.push({
+          t: r.t,
+          type: r.connected ? EVENT_TYPES.displayConnected : EVENT_TYPES.displayDisconnected,
+          detail: `display ${r.clientId ?? ''} ${r.connected ? 'connected again' : 'disconnected'}`,
+        });
+    } else if (r.type === 'state') {
+      c.state = r.state;
+      if (r.state === 'aborted') c.faultRecords.push({ t: r.t, type: EVENT_TYPES.runAborted, detail: r.reason });
+    } else if (r.type === 'end') {
+      c.state = r.state;
+      if (r.state === 'incomplete') recoveredEnd = true;
+    } else if (r.type === 'refused') c.refused.push({ source: r.source, reason: r.reason });
+    else if (r.type === 'storage_fault') c.storageFaults.push(r.detail);
   }
   if (recoveredEnd)
-    faultRecords.push({
+    c.faultRecords.push({
       t: lastT,
       type: EVENT_TYPES.logEnds,
       detail: 'the server stopped without closing the run; this is the last record it logged',
     });
-  const toScanner = (serverMs: number) => (t0 === null ? null : (serverMs - t0) / 1000);
+  return c;
+}
 
-  // Triggers: volumes numbered by the server; count gaps and repeats.
-  const volumes = triggers.filter((x) => x.volume >= 0);
-  const distinct = new Set(volumes.map((x) => x.volume));
-  const maxVolume = volumes.length ? Math.max(...volumes.map((x) => x.volume)) : -1;
-  const intervals: number[] = [];
-  for (let i = 1; i < volumes.length; i++) {
-    if (volumes[i]!.volume === volumes[i - 1]!.volume + 1) intervals.push(volumes[i]!.t - volumes[i - 1]!.t);
-  }
+type OnsetEvent = Extract<DisplayEvent, { type: 'onset' }>;
+type OffsetEvent = Extract<DisplayEvent, { type: 'offset' }>;
+type ChangeEvent = Extract<DisplayEvent, { type: 'fixation_change' }>;
+type ResponseEvent = Extract<DisplayEvent, { type: 'response' }>;
 
-  const onsets = new Map<number, Extract<DisplayEvent, { type: 'onset' }>>();
-  const offsets = new Map<number, Extract<DisplayEvent, { type: 'offset' }>>();
-  const changes = new Map<number, Extract<DisplayEvent, { type: 'fixation_change' }>>();
-  const responses: Extract<DisplayEvent, { type: 'response' }>[] = [];
+/** The display's events by kind; the first onset, offset and change of an index wins. */
+function indexDisplayEvents(events: readonly DisplayEvent[]) {
+  const onsets = new Map<number, OnsetEvent>();
+  const offsets = new Map<number, OffsetEvent>();
+  const changes = new Map<number, ChangeEvent>();
+  const responses: ResponseEvent[] = [];
   let displayComplete = false;
   for (const e of events) {
     if (e.type === 'onset' && !onsets.has(e.trialIndex)) onsets.set(e.trialIndex, e);
@@ -149,114 +147,150 @@ export function convertRunLog(records: readonly LogRecord[]): RunConversion {
     else if (e.type === 'response') responses.push(e);
     else if (e.type === 'complete') displayComplete = true;
   }
+  return { onsets, offsets, changes, responses, displayComplete };
+}
 
+type ToScanner = (serverMs: number) => number | null;
+
+function eventRow(onset: number, trialType: string, fields: Partial<EventsRow> = {}): EventsRow {
+  return {
+    onset,
+    duration: 0,
+    trial_type: trialType,
+    stim_file: null,
+    planned_onset: null,
+    response_time: null,
+    trial_index: null,
+    stim_id: null,
+    response_key: null,
+    ...fields,
+  };
+}
+
+/** One row per planned trial: shown (measured onset and duration) or `missed`; and the onset errors, ms. */
+function trialRows(
+  header: RunHeaderRecord,
+  shown: ReturnType<typeof indexDisplayEvents>,
+  toScanner: ToScanner,
+): { rows: EventsRow[]; errors: number[] } {
   const rows: EventsRow[] = [];
   const errors: number[] = [];
-  for (const trial of schedule.trials) {
-    const on = onsets.get(trial.index);
-    const onsetS = on ? toScanner(on.serverMs + latency) : null;
+  for (const trial of header.schedule.trials) {
+    const on = shown.onsets.get(trial.index);
+    const onsetS = on ? toScanner(on.serverMs + header.config.displayLatencyMs) : null;
+    const planned = { planned_onset: trial.onsetS, trial_index: trial.index, stim_id: trial.imageId };
     if (on && onsetS !== null) {
-      const off = offsets.get(trial.index);
+      const off = shown.offsets.get(trial.index);
       errors.push((onsetS - trial.onsetS) * 1000);
-      rows.push({
-        onset: onsetS,
-        duration: off ? (off.serverMs - on.serverMs) / 1000 : trial.durationS,
-        trial_type: trial.imageId ?? EVENT_TYPES.null,
-        stim_file: trial.imageIndex === null ? null : (header.stimFiles[trial.imageIndex] ?? null),
-        planned_onset: trial.onsetS,
-        response_time: null,
-        trial_index: trial.index,
-        stim_id: trial.imageId,
-        response_key: null,
-      });
-    } else {
-      rows.push({
-        onset: trial.onsetS,
-        duration: trial.durationS,
-        trial_type: EVENT_TYPES.missed,
-        stim_file: null,
-        planned_onset: trial.onsetS,
-        response_time: null,
-        trial_index: trial.index,
-        stim_id: trial.imageId,
-        response_key: null,
-      });
-    }
+      rows.push(
+        eventRow(onsetS, trial.imageId ?? EVENT_TYPES.null, {
+          ...planned,
+          duration: off ? (off.serverMs - on.serverMs) / 1000 : trial.durationS,
+          stim_file: trial.imageIndex === null ? null : (header.stimFiles[trial.imageIndex] ?? null),
+        }),
+      );
+    } else rows.push(eventRow(trial.onsetS, EVENT_TYPES.missed, { ...planned, duration: trial.durationS }));
   }
-  const responseOnsets = responses
-    .map((r) => ({ r, onset: toScanner(r.serverMs) }))
-    .filter((x): x is { r: (typeof responses)[number]; onset: number } => x.onset !== null)
-    .sort((a, b) => a.onset - b.onset);
-  let hits = 0;
-  for (const change of schedule.fixationChanges) {
-    const shown = changes.get(change.index);
-    const onsetS = shown ? toScanner(shown.serverMs + latency) : null;
-    if (onsetS === null) continue;
-    const press = responseOnsets.find((x) => x.onset >= onsetS && x.onset <= onsetS + config.fixation.responseWindowS);
-    if (press) hits++;
-    rows.push({
-      onset: onsetS,
-      duration: change.durationS,
-      trial_type: EVENT_TYPES.fixationChange,
-      stim_file: null,
-      planned_onset: change.onsetS,
-      response_time: press ? press.onset - onsetS : null,
-      trial_index: change.index,
-      stim_id: null,
-      response_key: null,
-    });
-  }
-  for (const { r, onset } of responseOnsets) {
-    rows.push({
-      onset,
-      duration: 0,
-      trial_type: EVENT_TYPES.response,
-      stim_file: null,
-      planned_onset: null,
-      response_time: null,
-      trial_index: null,
-      stim_id: null,
-      response_key: r.key,
-    });
-  }
-  const faults: Fault[] = faultRecords.map((f) => ({ type: f.type, onsetS: toScanner(f.t), detail: f.detail }));
-  for (const f of faults) {
-    if (f.onsetS === null) continue;
-    rows.push({
-      onset: f.onsetS,
-      duration: 0,
-      trial_type: f.type,
-      stim_file: null,
-      planned_onset: null,
-      response_time: null,
-      trial_index: null,
-      stim_id: null,
-      response_key: null,
-    });
-  }
-  rows.sort((a, b) => a.onset - b.onset);
+  return { rows, errors };
+}
 
-  const shown = [...onsets.keys()].sort((a, b) => a - b);
-  const abs = errors.map(Math.abs);
-  const stats: RunStats = {
+/** Responses in scanner time, and a row per fixation change shown (with the response time of its first press). */
+function fixationAndResponseRows(
+  header: RunHeaderRecord,
+  shown: ReturnType<typeof indexDisplayEvents>,
+  toScanner: ToScanner,
+): { rows: EventsRow[]; hits: number } {
+  const responseOnsets = shown.responses
+    .map((r) => ({ r, onset: toScanner(r.serverMs) }))
+    .filter((x): x is { r: ResponseEvent; onset: number } => x.onset !== null)
+    .sort((a, b) => a.onset - b.onset);
+  const rows: EventsRow[] = [];
+  let hits = 0;
+  for (const change of header.schedule.fixationChanges) {
+    const seen = shown.changes.get(change.index);
+    const onsetS = seen ? toScanner(seen.serverMs + header.config.displayLatencyMs) : null;
+    if (onsetS === null) continue;
+    const window = header.config.fixation.responseWindowS;
+    const press = responseOnsets.find((x) => x.onset >= onsetS && x.onset <= onsetS + window);
+    if (press) hits++;
+    rows.push(
+      eventRow(onsetS, EVENT_TYPES.fixationChange, {
+        duration: change.durationS,
+        planned_onset: change.onsetS,
+        response_time: press ? press.onset - onsetS : null,
+        trial_index: change.index,
+      }),
+    );
+  }
+  for (const { r, onset } of responseOnsets) rows.push(eventRow(onset, EVENT_TYPES.response, { response_key: r.key }));
+  return { rows, hits };
+}
+
+function triggerStats(triggers: readonly { t: number; volume: number }[]) {
+  const volumes = triggers.filter((x) => x.volume >= 0);
+  const distinct = new Set(volumes.map((x) => x.volume));
+  const maxVolume = volumes.length ? Math.max(...volumes.map((x) => x.volume)) : -1;
+  const intervals: number[] = [];
+  for (let i = 1; i < volumes.length; i++) {
+    if (volumes[i]!.volume === volumes[i - 1]!.volume + 1) intervals.push(volumes[i]!.t - volumes[i - 1]!.t);
+  }
+  return {
     triggers: triggers.length,
     missedTriggers: maxVolume >= 0 ? maxVolume + 1 - distinct.size : 0,
     extraTriggers: volumes.length - distinct.size,
     measuredTrS: intervals.length ? median(intervals) / 1000 : null,
     lastTriggerT: triggers.length ? triggers[triggers.length - 1]!.t : null,
-    t0,
-    trialsPlanned: schedule.trials.length,
-    trialsShown: shown,
-    currentTrial: shown.length ? shown[shown.length - 1]! : null,
-    responses: responses.length,
-    fixationChanges: changes.size,
-    fixationHits: hits,
-    onsetErrorMs: errors.length
-      ? { median: median(errors), medianAbs: median(abs), maxAbs: Math.max(...abs), n: errors.length, values: errors }
-      : null,
-    displayComplete,
   };
-  return { header, rows, state, stats, faults, hello, ready };
+}
+
+function onsetErrorStats(errors: number[]): RunStats['onsetErrorMs'] {
+  if (!errors.length) return null;
+  const abs = errors.map(Math.abs);
+  return { median: median(errors), medianAbs: median(abs), maxAbs: Math.max(...abs), n: errors.length, values: errors };
+}
+
+export function convertRunLog(records: readonly LogRecord[]): RunConversion {
+  const header = records[0];
+  if (!header || header.type !== 'run') throw new Error('convertRunLog: the first record must be the run header');
+  const c = gatherRecords(header, records);
+  const toScanner: ToScanner = (serverMs) => (c.t0 === null ? null : (serverMs - c.t0) / 1000);
+  const shown = indexDisplayEvents(c.events);
+  const trials = trialRows(header, shown, toScanner);
+  const fixation = fixationAndResponseRows(header, shown, toScanner);
+  const faults: Fault[] = c.faultRecords.map((f) => ({ type: f.type, onsetS: toScanner(f.t), detail: f.detail }));
+  const faultRows = faults.flatMap((f) => (f.onsetS === null ? [] : [eventRow(f.onsetS, f.type)]));
+  const rows = [...trials.rows, ...fixation.rows, ...faultRows].sort((a, b) => a.onset - b.onset);
+  const shownTrials = [...shown.onsets.keys()].sort((a, b) => a - b);
+  const stats: RunStats = {
+    ...triggerStats(c.triggers),
+    t0: c.t0,
+    trialsPlanned: header.schedule.trials.length,
+    trialsShown: shownTrials,
+    currentTrial: shownTrials.length ? shownTrials[shownTrials.length - 1]! : null,
+    responses: shown.responses.length,
+    fixationChanges: shown.changes.size,
+    fixationHits: fixation.hits,
+    onsetErrorMs: onsetErrorStats(trials.errors),
+    displayComplete: shown.displayComplete,
+    refusedFromDisplay: c.refused.filter((r) => r.source === 'display').length,
+    refusedFromOthers: c.refused.filter((r) => r.source === 'other').length,
+    storageFaults: c.storageFaults,
+  };
+  return { header, rows, state: c.state, stats, faults, hello: c.hello, ready: c.ready };
+}
+
+/**
+ * Complete: finished, every trial shown, nothing of the display's refused as implausible, and the
+ * log written without a storage fault.
+ */
+export function runIsComplete(c: RunConversion): boolean {
+  const s = c.stats;
+  return (
+    c.state === 'finished' &&
+    s.trialsShown.length === s.trialsPlanned &&
+    s.refusedFromDisplay === 0 &&
+    s.storageFaults.length === 0
+  );
 }
 
 /** The `_events.json` sidecar: column descriptions, StimulusPresentation and the run's record. */
@@ -285,7 +319,7 @@ export function buildEventsSidecar(
     StimulusSetFile: extra.stimulusSetFile,
     Orthostim: {
       runStatus: c.state,
-      complete: c.state === 'finished' && stats.trialsShown.length === stats.trialsPlanned,
+      complete: runIsComplete(c),
       seed: header.seed,
       ...(header.schedule.imageSequence ? { imageSequence: header.schedule.imageSequence } : {}),
       repetitionTimeS: header.config.repetitionTimeS,
@@ -309,6 +343,8 @@ export function buildEventsSidecar(
       fixationChanges: stats.fixationChanges,
       fixationHits: stats.fixationHits,
       faults: c.faults,
+      refusedEvents: { fromDisplay: stats.refusedFromDisplay, fromOtherConnections: stats.refusedFromOthers },
+      storageFaults: stats.storageFaults,
       rawLog: extra.rawLog,
       config: header.config,
     },

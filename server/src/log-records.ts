@@ -40,6 +40,22 @@ export type LogRecord =
   | { type: 'display_ready'; t: number; wallMs: number; ready: DisplayReady }
   | { type: 'display_connection'; t: number; wallMs: number; connected: boolean; clientId: string | null }
   | { type: 'state'; t: number; wallMs: number; state: RunState; reason: string }
-  | { type: 'end'; t: number; wallMs: number; state: RunState; reason: string };
+  | { type: 'end'; t: number; wallMs: number; state: RunState; reason: string }
+  /**
+   * A display event the server did not accept: `other` (a connection that is not the run's
+   * display), or `display` (the run's display, but implausible: an onset far off plan, before time
+   * zero, out of order, a time outside the run). `event` is what was sent, cut to 1000 characters.
+   */
+  | {
+      type: 'refused';
+      t: number;
+      wallMs: number;
+      source: 'display' | 'other';
+      clientId: string | null;
+      reason: string;
+      event: string;
+    }
+  /** Writing this log failed (a full disk) and records waited in memory; logged once they could be written. */
+  | { type: 'storage_fault'; t: number; wallMs: number; detail: string };
 
 export type LogRecordType = LogRecord['type'];

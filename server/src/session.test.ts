@@ -2,19 +2,11 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync, mkdirSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  defaultSessionConfig,
-  parseEventsTsv,
-  sequenceImagesOfRun,
-  type RunAnnouncement,
-  type SessionConfig,
-  type TriggerMessage,
-} from '@orthostim/protocol';
+import { parseEventsTsv, sequenceImagesOfRun, type RunAnnouncement, type SessionConfig } from '@orthostim/protocol';
 import { readStimulusSet, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { writeTestStimulusSet } from '@orthostim/test';
 import { FakeClock } from './clock';
-import { Session, type DisplayChannel } from './session';
-import { RelayedTriggerSource } from './triggers';
+import { makeTestSession, testConfig, testHello } from './test-session';
 import { readRunLog } from './run-log';
 
 let stimuli: LoadedStimulusSet;
@@ -23,71 +15,17 @@ beforeAll(async () => {
   stimuli = readStimulusSet(await writeTestStimulusSet(join(root, 'set'), 3));
 });
 
-const config = {
-  ...defaultSessionConfig(),
-  repetitionTimeS: 1,
-  soaVolumes: 2,
-  imageDurationMs: 500,
-  leadInVolumes: 1,
-  leadOutVolumes: 2,
-  repetitions: 2,
-  dummyVolumes: 2,
-  nullTrialFraction: 0.25,
-};
-
-class Recorder {
-  announced: RunAnnouncement[] = [];
-  triggers: TriggerMessage[] = [];
-  ended: { runId: string; state: string }[] = [];
-  announce(run: RunAnnouncement) {
-    this.announced.push(run);
-  }
-  trigger(m: TriggerMessage) {
-    this.triggers.push(m);
-  }
-  ended_(m: { runId: string; state: string }) {
-    this.ended.push(m);
-  }
-}
-
-function makeSession(dataDir: string, clock = new FakeClock(), sessionConfig: SessionConfig = config) {
-  const display = new Recorder();
-  const channel: DisplayChannel = {
-    announce: (r) => display.announce(r),
-    trigger: (m) => display.trigger(m),
-    ended: (m) => display.ended_(m),
-  };
-  const source = new RelayedTriggerSource('scripted', 'scripted test triggers');
-  const session = new Session({
-    dataDir,
-    stimuli,
-    config: sessionConfig,
-    clock,
-    triggerSource: source,
-    display: channel,
-    imageUrl: (i) => `/stimuli/${i}`,
-    version: '0.1.0-test',
-    fsync: false,
-  });
-  return { session, display, source, clock };
-}
-
-const hello = {
-  clientId: 'c1',
-  userAgent: 'test',
-  screenWidth: 1920,
-  screenHeight: 1080,
-  innerWidth: 1920,
-  innerHeight: 1080,
-  devicePixelRatio: 1,
-};
+const makeSession = (dataDir: string, clock?: FakeClock, config?: SessionConfig) =>
+  makeTestSession(dataDir, stimuli, { clock, config });
+const config = testConfig;
+const hello = testHello;
 
 describe('Session', () => {
   it('runs a scripted run to a BIDS events file: dummies, time zero, onsets, responses', async () => {
     const dataDir = join(root, 'ds1');
     const { session, display, source, clock } = makeSession(dataDir);
     await session.start();
-    session.displayConnectedEvent('c1', hello);
+    session.displayHello('c1', hello);
     const armed = session.arm({ participant: 'sub-01', run: 1, seed: 1234 });
     expect(armed).toMatchObject({
       id: 'sub-01_task-orthostim_run-1',
@@ -99,7 +37,7 @@ describe('Session', () => {
       eventsFile: null,
     });
     const run = display.announced.at(-1)!;
-    session.displayReadyEvent({ runId: run.runId, refreshHz: 60, framePeriodMs: 16.67, imagesLoaded: 3 });
+    session.displayReadyEvent('c1', { runId: run.runId, refreshHz: 60, framePeriodMs: 16.67, imagesLoaded: 3 });
     // Two dummy triggers, then time zero; one pulse per TR from the script.
     const t0 = clock.now() + 3000;
     for (let k = -2; k < run.schedule.totalVolumes; k++) {
@@ -107,7 +45,7 @@ describe('Session', () => {
       source.push(clock.now());
       // The display shows each trial 4 ms after its planned onset and reports it.
       for (const trial of run.schedule.trials.filter((t) => t.onsetVolume === k)) {
-        session.displayEvents([
+        session.displayEvents('c1', [
           {
             id: `on${trial.index}`,
             runId: run.runId,
@@ -118,7 +56,7 @@ describe('Session', () => {
             serverMs: clock.now() + 4,
           },
         ]);
-        session.displayEvents([
+        session.displayEvents('c1', [
           {
             id: `off${trial.index}`,
             runId: run.runId,
@@ -130,7 +68,7 @@ describe('Session', () => {
         ]);
       }
       if (k === 3)
-        session.displayEvents([
+        session.displayEvents('c1', [
           { id: 'r1', runId: run.runId, type: 'response', key: '1', eventMs: 0, serverMs: clock.now() + 100 },
         ]);
     }
@@ -138,7 +76,7 @@ describe('Session', () => {
       Array.from({ length: run.schedule.totalVolumes + 2 }, (_, i) => i - 2),
     );
     expect(session.status().run!.state).toBe('running');
-    session.displayEvents([
+    session.displayEvents('c1', [
       {
         id: 'done',
         runId: run.runId,
@@ -273,7 +211,7 @@ describe('Session', () => {
     const dataDir = join(root, 'ds4');
     const first = makeSession(dataDir);
     await first.session.start();
-    first.session.displayConnectedEvent('c1', hello);
+    first.session.displayHello('c1', hello);
     first.session.arm({ participant: '02', run: 1, seed: 7 });
     const run = first.display.announced.at(-1)!;
     for (let k = 0; k < 6; k++) {
@@ -281,7 +219,7 @@ describe('Session', () => {
       first.source.push(first.clock.now());
     }
     const trial = run.schedule.trials[0]!;
-    first.session.displayEvents([
+    first.session.displayEvents('c1', [
       {
         id: 'x1',
         runId: run.runId,
@@ -289,11 +227,11 @@ describe('Session', () => {
         trialIndex: 0,
         kind: trial.imageId ? 'image' : 'null',
         frameMs: 0,
-        serverMs: first.clock.now(),
+        serverMs: 4000 + trial.onsetS * 1000, // time zero: the third trigger (two dummies; the clock starts at 1000)
       },
     ]);
     // Duplicate from a resend: stored once.
-    first.session.displayEvents([
+    first.session.displayEvents('c1', [
       {
         id: 'x1',
         runId: run.runId,
@@ -301,14 +239,20 @@ describe('Session', () => {
         trialIndex: 0,
         kind: 'image',
         frameMs: 0,
-        serverMs: first.clock.now(),
+        serverMs: 4000 + trial.onsetS * 1000,
       },
     ]);
     // No stop(): the process "dies" here. A new server starts on the same dataset.
     const second = makeSession(dataDir, new FakeClock(50));
     await second.session.start();
     expect(second.session.recovered).toEqual([
-      { id: run.runId, eventsFile: expect.stringContaining('run-1_events.tsv'), error: null },
+      {
+        id: run.runId,
+        eventsFile: expect.stringContaining('run-1_events.tsv'),
+        error: null,
+        state: 'incomplete',
+        notes: [],
+      },
     ]);
     const summary = second.session.summary(run.runId)!;
     expect(summary.state).toBe('incomplete');

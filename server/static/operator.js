@@ -38,6 +38,12 @@
       ['focus', d.focused ? 'focused' : 'LOST FOCUS', d.focused ? 'ok' : 'bad'],
       ['refresh', d.refreshHz ? d.refreshHz.toFixed(2) + ' Hz' : '–'],
       ['screen', d.screen ?? '–'],
+      [
+        'other displays',
+        d.secondDisplays.length ? d.secondDisplays.map((x) => x.clientId).join(', ') + ' (cannot write)' : 'none',
+        d.secondDisplays.length ? 'bad' : 'ok',
+      ],
+      ['refused events', fmt(d.refusedFromOthers), d.refusedFromOthers ? 'bad' : 'ok'],
     ]);
     list($('trigger'), [
       ['source', s.trigger.source],
@@ -79,6 +85,8 @@
       ],
       ['responses', fmt(r.responses)],
       ['events file', r.eventsFile ?? '–'],
+      ['storage', r.storageError ?? 'ok', r.storageError ? 'bad' : 'ok'],
+      ['ended', r.endReason ?? '–'],
     ]);
   }
   async function poll() {

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { parseEventsTsv, type EventsRow } from '@orthostim/protocol';
-import { hasChromium, launchChromium, startServe, writeTestStimulusSet, type ServeProcess } from '@orthostim/test';
+import {
+  hasChromium,
+  launchChromium,
+  sessionApi,
+  startServe,
+  until,
+  writeTestStimulusSet,
+  type ServeProcess,
+} from '@orthostim/test';
 
 const TR = 0.5;
 const root = mkdtempSync(join(tmpdir(), 'orthostim-e2e-'));
@@ -30,27 +38,7 @@ let browser: Browser;
 let server: ServeProcess;
 let serverArgs: string[];
 
-async function api(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = (await res.json()) as Record<string, any>;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Poll the API until `done` holds (a condition, not a fixed sleep). */
-async function until<T>(get: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (done(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const { api } = sessionApi(() => server.url);
 
 async function openDisplay(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });

@@ -5,3 +5,5 @@ export * from './stimulus-fixture';
 export * from './browser';
 export * from './serve-process';
 export * from './bench';
+export * from './small-disk';
+export * from './session-api';

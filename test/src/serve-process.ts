@@ -12,10 +12,11 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-export function startServe(args: string[]): Promise<ServeProcess> {
+/** `env` adds to the environment (ORTHOSTIM_KILL_AT for the fault-injection tests). */
+export function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'orthostim.js'), 'serve', ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ORTHOSTIM_PROGRESS: '0' },
+    env: { ...process.env, ORTHOSTIM_PROGRESS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,14 @@ const out = join(tmp, 'out');
 let viewer: ViewerServer;
 
 /** A raw GET whose path is sent as written (fetch would normalise `..` away). */
-function rawGet(url: string, path: string): Promise<{ status: number; body: Buffer }> {
+function rawGet(
+  url: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path, method: 'GET' }, (res) => {
+    const req = request({ host: u.hostname, port: u.port, path, method: 'GET', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
@@ -54,6 +58,10 @@ beforeAll(async () => {
   }
   writeFileSync(join(out, 'sub-01', 'notes.txt'), 'not a served type');
   writeFileSync(join(tmp, 'secret.txt'), 'outside the output folder');
+  // Links in the output folder: to a file outside it (as to /etc/shadow), to a folder outside, and one inside.
+  symlinkSync(join(tmp, 'secret.txt'), join(out, 'sub-01', 'shadow.json'));
+  symlinkSync(tmp, join(out, 'sub-01', 'up'));
+  symlinkSync(join(out, 'sub-01', 'report.html'), join(out, 'group', 'report-link.html'));
   viewer = await startViewer({ dir: out, port: 0, cacheDir: join(tmp, 'cache') });
 });
 
@@ -97,6 +105,8 @@ describe('orthostim view server', () => {
       '/files//etc/passwd',
       '/files/%2fetc%2fpasswd',
       '/files/sub-01/notes.txt',
+      '/files/sub-01/shadow.json',
+      '/files/sub-01/up/secret.txt',
     ]) {
       const res = await rawGet(viewer.url, path);
       expect(res.status, path).toBe(404);
@@ -104,6 +114,27 @@ describe('orthostim view server', () => {
     }
     expect((await fetch(new URL('/files/sub-01/report.html', viewer.url))).status).toBe(200);
     expect((await fetch(viewer.url, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(new URL('/files/group/report-link.html', viewer.url))).status).toBe(200);
+  });
+
+  it('answers only its own Host names and pages, and bad percent-encoding with 400', async () => {
+    const port = new URL(viewer.url).port;
+    const rebound = await rawGet(viewer.url, '/api/maps', { host: `rebind.evil.example:${port}` });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body.toString()).toMatch(/host \\"rebind.evil.example\\" is not one this server answers to/);
+    const foreign = await rawGet(viewer.url, '/files/sub-01/report.html', { origin: 'http://evil.example' });
+    expect(foreign.status).toBe(403);
+    const own = await rawGet(viewer.url, '/files/sub-01/report.html', { origin: `http://127.0.0.1:${port}` });
+    expect(own.status).toBe(200);
+    expect((await rawGet(viewer.url, '/files/%E0%A4%A')).status).toBe(400);
+    const allowed = await startViewer({ dir: out, port: 0, cacheDir: join(tmp, 'cache'), allowedHosts: ['mri-pc'] });
+    try {
+      const p = new URL(allowed.url).port;
+      expect((await rawGet(allowed.url, '/api/maps', { host: `mri-pc:${p}` })).status).toBe(200);
+      expect((await rawGet(allowed.url, '/api/maps', { host: `other-pc:${p}` })).status).toBe(403);
+    } finally {
+      await allowed.close();
+    }
   });
 
   it('serves the NiiVue bundle built with esbuild', async () => {

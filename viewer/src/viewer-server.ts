@@ -1,14 +1,17 @@
 /**
- * `orthostim view`: a small HTTP server on the loopback interface for an output folder. It serves
- * the viewer page, its NiiVue bundle (esbuild, cached like the session server's display bundle),
- * the list of maps (/api/maps, from index.json) and the files under the folder (/files/...,
- * through the shared path check, so nothing outside the folder is reachable).
+ * `orthostim view`: a small express server on the loopback interface for an output folder. It
+ * serves the viewer page, its NiiVue bundle (esbuild, cached like the session server's display
+ * bundle), the list of maps (/api/maps, from index.json) and the files under the folder
+ * (/files/..., express.static behind the shared path check, so nothing outside the folder is
+ * reachable, through a symlink neither). Requests must name this machine in Host and, with an
+ * Origin, come from the viewer's own page (no other site or rebinding DNS name reads the maps).
  */
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveInside } from '@orthostim/protocol/node';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { allowedHostNames, ownOriginOnly, resolveInside } from '@orthostim/protocol/node';
 import { buildBrowserBundle } from '@orthostim/tooling';
 import { listViewerMaps } from './map-listing';
 
@@ -89,57 +92,94 @@ export interface ViewerServer {
   close(): Promise<void>;
 }
 
+const noStore = (res: { setHeader(name: string, value: string): unknown }) => {
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('x-content-type-options', 'nosniff');
+};
+
+/** /files/...: only served types, only files that resolve inside `dir`; express.static sends them. */
+function filesRoute(dir: string): express.Router {
+  const files = express.Router();
+  files.use((req, res, next) => {
+    try {
+      decodeURIComponent(req.path);
+    } catch {
+      return void res.status(400).type('text/plain').send('bad request: malformed percent-encoding in the path\n');
+    }
+    const file = resolveInside(dir, req.path.replace(/^\//, ''));
+    if (!file || !contentType(file)) return void res.status(404).type('text/plain').send('not found\n');
+    next();
+  });
+  files.use(
+    express.static(dir, {
+      dotfiles: 'ignore',
+      index: false,
+      redirect: false,
+      fallthrough: false,
+      setHeaders: (res, path) => {
+        noStore(res);
+        res.setHeader('content-type', contentType(path)!);
+      },
+    }),
+  );
+  return files;
+}
+
+function buildViewerApp(dir: string, allowed: ReadonlySet<string>, bundle: Promise<{ js: string }>): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(ownOriginOnly(allowed, 'view'));
+  app.use((req, res, next) => {
+    noStore(res);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return void res.status(405).type('text/plain').send('method not allowed\n');
+    next();
+  });
+  app.get(['/', '/index.html'], (_req, res) => res.type('html').send(viewerPage(dir)));
+  app.get('/viewer.js', (_req, res) => {
+    bundle.then(
+      (b) => res.type('text/javascript; charset=utf-8').send(b.js),
+      (err: Error) => res.status(500).type('text/plain').send(`viewer bundle failed: ${err.message}\n`),
+    );
+  });
+  app.get('/api/maps', (_req, res) => {
+    try {
+      res.json(listViewerMaps(dir));
+    } catch (err) {
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`${(err as Error).message}\n`);
+    }
+  });
+  app.use('/files', filesRoute(dir));
+  app.use((_req, res) => res.status(404).type('text/plain').send('not found\n'));
+  app.use((err: { status?: number; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    // Malformed percent-encoding and other client errors: their status, no stack trace.
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) process.stderr.write(`orthostim view: internal error: ${String(err.message)}\n`);
+    res
+      .status(status)
+      .type('text/plain')
+      .send(status === 404 ? 'not found\n' : `${status === 500 ? 'internal error' : 'bad request'}\n`);
+  });
+  return app;
+}
+
 export async function startViewer(options: {
   dir: string;
   port?: number;
   host?: string;
   cacheDir?: string;
+  /** Host names besides loopback, the listen address and this machine's that requests may name. */
+  allowedHosts?: string[];
 }): Promise<ViewerServer> {
   const dir = options.dir;
   listViewerMaps(dir); // refuse a folder without maps before listening
   const bundle = buildViewerBundle(options.cacheDir ? { cacheDir: options.cacheDir } : {});
   bundle.catch(() => {}); // reported when /viewer.js is asked for
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const send = (status: number, type: string, body: string | Buffer) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-      res.end(body);
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
-    if (url.pathname === '/' || url.pathname === '/index.html')
-      return send(200, 'text/html; charset=utf-8', viewerPage(dir));
-    if (url.pathname === '/viewer.js') {
-      bundle.then(
-        (b) => send(200, 'text/javascript; charset=utf-8', b.js),
-        (err: Error) => send(500, 'text/plain', `viewer bundle failed: ${err.message}\n`),
-      );
-      return;
-    }
-    if (url.pathname === '/api/maps') {
-      try {
-        return send(200, 'application/json; charset=utf-8', JSON.stringify(listViewerMaps(dir)));
-      } catch (err) {
-        return send(500, 'text/plain', `${(err as Error).message}\n`);
-      }
-    }
-    if (url.pathname.startsWith('/files/')) {
-      const rel = url.pathname.slice('/files/'.length);
-      const file = resolveInside(dir, rel);
-      const type = file ? contentType(file) : null;
-      if (!file || !type) return send(404, 'text/plain', 'not found\n');
-      res.writeHead(200, {
-        'content-type': type,
-        'content-length': statSync(file).size,
-        'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
-      });
-      if (req.method === 'HEAD') return res.end();
-      createReadStream(file).pipe(res);
-      return;
-    }
-    return send(404, 'text/plain', 'not found\n');
-  });
   const host = options.host ?? '127.0.0.1';
+  const server = createServer(buildViewerApp(dir, allowedHostNames(host, options.allowedHosts ?? []), bundle));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());

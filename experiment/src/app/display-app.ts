@@ -260,7 +260,8 @@ function preloadImage(url: string): Promise<void> {
             () => resolve(),
           )
         : resolve();
-    img.onerror = () => reject(new Error(`could not load image ${url}`));
+    // The message goes to the operator and the run log: without the query (the access token).
+    img.onerror = () => reject(new Error(`could not load image ${url.split('?')[0]}`));
     img.src = url;
   });
 }

@@ -39,13 +39,22 @@ const app = new DisplayApp(
 );
 
 socket.on('connect', () => app.showMessage(''));
+client.whenHello((reply) => {
+  if (reply.role === 'second-display')
+    app.showMessage(
+      'Another display is already connected to this session: this page shows nothing and records nothing.',
+    );
+});
 socket.on('disconnect', () => app.showMessage(''));
 socket.on('connect_error', (err: Error) => app.showMessage(`Cannot connect to the session server: ${err.message}`));
 socket.on('trigger', (m: TriggerMessage) => app.onTrigger(m));
 socket.on('run:announce', (run: RunAnnouncement) => {
   // Announcements can come before the first clock estimate: wait for the hello and sync burst.
   const start = () =>
-    void app.onAnnounce(run).catch((err: Error) => app.showMessage(`Run ${run.runId} failed: ${err.message}`));
+    void app.onAnnounce(run).catch((err: Error) => {
+      app.showMessage(`Run ${run.runId} failed: ${err.message}`);
+      client.sendFailed(run.runId, err.message);
+    });
   if (client.offsetMs !== null) start();
   else client.whenSynced(start);
 });

@@ -12,7 +12,7 @@ import {
 import { readStimulusSet } from '@orthostim/protocol/node';
 import { systemClock } from '../clock';
 import { generateToken, isLoopbackHost } from '../http/auth';
-import { startSessionServer } from '../http/server';
+import { startSessionServer, type SessionServer } from '../http/server';
 import { createTriggerSource, parseTriggerSpec, type TriggerSpec } from '../triggers';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -31,6 +31,7 @@ interface ServeOptions {
   dropRate: number;
   trigger?: string;
   token?: string;
+  allowedHost?: string[];
   fsync: boolean;
   printConfig?: boolean;
 }
@@ -87,6 +88,11 @@ export function buildServeCommand(): Command {
     )
     .option('--token <token>', 'access token (default: generated when --host is not loopback)')
     .option(
+      '--allowed-host <name>',
+      "a host name the display or operator may reach this server by, besides loopback, --host and this machine's addresses and hostname (repeatable; requests naming any other host are refused, against DNS rebinding)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option(
       '--no-fsync',
       'do not fdatasync the raw log at every record (faster, but a power cut may lose the last records)',
     )
@@ -98,76 +104,95 @@ Examples:
   orthostim serve --emulate-scanner --tr 2                     # try it: default set, emulated scanner
   orthostim serve --stimuli natural16 --trigger serial:/dev/ttyUSB0@115200 --data /data/study
   orthostim serve --trigger keyboard --host 0.0.0.0            # display on another machine (token printed)
-  curl -X POST localhost:8080/api/runs -H 'content-type: application/json' -d '{"participant":"01","run":1}'`,
+  orthostim serve --host 0.0.0.0 --allowed-host scanner-pc.lab # also answer to that DNS name
+  curl -X POST localhost:8080/api/runs -H 'content-type: application/json' -d '{"participant":"01","run":1}'
+  curl -X POST localhost:8080/api/runs/<id>/abort -H 'content-type: application/json'
+
+Security: requests must name this machine in Host; a request with an Origin header must come from
+the server's own pages; POST needs Content-Type: application/json. Only the display connected when
+a run is armed writes into it. See "Security and failure model" in docs/session.md.`,
     )
-    .action(async (opts: ServeOptions) => {
-      const config = loadConfig(opts.config);
-      if (opts.tr !== undefined) config.repetitionTimeS = opts.tr;
-      const checked = parseSessionConfig(config, opts.config ?? '--tr');
-      if (opts.printConfig) {
-        process.stdout.write(`${JSON.stringify(checked, null, 2)}\n`);
-        return;
-      }
-      if (opts.emulateScanner && opts.trigger)
-        throw new UsageError('--emulate-scanner and --trigger are exclusive: choose one trigger source');
-      const spec: TriggerSpec = opts.emulateScanner
-        ? { kind: 'emulator' }
-        : opts.trigger
-          ? parseTriggerSpec(opts.trigger)
-          : { kind: 'keyboard' };
-      let stimuliPath = opts.stimuli;
-      if (!stimuliPath) {
-        if (!existsSync(join(DEFAULT_STIMULI, 'stimulus-set.json'))) {
-          throw new UsageError(
-            `no default stimulus set at ${DEFAULT_STIMULI}: pass --stimuli <folder with a stimulus-set.json> (make one with \`orthostim rdms ../shared/data/photos/natural16 --out natural16\`)`,
-          );
-        }
-        stimuliPath = DEFAULT_STIMULI;
-      }
-      const stimuli = readStimulusSet(stimuliPath);
-      const token = opts.token ?? (isLoopbackHost(opts.host) ? null : generateToken());
-      const triggerSource = createTriggerSource(spec, {
-        clock: systemClock,
-        config: checked,
-        emulator: { jitterMs: opts.jitterMs, dropProbability: opts.dropRate },
-      });
-      const server = await startSessionServer({
-        stimuli,
-        config: checked,
-        dataDir: resolve(opts.data),
-        triggerSource,
-        host: opts.host,
-        port: opts.port,
-        token,
-        version: VERSION,
-        fsync: opts.fsync,
-      });
-      for (const r of server.session.recovered) {
-        info(
-          r.error
-            ? `interrupted run ${r.id}: could not be closed (${r.error})`
-            : `interrupted run ${r.id}: closed as incomplete, events written to ${r.eventsFile}`,
-        );
-      }
-      info(
-        `stimulus set: ${stimuli.path} (${stimuli.set.images.length} images, sha256 ${stimuli.set.sha256.slice(0, 12)}…)`,
-      );
-      info(`data: ${resolve(opts.data)}`);
-      info(`triggers: ${triggerSource.description}`);
-      if (token) info(`access token: ${token}`);
-      process.stdout.write(`display:  ${server.displayUrl}\noperator: ${server.operatorUrl}\n`);
-      const shutdown = (signal: string) => {
-        info(`${signal}: closing (an armed or running run is closed as incomplete)`);
-        server.close().then(
-          () => process.exit(0),
-          (err) => {
-            process.stderr.write(`orthostim serve: ${(err as Error).message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      await new Promise(() => {}); // serve until a signal
-    });
+    .action(runServe);
+}
+
+function triggerSpecOf(opts: ServeOptions): TriggerSpec {
+  if (opts.emulateScanner && opts.trigger)
+    throw new UsageError('--emulate-scanner and --trigger are exclusive: choose one trigger source');
+  if (opts.emulateScanner) return { kind: 'emulator' };
+  return opts.trigger ? parseTriggerSpec(opts.trigger) : { kind: 'keyboard' };
+}
+
+function stimuliPathOf(opts: ServeOptions): string {
+  if (opts.stimuli) return opts.stimuli;
+  if (!existsSync(join(DEFAULT_STIMULI, 'stimulus-set.json'))) {
+    throw new UsageError(
+      `no default stimulus set at ${DEFAULT_STIMULI}: pass --stimuli <folder with a stimulus-set.json> (make one with \`orthostim rdms ../shared/data/photos/natural16 --out natural16\`)`,
+    );
+  }
+  return DEFAULT_STIMULI;
+}
+
+function reportRecovery(server: SessionServer): void {
+  for (const r of server.session.recovered) {
+    for (const note of r.notes) info(`recovery: ${note}`);
+    if (r.error) info(`run ${r.id}: could not be recovered (${r.error})`);
+    else if (r.eventsFile && r.state === 'incomplete')
+      info(`interrupted run ${r.id}: closed as incomplete, events written to ${r.eventsFile}`);
+    else if (r.eventsFile) info(`run ${r.id} (${r.state}): missing events files written to ${r.eventsFile}`);
+  }
+}
+
+function closeOnSignals(server: SessionServer): void {
+  const shutdown = (signal: string) => {
+    info(`${signal}: closing (an armed or running run is closed as incomplete)`);
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`orthostim serve: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+async function runServe(opts: ServeOptions): Promise<void> {
+  const config = loadConfig(opts.config);
+  if (opts.tr !== undefined) config.repetitionTimeS = opts.tr;
+  const checked = parseSessionConfig(config, opts.config ?? '--tr');
+  if (opts.printConfig) {
+    process.stdout.write(`${JSON.stringify(checked, null, 2)}\n`);
+    return;
+  }
+  const spec = triggerSpecOf(opts);
+  const stimuli = readStimulusSet(stimuliPathOf(opts));
+  const token = opts.token ?? (isLoopbackHost(opts.host) ? null : generateToken());
+  const triggerSource = createTriggerSource(spec, {
+    clock: systemClock,
+    config: checked,
+    emulator: { jitterMs: opts.jitterMs, dropProbability: opts.dropRate },
+  });
+  const server = await startSessionServer({
+    stimuli,
+    config: checked,
+    dataDir: resolve(opts.data),
+    triggerSource,
+    host: opts.host,
+    port: opts.port,
+    token,
+    allowedHosts: opts.allowedHost ?? [],
+    version: VERSION,
+    fsync: opts.fsync,
+  });
+  reportRecovery(server);
+  info(
+    `stimulus set: ${stimuli.path} (${stimuli.set.images.length} images, sha256 ${stimuli.set.sha256.slice(0, 12)}…)`,
+  );
+  info(`data: ${resolve(opts.data)}`);
+  info(`triggers: ${triggerSource.description}`);
+  if (token) info(`access token: ${token}`);
+  process.stdout.write(`display:  ${server.displayUrl}\noperator: ${server.operatorUrl}\n`);
+  closeOnSignals(server);
+  await new Promise(() => {}); // serve until a signal
 }

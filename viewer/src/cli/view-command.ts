@@ -24,6 +24,11 @@ export function buildViewCommand(): Command {
       'loopback address to listen on (the viewer serves files without authentication)',
       '127.0.0.1',
     )
+    .option(
+      '--allowed-host <name>',
+      'another host name this machine is reached by (repeatable); requests naming any other host are refused (DNS rebinding)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .addHelpText(
       'after',
       `
@@ -31,12 +36,12 @@ Examples:
   orthostim view out                 # then open http://127.0.0.1:8090/
   orthostim view out/sub-01 --port 0`,
     )
-    .action(async (dir: string, opts: { port: number; host: string }) => {
+    .action(async (dir: string, opts: { port: number; host: string; allowedHost: string[] }) => {
       if (!LOOPBACK.has(opts.host))
         throw new UsageError(
           `--host must be a loopback address (127.0.0.1, localhost or ::1); got "${opts.host}": the viewer has no access control`,
         );
-      const v = await startViewer({ dir, port: opts.port, host: opts.host });
+      const v = await startViewer({ dir, port: opts.port, host: opts.host, allowedHosts: opts.allowedHost ?? [] });
       info(`view: serving ${dir} at ${v.url} (Ctrl-C to stop)`);
       process.stdout.write(`${v.url}\n`);
       await new Promise<void>((resolve) => {
