@@ -12,7 +12,6 @@ import {
   readTaskStatus,
   runJobGroup,
   type ExecutorSettings,
-  type JobGroupResult,
   type ProgressLine,
   type TaskProgram,
   type TaskSpec,
@@ -108,5 +107,3 @@ export async function cancelAndRetryScenario(
   // Both attempts are in the task's log.
   expect(readFileSync(log, 'utf8').match(/=== orthostim task t-c \(index 2/g)).toHaveLength(2);
 }
-
-export type { JobGroupResult };
