@@ -31,7 +31,7 @@ import { OutputIndexBuilder } from './output-index';
 import { makeProvenance, writeProvenance } from './provenance';
 import { resolveVarianceSmoothing, type GroupSettings } from './settings';
 
-export type { GroupSummary, GroupTest };
+export type { GroupSummary };
 
 export interface GroupJob {
   outputDir: string;
