@@ -79,7 +79,7 @@ export async function runSearchlight(
 ): Promise<SearchlightResult> {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1)
-    throw new UsageError(`--threads must be a positive integer; got ${threads}`);
+    throw new UsageError(`searchlight: threads must be a positive integer; got ${threads}`);
   const chunkSize = options.chunkSize ?? 512;
   const nCenters = neighbors.offsets.length - 1;
   const P = (data.nImages * (data.nImages - 1)) / 2;
