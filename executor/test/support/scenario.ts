@@ -3,8 +3,7 @@
  * files, one of which is held and cancelled midway; it must be reported with its log, left alone
  * by a plain rerun, and completed by --retry-failed, while done tasks are never run again.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import {
@@ -17,6 +16,7 @@ import {
   type TaskSpec,
 } from '../../src/index';
 import { REPO_ROOT } from '../../src/run-job-group';
+import { testTempDir } from '@orthostim/test';
 
 export const STAND_IN = join(REPO_ROOT, 'executor', 'test', 'support', 'stand-in-task.mjs');
 export const standInProgram = (): TaskProgram => ({ node: process.execPath, entry: STAND_IN, cwd: REPO_ROOT });
@@ -48,7 +48,7 @@ export async function cancelAndRetryScenario(
   settings: ExecutorSettings,
   cancel: (jobDir: string, taskId: string) => void | Promise<void>,
 ): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), `orthostim-${settings.executor}-`));
+  const dir = testTempDir(`${settings.executor}-`);
   const outDir = join(dir, 'out');
   const hold = join(dir, 'hold');
   const tasks: TaskSpec[] = ['a', 'b', 'c', 'd'].map((v, i) => ({
