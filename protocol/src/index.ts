@@ -10,6 +10,7 @@ export * from './session-config';
 export * from './schedule';
 export * from './schedule-events';
 export * from './events-tsv';
+export * from './tsv';
 export * from './clock-offset';
 export * from './scanner-time';
 export * from './session-messages';

@@ -4,6 +4,7 @@
  * one cluster table of every test; plus the report's background image.
  */
 import { join } from 'node:path';
+import { formatTsv } from '@orthostim/protocol';
 import { writeFileAtomic } from '@orthostim/protocol/node';
 import { assertSameGrid, readNifti, readVolume3d } from '../io/nifti';
 import { winnerTakeAll } from '../maps/layer-maps';
@@ -70,8 +71,8 @@ function writeWinners(
   const counts = winnerCounts(winner, layers.length);
   const effectCounts = winnerCounts(effectWinner, layers.length);
   const tsv = bidsFileName(base, 'dseg', '.tsv');
-  const rows = layers.map((l, i) => `${i + 1}\t${l}\t${counts[i]}\t${effectCounts[i]}`);
-  writeFileAtomic(join(target.staging, tsv), `index\tname\tvoxels_significant\tvoxels_effect\n${rows.join('\n')}\n`);
+  const rows = layers.map((l, i) => [i + 1, l, counts[i], effectCounts[i]]);
+  writeFileAtomic(join(target.staging, tsv), formatTsv(['index', 'name', 'voxels_significant', 'voxels_effect'], rows));
   target.index.add({
     path: tsv,
     method,
@@ -85,11 +86,9 @@ function writeDice(target: GroupTableTarget, method: ModelMethod, tests: GroupTe
   const matrix = diceMatrix(tests.map((r) => r.thresholdedT));
   const path = bidsFileName([...target.entities, ['desc', 'overlap'], ['rsa', METHOD_LABELS[method]]], 'dice', '.tsv');
   const L = layers.length;
-  const cell = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(4));
-  const rows = layers.map(
-    (l, a) => `${l}\t${Array.from({ length: L }, (_, b) => cell(matrix[a * L + b]!)).join('\t')}`,
-  );
-  writeFileAtomic(join(target.staging, path), `layer\t${layers.join('\t')}\n${rows.join('\n')}\n`);
+  const cell = (v: number) => (Number.isNaN(v) ? null : v.toFixed(4));
+  const rows = layers.map((l, a) => [l, ...Array.from({ length: L }, (_, b) => cell(matrix[a * L + b]!))]);
+  writeFileAtomic(join(target.staging, path), formatTsv(['layer', ...layers], rows));
   target.index.add({
     path,
     method,
@@ -140,23 +139,21 @@ export function writeClusterTable(
   withAtlas: boolean,
 ): void {
   const rows = tests.flatMap((r) =>
-    r.clusters.map((c) =>
-      [
-        r.layer,
-        r.method,
-        c.cluster,
-        c.sizeVoxels,
-        c.volumeMm3.toFixed(1),
-        c.peakValue.toFixed(4),
-        ...c.peakMm.map((x) => x.toFixed(1)),
-        ...c.peakVoxel,
-        ...(withAtlas ? [c.peakLabel ?? ''] : []),
-      ].join('\t'),
-    ),
+    r.clusters.map((c) => [
+      r.layer,
+      r.method,
+      c.cluster,
+      c.sizeVoxels,
+      c.volumeMm3.toFixed(1),
+      c.peakValue.toFixed(4),
+      ...c.peakMm.map((x) => x.toFixed(1)),
+      ...c.peakVoxel,
+      ...(withAtlas ? [c.peakLabel ?? ''] : []),
+    ]),
   );
   const path = bidsFileName([...target.entities, ['desc', 'clusters']], 'table', '.tsv');
-  const header = [...CLUSTER_COLUMNS, ...(withAtlas ? ['peak_label'] : [])].join('\t');
-  writeFileAtomic(join(target.staging, path), `${header}\n${rows.map((r) => `${r}\n`).join('')}`);
+  const columns = [...CLUSTER_COLUMNS, ...(withAtlas ? ['peak_label'] : [])];
+  writeFileAtomic(join(target.staging, path), formatTsv(columns, rows));
   target.index.add({
     path,
     stat: 'clusters',
