@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { BuildOptions } from 'esbuild';
 import { ensureNodeBundle } from './node-bundle.mjs';
 
 /**
@@ -32,7 +33,7 @@ const BROWSER_OPTIONS = {
   minify: true,
   legalComments: 'none',
   logLevel: 'silent',
-} as const;
+} satisfies BuildOptions;
 
 export async function buildBrowserBundle(
   spec: BrowserBundleSpec,
