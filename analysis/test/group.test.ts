@@ -12,7 +12,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'orthostim-group-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const DIMS = [9, 8, 7] as const;
-const N = DIMS[0] * DIMS[1] * DIMS[2];
 const AFFINE = [3, 0, 0, -12, 0, 3, 0, -12, 0, 0, 3, -9];
 const LAYERS = ['conv1', 'inception_3a', 'inception_4e'];
 

@@ -110,6 +110,11 @@ describe('splitExtraArgs', () => {
     expect(() => splitExtraArgs('--qos=short gpu')).toThrow(/every word must be an sbatch option.*"gpu"/);
     expect(() => splitExtraArgs('--array=0-3')).toThrow(/set by orthostim itself/);
     expect(() => splitExtraArgs('--comment="open')).toThrow(/unclosed "/);
+    expect(() => splitExtraArgs(`--qos="a b" --comment='c d`)).toThrow(/unclosed '/);
+    expect(() => splitExtraArgs('--qos=short; rm -rf x')).toThrow(/shell operators and comments are not allowed/);
+  });
+  it('keeps variables and wildcards as written (sbatch gets them without a shell)', () => {
+    expect(splitExtraArgs('--export=HOME=$HOME --chdir=/data/*')).toEqual(['--export=HOME=$HOME', '--chdir=/data/*']);
   });
 });
 

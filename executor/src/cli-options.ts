@@ -5,6 +5,7 @@
  * end-of-run report.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parse as parseShellWords } from 'shell-quote';
 import { UsageError, describeValue } from '@orthostim/protocol';
 import { info, parsePositiveInt } from '@orthostim/protocol/cli';
 import { EXECUTOR_NAMES, TasksFailedError, type ExecutorName, type ExecutorSettings } from './executor';
@@ -21,30 +22,16 @@ function matching(flag: string, re: RegExp, expected: string) {
   };
 }
 
-/** Split `--slurm-extra` into words as a shell would (single and double quotes), each an option. */
+/** Split `--slurm-extra` into words as a shell would (shell-quote), each an sbatch option. */
 export function splitExtraArgs(text: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let quote: string | null = null;
-  let inWord = false;
-  for (const ch of text) {
-    if (quote) {
-      if (ch === quote) quote = null;
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += ch;
-      inWord = true;
-    }
-  }
-  if (quote) throw new UsageError(`--slurm-extra: unclosed ${quote} in ${describeValue(text)}`);
-  if (inWord) words.push(cur);
+  const unclosed = /^(?:[^"']|"[^"]*"|'[^']*')*(["'])[^"']*$/.exec(text)?.[1];
+  if (unclosed) throw new UsageError(`--slurm-extra: unclosed ${unclosed} in ${describeValue(text)}`);
+  // Variables stay as written: sbatch options are passed on without a shell.
+  const words = parseShellWords(text, (name) => `$${name}`).map((entry) => {
+    if (typeof entry === 'string') return entry;
+    if ('op' in entry && entry.op === 'glob') return entry.pattern;
+    throw new UsageError(`--slurm-extra: shell operators and comments are not allowed; got ${describeValue(text)}`);
+  });
   for (const w of words) {
     if (!w.startsWith('-'))
       throw new UsageError(

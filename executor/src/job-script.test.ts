@@ -1,16 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderJobScript, sbatchDirectives, shellQuote, type TaskProgram } from './job-script';
 import { readTaskStatus } from './task-status';
+import { testTempDir } from '@orthostim/test';
 
 const STAND_IN = join(import.meta.dirname, '..', 'test', 'support', 'stand-in-task.mjs');
 const program = (cwd: string): TaskProgram => ({ node: process.execPath, entry: STAND_IN, cwd });
 
 function setup(args: (dir: string) => string[][]) {
-  const dir = mkdtempSync(join(tmpdir(), 'jobscript-'));
+  const dir = testTempDir('jobscript-');
   const jobDir = join(dir, 'jobs', 'g');
   const tasks = args(dir).map((a, i) => ({ id: `t-${i}`, args: a }));
   const script = join(dir, 'job.sh');

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,6 +13,7 @@ import {
   type TaskRecord,
 } from './job-state';
 import type { TaskStatus } from './task-status';
+import { testTempDir } from '@orthostim/test';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
@@ -191,7 +191,7 @@ describe('mergeTasks, selectForSubmission, applySubmission', () => {
 
 describe('readJobState / writeJobState', () => {
   it('round-trips a state and names the file and field of a bad one', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'jobstate-'));
+    const dir = testTempDir('jobstate-');
     const s = applySubmission(mergeTasks(null, 'g', 'slurm', [{ id: 'a', args: [] }], T0), [0], '9', 'slurm', T0);
     expect(readJobState(dir)).toBeNull();
     writeJobState(dir, s);

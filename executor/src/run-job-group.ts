@@ -161,31 +161,51 @@ export async function refreshJobGroup(
   return state;
 }
 
-export async function runJobGroup(
-  spec: JobGroupSpec,
-  settings: ExecutorSettings,
-  hooks: JobGroupHooks = {},
-): Promise<JobGroupResult> {
+/** What the steps of a job group share. */
+interface GroupRun {
+  spec: JobGroupSpec;
+  settings: ExecutorSettings;
+  hooks: JobGroupHooks;
+  executor: Executor;
+  jobDir: string;
+  scriptPath: string;
+  graceMs: number;
+  progress: ProgressLine;
+  now: () => string;
+  reportFailure: (rec: TaskRecord) => void;
+}
+
+function startGroupRun(spec: JobGroupSpec, settings: ExecutorSettings, hooks: JobGroupHooks): GroupRun {
   checkGroupName(spec.name);
   checkTasks(spec.tasks);
-  const wait = settings.wait ?? true;
   const executor = hooks.executor ?? createExecutor(settings);
-  if (!wait && !executor.detached)
+  if (!(settings.wait ?? true) && !executor.detached)
     throw new UsageError(
       `--no-wait needs an executor whose tasks outlive this command (slurm); got --executor ${executor.name}`,
     );
-  const now = () => (hooks.now ? hooks.now() : new Date()).toISOString();
   const progress = hooks.progress ?? createProgressLine();
-  const graceMs = settings.graceMs ?? Math.max(30_000, 3 * executor.pollIntervalMs);
   const jobDir = jobGroupDir(spec.outputDir, spec.name);
-  const scriptPath = join(jobDir, 'job.sh');
   mkdirSync(join(jobDir, 'status'), { recursive: true });
   mkdirSync(join(jobDir, 'logs'), { recursive: true });
-  const reportFailure = (rec: TaskRecord) => progress.message(`orthostim: task ${describeFailure(jobDir, rec)}`);
+  return {
+    spec,
+    settings,
+    hooks,
+    executor,
+    jobDir,
+    scriptPath: join(jobDir, 'job.sh'),
+    graceMs: settings.graceMs ?? Math.max(30_000, 3 * executor.pollIntervalMs),
+    progress,
+    now: () => (hooks.now ? hooks.now() : new Date()).toISOString(),
+    reportFailure: (rec) => progress.message(`orthostim: task ${describeFailure(jobDir, rec)}`),
+  };
+}
 
-  // 1. Earlier state: follow what is still queued on a scheduler that outlives its runner.
+/** Step 1, the earlier state: follow what is still queued on a scheduler that outlives its runner. */
+async function earlierState(run: GroupRun): Promise<JobGroupState> {
+  const { spec, settings, executor, jobDir } = run;
   const prev = readJobState(jobDir);
-  let state = mergeTasks(prev, spec.name, executor.name, spec.tasks, now());
+  let state = mergeTasks(prev, spec.name, executor.name, spec.tasks, run.now());
   const stillQueued = state.tasks.filter((t) => isActive(t.state));
   if (stillQueued.length > 0 && prev && prev.executor !== executor.name) {
     const prevExecutor = createExecutor({ ...settings, executor: prev.executor as ExecutorSettings['executor'] });
@@ -203,11 +223,16 @@ export async function runJobGroup(
       ),
     };
   }
-  state = await refresh(executor, jobDir, state, now(), graceMs, reportFailure);
+  return refresh(executor, jobDir, state, run.now(), run.graceMs, run.reportFailure);
+}
 
-  // 2. Submit what needs running.
+/** Step 2: write the job script and submit what needs running. */
+async function submitPending(
+  run: GroupRun,
+  state: JobGroupState,
+): Promise<{ state: JobGroupState; submitted: JobGroupResult['submitted'] }> {
+  const { spec, settings, executor, jobDir, scriptPath } = run;
   const indices = selectForSubmission(state, settings.retryFailed ?? false);
-  let submitted: JobGroupResult['submitted'] = null;
   writeFileAtomic(
     scriptPath,
     renderJobScript({
@@ -219,54 +244,55 @@ export async function runJobGroup(
       ...(process.env.ORTHOSTIM_JOB_SETUP ? { setup: process.env.ORTHOSTIM_JOB_SETUP } : {}),
     }),
   );
-  if (indices.length > 0) {
-    for (const i of indices) {
-      clearTaskStatus(jobDir, state.tasks[i]!.id);
-      spec.prepareTask?.(spec.tasks[i]!);
-    }
-    const after = spec.after && spec.after.length > 0 ? spec.after : undefined;
-    const job = await executor.submit({
-      name: spec.name,
-      jobDir,
-      scriptPath,
-      indices,
-      taskIds: spec.tasks.map((t) => t.id),
-      after,
-    });
-    state = applySubmission(
-      state,
-      indices,
-      job,
-      executor.name,
-      now(),
-      after ? `afterok:${after.join(':')}` : undefined,
-    );
-    submitted = { job, taskIds: indices.map((i) => state.tasks[i]!.id) };
+  if (indices.length === 0) return { state, submitted: null };
+  for (const i of indices) {
+    clearTaskStatus(jobDir, state.tasks[i]!.id);
+    spec.prepareTask?.(spec.tasks[i]!);
   }
-  writeJobState(jobDir, state);
+  const after = spec.after && spec.after.length > 0 ? spec.after : undefined;
+  const taskIds = spec.tasks.map((t) => t.id);
+  const job = await executor.submit({ name: spec.name, jobDir, scriptPath, indices, taskIds, after });
+  const dependency = after ? `afterok:${after.join(':')}` : undefined;
+  const next = applySubmission(state, indices, job, executor.name, run.now(), dependency);
+  return { state: next, submitted: { job, taskIds: indices.map((i) => next.tasks[i]!.id) } };
+}
 
-  // 3. Follow every task to its end.
-  if (wait) {
-    const show = () =>
-      progress.update(formatProgressLine(spec.name, executor.name, activeJobIds(state.tasks), countTasks(state.tasks)));
-    show();
-    try {
-      while (state.tasks.some((t) => isActive(t.state))) {
-        await sleep(executor.pollIntervalMs, hooks.signal);
-        if (hooks.signal?.aborted) break;
-        const before = JSON.stringify(state.tasks);
-        state = await refresh(executor, jobDir, state, now(), graceMs, reportFailure);
-        if (JSON.stringify(state.tasks) !== before) writeJobState(jobDir, state);
-        show();
-      }
-    } finally {
-      progress.stop();
+/** Step 3: follow every task to its end, with a live progress line. */
+async function followTasks(run: GroupRun, start: JobGroupState): Promise<JobGroupState> {
+  const { spec, executor, jobDir, hooks, progress } = run;
+  let state = start;
+  const show = () =>
+    progress.update(formatProgressLine(spec.name, executor.name, activeJobIds(state.tasks), countTasks(state.tasks)));
+  show();
+  try {
+    while (state.tasks.some((t) => isActive(t.state))) {
+      await sleep(executor.pollIntervalMs, hooks.signal);
+      if (hooks.signal?.aborted) break;
+      const before = JSON.stringify(state.tasks);
+      state = await refresh(executor, jobDir, state, run.now(), run.graceMs, run.reportFailure);
+      if (JSON.stringify(state.tasks) !== before) writeJobState(jobDir, state);
+      show();
     }
-    if (hooks.signal?.aborted) await interrupt(executor, jobDir, state, now());
+  } finally {
+    progress.stop();
   }
+  if (hooks.signal?.aborted) await interrupt(executor, jobDir, state, run.now());
+  return state;
+}
+
+/** Run a job group (see the module comment): the earlier state, the submission, then (unless `wait` is off) every task to its end. */
+export async function runJobGroup(
+  spec: JobGroupSpec,
+  settings: ExecutorSettings,
+  hooks: JobGroupHooks = {},
+): Promise<JobGroupResult> {
+  const run = startGroupRun(spec, settings, hooks);
+  const { state: submittedState, submitted } = await submitPending(run, await earlierState(run));
+  writeJobState(run.jobDir, submittedState);
+  const state = (settings.wait ?? true) ? await followTasks(run, submittedState) : submittedState;
   return {
-    jobDir,
-    scriptPath,
+    jobDir: run.jobDir,
+    scriptPath: run.scriptPath,
     state,
     submitted,
     done: state.tasks.filter((t) => t.state === 'done'),

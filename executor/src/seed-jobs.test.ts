@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,6 +9,7 @@ import {
   writeSeedSummary,
   type SeedRunMetrics,
 } from './seed-jobs';
+import { testTempDir } from '@orthostim/test';
 
 describe('parseSeedList', () => {
   it('expands ranges and lists into sorted distinct seeds', () => {
@@ -61,7 +61,7 @@ describe('rankSeedRuns', () => {
 
 describe('writeSeedSummary / copyBestRun', () => {
   it('writes both summaries and copies the winner, refusing to overwrite without the flag', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'seeds-'));
+    const dir = testTempDir('seeds-');
     const runs = [2, 5].map((seed) => {
       const d = join(dir, `seed-${seed}`);
       mkdirSync(join(d, 'images'), { recursive: true });

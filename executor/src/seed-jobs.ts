@@ -6,7 +6,7 @@
  */
 import { cpSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError, describeValue } from '@orthostim/protocol';
+import { UsageError, describeValue, formatTsv } from '@orthostim/protocol';
 import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
 import type { ExecutorSettings } from './executor';
 import type { TaskProgram } from './job-script';
@@ -100,24 +100,22 @@ function fmt(x: number): string {
  * measure (smallest mean dissimilarity, smallest coefficient of variation).
  */
 export function formatSeedSummaryTsv(ranked: readonly RankedSeedRun[]): string {
-  const rows = ['rank\tseed\tmean_abs_r\tmin_spread_mean\tmin_mean_layer\tmin_spread_cv\tmin_cv_layer\tdir'];
-  for (const r of ranked) {
+  const rows = ranked.map((r) => {
     const byMean = [...r.spread].sort((a, b) => a.mean - b.mean)[0];
     const byCv = [...r.spread].sort((a, b) => a.cv - b.cv)[0];
-    rows.push(
-      [
-        r.rank,
-        r.seed,
-        fmt(r.meanAbsR),
-        byMean ? fmt(byMean.mean) : '',
-        byMean?.layer ?? '',
-        byCv ? fmt(byCv.cv) : '',
-        byCv?.layer ?? '',
-        r.dir,
-      ].join('\t'),
-    );
-  }
-  return `${rows.join('\n')}\n`;
+    return [
+      r.rank,
+      r.seed,
+      fmt(r.meanAbsR),
+      byMean ? fmt(byMean.mean) : '',
+      byMean?.layer ?? '',
+      byCv ? fmt(byCv.cv) : '',
+      byCv?.layer ?? '',
+      r.dir,
+    ];
+  });
+  const columns = ['rank', 'seed', 'mean_abs_r', 'min_spread_mean', 'min_mean_layer', 'min_spread_cv', 'min_cv_layer'];
+  return formatTsv([...columns, 'dir'], rows);
 }
 
 export interface SeedSummaryFiles {

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,6 +12,7 @@ import {
   type ExecutorSettings,
 } from '../src/index';
 import { cancelAndRetryScenario, readOutput, recordingProgress, standInProgram, waitForFile } from './support/scenario';
+import { testTempDir } from '@orthostim/test';
 
 const LOCAL: ExecutorSettings = { executor: 'local', nJobs: 2, pollIntervalMs: 200 };
 
@@ -27,7 +27,7 @@ describe('local executor', () => {
   });
 
   it('on interrupt stops the running tasks and marks them to run again; a rerun finishes them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orthostim-local-int-'));
+    const dir = testTempDir('local-int-');
     const hold = join(dir, 'hold');
     const spec = {
       name: 'int',
@@ -62,7 +62,7 @@ describe('local executor', () => {
   });
 
   it('refuses --no-wait, whose tasks would end with the command', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orthostim-local-nw-'));
+    const dir = testTempDir('local-nw-');
     await expect(
       runJobGroup(
         { name: 'nw', outputDir: dir, tasks: [{ id: 'a', args: [] }], program: standInProgram() },
@@ -72,7 +72,7 @@ describe('local executor', () => {
   });
 
   it('runs one task per seed into seed-<S>/, and the summary ranks them with the best copied to --out', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orthostim-seeds-'));
+    const dir = testTempDir('seeds-');
     const seedsDir = join(dir, 'set-seeds');
     // The stand-in writes a metrics file whose mean |r| is planted per seed: seed 4 is best.
     const planted: Record<number, number> = { 2: 0.3, 4: 0.05, 9: 0.12 };

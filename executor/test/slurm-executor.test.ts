@@ -3,8 +3,7 @@
  * support/slurm-cluster.ts). Without SLURM installed the suite is skipped locally with a warning;
  * under CI it runs, and a cluster that cannot start fails it with the reason.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,6 +16,7 @@ import {
 } from '../src/index';
 import { cancelAndRetryScenario, readOutput, recordingProgress, standInProgram, waitForFile } from './support/scenario';
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from './support/slurm-cluster';
+import { testTempDir } from '@orthostim/test';
 
 const skip = slurmSkipReason('executor/test/slurm-executor.test.ts') !== null;
 
@@ -41,7 +41,7 @@ describe.skipIf(skip)('slurm executor on a real one-node cluster', () => {
   });
 
   it('--no-wait submits and returns; a rerun follows the queued job instead of resubmitting', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orthostim-slurm-nw-'));
+    const dir = testTempDir('slurm-nw-');
     const spec = {
       name: 'nw',
       outputDir: join(dir, 'out'),
@@ -58,7 +58,7 @@ describe.skipIf(skip)('slurm executor on a real one-node cluster', () => {
   });
 
   it('queues the group step behind the participant tasks (afterok) so it starts only after they succeed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orthostim-slurm-dep-'));
+    const dir = testTempDir('slurm-dep-');
     const out = join(dir, 'out');
     const hold = join(dir, 'hold');
     const progress = recordingProgress();
@@ -101,7 +101,7 @@ describe.skipIf(skip)('slurm executor on a real one-node cluster', () => {
   });
 
   it('a task cancelled before it started (held back by --n-jobs 1) is reported once it has left the queue', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orthostim-slurm-pend-'));
+    const dir = testTempDir('slurm-pend-');
     const hold = join(dir, 'hold');
     const progress = recordingProgress();
     const spec = {
@@ -132,7 +132,7 @@ describe.skipIf(skip)('slurm executor on a real one-node cluster', () => {
   });
 
   it('passes the scheduler refusal on as one line naming sbatch and its reason', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orthostim-slurm-bad-'));
+    const dir = testTempDir('slurm-bad-');
     const run = runJobGroup(
       { name: 'bad', outputDir: dir, program: standInProgram(), tasks: [{ id: 'a', args: [] }] },
       { ...slurm, slurm: { partition: 'nosuchpart' } },

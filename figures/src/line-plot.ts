@@ -56,66 +56,60 @@ function logTicks(min: number, max: number): number[] {
   return ticks;
 }
 
-export function linePlotSvg(options: LinePlotOptions): string {
-  const { series, logY = false } = options;
-  const width = options.width ?? 560;
-  const height = options.height ?? 340;
-  series.forEach((s) => {
-    if (s.x.length !== s.y.length)
-      throw new FigureError(`linePlotSvg: series "${s.name}" has ${s.x.length} x values and ${s.y.length} y values`);
-  });
-  const usable = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
-  let xMin = Infinity,
-    xMax = -Infinity,
-    yMin = Infinity,
-    yMax = -Infinity;
+interface Range {
+  xMin: number;
+  xMax: number;
+  yMin: number;
+  yMax: number;
+}
+
+type Usable = (x: number, y: number) => boolean;
+
+/** The extent of every usable point and band edge, widened where it is empty or flat. */
+function dataRange(series: readonly LineSeries[], usable: Usable, logY: boolean): Range {
+  const r: Range = { xMin: Infinity, xMax: -Infinity, yMin: Infinity, yMax: -Infinity };
+  const include = (x: number, y: number) => {
+    if (!usable(x, y)) return;
+    r.xMin = Math.min(r.xMin, x);
+    r.xMax = Math.max(r.xMax, x);
+    r.yMin = Math.min(r.yMin, y);
+    r.yMax = Math.max(r.yMax, y);
+  };
   for (const s of series) {
-    for (let i = 0; i < s.x.length; i++) {
-      const x = s.x[i] as number;
-      const y = s.y[i] as number;
-      if (!usable(x, y)) continue;
-      xMin = Math.min(xMin, x);
-      xMax = Math.max(xMax, x);
-      yMin = Math.min(yMin, y);
-      yMax = Math.max(yMax, y);
-    }
-    if (s.band) {
-      for (let i = 0; i < s.x.length; i++) {
-        const x = s.x[i] as number;
-        for (const y of [s.band.low[i] as number, s.band.high[i] as number]) {
-          if (!usable(x, y)) continue;
-          xMin = Math.min(xMin, x);
-          xMax = Math.max(xMax, x);
-          yMin = Math.min(yMin, y);
-          yMax = Math.max(yMax, y);
-        }
-      }
-    }
+    for (let i = 0; i < s.x.length; i++) include(s.x[i] as number, s.y[i] as number);
+    const band = s.band;
+    if (band)
+      for (let i = 0; i < s.x.length; i++)
+        for (const y of [band.low[i] as number, band.high[i] as number]) include(s.x[i] as number, y);
   }
-  if (!(xMin <= xMax)) {
-    xMin = 0;
-    xMax = 1;
-    yMin = logY ? 1 : 0;
-    yMax = logY ? 10 : 1;
-  }
-  if (xMin === xMax) {
-    xMin -= 0.5;
-    xMax += 0.5;
-  }
-  if (yMin === yMax) {
-    if (logY) {
-      yMin /= 2;
-      yMax *= 2;
-    } else {
-      yMin -= 0.5;
-      yMax += 0.5;
-    }
-  }
+  if (!(r.xMin <= r.xMax)) Object.assign(r, { xMin: 0, xMax: 1, yMin: logY ? 1 : 0, yMax: logY ? 10 : 1 });
+  if (r.xMin === r.xMax) Object.assign(r, { xMin: r.xMin - 0.5, xMax: r.xMax + 0.5 });
+  if (r.yMin === r.yMax)
+    Object.assign(r, logY ? { yMin: r.yMin / 2, yMax: r.yMax * 2 } : { yMin: r.yMin - 0.5, yMax: r.yMax + 0.5 });
+  return r;
+}
+
+/** Where the plot area lies, its ticks, and the data -> pixel maps. */
+interface Frame {
+  left: number;
+  top: number;
+  plotW: number;
+  plotH: number;
+  xTicks: number[];
+  yTicks: number[];
+  xTickRoom: number;
+  sx: (x: number) => number;
+  sy: (y: number) => number;
+}
+
+function plotFrame(options: LinePlotOptions, range: Range, width: number, height: number): Frame {
+  const { series, logY = false } = options;
   const named = options.xTicks;
-  const xTicks = named ? named.map((t) => t.value) : niceTicks(xMin, xMax);
-  const xTickLabel = new Map(named?.map((t) => [t.value, t.label]));
+  const xTicks = named ? named.map((t) => t.value) : niceTicks(range.xMin, range.xMax);
   const xTickRoom = named ? Math.min(120, Math.max(0, ...named.map((t) => textWidth(t.label, 10))) * 0.58) : 0;
-  const yTicks = logY ? logTicks(yMin, yMax) : niceTicks(yMin, yMax);
+  const yTicks = logY ? logTicks(range.yMin, range.yMax) : niceTicks(range.yMin, range.yMax);
+  const { xMin, xMax } = range;
+  let { yMin, yMax } = range;
   if (!logY) {
     yMin = Math.min(yMin, yTicks[0] ?? yMin);
     yMax = Math.max(yMax, yTicks[yTicks.length - 1] ?? yMax);
@@ -132,86 +126,115 @@ export function linePlotSvg(options: LinePlotOptions): string {
   const ty = logY ? (v: number) => Math.log10(v) : (v: number) => v;
   const sx = (x: number) => left + ((x - xMin) / (xMax - xMin)) * plotW;
   const sy = (y: number) => top + plotH - ((ty(y) - ty(yMin)) / (ty(yMax) - ty(yMin))) * plotH;
+  return { left, top, plotW, plotH, xTicks, yTicks, xTickRoom, sx, sy };
+}
+
+/** Title, grid lines, ticks, frame and axis labels. */
+function axesSvg(options: LinePlotOptions, f: Frame): string[] {
+  const { left, top, plotW, plotH } = f;
   const parts: string[] = [];
   if (options.title)
     parts.push(svgText(left + plotW / 2, 22, options.title, { size: 14, anchor: 'middle', weight: 'bold' }));
-  for (const t of yTicks) {
-    const y = round(sy(t));
+  for (const t of f.yTicks) {
+    const y = round(f.sy(t));
     parts.push(`<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="#e4e4e4"/>`);
     parts.push(svgText(left - 5, y, formatNumber(t), { size: 10, anchor: 'end', baseline: 'middle' }));
   }
-  for (const t of xTicks) {
-    const x = round(sx(t));
+  const named = options.xTicks;
+  const xTickLabel = new Map(named?.map((t) => [t.value, t.label]));
+  for (const t of f.xTicks) {
+    const x = round(f.sx(t));
     parts.push(`<line x1="${x}" y1="${top + plotH}" x2="${x}" y2="${top + plotH + 4}" stroke="#444"/>`);
-    if (named)
-      parts.push(
-        svgText(x, top + plotH + 12, xTickLabel.get(t) ?? '', {
-          size: 10,
-          anchor: 'end',
-          baseline: 'middle',
-          rotate: -35,
-        }),
-      );
-    else parts.push(svgText(x, top + plotH + 16, formatNumber(t), { size: 10, anchor: 'middle' }));
+    if (named) {
+      const style = { size: 10, anchor: 'end', baseline: 'middle', rotate: -35 } as const;
+      parts.push(svgText(x, top + plotH + 12, xTickLabel.get(t) ?? '', style));
+    } else parts.push(svgText(x, top + plotH + 16, formatNumber(t), { size: 10, anchor: 'middle' }));
   }
   parts.push(
     `<rect x="${left}" y="${top}" width="${round(plotW)}" height="${round(plotH)}" fill="none" stroke="#444"/>`,
   );
   if (options.xLabel)
-    parts.push(svgText(left + plotW / 2, top + plotH + 34 + xTickRoom, options.xLabel, { size: 11, anchor: 'middle' }));
+    parts.push(
+      svgText(left + plotW / 2, top + plotH + 34 + f.xTickRoom, options.xLabel, { size: 11, anchor: 'middle' }),
+    );
   if (options.yLabel)
     parts.push(svgText(14, top + plotH / 2, options.yLabel, { size: 11, anchor: 'middle', rotate: -90 }));
+  return parts;
+}
+
+/** A series' band: one polygon per run of usable points, the high edge forwards, the low edge back. */
+function bandSvg(s: LineSeries, color: string, f: Frame, usable: Usable): string[] {
+  const band = s.band;
+  if (!band) return [];
+  const parts: string[] = [];
+  let run: [number, number, number][] = [];
+  const flush = () => {
+    if (run.length) {
+      const pts = [
+        ...run.map(([x, , hi]) => `${round(f.sx(x))},${round(f.sy(hi))}`),
+        ...run.reverse().map(([x, lo]) => `${round(f.sx(x))},${round(f.sy(lo))}`),
+      ];
+      parts.push(`<polygon points="${pts.join(' ')}" fill="${escapeXml(color)}" fill-opacity="0.15" stroke="none"/>`);
+    }
+    run = [];
+  };
+  for (let i = 0; i < s.x.length; i++) {
+    const x = s.x[i] as number;
+    const lo = band.low[i] as number;
+    const hi = band.high[i] as number;
+    if (usable(x, lo) && usable(x, hi)) run.push([x, lo, hi]);
+    else flush();
+  }
+  flush();
+  return parts;
+}
+
+/** A series' line, broken where a point is not usable. */
+function lineSvg(s: LineSeries, color: string, dash: string, f: Frame, usable: Usable): string[] {
+  let d = '';
+  let pen = false;
+  for (let i = 0; i < s.x.length; i++) {
+    const x = s.x[i] as number;
+    const y = s.y[i] as number;
+    if (!usable(x, y)) {
+      pen = false;
+      continue;
+    }
+    d += `${pen ? 'L' : 'M'}${round(f.sx(x))} ${round(f.sy(y))}`;
+    pen = true;
+  }
+  if (!d) return [];
+  return [
+    `<path d="${d}" fill="none" stroke="${escapeXml(color)}" stroke-width="1.8" stroke-linejoin="round"${dash}/>`,
+  ];
+}
+
+function legendEntrySvg(name: string, color: string, dash: string, row: number, f: Frame): string[] {
+  const ly = f.top + 10 + row * 18;
+  const lx = f.left + f.plotW + 12;
+  return [
+    `<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${escapeXml(color)}" stroke-width="2.5"${dash}/>`,
+    svgText(lx + 26, ly, name, { size: 11, baseline: 'middle' }),
+  ];
+}
+
+export function linePlotSvg(options: LinePlotOptions): string {
+  const { series, logY = false } = options;
+  const width = options.width ?? 560;
+  const height = options.height ?? 340;
+  series.forEach((s) => {
+    if (s.x.length !== s.y.length)
+      throw new FigureError(`linePlotSvg: series "${s.name}" has ${s.x.length} x values and ${s.y.length} y values`);
+  });
+  const usable = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
+  const frame = plotFrame(options, dataRange(series, usable, logY), width, height);
+  const parts = axesSvg(options, frame);
   let legendRow = 0;
   series.forEach((s, k) => {
-    const color = s.color ?? CATEGORICAL_COLORS[k % CATEGORICAL_COLORS.length];
-    if (s.band) {
-      // One polygon per run of usable points: the high edge forwards, the low edge back.
-      let run: [number, number, number][] = [];
-      const flush = () => {
-        if (run.length) {
-          const pts = [
-            ...run.map(([x, , hi]) => `${round(sx(x))},${round(sy(hi))}`),
-            ...run.reverse().map(([x, lo]) => `${round(sx(x))},${round(sy(lo))}`),
-          ];
-          parts.push(
-            `<polygon points="${pts.join(' ')}" fill="${escapeXml(color ?? '#000')}" fill-opacity="0.15" stroke="none"/>`,
-          );
-        }
-        run = [];
-      };
-      for (let i = 0; i < s.x.length; i++) {
-        const x = s.x[i] as number;
-        const lo = s.band.low[i] as number;
-        const hi = s.band.high[i] as number;
-        if (usable(x, lo) && usable(x, hi)) run.push([x, lo, hi]);
-        else flush();
-      }
-      flush();
-    }
-    let d = '';
-    let pen = false;
-    for (let i = 0; i < s.x.length; i++) {
-      const x = s.x[i] as number;
-      const y = s.y[i] as number;
-      if (!usable(x, y)) {
-        pen = false;
-        continue;
-      }
-      d += `${pen ? 'L' : 'M'}${round(sx(x))} ${round(sy(y))}`;
-      pen = true;
-    }
+    const color = s.color ?? CATEGORICAL_COLORS[k % CATEGORICAL_COLORS.length] ?? '#000';
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
-    if (d)
-      parts.push(
-        `<path d="${d}" fill="none" stroke="${escapeXml(color ?? '#000')}" stroke-width="1.8" stroke-linejoin="round"${dash}/>`,
-      );
-    if (s.legend === false) return;
-    const ly = top + 10 + legendRow++ * 18;
-    const lx = left + plotW + 12;
-    parts.push(
-      `<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${escapeXml(color ?? '#000')}" stroke-width="2.5"${dash}/>`,
-    );
-    parts.push(svgText(lx + 26, ly, s.name, { size: 11, baseline: 'middle' }));
+    parts.push(...bandSvg(s, color, frame, usable), ...lineSvg(s, color, dash, frame, usable));
+    if (s.legend !== false) parts.push(...legendEntrySvg(s.name, color, dash, legendRow++, frame));
   });
   return svgDocument(width, height, parts.join(''));
 }

@@ -11,6 +11,7 @@ export * from './schedule';
 export * from './schedule-sequence';
 export * from './schedule-events';
 export * from './events-tsv';
+export * from './tsv';
 export * from './clock-offset';
 export * from './scanner-time';
 export * from './session-messages';

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseStimulusSet, stimulusSetDigestInput, STIMULUS_SET_SCHEMA, type StimulusSetV1 } from './stimulus-set';
 import { computeStimulusSetSha256, readStimulusSet, resolveStimulusSetPath } from './stimulus-set-io';
 import { buildOutputDir } from './files';
 import { InputError } from './errors';
+import { testTempDir } from '@orthostim/test';
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -93,7 +93,7 @@ describe('stimulus-set.json schema', () => {
 
 describe('readStimulusSet', () => {
   function writeSet(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'oset-'));
+    const dir = testTempDir('oset-');
     mkdirSync(join(dir, 'images'));
     const set = makeSet();
     set.images.forEach((img, i) => {
@@ -127,14 +127,14 @@ describe('readStimulusSet', () => {
 
   it('reports a missing path and a folder without the file', () => {
     expect(() => readStimulusSet('/nonexistent/x')).toThrow(/--stimuli: \/nonexistent\/x does not exist/);
-    const empty = mkdtempSync(join(tmpdir(), 'oset-'));
+    const empty = testTempDir('oset-');
     expect(() => readStimulusSet(empty)).toThrow(/is a folder without a stimulus-set\.json/);
   });
 });
 
 describe('buildOutputDir', () => {
   it('leaves nothing behind when filling fails', async () => {
-    const parent = mkdtempSync(join(tmpdir(), 'oout-'));
+    const parent = testTempDir('oout-');
     const out = join(parent, 'result');
     await expect(
       buildOutputDir(out, (staging) => {
@@ -147,7 +147,7 @@ describe('buildOutputDir', () => {
   });
 
   it('refuses a non-empty folder without overwrite and replaces it with', async () => {
-    const parent = mkdtempSync(join(tmpdir(), 'oout-'));
+    const parent = testTempDir('oout-');
     const out = join(parent, 'result');
     await buildOutputDir(out, (s) => writeFileSync(join(s, 'a.txt'), '1'));
     await expect(buildOutputDir(out, (s) => writeFileSync(join(s, 'b.txt'), '2'))).rejects.toThrow(

@@ -80,11 +80,6 @@ async function activate(name: BackendName): Promise<BackendInfo> {
   return { name, version, threads: threads() };
 }
 
-/** The backend in use, or null before initBackend. */
-export function currentBackend(): BackendInfo | null {
-  return active;
-}
-
 /**
  * Select and initialize the backend (see the module comment for the order). Prints
  * `backend: wasm (tfjs 4.22.0, 1 thread)` to stderr the first time a backend is activated, and

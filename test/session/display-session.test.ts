@@ -3,7 +3,7 @@
  * real headless Chromium; runs are armed through the HTTP API and the events files read back.
  * Then the faults: a display reload, a dropped socket, and a killed and restarted server.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,7 @@ describe.skipIf(!hasChromium())('scanner session in headless Chromium', () => {
     await browser?.close();
     server?.child.kill('SIGTERM');
     await server?.exited;
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('runs a full run locked to the emulated scanner and writes a correct events file', async () => {

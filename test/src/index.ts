@@ -7,3 +7,4 @@ export * from './serve-process';
 export * from './bench';
 export * from './small-disk';
 export * from './session-api';
+export * from './temp-dir';

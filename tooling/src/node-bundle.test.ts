@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildBrowserBundle } from './browser-bundle';
 import { currentNodeBundle, ensureNodeBundle, type NodeBundleSpec } from './node-bundle.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'orthostim-node-bundle-'));
@@ -117,5 +119,31 @@ describe('node bundles cached on disk (tooling/src/node-bundle.mjs)', () => {
     const builds = await Promise.all([ensureNodeBundle(spec), ensureNodeBundle(spec), ensureNodeBundle(spec)]);
     for (const b of builds) expect((await load(b.dir)).value).toBe(1);
     expect(builds.map((b) => b.dir)).toContain(currentNodeBundle(spec));
+  });
+});
+
+describe('buildBrowserBundle', () => {
+  it('bundles a TypeScript entry into a script, reuses it, and rebuilds when a source changes', async () => {
+    mkdirSync(join(tmp, 'web'));
+    writeOld(join(tmp, 'web', 'greet.ts'), 'export const greet = (who: string): string => `hello ${who}`;\n');
+    writeOld(
+      join(tmp, 'web', 'main.ts'),
+      "import { greet } from './greet';\n(globalThis as any).out = greet('display');\n",
+    );
+    const spec = { name: 'demo', entry: join(tmp, 'web', 'main.ts'), cacheDir: join(tmp, 'web-cache') };
+    const run = (js: string) => {
+      const context: { out?: string } = {};
+      runInNewContext(js, context);
+      return context.out;
+    };
+    const first = await buildBrowserBundle(spec);
+    expect(first.cached).toBe(false);
+    expect(run(first.js)).toBe('hello display');
+    const second = await buildBrowserBundle(spec);
+    expect(second).toEqual({ ...first, cached: true });
+    writeOld(join(tmp, 'web', 'greet.ts'), 'export const greet = (who: string): string => `hi ${who}`;\n', 30);
+    const third = await buildBrowserBundle(spec);
+    expect(third.cached).toBe(false);
+    expect(run(third.js)).toBe('hi display');
   });
 });

@@ -3,29 +3,8 @@
  * SharedArrayBuffers, each worker fits a contiguous voxel range in place, so nothing is copied.
  * Same numbers as `fitGlm` (each voxel's arithmetic is identical).
  */
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { startAnalysisWorker } from '../parallel/analysis-worker';
 import { allocateGlmFit, fitGlmRange, planGlm, type DesignArrays, type FitGlmOptions, type GlmFit } from './fit-glm';
-
-/** Workers start plain Node; this registers tsx in the worker, then loads the TypeScript entry. */
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-import(workerData.tsx).then((api) => { (api.register ?? api.default.register)(); return import(workerData.entry); })
-  .catch((err) => { console.error(err); process.exit(1); });
-`;
-
-function startWorker(): Worker {
-  // The ESM build of tsx's API (require.resolve finds the CJS one, which fails under the tsx CLI).
-  const tsx = pathToFileURL(
-    createRequire(import.meta.url)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  const entry = new URL('./fit-glm-worker.ts', import.meta.url).href;
-  // execArgv []: a parent started by the tsx CLI would otherwise pass its loader flags on.
-  return new Worker(BOOTSTRAP, { eval: true, execArgv: [], workerData: { tsx, entry } });
-}
 
 /** A Float32Array whose memory workers can share (copied once if it is not already shared). */
 export function toSharedFloat32(a: Float32Array): Float32Array {
@@ -57,7 +36,8 @@ export async function fitGlmParallel(
   const out = allocateGlmFit(V, plan, true);
   const per = Math.ceil(V / threads);
   // The main thread takes the last range itself while the workers run.
-  const workers = Array.from({ length: threads - 1 }, () => startWorker());
+  const entry = new URL('./fit-glm-worker.ts', import.meta.url);
+  const workers = await Promise.all(Array.from({ length: threads - 1 }, () => startAnalysisWorker('glm', entry)));
   try {
     const done = workers.map(
       (w, i) =>

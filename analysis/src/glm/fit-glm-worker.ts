@@ -1,6 +1,6 @@
 /**
  * Worker-thread side of `fitGlmParallel`: fits its voxel range of the shared series into the
- * shared output arrays, then reports done. Loaded through tsx by the bootstrap in fit-glm-parallel.ts.
+ * shared output arrays, then reports done. Started by startAnalysisWorker (parallel/analysis-worker).
  */
 import { parentPort } from 'node:worker_threads';
 import { fitGlmRange, planGlm, type FitGlmOptions, type GlmFit, type DesignArrays } from './fit-glm';

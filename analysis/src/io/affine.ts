@@ -5,15 +5,6 @@
  */
 export type Affine = number[];
 
-export function identityAffine(): Affine {
-  return [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
-}
-
-/** Element (r, c) of a row-major 4 x 4 affine. */
-export function affineAt(a: Affine, r: number, c: number): number {
-  return a[r * 4 + c]!;
-}
-
 /** World coordinates (mm) of voxel (i, j, k). */
 export function applyAffine(a: Affine, i: number, j: number, k: number): [number, number, number] {
   return [
@@ -260,11 +251,4 @@ export function affineAxisCodes(aff: Affine): string {
     for (let c = 0; c < 3; c++) r[out * 3 + c] = 0;
   }
   return codes;
-}
-
-/** Largest absolute difference between two affines. */
-export function affineMaxDifference(a: Affine, b: Affine): number {
-  let m = 0;
-  for (let i = 0; i < 16; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }

@@ -40,9 +40,61 @@ export interface NiftiImage {
   affine: Affine;
 }
 
-function putString(b: Uint8Array, at: number, max: number, s: string): void {
-  const bytes = new TextEncoder().encode(s).subarray(0, max - 1);
-  b.set(bytes, at);
+/**
+ * The NIfTI-1 header fields orthostim writes, by name: byte offset, type and count (nifti1.h).
+ * Fields not listed stay zero.
+ */
+const HEADER_FIELDS = {
+  sizeof_hdr: [0, 'i32', 1],
+  dim: [40, 'i16', 8],
+  intent_p: [56, 'f32', 3],
+  intent_code: [68, 'i16', 1],
+  datatype: [70, 'i16', 1],
+  bitpix: [72, 'i16', 1],
+  pixdim: [76, 'f32', 8],
+  vox_offset: [108, 'f32', 1],
+  scl_slope: [112, 'f32', 1],
+  scl_inter: [116, 'f32', 1],
+  xyzt_units: [123, 'u8', 1],
+  cal_max: [124, 'f32', 1],
+  cal_min: [128, 'f32', 1],
+  descrip: [148, 'str', 80],
+  qform_code: [252, 'i16', 1],
+  sform_code: [254, 'i16', 1],
+  quatern: [256, 'f32', 3],
+  qoffset: [268, 'f32', 3],
+  srow: [280, 'f32', 12],
+  intent_name: [328, 'str', 16],
+  magic: [344, 'str', 4],
+} as const satisfies Record<string, readonly [number, 'i32' | 'i16' | 'u8' | 'f32' | 'str', number]>;
+
+type HeaderField = keyof typeof HEADER_FIELDS;
+
+/** Write header fields by name into the first 348 bytes of `bytes` (little-endian). */
+function setHeaderFields(bytes: Uint8Array, values: Partial<Record<HeaderField, number | readonly number[] | string>>) {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, NIFTI_HEADER_BYTES);
+  for (const [name, value] of Object.entries(values) as [HeaderField, number | readonly number[] | string][]) {
+    const [at, type, count] = HEADER_FIELDS[name];
+    if (type === 'str') {
+      bytes.set(new TextEncoder().encode(value as string).subarray(0, count - 1), at);
+      continue;
+    }
+    const list = typeof value === 'number' ? [value] : (value as readonly number[]);
+    for (let i = 0; i < count; i++) {
+      const v = list[i] ?? 0;
+      if (type === 'i32') dv.setInt32(at + 4 * i, v, true);
+      else if (type === 'i16') dv.setInt16(at + 2 * i, v, true);
+      else if (type === 'u8') dv.setUint8(at + i, v);
+      else dv.setFloat32(at + 4 * i, v, true);
+    }
+  }
+}
+
+/** sform/qform codes: the reference's (each falling back on the other), else 2 (aligned anatomy). */
+function transformCodes(ref: WriteNiftiOptions['reference']): { qform_code: number; sform_code: number } {
+  const sform = ref && ref.sformCode > 0 ? ref.sformCode : ref && ref.qformCode > 0 ? ref.qformCode : 2;
+  const qform = ref && ref.qformCode > 0 ? ref.qformCode : sform;
+  return { qform_code: qform, sform_code: sform };
 }
 
 /**
@@ -50,46 +102,33 @@ function putString(b: Uint8Array, at: number, max: number, s: string): void {
  * extensions) for `image`'s dims and affine; the values follow them in the file.
  */
 export function encodeNiftiHeader(image: Omit<NiftiImage, 'data'>, options: WriteNiftiOptions = {}): Uint8Array {
-  const [nx = 1, ny = 1, nz = 1, ntRaw = 1] = image.dims;
-  const nt = ntRaw;
+  const [nx = 1, ny = 1, nz = 1, nt = 1] = image.dims;
   for (const d of [nx, ny, nz, nt])
     if (!(Number.isInteger(d) && d >= 1 && d <= 32767))
       throw new RangeError(`encodeNifti: dims ${image.dims.join('x')} do not fit NIfTI-1`);
-  const datatype = options.datatype ?? 'float32';
-  const code = NIFTI_OUTPUT_CODES[datatype];
-  const dt = NIFTI_DATATYPES[code]!;
-  const out = new Uint8Array(NIFTI_HEADER_BYTES);
-  const dv = new DataView(out.buffer);
-  const le = true;
-  dv.setInt32(0, 348, le);
-  const ndim = nt > 1 ? 4 : 3;
-  const dim = [ndim, nx, ny, nz, nt, 1, 1, 1];
-  dim.forEach((v, i) => dv.setInt16(40 + 2 * i, v, le));
-  const intent = NIFTI_INTENTS[options.intent ?? 'none'];
-  const params = options.intentParams ?? [];
-  for (let i = 0; i < 3; i++) dv.setFloat32(56 + 4 * i, params[i] ?? 0, le);
-  dv.setInt16(68, intent.code, le);
-  dv.setInt16(70, code, le);
-  dv.setInt16(72, dt.bytes * 8, le);
+  const code = NIFTI_OUTPUT_CODES[options.datatype ?? 'float32'];
   const q = affineToQform(image.affine);
-  const pixdim = [q.qfac, q.zooms[0], q.zooms[1], q.zooms[2], nt > 1 ? (options.repetitionTimeS ?? 0) : 0, 0, 0, 0];
-  pixdim.forEach((v, i) => dv.setFloat32(76 + 4 * i, v, le));
-  dv.setFloat32(108, 352, le);
-  dv.setFloat32(112, 1, le); // scl_slope 1, scl_inter 0: values are stored as they are
-  dv.setFloat32(116, 0, le);
-  out[123] = 2 | 8; // mm, s
-  putString(out, 148, 80, options.description ?? 'orthostim');
-  const ref = options.reference;
-  const sformCode = ref && ref.sformCode > 0 ? ref.sformCode : ref && ref.qformCode > 0 ? ref.qformCode : 2;
-  const qformCode = ref && ref.qformCode > 0 ? ref.qformCode : sformCode;
-  dv.setInt16(252, qformCode, le);
-  dv.setInt16(254, sformCode, le);
-  [q.quaternB, q.quaternC, q.quaternD, q.qoffsetX, q.qoffsetY, q.qoffsetZ].forEach((v, i) =>
-    dv.setFloat32(256 + 4 * i, v, le),
-  );
-  for (let i = 0; i < 12; i++) dv.setFloat32(280 + 4 * i, image.affine[i]!, le);
-  putString(out, 328, 16, options.intentName ?? '');
-  putString(out, 344, 4, 'n+1');
+  const out = new Uint8Array(NIFTI_HEADER_BYTES);
+  setHeaderFields(out, {
+    sizeof_hdr: 348,
+    dim: [nt > 1 ? 4 : 3, nx, ny, nz, nt, 1, 1, 1],
+    intent_p: options.intentParams ?? [],
+    intent_code: NIFTI_INTENTS[options.intent ?? 'none'].code,
+    datatype: code,
+    bitpix: NIFTI_DATATYPES[code]!.bytes * 8,
+    pixdim: [q.qfac, q.zooms[0], q.zooms[1], q.zooms[2], nt > 1 ? (options.repetitionTimeS ?? 0) : 0, 0, 0, 0],
+    vox_offset: NIFTI_HEADER_BYTES,
+    scl_slope: 1, // scl_slope 1, scl_inter 0: values are stored as they are
+    scl_inter: 0,
+    xyzt_units: 2 | 8, // mm, s
+    descrip: options.description ?? 'orthostim',
+    ...transformCodes(options.reference),
+    quatern: [q.quaternB, q.quaternC, q.quaternD],
+    qoffset: [q.qoffsetX, q.qoffsetY, q.qoffsetZ],
+    srow: image.affine.slice(0, 12),
+    intent_name: options.intentName ?? '',
+    magic: 'n+1',
+  });
   // bytes 348-351 stay 0: no extensions
   return out;
 }
@@ -104,8 +143,6 @@ export function encodeNifti(image: NiftiImage, options: WriteNiftiOptions = {}):
   const out = new Uint8Array(NIFTI_HEADER_BYTES + nvox * dt.bytes);
   out.set(encodeNiftiHeader(image, options));
   const target = dt.view(out.buffer, NIFTI_HEADER_BYTES, nvox) as Float32Array | Int16Array | Uint8Array;
-  const dv = new DataView(out.buffer);
-  const le = true;
   let calMin = Infinity;
   let calMax = -Infinity;
   if (datatype === 'float32') {
@@ -128,8 +165,7 @@ export function encodeNifti(image: NiftiImage, options: WriteNiftiOptions = {}):
       if (v < calMin) calMin = v;
       if (v > calMax) calMax = v;
     }
-    dv.setFloat32(124, calMax, le);
-    dv.setFloat32(128, calMin, le);
+    setHeaderFields(out, { cal_max: calMax, cal_min: calMin });
   }
   return out;
 }

@@ -4,10 +4,10 @@
  * the fewest in flight; inputs on SharedArrayBuffers are read in place, results come back
  * transferred. Workers start when the pool is created, so their start overlaps other work.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { OrthostimError } from '@orthostim/protocol';
 import type { TaskInput, TaskName, TaskResult } from './tasks';
-import { workerSource } from './worker-source';
+import { startAnalysisWorker } from './analysis-worker';
 
 interface Pending {
   resolve: (result: never) => void;
@@ -37,10 +37,11 @@ export class TaskPool {
   static start(threads: number): TaskPool {
     if (!(Number.isInteger(threads) && threads >= 1))
       throw new RangeError(`TaskPool: threads must be a positive integer; got ${threads}`);
+    const entry = new URL('./task-worker.ts', import.meta.url);
     return new TaskPool(
-      workerSource('tasks', new URL('./task-worker.ts', import.meta.url)).then((source) =>
-        Array.from({ length: threads }, () => {
-          const slot: Slot = { worker: new Worker(source, { eval: true }), pending: new Map() };
+      Promise.all(Array.from({ length: threads }, () => startAnalysisWorker('tasks', entry))).then((workers) =>
+        workers.map((worker) => {
+          const slot: Slot = { worker, pending: new Map() };
           slot.worker.on('message', (m: Reply) => {
             const p = slot.pending.get(m.id);
             slot.pending.delete(m.id);

@@ -1,7 +1,7 @@
 /**
  * Worker-thread entry of a TaskPool: runs each task it is sent by its registry name and posts the
  * result back, its buffers transferred. Errors the user can fix keep their message, code and exit
- * code. Bundled with esbuild (worker-source.ts), so no TypeScript loader.
+ * code. Started by startAnalysisWorker (a cached bundle, no TypeScript loader).
  */
 import { parentPort } from 'node:worker_threads';
 import { OrthostimError } from '@orthostim/protocol';

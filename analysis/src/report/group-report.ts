@@ -7,16 +7,62 @@
 import { join } from 'node:path';
 import { matrixSvg } from '@orthostim/figures';
 import { writeFileAtomic } from '@orthostim/protocol/node';
-import type { GroupSummary } from '../pipeline/group';
 import type { GridRef } from '../pipeline/map-writer';
 import type { ModelMethod } from '../rsa/compare-models';
-import type { Connectivity } from '../stats/clusters';
+import type { ClusterRow, Connectivity } from '../stats/clusters';
 import type { RecoveryTable } from '../recovery/recovery';
 import { esc, fmt, keyValues, page, svgFigure, table } from './html';
 import { mapMosaic, wtaMosaic } from './layer-figures';
 import { quantiles } from '../stats/order-statistics';
 import { mosaicSlices } from './mosaic';
 
+/** One group test (a layer and a method) as the report shows it. */
+export interface GroupTest {
+  layer: string;
+  method: ModelMethod;
+  nVoxels: number;
+  nSignificant: number;
+  maxAbsT: number;
+  minFweP: number;
+  clusters: ClusterRow[];
+  nClusters: number;
+  /** Whole-grid maps kept for the report. */
+  meanZ: Float32Array;
+  thresholdedT: Float32Array;
+}
+
+export interface GroupSummary {
+  dir: string;
+  participants: string[];
+  tests: GroupTest[];
+  nPatterns: number;
+  exhaustive: boolean;
+  minAttainableP: number;
+  alpha: number;
+  /** The statistic of the test: t, or pseudo-t with variance smoothing (FWHM in mm, 0: none). */
+  statistic: 't' | 'pseudo-t';
+  varianceSmoothingMm: number;
+  note?: string;
+  seconds: number;
+}
+
+/** Winner-take-all over one method's layer maps: over significant voxels, and over the effect maps. */
+export interface GroupWinners {
+  method: ModelMethod;
+  winner: Int16Array;
+  counts: number[];
+  effectWinner: Int16Array;
+  effectCounts: number[];
+}
+
+/** Dice overlap of one method's thresholded layer maps (layers x layers, row-major). */
+export interface GroupDice {
+  method: ModelMethod;
+  layers: string[];
+  matrix: Float64Array;
+}
+
+/** Everything the group report shows; the report owns this type, the pipeline fills it. */
 export interface GroupReportData {
   summary: GroupSummary;
   grid: GridRef;
@@ -24,14 +70,8 @@ export interface GroupReportData {
   backgroundName: string;
   layers: string[];
   methods: ModelMethod[];
-  wta: {
-    method: ModelMethod;
-    winner: Int16Array;
-    counts: number[];
-    effectWinner: Int16Array;
-    effectCounts: number[];
-  }[];
-  dice: { method: ModelMethod; layers: string[]; matrix: Float64Array }[];
+  wta: GroupWinners[];
+  dice: GroupDice[];
   connectivity: Connectivity;
   atlas: boolean;
   /** Present for a simulated dataset: the thresholded maps scored against the planted regions. */

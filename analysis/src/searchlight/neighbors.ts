@@ -126,22 +126,9 @@ export function maskPositionMap(maskVoxels: Int32Array, dims: Dims): Int32Array 
 }
 
 /** Build the neighbour table of every mask voxel's sphere; see the file comment for the rules. */
-export function computeSearchlightNeighbors(
-  mask: ArrayLike<number>,
-  dims: Dims,
-  options: NeighborOptions,
-): SearchlightNeighbors {
-  const minFraction = options.minFraction ?? 0.5;
-  if (!(minFraction >= 0 && minFraction <= 1)) {
-    throw new UsageError(`--min-fraction must be between 0 and 1; got ${minFraction}`);
-  }
-  const maskVoxels = listMaskVoxels(mask, dims);
-  const pos = maskPositionMap(maskVoxels, dims);
-  const sphere = computeSphereOffsets(options);
+/** Linear voxel offsets of the sphere (valid away from the edges) and how far it reaches on any axis. */
+function linearOffsets(sphere: Int32Array, nx: number, nxy: number): { lin: Int32Array; reach: number } {
   const full = sphere.length / 3;
-  const [nx, ny, nz] = dims;
-  const nxy = nx * ny;
-  // Linear offsets are only valid away from the edges; near an edge check each coordinate.
   const lin = new Int32Array(full);
   let reach = 0;
   for (let s = 0; s < full; s++) {
@@ -151,6 +138,55 @@ export function computeSearchlightNeighbors(
     lin[s] = di + nx * dj + nxy * dk;
     reach = Math.max(reach, Math.abs(di), Math.abs(dj), Math.abs(dk));
   }
+  return { lin, reach };
+}
+
+/** The mask positions in the sphere around grid voxel g, written to `out`; returns how many. */
+function sphereMembers(
+  g: number,
+  dims: Dims,
+  sphere: Int32Array,
+  offsets: { lin: Int32Array; reach: number },
+  pos: Int32Array,
+  out: Int32Array,
+): number {
+  const [nx, ny, nz] = dims;
+  const { lin, reach } = offsets;
+  const i = g % nx;
+  const j = ((g - i) / nx) % ny;
+  const k = (g - i - nx * j) / (nx * ny);
+  // Linear offsets are only valid away from the edges; near an edge check each coordinate.
+  const interior = i >= reach && i < nx - reach && j >= reach && j < ny - reach && k >= reach && k < nz - reach;
+  let count = 0;
+  for (let s = 0; s < lin.length; s++) {
+    if (!interior) {
+      const ii = i + (sphere[3 * s] as number);
+      const jj = j + (sphere[3 * s + 1] as number);
+      const kk = k + (sphere[3 * s + 2] as number);
+      if (ii < 0 || ii >= nx || jj < 0 || jj >= ny || kk < 0 || kk >= nz) continue;
+    }
+    const p = pos[g + (lin[s] as number)] as number;
+    if (p >= 0) out[count++] = p;
+  }
+  return count;
+}
+
+export function computeSearchlightNeighbors(
+  mask: ArrayLike<number>,
+  dims: Dims,
+  options: NeighborOptions,
+): SearchlightNeighbors {
+  const minFraction = options.minFraction ?? 0.5;
+  if (!(minFraction >= 0 && minFraction <= 1)) {
+    throw new UsageError(
+      `searchlight: the minimum fraction of a sphere in the mask must be between 0 and 1; got ${minFraction}`,
+    );
+  }
+  const maskVoxels = listMaskVoxels(mask, dims);
+  const pos = maskPositionMap(maskVoxels, dims);
+  const sphere = computeSphereOffsets(options);
+  const full = sphere.length / 3;
+  const offsets = linearOffsets(sphere, dims[0], dims[0] * dims[1]);
   const nMask = maskVoxels.length;
   const sphereSizes = new Int32Array(nMask);
   const scratch = new Int32Array(full);
@@ -162,49 +198,28 @@ export function computeSearchlightNeighbors(
   const offsetList = new Int32Array(nMask + 1);
   const need = minFraction * full;
   for (let m = 0; m < nMask; m++) {
-    const g = maskVoxels[m] as number;
-    const i = g % nx;
-    const j = ((g - i) / nx) % ny;
-    const k = (g - i - nx * j) / nxy;
-    const interior = i >= reach && i < nx - reach && j >= reach && j < ny - reach && k >= reach && k < nz - reach;
-    let count = 0;
-    for (let s = 0; s < full; s++) {
-      if (!interior) {
-        const ii = i + (sphere[3 * s] as number);
-        const jj = j + (sphere[3 * s + 1] as number);
-        const kk = k + (sphere[3 * s + 2] as number);
-        if (ii < 0 || ii >= nx || jj < 0 || jj >= ny || kk < 0 || kk >= nz) continue;
-      }
-      const p = pos[g + (lin[s] as number)] as number;
-      if (p >= 0) scratch[count++] = p;
-    }
+    const count = sphereMembers(maskVoxels[m] as number, dims, sphere, offsets, pos, scratch);
     sphereSizes[m] = count;
     if (count === 0 || count < need) continue;
-    if (!table) {
-      used += count;
-      centerList[nCenters++] = m;
-      offsetList[nCenters] = used;
-      continue;
-    }
-    if (used + count > buffer.length) {
+    if (table && used + count > buffer.length) {
       const grown = new Int32Array(Math.max(buffer.length * 2, used + count));
       grown.set(buffer.subarray(0, used));
       buffer = grown;
     }
-    buffer.set(scratch.subarray(0, count), used);
+    if (table) buffer.set(scratch.subarray(0, count), used);
     used += count;
     centerList[nCenters++] = m;
     offsetList[nCenters] = used;
   }
   const indices = sharedInt32(table ? used : 0);
   indices.set(buffer.subarray(0, table ? used : 0));
-  const offsets = sharedInt32(nCenters + 1);
-  offsets.set(offsetList.subarray(0, nCenters + 1));
+  const centerOffsets = sharedInt32(nCenters + 1);
+  centerOffsets.set(offsetList.subarray(0, nCenters + 1));
   return {
     dims,
     maskVoxels,
     centers: centerList.slice(0, nCenters),
-    offsets,
+    offsets: centerOffsets,
     indices,
     hasTable: table,
     sphere,

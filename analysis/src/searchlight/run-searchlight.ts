@@ -4,13 +4,12 @@
  * SharedArrayBuffers, so threads share them instead of copying; chunks of centres are claimed
  * through an atomic counter. With `threads: 1` everything runs in the calling thread.
  *
- * Worker code is bundled with esbuild (parallel/worker-source: cached on disk, rebuilt when a
- * source changes) and started from source text, so workers need no TypeScript loader.
+ * Workers start from a cached esbuild bundle (parallel/analysis-worker), so they need no
+ * TypeScript loader.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { UsageError } from '@orthostim/protocol';
-import { workerSource } from '../parallel/worker-source';
+import { startAnalysisWorker } from '../parallel/analysis-worker';
 import type { ModelSet, ModelSpec } from '../rsa/compare-models';
 import { CENTERS_DONE, INVALID_SPHERES, workOnSearchlightJob, type SearchlightJob } from './searchlight-job';
 import type { SearchlightNeighbors } from './neighbors';
@@ -46,8 +45,10 @@ export interface SearchlightResult {
 
 /** Run `count` workers on the job; the first failure stops them all (no thread is left running). */
 async function runWorkers(job: SearchlightJob, count: number): Promise<void> {
-  const source = await workerSource('searchlight', new URL('./searchlight-worker.ts', import.meta.url));
-  const workers = Array.from({ length: count }, () => new Worker(source, { eval: true, workerData: job }));
+  const entry = new URL('./searchlight-worker.ts', import.meta.url);
+  const workers = await Promise.all(
+    Array.from({ length: count }, () => startAnalysisWorker('searchlight', entry, { workerData: job })),
+  );
   const done = workers.map(
     (worker) =>
       new Promise<void>((resolve, reject) => {
@@ -78,7 +79,7 @@ export async function runSearchlight(
 ): Promise<SearchlightResult> {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1)
-    throw new UsageError(`--threads must be a positive integer; got ${threads}`);
+    throw new UsageError(`searchlight: threads must be a positive integer; got ${threads}`);
   const chunkSize = options.chunkSize ?? 512;
   const nCenters = neighbors.offsets.length - 1;
   const P = (data.nImages * (data.nImages - 1)) / 2;

@@ -277,30 +277,18 @@ const CONSTANT = 1e-10;
  * Condensed RDMs of centres `start .. end-1` (in `grid.centerGrid` order) into `out`, row by row:
  * the same layout and numbers (to rounding) as `computeSphereRdms` on the neighbour table.
  */
-export function slidingSphereRdms(
-  data: SphereData,
-  grid: SlidingGrid,
-  start: number,
-  end: number,
-  out: Float64Array,
-  scratch: SlidingScratch = createSlidingScratch(data),
-): void {
-  const K = data.nImages;
-  const P = pairCount(K);
-  const W = data.width;
-  const values = grid.values;
-  const kernel = SPHERE_DISTANCES[data.distance].kernel;
-  const gram = kernel.kind === 'gram';
-  const center = kernel.kind === 'gram' && kernel.center;
-  const { pos, centerGrid, sphere, columns, bad } = grid;
+/**
+ * One state object of fixed shape for the module-level helpers (closures created per call would
+ * be new call targets each time and cost V8 its inlining).
+ */
+function slideState(data: SphereData, grid: SlidingGrid, scratch: SlidingScratch, gram: boolean): SlideState {
   const [nx, ny, nz] = grid.dims;
-  const { S, s, x, scale, acc, counts } = scratch;
-  // One state object of fixed shape for the module-level helpers (closures created per call would
-  // be new call targets each time and cost V8 its inlining).
-  const st: SlideState = {
+  const K = data.nImages;
+  const { values, pos, bad, sphere, columns } = grid;
+  return {
     values,
     K,
-    W,
+    W: data.width,
     gram,
     nx,
     ny,
@@ -312,6 +300,26 @@ export function slidingSphereRdms(
     scratch,
     gramUpdate: gramUpdateFor(K),
   };
+}
+
+export function slidingSphereRdms(
+  data: SphereData,
+  grid: SlidingGrid,
+  start: number,
+  end: number,
+  out: Float64Array,
+  scratch: SlidingScratch = createSlidingScratch(data),
+): void {
+  const K = data.nImages;
+  const P = pairCount(K);
+  const W = data.width;
+  const kernel = SPHERE_DISTANCES[data.distance].kernel;
+  const gram = kernel.kind === 'gram';
+  const center = kernel.kind === 'gram' && kernel.center;
+  const { centerGrid } = grid;
+  const [nx, ny] = grid.dims;
+  const { S, s, x, scale, acc, counts } = scratch;
+  const st = slideState(data, grid, scratch, gram);
 
   const fromGram = kernel.kind === 'gram' ? kernel.spec.fromGram : undefined;
   let prevRow = -1;

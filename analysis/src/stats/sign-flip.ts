@@ -97,20 +97,106 @@ function signPatterns(
   return { patterns, count, exhaustive };
 }
 
-/** One-sample sign-flip permutation test; `maps[i]` is participant i's map (equal lengths). */
-export function signFlipTest(maps: readonly ArrayLike<number>[], options: SignFlipOptions = {}): SignFlipResult {
+function checkInputs(maps: readonly ArrayLike<number>[], nPermutations: number): void {
   const n = maps.length;
-  const nPermutations = options.nPermutations ?? 10000;
-  const alpha = options.alpha ?? 0.05;
   if (n < 2) throw new UsageError(`the group test needs at least 2 participants; got ${n}`);
   if (!Number.isInteger(nPermutations) || nPermutations < 1) {
-    throw new UsageError(`--n-permutations must be a positive integer; got ${nPermutations}`);
+    throw new UsageError(`the number of permutations must be a positive integer; got ${nPermutations}`);
   }
   const V = maps[0]!.length;
   maps.forEach((m, i) => {
     if (m.length !== V)
       throw new UsageError(`participant map ${i + 1} has ${m.length} voxels; expected ${V} like the first`);
   });
+}
+
+/**
+ * Voxel v's table of signed partial sums, 256 per block of 8 participants:
+ * T[mask] = T[mask without its lowest bit] - 2 z_low. Returns the unflipped sum.
+ */
+function fillSignTable(maps: readonly ArrayLike<number>[], v: number, blocks: number, table: Float64Array): number {
+  const n = maps.length;
+  let s1 = 0;
+  for (let b = 0; b < blocks; b++) {
+    const base = b * 256;
+    const first = b * BLOCK;
+    const width = Math.min(BLOCK, n - first);
+    let s0 = 0;
+    for (let i = first; i < first + width; i++) s0 += maps[i]![v] as number;
+    table[base] = s0;
+    s1 += s0;
+    for (let mask = 1; mask < 1 << width; mask++) {
+      const low = 31 - Math.clz32(mask & -mask);
+      table[base + mask] = (table[base + (mask & (mask - 1))] as number) - 2 * (maps[first + low]![v] as number);
+    }
+  }
+  return s1;
+}
+
+/**
+ * Walk every pattern for one voxel: raise the patterns' running maxima of t^2 and count the
+ * patterns at least as extreme as the observed one. t^2 grows with S^2, so "t^2 >= o2 * TIE" is
+ * "S^2 >= s2Bound": no division for the count. One loop per block count (1-3 unrolled).
+ */
+function walkPatterns(
+  table: Float64Array,
+  sign: { patterns: Uint8Array; count: number; blocks: number },
+  n: number,
+  nq: number,
+  o2: number,
+  maxNull: Float64Array,
+): number {
+  const { patterns, count, blocks } = sign;
+  const bound = o2 * TIE;
+  const s2Bound = (bound * nq) / (n - 1 + bound);
+  let exceed = 0;
+  if (blocks === 1) {
+    for (let k = 0; k < count; k++) {
+      const sum = table[patterns[k] as number] as number;
+      const s2 = sum * sum;
+      const t2 = ((n - 1) * s2) / (nq - s2);
+      if (t2 > (maxNull[k] as number)) maxNull[k] = t2;
+      if (s2 >= s2Bound) exceed++;
+    }
+  } else if (blocks === 2) {
+    for (let k = 0, pat = 0; k < count; k++, pat += 2) {
+      const sum = (table[patterns[pat] as number] as number) + (table[256 + (patterns[pat + 1] as number)] as number);
+      const s2 = sum * sum;
+      const t2 = ((n - 1) * s2) / (nq - s2);
+      if (t2 > (maxNull[k] as number)) maxNull[k] = t2;
+      if (s2 >= s2Bound) exceed++;
+    }
+  } else if (blocks === 3) {
+    for (let k = 0, pat = 0; k < count; k++, pat += 3) {
+      const sum =
+        (table[patterns[pat] as number] as number) +
+        (table[256 + (patterns[pat + 1] as number)] as number) +
+        (table[512 + (patterns[pat + 2] as number)] as number);
+      const s2 = sum * sum;
+      const t2 = ((n - 1) * s2) / (nq - s2);
+      if (t2 > (maxNull[k] as number)) maxNull[k] = t2;
+      if (s2 >= s2Bound) exceed++;
+    }
+  } else {
+    for (let k = 0, pat = 0; k < count; k++, pat += blocks) {
+      let sum = 0;
+      for (let b = 0; b < blocks; b++) sum += table[b * 256 + (patterns[pat + b] as number)] as number;
+      const s2 = sum * sum;
+      const t2 = ((n - 1) * s2) / (nq - s2);
+      if (t2 > (maxNull[k] as number)) maxNull[k] = t2;
+      if (s2 >= s2Bound) exceed++;
+    }
+  }
+  return exceed;
+}
+
+/** One-sample sign-flip permutation test; `maps[i]` is participant i's map (equal lengths). */
+export function signFlipTest(maps: readonly ArrayLike<number>[], options: SignFlipOptions = {}): SignFlipResult {
+  const n = maps.length;
+  const nPermutations = options.nPermutations ?? 10000;
+  const alpha = options.alpha ?? 0.05;
+  checkInputs(maps, nPermutations);
+  const V = maps[0]!.length;
   const blocks = Math.ceil(n / BLOCK);
   const { patterns, count, exhaustive } = signPatterns(n, nPermutations, options.seed ?? 0);
   const smoothing = options.varianceSmoothing;
@@ -128,6 +214,7 @@ export function signFlipTest(maps: readonly ArrayLike<number>[], options: SignFl
   const observed2 = new Float64Array(V).fill(Number.NaN);
   const maxNull = new Float64Array(count);
   const table = new Float64Array(blocks * 256);
+  const sign = { patterns, count, blocks };
   // Voxel by voxel, all patterns: the voxel's table (6 KB for 24 participants) stays in L1 cache
   // while the patterns and the running maxima stream past.
   for (let v = 0; v < V; v++) {
@@ -143,67 +230,12 @@ export function signFlipTest(maps: readonly ArrayLike<number>[], options: SignFl
     // No variance across participants (or NaN): skipped.
     if (!ok || !(n * q - s * s > 1e-12 * n * q)) continue;
     mean[v] = s / n;
-    // Each block's 256 signed partial sums: T[mask] = T[mask without its lowest bit] - 2 z_low.
-    for (let b = 0; b < blocks; b++) {
-      const base = b * 256;
-      const first = b * BLOCK;
-      const width = Math.min(BLOCK, n - first);
-      let s0 = 0;
-      for (let i = first; i < first + width; i++) s0 += maps[i]![v] as number;
-      table[base] = s0;
-      for (let mask = 1; mask < 1 << width; mask++) {
-        const low = 31 - Math.clz32(mask & -mask);
-        table[base + mask] = (table[base + (mask & (mask - 1))] as number) - 2 * (maps[first + low]![v] as number);
-      }
-    }
-    let s1 = 0;
-    for (let b = 0; b < blocks; b++) s1 += table[b * 256] as number;
+    const s1 = fillSignTable(maps, v, blocks, table);
     const nq = n * q;
     const o2 = ((n - 1) * s1 * s1) / (nq - s1 * s1);
     observed2[v] = o2;
     t[v] = Math.sign(s1) * Math.sqrt(o2);
-    // t^2 grows with S^2, so "t^2 >= o2 * TIE" is "S^2 >= s2Bound": no division for the count.
-    const bound = o2 * TIE;
-    const s2Bound = (bound * nq) / (n - 1 + bound);
-    let exceed = 0;
-    if (blocks === 1) {
-      for (let k = 0; k < count; k++) {
-        const sum = table[patterns[k] as number] as number;
-        const s2 = sum * sum;
-        const t2 = ((n - 1) * s2) / (nq - s2);
-        if (t2 > (maxNull[k] as number)) maxNull[k] = t2;
-        if (s2 >= s2Bound) exceed++;
-      }
-    } else if (blocks === 2) {
-      for (let k = 0, pat = 0; k < count; k++, pat += 2) {
-        const sum = (table[patterns[pat] as number] as number) + (table[256 + (patterns[pat + 1] as number)] as number);
-        const s2 = sum * sum;
-        const t2 = ((n - 1) * s2) / (nq - s2);
-        if (t2 > (maxNull[k] as number)) maxNull[k] = t2;
-        if (s2 >= s2Bound) exceed++;
-      }
-    } else if (blocks === 3) {
-      for (let k = 0, pat = 0; k < count; k++, pat += 3) {
-        const sum =
-          (table[patterns[pat] as number] as number) +
-          (table[256 + (patterns[pat + 1] as number)] as number) +
-          (table[512 + (patterns[pat + 2] as number)] as number);
-        const s2 = sum * sum;
-        const t2 = ((n - 1) * s2) / (nq - s2);
-        if (t2 > (maxNull[k] as number)) maxNull[k] = t2;
-        if (s2 >= s2Bound) exceed++;
-      }
-    } else {
-      for (let k = 0, pat = 0; k < count; k++, pat += blocks) {
-        let sum = 0;
-        for (let b = 0; b < blocks; b++) sum += table[b * 256 + (patterns[pat + b] as number)] as number;
-        const s2 = sum * sum;
-        const t2 = ((n - 1) * s2) / (nq - s2);
-        if (t2 > (maxNull[k] as number)) maxNull[k] = t2;
-        if (s2 >= s2Bound) exceed++;
-      }
-    }
-    p[v] = exceed / count;
+    p[v] = walkPatterns(table, sign, n, nq, o2, maxNull) / count;
   }
   return finish(n, mean, t, p, observed2, maxNull, count, exhaustive, alpha, 't', 0);
 }

@@ -3,8 +3,7 @@
  * files, one of which is held and cancelled midway; it must be reported with its log, left alone
  * by a plain rerun, and completed by --retry-failed, while done tasks are never run again.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import {
@@ -12,12 +11,12 @@ import {
   readTaskStatus,
   runJobGroup,
   type ExecutorSettings,
-  type JobGroupResult,
   type ProgressLine,
   type TaskProgram,
   type TaskSpec,
 } from '../../src/index';
 import { REPO_ROOT } from '../../src/run-job-group';
+import { testTempDir } from '@orthostim/test';
 
 export const STAND_IN = join(REPO_ROOT, 'executor', 'test', 'support', 'stand-in-task.mjs');
 export const standInProgram = (): TaskProgram => ({ node: process.execPath, entry: STAND_IN, cwd: REPO_ROOT });
@@ -49,7 +48,7 @@ export async function cancelAndRetryScenario(
   settings: ExecutorSettings,
   cancel: (jobDir: string, taskId: string) => void | Promise<void>,
 ): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), `orthostim-${settings.executor}-`));
+  const dir = testTempDir(`${settings.executor}-`);
   const outDir = join(dir, 'out');
   const hold = join(dir, 'hold');
   const tasks: TaskSpec[] = ['a', 'b', 'c', 'd'].map((v, i) => ({
@@ -108,5 +107,3 @@ export async function cancelAndRetryScenario(
   // Both attempts are in the task's log.
   expect(readFileSync(log, 'utf8').match(/=== orthostim task t-c \(index 2/g)).toHaveLength(2);
 }
-
-export type { JobGroupResult };

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await open?.close();
   await locked?.close();
+  rmSync(root, { recursive: true, force: true });
 });
 
 async function api(

@@ -8,6 +8,7 @@ import { GoogLeNet, caffePoolOutputSize, googlenetStageShapes, maxPoolCeil } fro
 import { DEFAULT_RDM_LAYERS } from './googlenet-layers';
 import { readRawWeights } from './weights-raw';
 import type { GoogLeNetWeights } from './weights';
+import { randomGoogLeNetWeights } from '../../test/support/random-googlenet-weights';
 
 /** tf.grad of a function of a 4-D tensor (tf.grad's own typing takes only plain Tensor parameters). */
 const grad4 = (f: (x: tf.Tensor4D) => tf.Tensor) =>
@@ -139,6 +140,13 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('BVLC GoogLeNet', () => {
     tf.dispose([x, acts]);
     net.dispose();
   });
+});
+
+// The architecture's own properties need no trained weights: seeded random ones keep these on
+// wherever ../shared is missing.
+describe('GoogLeNet architecture (random weights)', () => {
+  const weights = randomGoogLeNetWeights(7);
+  afterAll(() => tf.disposeVariables());
 
   it('wasm and cpu agree on every main layer to 1e-4 (2 images, 67 x 75 px)', async () => {
     const x = tf.tidy(() => tf.randomUniform([2, 67, 75, 3], 0, 1, 'float32', 11)) as tf.Tensor4D;

@@ -103,7 +103,3 @@ export function readCheckpoint(dir: string): { meta: CheckpointMeta; state: Synt
     checkpointDir: cdir,
   };
 }
-
-export function removeCheckpoint(outDir: string): void {
-  rmSync(join(outDir, CHECKPOINT_DIR), { recursive: true, force: true });
-}

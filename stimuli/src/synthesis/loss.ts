@@ -42,11 +42,6 @@ export const LOSSES = {
 
 export const LOSS_NAMES = Object.keys(LOSSES) as LossName[];
 
-export function parseLossName(value: string, source = '--loss'): LossName {
-  if ((LOSS_NAMES as string[]).includes(value)) return value as LossName;
-  throw new UsageError(`${source} must be one of ${LOSS_NAMES.join(', ')}; got ${JSON.stringify(value)}`);
-}
-
 export interface ObjectiveParts {
   total: tf.Scalar;
   /** The pair aggregate alone (without the penalty). */

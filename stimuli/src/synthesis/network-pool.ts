@@ -4,7 +4,8 @@
  * share's activations, lets the caller compute the loss gradient with respect to all of them
  * centrally, and sends each worker its slice to backpropagate (see worker-protocol.ts).
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { startNodeWorker } from '@orthostim/tooling';
 import { InputError, UsageError } from '@orthostim/protocol';
 import type { ResolvedWeights } from '../models/resolve-weights';
 import type { ParamName } from './param';
@@ -116,15 +117,13 @@ export class NetworkPool {
   ) {}
 
   static async start(options: PoolOptions): Promise<NetworkPool> {
-    const boot = new URL('./worker-boot.mjs', import.meta.url);
-    const entry = new URL('./network-worker.ts', import.meta.url).href;
+    const entry = new URL('./network-worker.ts', import.meta.url);
     const handles: WorkerHandle[] = [];
     try {
       for (let w = 0; w < options.workers; w++) {
         const { port1, port2 } = new MessageChannel();
         const signal = new SharedArrayBuffer(4);
-        const init: WorkerInit & { entry: string } = {
-          entry,
+        const init: WorkerInit = {
           backend: options.backend,
           weights: { kind: options.weights.kind, path: options.weights.path },
           layers: options.layers,
@@ -133,7 +132,7 @@ export class NetworkPool {
           gradPort: port2,
           signal,
         };
-        const worker = new Worker(boot, { workerData: init, transferList: [port2] });
+        const worker = await startNodeWorker({ name: 'synthesis', entry }, { workerData: init, transferList: [port2] });
         handles.push(new WorkerHandle(worker, port1, signal));
       }
       const ready = await Promise.all(handles.map((h) => h.next('ready')));

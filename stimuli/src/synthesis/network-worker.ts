@@ -1,7 +1,7 @@
 /**
  * A synthesis worker thread: one backend instance and one GoogLeNet, running the forward and
- * backward passes of its share of the images (protocol in worker-protocol.ts). Started through
- * worker-boot.mjs so that TypeScript runs the same way under the bin, tsx and vitest.
+ * backward passes of its share of the images (protocol in worker-protocol.ts). Started by
+ * tooling's startNodeWorker (a cached bundle), the same way under the bin, tsx and vitest.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';

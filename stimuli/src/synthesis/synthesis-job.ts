@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError, UsageError } from '@orthostim/protocol';
 import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
 import { GOOGLENET_VOCABULARY, loadActivationNetwork, resolveLayers } from '../activation-network';
-import { formatBackend, initBackend } from '../backend';
+import { formatBackend, initBackend, type BackendInfo } from '../backend';
 import { readImageFolder } from '../images';
 import { resolveWeights, type ResolvedWeights } from '../models/resolve-weights';
 import { renderLayerSimilarityPng, renderRdmsPng } from '../rdm-figures';
@@ -94,65 +94,72 @@ async function readInitImages(settings: SynthesisSettings): Promise<Float32Array
   return folder.images.slice(0, settings.n).map(toFloatImage);
 }
 
-export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutcome> {
-  const outDir = resolve(job.outDir);
-  const found: ResolvedWeights = resolveWeights(job.weights);
+/** Where a run starts: a new run's checked settings, or an interrupted run's checkpoint. */
+interface RunStart {
+  settings: SynthesisSettings;
+  state: SynthesisState | null;
+  weightsSha256Expected: string | null;
+  command: string;
+}
+
+function resumeStart(job: SynthesisJob, outDir: string): RunStart {
+  const ck = readCheckpoint(outDir);
+  const settings = { ...ck.meta.settings };
+  if (job.steps !== undefined) {
+    if (job.steps < ck.meta.step)
+      throw new UsageError(`--steps ${job.steps}: the checkpoint in ${job.outDir} is already at step ${ck.meta.step}`);
+    settings.steps = job.steps;
+  }
+  return { settings, state: ck.state, weightsSha256Expected: ck.meta.weightsSha256, command: ck.meta.command };
+}
+
+function newRunStart(job: SynthesisJob, outDir: string): RunStart {
+  if (!job.settings) throw new Error('runSynthesisJob: settings are required for a new run');
+  const settings = { ...job.settings, layers: resolveLayers(GOOGLENET_VOCABULARY, job.settings.layers) };
+  if (settings.layers.length < 2)
+    throw new UsageError(
+      `--layers: the objective compares layers, so it needs at least 2; got ${settings.layers.length} (${settings.layers.join(', ')})`,
+    );
+  const L = settings.layers.length;
+  if (settings.pairWeights && settings.pairWeights.length !== (L * (L - 1)) / 2) {
+    throw new UsageError(
+      `pair weights: ${settings.pairWeights.length} given for ${L} layers; expected ${(L * (L - 1)) / 2}`,
+    );
+  }
+  if (existsSync(join(outDir, CHECKPOINT_DIR))) {
+    throw new InputError(
+      `${job.outDir}: holds a checkpoint of an interrupted run; continue it with \`orthostim synthesize --resume ${job.outDir}\` or choose another --out`,
+    );
+  }
+  if (isNonEmptyDir(outDir) && !job.overwrite)
+    throw new InputError(
+      `${job.outDir}: output folder exists and is not empty; choose another folder or pass --overwrite`,
+    );
+  if (existsSync(outDir) && !statSync(outDir).isDirectory())
+    throw new InputError(`${job.outDir}: exists and is not a folder`);
+  return { settings, state: null, weightsSha256Expected: null, command: job.command };
+}
+
+function synthesisWeights(job: SynthesisJob): ResolvedWeights {
+  const found = resolveWeights(job.weights);
   if (found.kind === 'tfjs')
     throw new UsageError(
       `--weights ${found.path}: is a TF.js model; synthesis needs GoogLeNet weights (raw folder, .onnx file or cache folder)`,
     );
+  return found;
+}
 
-  let settings: SynthesisSettings;
-  let state: SynthesisState | null = null;
-  let weightsSha256Expected: string | null = null;
-  let command = job.command;
-  if (job.resume) {
-    const ck = readCheckpoint(outDir);
-    settings = { ...ck.meta.settings };
-    if (job.steps !== undefined) {
-      if (job.steps < ck.meta.step)
-        throw new UsageError(
-          `--steps ${job.steps}: the checkpoint in ${job.outDir} is already at step ${ck.meta.step}`,
-        );
-      settings.steps = job.steps;
-    }
-    state = ck.state;
-    weightsSha256Expected = ck.meta.weightsSha256;
-    command = ck.meta.command;
-  } else {
-    if (!job.settings) throw new Error('runSynthesisJob: settings are required for a new run');
-    settings = { ...job.settings, layers: resolveLayers(GOOGLENET_VOCABULARY, job.settings.layers) };
-    if (settings.layers.length < 2)
-      throw new UsageError(
-        `--layers: the objective compares layers, so it needs at least 2; got ${settings.layers.length} (${settings.layers.join(', ')})`,
-      );
-    const L = settings.layers.length;
-    if (settings.pairWeights && settings.pairWeights.length !== (L * (L - 1)) / 2) {
-      throw new UsageError(
-        `pair weights: ${settings.pairWeights.length} given for ${L} layers; expected ${(L * (L - 1)) / 2}`,
-      );
-    }
-    if (existsSync(join(outDir, CHECKPOINT_DIR))) {
-      throw new InputError(
-        `${job.outDir}: holds a checkpoint of an interrupted run; continue it with \`orthostim synthesize --resume ${job.outDir}\` or choose another --out`,
-      );
-    }
-    if (isNonEmptyDir(outDir) && !job.overwrite)
-      throw new InputError(
-        `${job.outDir}: output folder exists and is not empty; choose another folder or pass --overwrite`,
-      );
-    if (existsSync(outDir) && !statSync(outDir).isDirectory())
-      throw new InputError(`${job.outDir}: exists and is not a folder`);
-  }
-  if (job.natural && !existsSync(job.natural))
-    throw new InputError(`--natural ${job.natural}: does not exist (expected a folder of PNG/JPEG images)`);
-
-  const initImages = await readInitImages(settings);
-  const backendInfo = await initBackend(job.backend);
-  if (backendInfo.name === 'wasm') shareIdentityOnWasm();
-  const param = createParam(settings.param, settings.size);
-  state ??= initialState(settings, param, initImages);
-
+/** Run the optimization on the network workers; 'stopped' leaves a checkpoint to resume from. */
+async function optimize(
+  job: SynthesisJob,
+  outDir: string,
+  start: RunStart,
+  state: SynthesisState,
+  found: ResolvedWeights,
+  backendInfo: BackendInfo,
+  param: ImageParameterization,
+): Promise<'done' | 'stopped'> {
+  const { settings, command } = start;
   const pool = await NetworkPool.start({
     workers: Math.min(settings.workers, settings.n),
     backend: job.backend ?? backendInfo.name,
@@ -162,12 +169,10 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
     param: settings.param,
     perImage: param.perImage,
   });
-  let outcome: 'done' | 'stopped';
-  const backend = formatBackend(backendInfo);
   try {
-    if (weightsSha256Expected && pool.weightsSha256 !== weightsSha256Expected) {
+    if (start.weightsSha256Expected && pool.weightsSha256 !== start.weightsSha256Expected) {
       throw new InputError(
-        `--resume ${job.outDir}: the run used weights with SHA-256 ${weightsSha256Expected}; the weights found (${found.path}) have ${pool.weightsSha256}`,
+        `--resume ${job.outDir}: the run used weights with SHA-256 ${start.weightsSha256Expected}; the weights found (${found.path}) have ${pool.weightsSha256}`,
       );
     }
     const meta = { settings, weightsSha256: pool.weightsSha256, command };
@@ -177,94 +182,137 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
       checkpoint: (s) => writeCheckpoint(outDir, s, meta),
       checkpointEvery: job.checkpointEvery,
     };
-    job.onStart?.(settings, state, backend);
-    outcome = await runSynthesis(pool, settings, state, hooks);
+    job.onStart?.(settings, state, formatBackend(backendInfo));
+    const outcome = await runSynthesis(pool, settings, state, hooks);
     if (outcome === 'stopped') writeCheckpoint(outDir, state, meta);
+    return outcome;
   } finally {
     await pool.close();
   }
+}
+
+interface RunEvaluation {
+  model: { name: string; weightsSha256: string; format: string };
+  before: SetEvaluation;
+  after: SetEvaluation;
+  natural?: SetEvaluation;
+}
+
+/** Layer similarity of the start and final images (and of --natural), from the 8-bit images as `orthostim rdms` computes it. */
+async function evaluateRun(
+  job: SynthesisJob,
+  found: ResolvedWeights,
+  settings: SynthesisSettings,
+  startImages: Uint8Array[],
+  finalImages: Uint8Array[],
+): Promise<RunEvaluation> {
+  const network = await loadActivationNetwork(found);
+  try {
+    const evaluate = (images: Uint8Array[]) => evaluateImageSet(network, images, settings.size, settings.layers);
+    const model = { name: network.name, weightsSha256: network.weightsSha256, format: network.format };
+    const before = await evaluate(startImages);
+    const after = await evaluate(finalImages);
+    if (!job.natural) return { model, before, after };
+    const folder = await readImageFolder(job.natural, settings.size);
+    if (folder.images.length < 3)
+      throw new InputError(
+        `--natural ${job.natural}: has ${folder.images.length} images; an RDM comparison needs at least 3`,
+      );
+    return { model, before, after, natural: await evaluate(folder.images) };
+  } finally {
+    network.dispose();
+  }
+}
+
+const similarity = (e: SetEvaluation) => ({
+  pearson: e.pearson,
+  spearman: e.spearman,
+  meanAbsPearson: e.meanAbsPearson,
+  meanAbsSpearman: e.meanAbsSpearman,
+});
+
+/** The stimulus set, its figures and the report, written into `outDir` atomically. */
+async function writeSynthesisOutput(
+  job: SynthesisJob,
+  outDir: string,
+  run: { settings: SynthesisSettings; state: SynthesisState; command: string; backendInfo: BackendInfo },
+  images: Uint8Array[],
+  evaluation: RunEvaluation,
+): Promise<WrittenStimulusSet> {
+  const { settings, state, command } = run;
+  const { before, after, natural, model } = evaluation;
+  const backend = formatBackend(run.backendInfo);
+  const write = async (staging: string) => {
+    const w = await writeStimulusSet(staging, {
+      images,
+      size: settings.size,
+      model,
+      layers: settings.layers,
+      distance: 'correlation',
+      rdms: after.rdms,
+      provenance: { backend: run.backendInfo.name, command },
+      synthesis: {
+        settings,
+        seed: settings.seed,
+        steps: state.step,
+        target: { meanAbsPearson: QUALITY_TARGET, met: after.meanAbsPearson <= QUALITY_TARGET },
+        lossHistory: state.history.map((h) => ({ ...h, seconds: Number(h.seconds.toFixed(3)) })),
+        layerSimilarity: {
+          before: similarity(before),
+          after: similarity(after),
+          ...(natural ? { natural: { dir: job.natural, ...similarity(natural) } } : {}),
+        },
+        spread: { before: before.spread, after: after.spread },
+        backend,
+      },
+    });
+    writeFileAtomic(join(staging, 'rdms.png'), await renderRdmsPng(w.set, w.rdms));
+    writeFileAtomic(join(staging, 'layer-similarity.png'), await renderLayerSimilarityPng(w.set));
+    await writeReport(staging, {
+      settings,
+      imagePngs: w.imagePaths.map((p) => readFileSync(p)),
+      imageIds: stimulusIds(settings.n),
+      history: state.history,
+      before,
+      after,
+      natural: natural && job.natural ? { dir: job.natural, evaluation: natural } : undefined,
+      weightsSha256: model.weightsSha256,
+      backend,
+      command,
+      target: QUALITY_TARGET,
+    });
+    return {
+      ...w,
+      path: join(outDir, 'stimulus-set.json'),
+      imagePaths: w.imagePaths.map((p) => join(outDir, p.slice(staging.length + 1))),
+    };
+  };
+  return buildOutputDir(outDir, write, { overwrite: true });
+}
+
+export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutcome> {
+  const outDir = resolve(job.outDir);
+  const found = synthesisWeights(job);
+  const start = job.resume ? resumeStart(job, outDir) : newRunStart(job, outDir);
+  const { settings } = start;
+  if (job.natural && !existsSync(job.natural))
+    throw new InputError(`--natural ${job.natural}: does not exist (expected a folder of PNG/JPEG images)`);
+  const initImages = await readInitImages(settings);
+  const backendInfo = await initBackend(job.backend);
+  if (backendInfo.name === 'wasm') shareIdentityOnWasm();
+  const param = createParam(settings.param, settings.size);
+  const state = start.state ?? initialState(settings, param, initImages);
+  const outcome = await optimize(job, outDir, start, state, found, backendInfo, param);
   if (outcome === 'stopped') return { status: 'interrupted', outDir, step: state.step, steps: settings.steps };
 
-  // Final images and their RDMs, computed from the 8-bit images exactly as `orthostim rdms` does.
   job.onPhase?.('evaluating the start and final images');
   const finalImages = renderImages(param, state.params, settings.n);
   const startImages = renderImages(param, initialState(settings, param, initImages).params, settings.n);
   param.dispose();
-  const network = await loadActivationNetwork(found);
-  let before: SetEvaluation;
-  let after: SetEvaluation;
-  let natural: SetEvaluation | undefined;
-  try {
-    before = await evaluateImageSet(network, startImages, settings.size, settings.layers);
-    after = await evaluateImageSet(network, finalImages, settings.size, settings.layers);
-    if (job.natural) {
-      const folder = await readImageFolder(job.natural, settings.size);
-      if (folder.images.length < 3)
-        throw new InputError(
-          `--natural ${job.natural}: has ${folder.images.length} images; an RDM comparison needs at least 3`,
-        );
-      natural = await evaluateImageSet(network, folder.images, settings.size, settings.layers);
-    }
-  } finally {
-    network.dispose();
-  }
-
+  const evaluation = await evaluateRun(job, found, settings, startImages, finalImages);
   job.onPhase?.('writing the stimulus set and report');
-  const final = state;
-  const written = await buildOutputDir(
-    outDir,
-    async (staging) => {
-      const similarity = (e: SetEvaluation) => ({
-        pearson: e.pearson,
-        spearman: e.spearman,
-        meanAbsPearson: e.meanAbsPearson,
-        meanAbsSpearman: e.meanAbsSpearman,
-      });
-      const w = await writeStimulusSet(staging, {
-        images: finalImages,
-        size: settings.size,
-        model: { name: network.name, weightsSha256: network.weightsSha256, format: network.format },
-        layers: settings.layers,
-        distance: 'correlation',
-        rdms: after.rdms,
-        provenance: { backend: backendInfo.name, command },
-        synthesis: {
-          settings,
-          seed: settings.seed,
-          steps: final.step,
-          target: { meanAbsPearson: QUALITY_TARGET, met: after.meanAbsPearson <= QUALITY_TARGET },
-          lossHistory: final.history.map((h) => ({ ...h, seconds: Number(h.seconds.toFixed(3)) })),
-          layerSimilarity: {
-            before: similarity(before),
-            after: similarity(after),
-            ...(natural ? { natural: { dir: job.natural, ...similarity(natural) } } : {}),
-          },
-          spread: { before: before.spread, after: after.spread },
-          backend,
-        },
-      });
-      writeFileAtomic(join(staging, 'rdms.png'), await renderRdmsPng(w.set, w.rdms));
-      writeFileAtomic(join(staging, 'layer-similarity.png'), await renderLayerSimilarityPng(w.set));
-      await writeReport(staging, {
-        settings,
-        imagePngs: w.imagePaths.map((p) => readFileSync(p)),
-        imageIds: stimulusIds(settings.n),
-        history: final.history,
-        before,
-        after,
-        natural: natural && job.natural ? { dir: job.natural, evaluation: natural } : undefined,
-        weightsSha256: network.weightsSha256,
-        backend,
-        command,
-        target: QUALITY_TARGET,
-      });
-      return {
-        ...w,
-        path: join(outDir, 'stimulus-set.json'),
-        imagePaths: w.imagePaths.map((p) => join(outDir, p.slice(staging.length + 1))),
-      };
-    },
-    { overwrite: true },
-  );
-  return { status: 'done', outDir, written, before, after, natural, settings, state: final };
+  const run = { settings, state, command: start.command, backendInfo };
+  const written = await writeSynthesisOutput(job, outDir, run, finalImages, evaluation);
+  const { before, after, natural } = evaluation;
+  return { status: 'done', outDir, written, before, after, natural, settings, state };
 }
