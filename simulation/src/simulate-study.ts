@@ -367,7 +367,7 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
       }
       await Promise.all(pending);
     },
-    { overwrite: options.overwrite ?? false },
+    { overwrite: options.overwrite ?? false, inputs: [loaded.path] },
   );
   return {
     outDir: options.outDir,

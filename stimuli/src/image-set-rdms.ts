@@ -142,6 +142,6 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
         network.dispose();
       }
     },
-    { overwrite: options.overwrite },
+    { overwrite: options.overwrite, inputs: [imageDir, found.path] },
   );
 }

@@ -517,6 +517,9 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       summary.seconds = (performance.now() - t0) / 1000;
       return summary;
     },
-    { overwrite: job.overwrite ?? false },
+    {
+      overwrite: job.overwrite ?? false,
+      inputs: [...parts.map((p) => p.dir), job.atlas?.path, job.atlas?.labelsPath, job.template],
+    },
   );
 }

@@ -295,6 +295,19 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         seconds: (performance.now() - t0) / 1000,
       };
     },
-    { overwrite: job.overwrite ?? false },
+    { overwrite: job.overwrite ?? false, inputs: participantInputs(job, runs) },
   );
+}
+
+/** Every file a participant's analysis reads: a folder holding one is never replaced by --overwrite. */
+function participantInputs(job: ParticipantJob, runs: readonly StudyRun[]): (string | undefined)[] {
+  const ofRuns = runs.flatMap((r) => [r.boldPath, r.rawBoldPath, r.eventsPath, r.confoundsPath, r.maskPath]);
+  return [
+    ...ofRuns.map((p) => p ?? undefined),
+    job.stimuli.path,
+    job.mask,
+    job.rois?.path,
+    job.rois?.labelsPath,
+    job.template,
+  ];
 }

@@ -139,7 +139,12 @@ export async function writeWeightsCache(
       writeFileAtomic(join(staging, WEIGHTS_CACHE_BLOB), new Uint8Array(blob.buffer));
       writeFileAtomic(join(staging, WEIGHTS_CACHE_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
     },
-    { overwrite: options.overwrite, flag: '--force' },
+    {
+      overwrite: options.overwrite,
+      flag: '--force',
+      inputs: [weights.source],
+      isOurs: (d) => existsSync(join(d, WEIGHTS_CACHE_MANIFEST)),
+    },
   );
   return manifest;
 }

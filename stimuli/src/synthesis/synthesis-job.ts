@@ -5,18 +5,18 @@
  * finished folder replaces it atomically. Cheap checks (weights, layers, folders) come before the
  * workers start.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError, UsageError } from '@orthostim/protocol';
-import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
+import { buildOutputDir, checkOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
 import { GOOGLENET_VOCABULARY, loadActivationNetwork, resolveLayers } from '../activation-network';
 import { formatBackend, initBackend } from '../backend';
 import { readImageFolder } from '../images';
 import { resolveWeights, type ResolvedWeights } from '../models/resolve-weights';
 import { renderLayerSimilarityPng, renderRdmsPng } from '../rdm-figures';
 import { stimulusIds, writeStimulusSet, type WrittenStimulusSet } from '../stimulus-set-writer';
-import { CHECKPOINT_DIR, readCheckpoint, writeCheckpoint } from './checkpoint';
+import { CHECKPOINT_DIR, CHECKPOINT_FILE, checkpointWeights, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { evaluateImageSet, type SetEvaluation } from './evaluate-set';
 import { NetworkPool } from './network-pool';
 import type { ImageParameterization } from './param';
@@ -64,10 +64,6 @@ export type SynthesisOutcome =
     }
   | { status: 'interrupted'; outDir: string; step: number; steps: number };
 
-function isNonEmptyDir(p: string): boolean {
-  return existsSync(p) && statSync(p).isDirectory() && readdirSync(p).length > 0;
-}
-
 /** size x size x 3 uint8 RGB images of the parameters (rounded from [0, 1]). */
 export function renderImages(param: ImageParameterization, params: Float32Array, n: number): Uint8Array[] {
   const t = tf.tidy(() => param.toImages(tf.tensor2d(params, [n, param.perImage])));
@@ -94,56 +90,68 @@ async function readInitImages(settings: SynthesisSettings): Promise<Float32Array
   return folder.images.slice(0, settings.n).map(toFloatImage);
 }
 
+interface RunStart {
+  settings: SynthesisSettings;
+  state: SynthesisState | null;
+  weightsSha256Expected: string | null;
+  command: string;
+  found: ResolvedWeights;
+}
+
+/** Continue the run in `outDir`: settings and state from its checkpoint, weights as it found them unless --weights. */
+function resumeRun(job: SynthesisJob, outDir: string): RunStart {
+  const ck = readCheckpoint(outDir);
+  const settings = { ...ck.meta.settings };
+  if (job.steps !== undefined) {
+    if (job.steps < ck.meta.step)
+      throw new UsageError(`--steps ${job.steps}: the checkpoint in ${job.outDir} is already at step ${ck.meta.step}`);
+    settings.steps = job.steps;
+  }
+  return {
+    settings,
+    state: ck.state,
+    weightsSha256Expected: ck.meta.weightsSha256,
+    command: ck.meta.command,
+    found: job.weights !== undefined ? resolveWeights(job.weights) : checkpointWeights(ck.meta, job.outDir),
+  };
+}
+
+/** Start a new run: check its settings and that `outDir` may be written, before any work. */
+function newRun(job: SynthesisJob, outDir: string): RunStart {
+  if (!job.settings) throw new Error('runSynthesisJob: settings are required for a new run');
+  const settings = { ...job.settings, layers: resolveLayers(GOOGLENET_VOCABULARY, job.settings.layers) };
+  if (settings.layers.length < 2)
+    throw new UsageError(
+      `--layers: the objective compares layers, so it needs at least 2; got ${settings.layers.length} (${settings.layers.join(', ')})`,
+    );
+  const L = settings.layers.length;
+  if (settings.pairWeights && settings.pairWeights.length !== (L * (L - 1)) / 2) {
+    throw new UsageError(
+      `pair weights: ${settings.pairWeights.length} given for ${L} layers; expected ${(L * (L - 1)) / 2}`,
+    );
+  }
+  if (existsSync(join(outDir, CHECKPOINT_DIR))) {
+    throw new InputError(
+      `${job.outDir}: holds a checkpoint of an interrupted run; continue it with \`orthostim synthesize --resume ${job.outDir}\` or choose another --out`,
+    );
+  }
+  const found = resolveWeights(job.weights);
+  checkOutputDir(outDir, {
+    overwrite: job.overwrite,
+    inputs: [found.path, job.natural, settings.init.kind === 'images' ? settings.init.dir : undefined],
+  });
+  return { settings, state: null, weightsSha256Expected: null, command: job.command, found };
+}
+
 export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutcome> {
   const outDir = resolve(job.outDir);
-  const found: ResolvedWeights = resolveWeights(job.weights);
+  const start = job.resume ? resumeRun(job, outDir) : newRun(job, outDir);
+  const { settings, weightsSha256Expected, command, found } = start;
+  let state = start.state;
   if (found.kind === 'tfjs')
     throw new UsageError(
       `--weights ${found.path}: is a TF.js model; synthesis needs GoogLeNet weights (raw folder, .onnx file or cache folder)`,
     );
-
-  let settings: SynthesisSettings;
-  let state: SynthesisState | null = null;
-  let weightsSha256Expected: string | null = null;
-  let command = job.command;
-  if (job.resume) {
-    const ck = readCheckpoint(outDir);
-    settings = { ...ck.meta.settings };
-    if (job.steps !== undefined) {
-      if (job.steps < ck.meta.step)
-        throw new UsageError(
-          `--steps ${job.steps}: the checkpoint in ${job.outDir} is already at step ${ck.meta.step}`,
-        );
-      settings.steps = job.steps;
-    }
-    state = ck.state;
-    weightsSha256Expected = ck.meta.weightsSha256;
-    command = ck.meta.command;
-  } else {
-    if (!job.settings) throw new Error('runSynthesisJob: settings are required for a new run');
-    settings = { ...job.settings, layers: resolveLayers(GOOGLENET_VOCABULARY, job.settings.layers) };
-    if (settings.layers.length < 2)
-      throw new UsageError(
-        `--layers: the objective compares layers, so it needs at least 2; got ${settings.layers.length} (${settings.layers.join(', ')})`,
-      );
-    const L = settings.layers.length;
-    if (settings.pairWeights && settings.pairWeights.length !== (L * (L - 1)) / 2) {
-      throw new UsageError(
-        `pair weights: ${settings.pairWeights.length} given for ${L} layers; expected ${(L * (L - 1)) / 2}`,
-      );
-    }
-    if (existsSync(join(outDir, CHECKPOINT_DIR))) {
-      throw new InputError(
-        `${job.outDir}: holds a checkpoint of an interrupted run; continue it with \`orthostim synthesize --resume ${job.outDir}\` or choose another --out`,
-      );
-    }
-    if (isNonEmptyDir(outDir) && !job.overwrite)
-      throw new InputError(
-        `${job.outDir}: output folder exists and is not empty; choose another folder or pass --overwrite`,
-      );
-    if (existsSync(outDir) && !statSync(outDir).isDirectory())
-      throw new InputError(`${job.outDir}: exists and is not a folder`);
-  }
   if (job.natural && !existsSync(job.natural))
     throw new InputError(`--natural ${job.natural}: does not exist (expected a folder of PNG/JPEG images)`);
 
@@ -167,10 +175,15 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
   try {
     if (weightsSha256Expected && pool.weightsSha256 !== weightsSha256Expected) {
       throw new InputError(
-        `--resume ${job.outDir}: the run used weights with SHA-256 ${weightsSha256Expected}; the weights found (${found.path}) have ${pool.weightsSha256}`,
+        `--resume ${job.outDir}: the run used weights with SHA-256 ${weightsSha256Expected}; the weights found (${found.path}) have ${pool.weightsSha256}; pass --weights with the run's weights`,
       );
     }
-    const meta = { settings, weightsSha256: pool.weightsSha256, command };
+    const meta = {
+      settings,
+      weightsSha256: pool.weightsSha256,
+      weights: { path: found.path, kind: found.kind },
+      command,
+    };
     const hooks: RunHooks = {
       onStep: (report, s) => job.onStep?.(report, s, settings),
       shouldStop: job.shouldStop,
@@ -264,7 +277,7 @@ export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutco
         imagePaths: w.imagePaths.map((p) => join(outDir, p.slice(staging.length + 1))),
       };
     },
-    { overwrite: true },
+    { overwrite: true, isOurs: (d) => existsSync(join(d, CHECKPOINT_DIR, CHECKPOINT_FILE)) },
   );
   return { status: 'done', outDir, written, before, after, natural, settings, state: final };
 }
