@@ -3,7 +3,9 @@ import { Command, requireOption } from '@orthostim/protocol/cli';
 import { UsageError } from '@orthostim/protocol';
 import { readStimulusSet } from '@orthostim/protocol/node';
 import { runSearchlightOnFiles, type SearchlightFilesSummary } from '../pipeline/searchlight-on-files';
+import { readNiftiInfo } from '../io/nifti';
 import {
+  checkSearchlightRadius,
   describeRadius,
   resolveSearchlightSettings,
   type AnalysisFlags,
@@ -110,6 +112,7 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
       { checkImages: false },
     );
     const settings = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
+    checkSearchlightRadius(settings.radius, readNiftiInfo(mask));
     if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
     if (flags.residuals && settings.distance !== 'crossnobis')
       throw new UsageError(`--residuals are used by --distance crossnobis only; got --distance ${settings.distance}`);

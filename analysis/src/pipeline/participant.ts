@@ -11,7 +11,7 @@ import { InputError } from '@orthostim/protocol';
 import { buildOutputDir, writeFileAtomic, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { createProgress } from '@orthostim/protocol/cli';
 import { findStudyRuns, readBidsDataset, type StudyRun } from '../io/bids';
-import { assertSameGrid, readNifti, readNiftiMeanVolume, readVolume3d, type Volume } from '../io/nifti';
+import { assertSameGrid, readNifti, readNiftiInfo, readNiftiMeanVolume, readVolume3d, type Volume } from '../io/nifti';
 import { fitStudyRun, runPrefix, type RunGlmResult } from '../io/run-glm';
 import { listMaskVoxels } from '../searchlight/neighbors';
 import { designMatrixSvg } from '../report/design-matrix-figure';
@@ -21,7 +21,7 @@ import { MapWriter, gridSize, toGrid, type GridRef } from './map-writer';
 import { OutputIndexBuilder, bidsFileName } from './output-index';
 import { makeProvenance, writeProvenance } from './provenance';
 import { runSearchlightStage, type SearchlightStageResult } from './searchlight-stage';
-import type { GlmSettings, SearchlightSettings } from './settings';
+import { checkSearchlightRadius, type GlmSettings, type SearchlightSettings } from './settings';
 
 export interface ParticipantJob {
   bidsDir: string;
@@ -79,6 +79,7 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
     ...(job.space ? { space: job.space } : {}),
   });
   if (runs.length === 0) throw new InputError(`participant ${participant}: no runs found`);
+  checkSearchlightRadius(job.searchlight.radius, readNiftiInfo(runs[0]!.boldPath)); // before the GLM
   const outDir = join(job.outputDir, `sub-${participant}`);
   return buildOutputDir(
     outDir,
