@@ -20,6 +20,7 @@ import {
   type AnalysisOptionName,
 } from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
+import { checkLayerRdms } from './check-layer-rdms';
 import { addExecutorOptions, readExecutorSettings } from '@orthostim/executor/cli';
 import { runGroupOnExecutor, runParticipantsOnExecutor } from './analyze-executor';
 
@@ -110,6 +111,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
         'the stimulus-set.json whose layer RDMs are the models',
       );
       const stimuli = readStimulusSet(stimuliPath, { checkImages: false });
+      checkLayerRdms(stimuli);
       const searchlight = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
       const glm = resolveGlmSettings(flags);
       if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');

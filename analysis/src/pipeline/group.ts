@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '@orthostim/protocol';
 import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
-import { createProgress } from '@orthostim/protocol/cli';
+import { createProgress, info } from '@orthostim/protocol/cli';
 import { bidsLabels } from '../io/bids';
 import { assertSameGrid, readNifti, readVolume3d, type Volume } from '../io/nifti';
 import { winnerTakeAll } from '../maps/layer-maps';
@@ -26,7 +26,7 @@ import { makeProvenance, PROVENANCE_FILE, writeProvenance } from './provenance';
 import { METHOD_LABELS } from './searchlight-stage';
 import { resolveVarianceSmoothing, type GroupSettings } from './settings';
 import { affineVoxelSizes } from '../io/affine';
-import { readRecovery, type RecoveryTable } from '../recovery/recovery';
+import { hasOrthostimTruth, readRecovery, type RecoveryTable } from '../recovery/recovery';
 
 export interface GroupJob {
   outputDir: string;
@@ -486,7 +486,12 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       // A simulated dataset (orthostim simulate) carries its ground truth: score the thresholded
       // maps against the planted regions, so the report shows what was recovered.
       let recovery: { method: ModelMethod; table: RecoveryTable }[] | undefined;
-      if (existsSync(join(job.bidsDir, 'derivatives', 'truth', 'index.json'))) {
+      const truth = hasOrthostimTruth(job.bidsDir);
+      if (truth === false)
+        info(
+          `group: ${join(job.bidsDir, 'derivatives', 'truth', 'index.json')} is not the ground truth of \`orthostim simulate\`; no recovery table`,
+        );
+      if (truth) {
         index.write(staging);
         recovery = methods.map((method) => ({
           method,
