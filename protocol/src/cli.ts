@@ -37,18 +37,16 @@ export interface NumberRange {
   text?: string;
 }
 
-const formatBound = (v: number) => (Math.abs(v) >= 1e6 && Number.isInteger(v) ? v.toExponential() : String(v));
-
 /** The range in words: "whole number from 1 to 32 (4 x the 8 cores)", "number from 0 to 1", "number >= 0". */
 export function describeRange(r: NumberRange): string {
   if (r.text) return r.text;
   const kind = r.integer ? 'whole number' : 'number';
   const reason = r.maxReason ? ` (${r.maxReason})` : '';
   if (r.max === Infinity || r.max >= Number.MAX_SAFE_INTEGER)
-    return r.min === -Infinity ? kind : `${kind} >= ${formatBound(r.min)}`;
+    return r.min === -Infinity ? kind : `${kind} >= ${String(r.min)}`;
   return r.min === -Infinity
-    ? `${kind} <= ${formatBound(r.max)}${reason}`
-    : `${kind} from ${formatBound(r.min)} to ${formatBound(r.max)}${reason}`;
+    ? `${kind} <= ${String(r.max)}${reason}`
+    : `${kind} from ${String(r.min)} to ${String(r.max)}${reason}`;
 }
 
 /** An argument parser that knows the range it accepts (help shows it). */

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors';
 import { sha256File, sha256Hex } from './files';
 import { parseStimulusSet, stimulusSetDigestInput, STIMULUS_SET_FILE, type StimulusSet } from './stimulus-set';
@@ -34,6 +34,26 @@ export function computeStimulusSetSha256(set: Pick<StimulusSet, 'images' | 'laye
 }
 
 /**
+ * Every image must be a file inside the set's folder: one that is a symbolic link (or lies in a
+ * linked folder) leading out of it is refused, naming it, so that nothing outside the set is
+ * copied into a dataset or served as a stimulus. Images that do not exist are left to the caller.
+ */
+function refuseImagesOutside(path: string, dir: string, set: StimulusSet, imagePaths: readonly string[]): void {
+  const root = realpathSync(dir);
+  set.images.forEach((img, i) => {
+    const p = imagePaths[i]!;
+    if (!existsSync(p)) return;
+    const real = realpathSync(p);
+    const rel = relative(root, real);
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+      throw new InputError(
+        `${path}: images.${i}.file: ${img.file} is a symbolic link leading out of the set's folder (to ${real}); copy the image into ${dir}`,
+      );
+    if (!statSync(real).isFile()) throw new InputError(`${path}: images.${i}.file: ${img.file} is not a file`);
+  });
+}
+
+/**
  * Read and validate a stimulus set. Checks the schema, that every image file exists with the
  * recorded SHA-256 (unless `checkImages` is false), and that the set's own `sha256` matches.
  */
@@ -48,6 +68,7 @@ export function readStimulusSet(fileOrDir: string, options: { checkImages?: bool
   const set = parseStimulusSet(json, path);
   const dir = dirname(path);
   const imagePaths = set.images.map((img) => join(dir, img.file));
+  refuseImagesOutside(path, dir, set, imagePaths);
   if (options.checkImages !== false) {
     set.images.forEach((img, i) => {
       const p = imagePaths[i]!;
