@@ -6,7 +6,16 @@
  * Each is a one-line error (exit 2) or a warning, never a crash, an "internal error" or exit 0
  * with NaN maps.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +115,16 @@ describe('orthostim searchlight: inputs', () => {
     ]);
     expect(expectOneLineError(r)).toContain(`holds ${join(out, 'set', 'stimulus-set.json')}, an input of this command`);
     expect(existsSync(join(out, 'set', 'stimulus-set.json'))).toBe(true);
+  });
+
+  it('--out . is refused before any work (the folder one is in cannot be renamed into place)', async () => {
+    const here = join(tmp, 'here');
+    mkdirSync(here);
+    const r = await runCli(['searchlight', '--betas', ...betas, '--mask', mask, '--stimuli', stimuli, '--out', '.'], {
+      cwd: here,
+    });
+    expect(expectOneLineError(r)).toContain(`${here}: is the current folder or holds it`);
+    expect(readdirSync(tmp).filter((n) => n.includes('partial'))).toEqual([]);
   });
 
   it.each([

@@ -38,19 +38,27 @@ export function computeStimulusSetSha256(set: Pick<StimulusSet, 'images' | 'laye
  * linked folder) leading out of it is refused, naming it, so that nothing outside the set is
  * copied into a dataset or served as a stimulus. Images that do not exist are left to the caller.
  */
-function refuseImagesOutside(path: string, dir: string, set: StimulusSet, imagePaths: readonly string[]): void {
-  const root = realpathSync(dir);
-  set.images.forEach((img, i) => {
-    const p = imagePaths[i]!;
-    if (!existsSync(p)) return;
-    const real = realpathSync(p);
-    const rel = relative(root, real);
-    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
-      throw new InputError(
-        `${path}: images.${i}.file: ${img.file} is a symbolic link leading out of the set's folder (to ${real}); copy the image into ${dir}`,
-      );
-    if (!statSync(real).isFile()) throw new InputError(`${path}: images.${i}.file: ${img.file} is not a file`);
+function refuseImagesOutside(path: string, dir: string, set: StimulusSet, imagePaths: string[]): void {
+  set.images.forEach((_, i) => {
+    if (existsSync(imagePaths[i]!)) checkImageInsideSet({ path, dir, set, imagePaths }, i);
   });
+}
+
+/**
+ * Image `i` of a loaded set, checked again right before it is used (copied into a dataset): a
+ * file inside the set's folder, whatever symbolic links lead to it. Returns its path.
+ */
+export function checkImageInsideSet(loaded: LoadedStimulusSet, i: number): string {
+  const img = loaded.set.images[i]!;
+  const p = loaded.imagePaths[i]!;
+  const real = realpathSync(p);
+  const rel = relative(realpathSync(loaded.dir), real);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+    throw new InputError(
+      `${loaded.path}: images.${i}.file: ${img.file} is a symbolic link leading out of the set's folder (to ${real}); copy the image into ${loaded.dir}`,
+    );
+  if (!statSync(real).isFile()) throw new InputError(`${loaded.path}: images.${i}.file: ${img.file} is not a file`);
+  return p;
 }
 
 /**
