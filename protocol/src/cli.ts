@@ -137,7 +137,10 @@ export const options = {
     }).default(224),
   out: () => new Option('--out <dir>', 'output folder (refused if it exists and is not empty, unless --overwrite)'),
   overwrite: () =>
-    new Option('--overwrite', 'replace an existing output folder (only once the new output is complete)'),
+    new Option(
+      '--overwrite',
+      'replace an existing output folder that orthostim wrote and that holds none of the inputs (only once the new output is complete)',
+    ),
   backend: () =>
     new Option(
       '--backend <name>',

@@ -79,7 +79,8 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
     ...(job.space ? { space: job.space } : {}),
   });
   if (runs.length === 0) throw new InputError(`participant ${participant}: no runs found`);
-  checkSearchlightRadius(job.searchlight.radius, readNiftiInfo(runs[0]!.boldPath)); // before the GLM
+  // Before the GLM: the radius against the grid (of the small brain mask, which is on the BOLD's grid).
+  checkSearchlightRadius(job.searchlight.radius, readNiftiInfo(runs[0]!.maskPath ?? job.mask ?? runs[0]!.boldPath));
   const outDir = join(job.outputDir, `sub-${participant}`);
   return buildOutputDir(
     outDir,

@@ -295,7 +295,8 @@ export const ANALYSIS_OPTIONS = {
   },
   overwrite: {
     flags: '--overwrite',
-    description: 'replace existing outputs (only once the new ones are complete)',
+    description:
+      'replace existing outputs that orthostim wrote and that hold none of the inputs (only once the new ones are complete)',
     kind: 'flag',
     levels: ['participant', 'group', 'searchlight'],
   },
