@@ -69,8 +69,27 @@ describe('orthostim searchlight: inputs', () => {
     }
   });
 
-  const searchlight = (out: string, ...extra: string[]) =>
-    runCli(['searchlight', '--betas', ...betas, '--mask', mask, '--stimuli', stimuli, '--out', out, ...extra]);
+  /** `orthostim searchlight` on the test's betas, mask and set unless others are given. */
+  const sl = (
+    o: { out: string; betas?: string[]; mask?: string; stimuli?: string; cwd?: string },
+    ...extra: string[]
+  ) =>
+    runCli(
+      [
+        'searchlight',
+        '--betas',
+        ...(o.betas ?? betas),
+        '--mask',
+        o.mask ?? mask,
+        '--stimuli',
+        o.stimuli ?? stimuli,
+        '--out',
+        o.out,
+        ...extra,
+      ],
+      o.cwd ? { cwd: o.cwd } : {},
+    );
+  const searchlight = (out: string, ...extra: string[]) => sl({ out }, ...extra);
 
   it('--overwrite refuses a folder holding the betas, the mask and the stimulus set, and deletes nothing', async () => {
     const d = join(tmp, 'd');
@@ -78,18 +97,7 @@ describe('orthostim searchlight: inputs', () => {
     const inside = betas.map((b, i) => join(d, `run-${i + 1}_betas.nii.gz`));
     betas.forEach((b, i) => copyFileSync(b, inside[i]!));
     copyFileSync(mask, join(d, 'mask.nii.gz'));
-    const r = await runCli([
-      'searchlight',
-      '--betas',
-      ...inside,
-      '--mask',
-      join(d, 'mask.nii.gz'),
-      '--stimuli',
-      stimuli,
-      '--out',
-      d,
-      '--overwrite',
-    ]);
+    const r = await sl({ betas: inside, mask: join(d, 'mask.nii.gz'), out: d }, '--overwrite');
     const line = expectOneLineError(r);
     expect(line).toMatch(/--overwrite would delete/);
     for (const f of [...inside, join(d, 'mask.nii.gz')]) expect(existsSync(f)).toBe(true);
@@ -101,18 +109,7 @@ describe('orthostim searchlight: inputs', () => {
     mkdirSync(join(out, 'set', 'images'), { recursive: true });
     for (const f of ['stimulus-set.json', ...Array.from({ length: K }, (_, i) => `images/stim-0${i + 1}.png`)])
       copyFileSync(join(tmp, 'set', f), join(out, 'set', f));
-    const r = await runCli([
-      'searchlight',
-      '--betas',
-      ...betas,
-      '--mask',
-      mask,
-      '--stimuli',
-      join(out, 'set'),
-      '--out',
-      out,
-      '--overwrite',
-    ]);
+    const r = await sl({ stimuli: join(out, 'set'), out }, '--overwrite');
     expect(expectOneLineError(r)).toContain(`holds ${join(out, 'set', 'stimulus-set.json')}, an input of this command`);
     expect(existsSync(join(out, 'set', 'stimulus-set.json'))).toBe(true);
   });
@@ -120,9 +117,7 @@ describe('orthostim searchlight: inputs', () => {
   it('--out . is refused before any work (the folder one is in cannot be renamed into place)', async () => {
     const here = join(tmp, 'here');
     mkdirSync(here);
-    const r = await runCli(['searchlight', '--betas', ...betas, '--mask', mask, '--stimuli', stimuli, '--out', '.'], {
-      cwd: here,
-    });
+    const r = await sl({ out: '.', cwd: here });
     expect(expectOneLineError(r)).toContain(`${here}: is the current folder or holds it`);
     expect(readdirSync(tmp).filter((n) => n.includes('partial'))).toEqual([]);
   });
@@ -156,19 +151,7 @@ describe('orthostim searchlight: inputs', () => {
       [betas[0]!, betas[0]!],
       [betas[0]!, copy],
     ]) {
-      const r = await runCli([
-        'searchlight',
-        '--betas',
-        ...twice,
-        '--mask',
-        mask,
-        '--stimuli',
-        stimuli,
-        '--out',
-        join(tmp, 'twice'),
-        '--distance',
-        'crossnobis',
-      ]);
+      const r = await sl({ betas: twice, out: join(tmp, 'twice') }, '--distance', 'crossnobis');
       expect(expectOneLineError(r)).toMatch(/--betas: .* is the same run as .*; give each run once/);
     }
   });
@@ -179,20 +162,7 @@ describe('orthostim searchlight: inputs', () => {
       distance: 'correlation',
       rdms: { varied: Array.from(cosineRdm(features())), flat: Array(P).fill(0.7) },
     });
-    const r = await runCli([
-      'searchlight',
-      '--betas',
-      ...betas,
-      '--mask',
-      mask,
-      '--stimuli',
-      oneConstant,
-      '--out',
-      join(tmp, 'const1'),
-      '--no-report',
-      '--method',
-      'standard',
-    ]);
+    const r = await sl({ stimuli: oneConstant, out: join(tmp, 'const1') }, '--no-report', '--method', 'standard');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: .*the RDM of layer flat is constant/);
     expect(r.stderr).not.toMatch(/layer varied is constant/);
@@ -200,17 +170,7 @@ describe('orthostim searchlight: inputs', () => {
       distance: 'correlation',
       rdms: { flat1: Array(P).fill(0.7), flat2: Array(P).fill(1) },
     });
-    const r3 = await runCli([
-      'searchlight',
-      '--betas',
-      ...betas,
-      '--mask',
-      mask,
-      '--stimuli',
-      allConstant,
-      '--out',
-      join(tmp, 'const3'),
-    ]);
+    const r3 = await sl({ stimuli: allConstant, out: join(tmp, 'const3') });
     expect(expectOneLineError(r3)).toMatch(/the RDM of every layer \(flat1, flat2\) is constant/);
     expect(existsSync(join(tmp, 'const3'))).toBe(false);
   });
@@ -222,7 +182,7 @@ describe('orthostim searchlight: inputs', () => {
       return p;
     });
     const out = join(tmp, 'nan-maps');
-    const r = await runCli(['searchlight', '--betas', ...flat, '--mask', mask, '--stimuli', stimuli, '--out', out]);
+    const r = await sl({ betas: flat, out });
     expect(expectOneLineError(r)).toMatch(/every searchlight map would be NaN/);
     expect(existsSync(out)).toBe(false);
   });
@@ -233,17 +193,7 @@ describe('orthostim searchlight: inputs', () => {
     const b = Buffer.from(readFileSync(plain));
     b.writeFloatLE(-100, 108); // vox_offset of a NIfTI-1 header
     writeFileSync(plain, b);
-    const r = await runCli([
-      'searchlight',
-      '--betas',
-      ...betas,
-      '--mask',
-      plain,
-      '--stimuli',
-      stimuli,
-      '--out',
-      join(tmp, 'bad-offset'),
-    ]);
+    const r = await sl({ mask: plain, out: join(tmp, 'bad-offset') });
     expect(expectOneLineError(r)).toMatch(/mask-plain\.nii: vox_offset -100 is not a valid data offset/);
   });
 });
