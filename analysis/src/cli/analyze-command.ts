@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Argument } from 'commander';
 import { Command, info, requireOption } from '@orthostim/protocol/cli';
 import { InputError, UsageError } from '@orthostim/protocol';
-import { readStimulusSet } from '@orthostim/protocol/node';
+import { checkOutputDir as checkOutputFolder, readStimulusSet } from '@orthostim/protocol/node';
 import { readBidsDataset, selectParticipants } from '../io/bids';
 import { runGroup, type GroupSummary } from '../pipeline/group';
 import { runParticipant, type ParticipantSummary } from '../pipeline/participant';
@@ -128,6 +128,8 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
           );
         }
       }
+      // --overwrite: every participant's folder must be one orthostim wrote, checked before any work.
+      if (flags.overwrite) for (const l of labels) checkOutputFolder(join(outputDir, `sub-${l}`), { overwrite: true });
       mkdirSync(outputDir, { recursive: true });
       ensureDatasetDescription(resolve(outputDir), ds.root);
       info(
