@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTPUT_MARKER } from '@orthostim/protocol/node';
 import { runCli, writeTestStimulusSet } from '@orthostim/test';
 import { readNifti, writeNifti } from '../src/io/nifti';
 import { OUTPUTS_SCHEMA, readOutputIndex, type OutputIndex } from '../src/pipeline/output-index';
@@ -83,9 +84,9 @@ describe('orthostim analyze (tiny planted study)', () => {
       const dir = join(out, `sub-${sub}`);
       const index: OutputIndex = readOutputIndex(dir);
       expect(index.schema).toBe(OUTPUTS_SCHEMA);
-      // Every listed file exists, and every file (but index.json) is listed.
+      // Every listed file exists, and every file (but index.json and the output marker) is listed.
       const onDisk = listFiles(dir)
-        .filter((f) => f !== 'index.json')
+        .filter((f) => f !== 'index.json' && f !== OUTPUT_MARKER)
         .sort();
       expect(index.files.map((f) => f.path).sort()).toEqual(onDisk);
       for (const f of index.files) {
@@ -302,7 +303,7 @@ describe('orthostim analyze (tiny planted study)', () => {
     const index = readOutputIndex(dir);
     expect(index.files.map((f) => f.path).sort()).toEqual(
       listFiles(dir)
-        .filter((f) => f !== 'index.json')
+        .filter((f) => f !== 'index.json' && f !== OUTPUT_MARKER)
         .sort(),
     );
     for (const layer of study.layers) {

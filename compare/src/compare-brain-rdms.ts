@@ -115,7 +115,7 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
       writeFileAtomic(join(stage, 'layer-profiles.png'), png);
       writeFileAtomic(join(stage, 'table.txt'), table);
     },
-    { overwrite: o.overwrite ?? false },
+    { overwrite: o.overwrite ?? false, inputs: [o.stimuli, o.brain] },
   );
   return { profiles, table, files: files.map((f) => join(o.outDir, f)), ignored: brain.ignored, format: brain.format };
 }

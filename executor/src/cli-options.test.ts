@@ -167,6 +167,6 @@ describe('readExecutorSettings', () => {
     expect(() => parse(['--executor', 'pbs'])).toThrow(/Allowed choices are local, slurm/);
     expect(() => parse(['--slurm-time', '2h'])).toThrow(/--slurm-time must be minutes.*got "2h"/);
     expect(() => parse(['--slurm-mem', 'lots'])).toThrow(/--slurm-mem must be a size.*got "lots"/);
-    expect(() => parse(['--n-jobs', '0'])).toThrow(/--n-jobs must be a positive whole number/);
+    expect(() => parse(['--n-jobs', '0'])).toThrow(/--n-jobs must be a whole number >= 1; got "0"/);
   });
 });

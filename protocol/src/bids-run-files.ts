@@ -11,7 +11,7 @@ import { InputError } from './errors';
 import { formatEventsTsv, type EventsRow } from './events-tsv';
 import type { RunLabels } from './session-messages';
 import { sha256File } from './files';
-import type { LoadedStimulusSet } from './stimulus-set-io';
+import { checkImageInsideSet, type LoadedStimulusSet } from './stimulus-set-io';
 
 /** Where the session server keeps its raw run logs, relative to the dataset root. */
 export const RAW_LOG_ROOT = join('sourcedata', 'orthostim');
@@ -74,7 +74,7 @@ export function copyStimulusSet(
   const folder = join(dataDir, 'stimuli', folderName);
   const files = [
     { src: loaded.path, rel: 'stimulus-set.json' },
-    ...loaded.set.images.map((img, i) => ({ src: loaded.imagePaths[i]!, rel: img.file })),
+    ...loaded.set.images.map((img, i) => ({ src: checkImageInsideSet(loaded, i), rel: img.file })),
   ];
   for (const f of files) {
     const dst = join(folder, f.rel);

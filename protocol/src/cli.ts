@@ -3,7 +3,8 @@
  * flag means the same thing in every subcommand. Each workspace's `src/cli/` builds its commander
  * `Command`s from these option factories; the root `cli/main.ts` dispatches to them.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command as CommanderCommand, Help, InvalidArgumentError, Option } from 'commander';
+import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { UsageError } from './errors';
 
@@ -21,23 +22,95 @@ export function parseList(value: string, previous: string[] | undefined): string
   return [...(previous ?? []), ...items];
 }
 
-export function parsePositiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new InvalidArgumentError(`${name} must be a positive whole number; got "${value}"`);
+/**
+ * The allowed values of a numeric option: every numeric flag of orthostim has one, checked when
+ * the command line is parsed (before any work starts) and shown in `--help` as `[range: ...]`.
+ */
+export interface NumberRange {
+  min: number;
+  max: number;
+  /** Whole numbers only (refuses 1.5). */
+  integer?: boolean;
+  /** Why the maximum is what it is, e.g. "4 x the 8 cores" (shown in help and errors). */
+  maxReason?: string;
+  /** Words for the range where the bounds alone do not say it (e.g. "number > 0, or inf"). */
+  text?: string;
+}
+
+/** The range in words: "whole number from 1 to 32 (4 x the 8 cores)", "number from 0 to 1", "number >= 0". */
+export function describeRange(r: NumberRange): string {
+  if (r.text) return r.text;
+  const kind = r.integer ? 'whole number' : 'number';
+  const reason = r.maxReason ? ` (${r.maxReason})` : '';
+  if (r.max === Infinity || r.max >= Number.MAX_SAFE_INTEGER)
+    return r.min === -Infinity ? kind : `${kind} >= ${String(r.min)}`;
+  return r.min === -Infinity
+    ? `${kind} <= ${String(r.max)}${reason}`
+    : `${kind} from ${String(r.min)} to ${String(r.max)}${reason}`;
+}
+
+/** An argument parser that knows the range it accepts (help shows it). */
+export type RangedParser = ((value: string) => number) & { range: NumberRange };
+
+/**
+ * A commander argument parser that accepts only numbers in `range`, refusing others with a
+ * one-line error. `accept` lets through other spellings first (e.g. "inf").
+ */
+export function parseInRange(
+  flag: string,
+  range: NumberRange,
+  accept?: (value: string) => number | undefined,
+): RangedParser {
+  const parse = (value: string): number => {
+    const special = accept?.(value);
+    if (special !== undefined) return special;
+    const n = value.trim() === '' ? Number.NaN : Number(value);
+    const ok = Number.isFinite(n) && n >= range.min && n <= range.max && (!range.integer || Number.isInteger(n));
+    if (!ok) throw new InvalidArgumentError(`${flag} must be a ${describeRange(range)}; got "${value}"`);
     return n;
+  };
+  return Object.assign(parse, { range });
+}
+
+/** The range an option's parser checks, if it is a ranged parser. */
+export function rangeOfOption(option: Option): NumberRange | undefined {
+  return (option.parseArg as Partial<RangedParser> | undefined)?.range;
+}
+
+/** Give a numeric option its range: the parser that checks it (help shows it as `[range: ...]`). */
+export function withRange(option: Option, range: NumberRange): Option {
+  return option.argParser(parseInRange(option.long ?? option.flags, range));
+}
+
+/** A numeric option with its range (see withRange). */
+export function numberOption(flags: string, description: string, range: NumberRange): Option {
+  return withRange(new Option(flags, description), range);
+}
+
+/** Worker threads may be at most this many times the cores: more only adds contention (and memory). */
+export const THREADS_PER_CORE_LIMIT = 4;
+
+/** The range of a `--threads`/`--workers` option on this machine: 1 to 4 x the cores. */
+export function threadsRange(): NumberRange {
+  const cores = availableParallelism();
+  return {
+    min: 1,
+    max: THREADS_PER_CORE_LIMIT * cores,
+    integer: true,
+    maxReason: `${THREADS_PER_CORE_LIMIT} x the ${cores} core${cores === 1 ? '' : 's'}`,
   };
 }
 
-export function parseNumberOption(name: string, min = -Infinity, max = Infinity) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}]; got "${value}"`);
-    return n;
-  };
+export function parsePositiveInt(name: string) {
+  return parseInRange(name, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
 }
+
+export function parseNumberOption(name: string, min = -Infinity, max = Infinity) {
+  return parseInRange(name, { min, max });
+}
+
+/** Largest image side the network is run at (a 2048 px image is 50 MB of float32 input alone). */
+export const MAX_IMAGE_SIZE = 2048;
 
 /** Option factories: one definition per flag for the whole suite. */
 export const options = {
@@ -67,19 +140,24 @@ export const options = {
       .choices(['correlation', 'euclidean', 'cosine'])
       .default('correlation'),
   size: () =>
-    new Option('--size <px>', 'image side in pixels the network sees')
-      .argParser(parsePositiveInt('--size'))
-      .default(224),
+    numberOption('--size <px>', 'image side in pixels the network sees', {
+      min: 32,
+      max: MAX_IMAGE_SIZE,
+      integer: true,
+    }).default(224),
   out: () => new Option('--out <dir>', 'output folder (refused if it exists and is not empty, unless --overwrite)'),
   overwrite: () =>
-    new Option('--overwrite', 'replace an existing output folder (only once the new output is complete)'),
+    new Option(
+      '--overwrite',
+      'replace an existing output folder that orthostim wrote and that holds none of the inputs (only once the new output is complete)',
+    ),
   backend: () =>
     new Option(
       '--backend <name>',
       'compute backend (default: node if @tensorflow/tfjs-node loads, else wasm; also $ORTHOSTIM_BACKEND)',
     ).choices(['node', 'wasm', 'cpu']),
   batchSize: () =>
-    new Option('--batch-size <n>', 'images per forward pass').argParser(parsePositiveInt('--batch-size')).default(16),
+    numberOption('--batch-size <n>', 'images per forward pass', { min: 1, max: 1024, integer: true }).default(16),
 };
 
 /** Require an option that commander cannot mark mandatory because `--help` must work without it. */
@@ -138,6 +216,25 @@ export function createProgress(label: string, total: number, extraFormat = ''): 
       liveBars.delete(bar);
     },
   };
+}
+
+/** Help that shows each numeric option's range after its description: `[range: whole number from 1 to 8]`. */
+class RangeHelp extends Help {
+  override optionDescription(option: Option): string {
+    const range = rangeOfOption(option);
+    const base = super.optionDescription(option);
+    return range ? `${base} [range: ${describeRange(range)}]` : base;
+  }
+}
+
+/** commander's Command whose help (and its subcommands' help) shows the range of numeric options. */
+class Command extends CommanderCommand {
+  override createCommand(name?: string): Command {
+    return new Command(name);
+  }
+  override createHelp(): Help {
+    return Object.assign(new RangeHelp(), this.configureHelp());
+  }
 }
 
 export { Command, Option };

@@ -86,7 +86,7 @@ describe('buildOutputDir leaves no staging folder behind', () => {
     expect(existsSync(dead)).toBe(false);
     mkdirSync(join(tmp, 'c', '.sub-02.partial-otherhost-1-abcd'), { recursive: true }); // another folder, another host
     await buildOutputDir(out, (staging) => writeFileSync(join(staging, 'map.nii.gz'), 'whole'));
-    expect(readdirSync(out)).toEqual(['map.nii.gz']);
+    expect(readdirSync(out)).toEqual(['.orthostim-output', 'map.nii.gz']);
     expect(existsSync(alive)).toBe(true); // a live process's folder stays
     expect(existsSync(join(tmp, 'c', '.sub-02.partial-otherhost-1-abcd'))).toBe(true);
     live.proc.kill('SIGTERM');

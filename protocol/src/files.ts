@@ -1,8 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { InputError } from './errors';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { InputError, OrthostimError } from './errors';
 
 export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -88,27 +98,130 @@ function removeDeadStaging(outDir: string): void {
   }
 }
 
+/** The file orthostim leaves in every output folder it builds: `--overwrite` replaces only such folders. */
+export const OUTPUT_MARKER = '.orthostim-output';
+
+export interface OutputDirOptions {
+  /** Replace an existing non-empty folder (only a folder orthostim wrote, holding none of `inputs`). */
+  overwrite?: boolean;
+  /** The flag that asks for it, named in errors (default `--overwrite`). */
+  flag?: string;
+  /** Files and folders the command reads: a folder holding any of them is never replaced. */
+  inputs?: readonly (string | undefined)[];
+  /** Recognises a folder an earlier orthostim wrote before it left the marker (e.g. a weights cache's manifest). */
+  isOurs?: (dir: string) => boolean;
+}
+
+/** Mark `dir` (created if needed) as a folder orthostim wrote, e.g. a run folder filled step by step. */
+export function markOutputDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(join(dir, OUTPUT_MARKER)))
+    writeFileSync(join(dir, OUTPUT_MARKER), 'written by orthostim: `--overwrite` may replace this folder\n');
+}
+
+/** `inner` is `outer` or lies inside it (both resolved, symbolic links followed where they exist). */
+function isInside(inner: string, outer: string): boolean {
+  const rel = relative(realOrResolved(outer), realOrResolved(inner));
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+function describeEntries(dir: string, names: string[]): string {
+  const shown = names.slice(0, 3).map((n) => join(dir, n));
+  return names.length > 3 ? `${shown.join(', ')} and ${names.length - 3} more` : shown.join(', ');
+}
+
+/**
+ * Check, before any work starts, that `outDir` may be built: absent, empty, or (with `overwrite`)
+ * a folder orthostim wrote that holds none of the command's inputs. Throws an `InputError` naming
+ * what would be deleted otherwise.
+ */
+export function checkOutputDir(outDir: string, options: OutputDirOptions = {}): void {
+  const flag = options.flag ?? '--overwrite';
+  if (isInside(process.cwd(), outDir))
+    throw new InputError(
+      `${outDir}: is the current folder or holds it; results are built beside the output folder and moved into place, so choose a new folder (e.g. ${join(outDir, 'out')})`,
+    );
+  if (!existsSync(outDir)) return;
+  if (!statSync(outDir).isDirectory()) throw new InputError(`${outDir}: exists and is not a folder`);
+  const names = readdirSync(outDir);
+  if (names.length === 0) return;
+  if (!options.overwrite)
+    throw new InputError(`${outDir}: output folder exists and is not empty; choose another folder or pass ${flag}`);
+  const input = (options.inputs ?? []).find((p): p is string => p !== undefined && isInside(p, outDir));
+  if (input !== undefined)
+    throw new InputError(
+      `${outDir}: holds ${input}, an input of this command; ${flag} would delete it: choose another output folder`,
+    );
+  if (!names.includes(OUTPUT_MARKER) && !options.isOurs?.(outDir))
+    throw new InputError(
+      `${outDir}: not a folder orthostim wrote (no ${OUTPUT_MARKER}); ${flag} would delete ${describeEntries(outDir, names)}: choose another folder or empty it yourself`,
+    );
+}
+
+/** Put the previous output back after a failed replacement, or say where it is. */
+function restoreOld(old: string, outDir: string, staging: string): void {
+  try {
+    renameSync(old, outDir);
+  } catch (err) {
+    throw new OrthostimError(
+      `${outDir}: could not move the finished results into place nor the previous output back (${(err as NodeJS.ErrnoException).code}); the finished results are in ${staging}, the previous output in ${old}`,
+      'E_OUTPUT_MOVE',
+      1,
+    );
+  }
+}
+
+/** Replace `outDir` by the finished `staging` folder; if that fails, say where the results are. */
+function moveIntoPlace(staging: string, outDir: string): void {
+  const old = `${staging}.old`;
+  const hadOld = existsSync(outDir);
+  try {
+    if (hadOld) renameSync(outDir, old);
+    try {
+      renameSync(staging, outDir);
+    } catch (err) {
+      if (hadOld) restoreOld(old, outDir, staging);
+      throw err;
+    }
+  } catch (err) {
+    if (err instanceof OrthostimError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new OrthostimError(
+      `${outDir}: could not move the finished results into place (${e.code ?? e.message}); they are in ${staging}`,
+      'E_OUTPUT_MOVE',
+      1,
+    );
+  }
+  if (hadOld) rmSync(old, { recursive: true, force: true });
+}
+
 /**
  * Build an output folder atomically: `fill` writes into a fresh staging folder next to `outDir`,
  * which is renamed into place only when `fill` succeeds, so a failed command leaves nothing
- * half-written. An existing non-empty `outDir` is refused unless `overwrite` is set, in which case
- * it is replaced only after the new contents are complete. The staging folder
+ * half-written. An existing non-empty `outDir` is refused unless `overwrite` is set, and even then
+ * unless orthostim wrote it (it holds `OUTPUT_MARKER`, which every built folder gets) and it holds
+ * none of `inputs` (checkOutputDir); it is replaced only after the new contents are complete. If
+ * the final rename fails (a mount point, a read-only parent), the error names the staging folder
+ * that holds the finished results, which is then kept. The staging folder
  * (`.<name>.partial-<host>-<pid>-<random>`) is removed when `fill` fails, when the process exits
  * or is interrupted (SIGINT, SIGTERM, SIGHUP) first, and, if the process was killed outright, by
  * the next build of the same folder on the same host.
  */
 export async function buildOutputDir<T>(
-  outDir: string,
+  outDirGiven: string,
   fill: (stagingDir: string) => Promise<T> | T,
-  options: { overwrite?: boolean; flag?: string } = {},
+  options: OutputDirOptions = {},
 ): Promise<T> {
-  const flag = options.flag ?? '--overwrite';
-  if (existsSync(outDir)) {
-    if (!statSync(outDir).isDirectory()) throw new InputError(`${outDir}: exists and is not a folder`);
-    if (readdirSync(outDir).length > 0 && !options.overwrite) {
-      throw new InputError(`${outDir}: output folder exists and is not empty; choose another folder or pass ${flag}`);
-    }
-  }
+  const outDir = resolve(outDirGiven);
+  checkOutputDir(outDir, options);
   mkdirSync(dirname(outDir), { recursive: true });
   removeDeadStaging(outDir);
   const staging = join(
@@ -120,19 +233,13 @@ export async function buildOutputDir<T>(
   let result: T;
   try {
     result = await fill(staging);
+    markOutputDir(staging);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     untrack(staging);
     throw err;
   }
   untrack(staging);
-  if (existsSync(outDir)) {
-    const old = `${staging}.old`;
-    renameSync(outDir, old);
-    renameSync(staging, outDir);
-    rmSync(old, { recursive: true, force: true });
-  } else {
-    renameSync(staging, outDir);
-  }
+  moveIntoPlace(staging, outDir);
   return result;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors';
 import { sha256File, sha256Hex } from './files';
 import {
@@ -103,6 +103,37 @@ function v2Rdms(set: StimulusSetV2, path: string, dir: string): RdmVector[] {
 }
 
 /**
+ * Every image must be a file inside the set's folder: one that is a symbolic link (or lies in a
+ * linked folder) leading out of it is refused, naming it, so that nothing outside the set is
+ * copied into a dataset or served as a stimulus. Images that do not exist are left to the caller.
+ */
+function refuseImagesOutside(path: string, dir: string, set: StimulusSet, imagePaths: string[]): void {
+  set.images.forEach((_, i) => {
+    if (existsSync(imagePaths[i]!)) checkImageInsideSet({ path, dir, set, imagePaths }, i);
+  });
+}
+
+/**
+ * Image `i` of a loaded set, checked again right before it is used (copied into a dataset): a
+ * file inside the set's folder, whatever symbolic links lead to it. Returns its path.
+ */
+export function checkImageInsideSet(
+  loaded: Pick<LoadedStimulusSet, 'path' | 'dir' | 'set' | 'imagePaths'>,
+  i: number,
+): string {
+  const img = loaded.set.images[i]!;
+  const p = loaded.imagePaths[i]!;
+  const real = realpathSync(p);
+  const rel = relative(realpathSync(loaded.dir), real);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+    throw new InputError(
+      `${loaded.path}: images.${i}.file: ${img.file} is a symbolic link leading out of the set's folder (to ${real}); copy the image into ${loaded.dir}`,
+    );
+  if (!statSync(real).isFile()) throw new InputError(`${loaded.path}: images.${i}.file: ${img.file} is not a file`);
+  return p;
+}
+
+/**
  * Read and validate a stimulus set of either version. Checks the schema, that every image file
  * exists with the recorded SHA-256 (unless `checkImages` is false), the RDM sidecar of a version-2
  * file, and that the set's own `sha256` matches.
@@ -118,6 +149,7 @@ export function readStimulusSet(fileOrDir: string, options: { checkImages?: bool
   const set = parseStimulusSet(json, path);
   const dir = dirname(path);
   const imagePaths = set.images.map((img) => join(dir, img.file));
+  refuseImagesOutside(path, dir, set, imagePaths);
   if (options.checkImages !== false) {
     set.images.forEach((img, i) => {
       const p = imagePaths[i]!;

@@ -153,9 +153,9 @@ describe('buildOutputDir', () => {
     await expect(buildOutputDir(out, (s) => writeFileSync(join(s, 'b.txt'), '2'))).rejects.toThrow(
       /exists and is not empty.*--overwrite/,
     );
-    expect(readdirSync(out)).toEqual(['a.txt']);
+    expect(readdirSync(out)).toEqual(['.orthostim-output', 'a.txt']);
     await buildOutputDir(out, (s) => writeFileSync(join(s, 'b.txt'), '2'), { overwrite: true });
-    expect(readdirSync(out)).toEqual(['b.txt']);
+    expect(readdirSync(out)).toEqual(['.orthostim-output', 'b.txt']);
     expect(readdirSync(parent)).toEqual(['result']);
   });
 });

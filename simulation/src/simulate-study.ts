@@ -378,7 +378,7 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
       }
       await Promise.all(pending);
     },
-    { overwrite: options.overwrite ?? false },
+    { overwrite: options.overwrite ?? false, inputs: [loaded.path] },
   );
   return {
     outDir: options.outDir,

@@ -14,7 +14,13 @@ import { initBackend } from './backend';
 import { computeLayerRdms, DEFAULT_BATCH_SIZE } from './features';
 import { listImageFolders, readImageFolder } from './images';
 import { imageIdsFor, type ImageIdRule } from './image-ids';
-import { type Engine, loadNetwork, resolveNetworkSource, sourceVocabulary } from './models/network-source';
+import {
+  type Engine,
+  loadNetwork,
+  type NetworkSource,
+  resolveNetworkSource,
+  sourceVocabulary,
+} from './models/network-source';
 import type { NormalizationName } from './models/preprocess';
 import { renderLayerSimilarityPng, renderRdmsPng } from './rdm-figures';
 import { writeStimulusSet } from './stimulus-set-writer';
@@ -160,6 +166,11 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
         network.dispose();
       }
     },
-    { overwrite: options.overwrite },
+    { overwrite: options.overwrite, inputs: [...options.imageDirs, networkInput(source)] },
   );
+}
+
+/** The file or folder a network was read from (an input `--overwrite` must never delete). */
+function networkInput(source: NetworkSource): string {
+  return source.kind === 'onnx-graph' ? source.path : source.weights.path;
 }

@@ -2,23 +2,13 @@
  * Commander options built from the settings table (pipeline/settings.ts), so `analyze` and
  * `searchlight` share one definition of every flag, its help and its default.
  */
-import { Option, parseList, parseNumberOption, parsePositiveInt, type Command } from '@orthostim/protocol/cli';
-import { ANALYSIS_OPTIONS, type AnalysisOptionName, type OptionSpec } from '../pipeline/settings';
-
-function parseNonNegativeInt(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number >= 0; got "${value}"`);
-    return n;
-  };
-}
+import { Option, parseList, withRange, type Command } from '@orthostim/protocol/cli';
+import { ANALYSIS_OPTIONS, rangeOf, type AnalysisOptionName, type OptionSpec } from '../pipeline/settings';
 
 export function optionOf(name: AnalysisOptionName): Option {
   const spec: OptionSpec = ANALYSIS_OPTIONS[name];
   const opt = new Option(spec.flags, spec.description);
-  const flag = spec.flags.split(' ')[0]!;
-  if (spec.kind === 'number') opt.argParser(parseNumberOption(flag, spec.min ?? -Infinity, spec.max ?? Infinity));
-  if (spec.kind === 'int') opt.argParser(spec.min === 0 ? parseNonNegativeInt(flag) : parsePositiveInt(flag));
+  if (spec.kind === 'number' || spec.kind === 'int') withRange(opt, rangeOf(spec));
   if (spec.choices) opt.choices(spec.choices);
   const d = spec.default;
   if (spec.kind === 'list') {

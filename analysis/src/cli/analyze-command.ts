@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Argument } from 'commander';
 import { Command, info, requireOption } from '@orthostim/protocol/cli';
 import { InputError, UsageError } from '@orthostim/protocol';
-import { readStimulusSet } from '@orthostim/protocol/node';
+import { checkOutputDir as checkOutputFolder, readStimulusSet } from '@orthostim/protocol/node';
 import { readBidsDataset, selectParticipants } from '../io/bids';
 import { runGroup, type GroupSummary } from '../pipeline/group';
 import { runParticipant, type ParticipantSummary } from '../pipeline/participant';
@@ -22,6 +22,7 @@ import {
 import { addOptions } from './analysis-flags';
 import { resolveImageMapping } from './image-mapping-flags';
 import { checkSearchlightSetSize } from '../pipeline/roi-stage';
+import { checkLayerRdms } from './check-layer-rdms';
 import { addExecutorOptions, readExecutorSettings } from '@orthostim/executor/cli';
 import { runGroupOnExecutor, runParticipantsOnExecutor } from './analyze-executor';
 
@@ -113,6 +114,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
         'the stimulus-set.json whose layer RDMs are the models',
       );
       const stimuli = readStimulusSet(stimuliPath, { checkImages: false });
+      checkLayerRdms(stimuli);
       const searchlight = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
       const glm = resolveGlmSettings(flags);
       const imageMapping = resolveImageMapping(
@@ -134,6 +136,8 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
           );
         }
       }
+      // --overwrite: every participant's folder must be one orthostim wrote, checked before any work.
+      if (flags.overwrite) for (const l of labels) checkOutputFolder(join(outputDir, `sub-${l}`), { overwrite: true });
       mkdirSync(outputDir, { recursive: true });
       ensureDatasetDescription(resolve(outputDir), ds.root);
       info(

@@ -1,9 +1,12 @@
 /** `orthostim searchlight`: the searchlight on beta maps a user already has; parse, run, print a summary. */
 import { Command, requireOption } from '@orthostim/protocol/cli';
 import { UsageError } from '@orthostim/protocol';
-import { readStimulusSet } from '@orthostim/protocol/node';
+import { readStimulusSet, sha256File } from '@orthostim/protocol/node';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { runSearchlightOnFiles, type SearchlightFilesSummary } from '../pipeline/searchlight-on-files';
+import { readNiftiInfo } from '../io/nifti';
 import {
+  checkSearchlightRadius,
   describeRadius,
   resolveSearchlightSettings,
   type AnalysisFlags,
@@ -11,6 +14,7 @@ import {
 } from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
 import { checkSearchlightSetSize } from '../pipeline/roi-stage';
+import { checkLayerRdms } from './check-layer-rdms';
 
 const SHARED: AnalysisOptionName[] = [
   'stimuli',
@@ -72,6 +76,26 @@ export function formatSearchlightSummary(s: SearchlightFilesSummary): string {
   ].join('\n');
 }
 
+/**
+ * The same run given twice (one path twice, or two copies of one file) would count as two
+ * independent runs: crossnobis's cross-validation would then compare a run with itself.
+ */
+export function refuseRepeatedRuns(betas: readonly string[]): void {
+  const seen = new Map<string, string>();
+  for (const file of betas) {
+    if (!existsSync(file)) continue; // the reader says so, with the role of the file
+    const real = realpathSync(file);
+    const size = statSync(real).size;
+    for (const [other, otherReal] of seen) {
+      if (otherReal === real || (statSync(otherReal).size === size && sha256File(otherReal) === sha256File(real)))
+        throw new UsageError(
+          `--betas: ${file} is the same run as ${other}${otherReal === real ? '' : ' (identical contents)'}; give each run once`,
+        );
+    }
+    seen.set(file, real);
+  }
+}
+
 export function buildSearchlightCommand(): Command {
   const cmd = new Command('searchlight')
     .description(
@@ -126,6 +150,9 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
       { checkImages: false },
     );
     const settings = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
+    checkSearchlightRadius(settings.radius, readNiftiInfo(mask));
+    refuseRepeatedRuns(betas);
+    checkLayerRdms(stimuli);
     if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
     checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
     if (flags.residuals && settings.distance !== 'crossnobis')

@@ -54,6 +54,8 @@ export function toRunEvents(
   const list = (xs: string[]) => (xs.length > 6 ? `${xs.slice(0, 6).join(', ')}, ...` : xs.join(', '));
   return rows.map((r, i) => {
     const line = `${source}: row ${i + 1} (onset ${r.onset})`;
+    if (r.duration < 0)
+      throw new InputError(`${line}: duration ${r.duration} is negative; expected a duration >= 0 in seconds`);
     let imageId: string | null = null;
     if (r.stim_file !== null) {
       const img = byFile(r.stim_file);

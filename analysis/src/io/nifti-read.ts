@@ -130,7 +130,7 @@ function loadRaw(path: string, preloaded?: PreloadedNifti): RawNifti {
     const hb = readMaybeGzip(pair.hdr);
     // A .hdr names a pair whatever its magic says (as nibabel decides by file name).
     const header = { ...parseHeader(pair.hdr, hb), pair: true };
-    return { header, bytes: readMaybeGzip(pair.img), dataOffset: header.voxOffset };
+    return { header, bytes: readMaybeGzip(pair.img), dataOffset: checkedVoxOffset(pair.hdr, header, 0) };
   }
   const bytes = readMaybeGzip(path);
   const header = parseHeader(path, bytes);
@@ -138,7 +138,17 @@ function loadRaw(path: string, preloaded?: PreloadedNifti): RawNifti {
     throw new InputError(
       `${path}: this header says its data is in a separate .img file (magic ni1); name the .hdr file`,
     );
-  return { header, bytes, dataOffset: header.voxOffset };
+  return { header, bytes, dataOffset: checkedVoxOffset(path, header, header.version === 1 ? 348 : 540) };
+}
+
+/** The header's vox_offset, refused when it points before the data can start (e.g. a negative offset). */
+function checkedVoxOffset(path: string, header: NiftiHeader, min: number): number {
+  const v = header.voxOffset;
+  if (!Number.isSafeInteger(v) || v < min)
+    throw new InputError(
+      `${path}: vox_offset ${v} is not a valid data offset; expected a whole number >= ${min} (${min === 0 ? 'into the .img file' : `after the ${min}-byte header`})`,
+    );
+  return v;
 }
 
 /** Spatial and volume dims as `Volume.dims` (dims 4-7 folded into the volume count). */

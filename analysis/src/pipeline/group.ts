@@ -8,14 +8,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildOutputDir } from '@orthostim/protocol/node';
-import { createProgress } from '@orthostim/protocol/cli';
+import { createProgress, info } from '@orthostim/protocol/cli';
 import { bidsLabels } from '../io/bids';
 import { assertSameGrid, readNiftiInfo, readVolume3d } from '../io/nifti';
 import type { ModelMethod } from '../rsa/compare-models';
 import { parseAtlasLabels } from '../stats/atlas-labels';
 import type { Atlas } from '../stats/clusters';
 import { writeGroupReport, type GroupSummary, type GroupTest } from '../report/group-report';
-import { readRecovery, type RecoveryTable } from '../recovery/recovery';
+import { hasOrthostimTruth, readRecovery, type RecoveryTable } from '../recovery/recovery';
 import { readGroupInputs, zMapKey, type GroupInputs } from './group-inputs';
 import { groupBackground, writeClusterTable, writeLayerComparisons, type GroupTableTarget } from './group-layer-maps';
 import {
@@ -156,7 +156,12 @@ function scoreRecovery(
   target: GroupTableTarget,
   methods: ModelMethod[],
 ): { method: ModelMethod; table: RecoveryTable }[] | undefined {
-  if (!existsSync(join(job.bidsDir, 'derivatives', 'truth', 'index.json'))) return undefined;
+  const truth = hasOrthostimTruth(job.bidsDir);
+  if (truth === false)
+    info(
+      `group: ${join(job.bidsDir, 'derivatives', 'truth', 'index.json')} is not the ground truth of \`orthostim simulate\`; no recovery table`,
+    );
+  if (!truth) return undefined;
   target.index.write(target.staging);
   return methods.map((method) => ({
     method,
@@ -201,5 +206,8 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
     target.index.write(staging);
     return { ...summary, seconds: (performance.now() - t0) / 1000 };
   };
-  return buildOutputDir(outDir, writeFolder, { overwrite: job.overwrite ?? false });
+  return buildOutputDir(outDir, writeFolder, {
+    overwrite: job.overwrite ?? false,
+    inputs: [...inputs.participants.map((p) => p.dir), job.atlas?.path, job.atlas?.labelsPath, job.template],
+  });
 }

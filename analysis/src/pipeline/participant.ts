@@ -12,7 +12,7 @@ import { buildOutputDir, writeFileAtomic, type LoadedStimulusSet } from '@orthos
 import { createProgress } from '@orthostim/protocol/cli';
 import type { ImageMapping } from '../glm/image-mapping';
 import { findStudyRuns, readBidsDataset, type StudyRun } from '../io/bids';
-import { assertSameGrid, readNifti, readNiftiMeanVolume, readVolume3d, type Volume } from '../io/nifti';
+import { assertSameGrid, readNifti, readNiftiInfo, readNiftiMeanVolume, readVolume3d, type Volume } from '../io/nifti';
 import { fitStudyRun, runPrefix, type RunGlmResult } from '../io/run-glm';
 import { listMaskVoxels } from '../searchlight/neighbors';
 import { designMatrixSvg } from '../report/design-matrix-figure';
@@ -23,7 +23,7 @@ import { OutputIndexBuilder, bidsFileName } from './output-index';
 import { makeProvenance, writeProvenance } from './provenance';
 import { addComputedMasks, resolveRunMasks } from './run-masks';
 import { runSearchlightStage, type SearchlightStageResult } from './searchlight-stage';
-import type { GlmSettings, SearchlightSettings } from './settings';
+import { checkSearchlightRadius, type GlmSettings, type SearchlightSettings } from './settings';
 
 export interface ParticipantJob {
   bidsDir: string;
@@ -83,6 +83,8 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
     ...(job.space ? { space: job.space } : {}),
   });
   if (found.length === 0) throw new InputError(`participant ${participant}: no runs found`);
+  // Before the GLM: the radius against the grid (of the brain mask, which is on the BOLD's grid).
+  checkSearchlightRadius(job.searchlight.radius, readNiftiInfo(job.mask ?? found[0]!.maskPath ?? found[0]!.boldPath));
   const outDir = join(job.outputDir, `sub-${participant}`);
   return buildOutputDir(
     outDir,
@@ -305,6 +307,19 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         seconds: (performance.now() - t0) / 1000,
       };
     },
-    { overwrite: job.overwrite ?? false },
+    { overwrite: job.overwrite ?? false, inputs: participantInputs(job, found) },
   );
+}
+
+/** Every file a participant's analysis reads: a folder holding one is never replaced by --overwrite. */
+function participantInputs(job: ParticipantJob, runs: readonly StudyRun[]): (string | undefined)[] {
+  const ofRuns = runs.flatMap((r) => [r.boldPath, r.rawBoldPath, r.eventsPath, r.confoundsPath, r.maskPath]);
+  return [
+    ...ofRuns.map((p) => p ?? undefined),
+    job.stimuli.path,
+    job.mask,
+    job.rois?.path,
+    job.rois?.labelsPath,
+    job.template,
+  ];
 }

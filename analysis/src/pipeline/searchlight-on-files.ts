@@ -186,6 +186,18 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
         },
       };
     },
-    { overwrite: job.overwrite ?? false },
+    {
+      overwrite: job.overwrite ?? false,
+      inputs: [
+        ...job.betas,
+        ...(job.residuals ?? []),
+        job.labels,
+        job.mask,
+        job.stimuli.path,
+        job.rois?.path,
+        job.rois?.labelsPath,
+        job.template,
+      ],
+    },
   );
 }

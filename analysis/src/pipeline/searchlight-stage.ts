@@ -108,6 +108,14 @@ function summarize(values: Float32Array): { nValid: number; mean: number; max: n
   return { nValid: n, mean: sum / n, max, p95: selectKth(finite, Math.min(n - 1, Math.floor(0.95 * n)), 0, n - 1) };
 }
 
+/** Maps that are NaN everywhere are an error, never a result: say why they could be. */
+function refuseAllNaN(r: Float32Array, nCenters: number, invalidSpheres: number): void {
+  for (let k = 0; k < r.length; k++) if (r[k] === r[k]) return;
+  throw new InputError(
+    `every searchlight map would be NaN (${nCenters} centres, ${invalidSpheres} with a degenerate sphere RDM): the betas are constant within the spheres or every layer RDM is; check the betas and the stimulus set`,
+  );
+}
+
 export async function runSearchlightStage(o: SearchlightStageOptions): Promise<SearchlightStageResult> {
   const t0 = performance.now();
   const { set, settings, betas, grid, writer } = o;
@@ -153,6 +161,7 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     progress.stop();
   }
   const t2 = performance.now();
+  refuseAllNaN(result.r, result.nCenters, result.invalidSpheres);
 
   const sub = (name: string) => (o.subdir ? `${o.subdir}/${name}` : name);
   const desc = bidsLabels(layers, 'layer');

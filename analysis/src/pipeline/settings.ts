@@ -6,12 +6,15 @@
 import { availableParallelism } from 'node:os';
 import { COMPARATOR_NAMES, type ComparatorName } from '@orthostim/rdm';
 import { UsageError } from '@orthostim/protocol';
+import { threadsRange, type NumberRange } from '@orthostim/protocol/cli';
 import { DEFAULT_CONFOUNDS } from '../io/bids';
 import { DEFAULT_HIGH_PASS_HZ } from '../glm/design-matrix';
 import { NOISE_MODELS, type NoiseModel } from '../glm/fit-glm';
 import { HRF_MODEL_NAMES, type HrfModelName } from '../glm/hrf';
 import { METHOD_CHOICES, METHOD_CHOICE_NAMES, type MethodChoice, type ModelMethod } from '../rsa/compare-models';
 import { SPHERE_DISTANCE_NAMES, type SearchlightDistance } from '../searchlight/sphere-rdms';
+import { checkSphereRadius } from '../searchlight/neighbors';
+import { affineVoxelSizes, type Affine } from '../io/affine';
 import { CONNECTIVITIES, type Connectivity } from '../stats/clusters';
 
 export interface SearchlightSettings {
@@ -49,6 +52,20 @@ export function resolveVarianceSmoothing(explicitMm: number | undefined, nPartic
 }
 
 export const DEFAULT_RADIUS_MM = 6;
+/** Bounds of the radius flags before the grid is known (the grid then bounds it further: checkSearchlightRadius). */
+export const MAX_RADIUS_MM = 1000;
+export const MAX_RADIUS_VOXELS = 256;
+const THREADS = threadsRange();
+
+/** The range of a numeric option of the table. */
+export function rangeOf(spec: OptionSpec): NumberRange {
+  return {
+    min: spec.min ?? -Infinity,
+    max: spec.max ?? Infinity,
+    integer: spec.kind === 'int',
+    ...(spec.maxReason ? { maxReason: spec.maxReason } : {}),
+  };
+}
 
 /**
  * One entry per option: the commander flag, its help text and its default (written into --help
@@ -60,8 +77,11 @@ export interface OptionSpec {
   default?: string | number | boolean | readonly string[];
   choices?: readonly string[];
   kind: 'string' | 'number' | 'int' | 'list' | 'flag';
+  /** Numeric options: the allowed range (checked when parsed, shown in --help and the docs). */
   min?: number;
   max?: number;
+  /** Why max is what it is (e.g. the cores). */
+  maxReason?: string;
   levels: readonly ('participant' | 'group' | 'searchlight')[];
 }
 
@@ -124,17 +144,20 @@ export const ANALYSIS_OPTIONS = {
   },
   radiusMm: {
     flags: '--radius-mm <mm>',
-    description: 'searchlight radius in mm (voxels whose centre is within it)',
+    description:
+      'searchlight radius in mm (voxels whose centre is within it); at least one voxel side, at most the grid (checked against the mask)',
     default: DEFAULT_RADIUS_MM,
     kind: 'number',
     min: 0,
+    max: MAX_RADIUS_MM,
     levels: PS,
   },
   radiusVox: {
     flags: '--radius-vox <n>',
-    description: 'searchlight radius in voxels (instead of --radius-mm)',
+    description: 'searchlight radius in voxels (instead of --radius-mm); at most the grid (checked against the mask)',
     kind: 'number',
-    min: 0,
+    min: 1,
+    max: MAX_RADIUS_VOXELS,
     levels: PS,
   },
   minFraction: {
@@ -205,6 +228,7 @@ export const ANALYSIS_OPTIONS = {
     default: DEFAULT_HIGH_PASS_HZ,
     kind: 'number',
     min: 0,
+    max: 1,
     levels: P,
   },
   confounds: {
@@ -220,6 +244,7 @@ export const ANALYSIS_OPTIONS = {
     default: 10000,
     kind: 'int',
     min: 1,
+    max: 1_000_000,
     levels: G,
   },
   alpha: {
@@ -236,6 +261,7 @@ export const ANALYSIS_OPTIONS = {
     description: `FWHM in mm of the group test's variance smoothing: pseudo-t instead of t (0: plain t; default ${DEFAULT_VARIANCE_SMOOTHING_MM} with fewer than ${VARIANCE_SMOOTHING_BELOW_PARTICIPANTS} participants, else 0)`,
     kind: 'number',
     min: 0,
+    max: 100,
     levels: G,
   },
   seed: {
@@ -244,6 +270,7 @@ export const ANALYSIS_OPTIONS = {
     default: 0,
     kind: 'int',
     min: 0,
+    max: 0xffffffff,
     levels: G,
   },
   connectivity: {
@@ -276,12 +303,15 @@ export const ANALYSIS_OPTIONS = {
     flags: '--threads <n>',
     description: 'worker threads (default: all cores)',
     kind: 'int',
-    min: 1,
+    min: THREADS.min,
+    max: THREADS.max,
+    maxReason: THREADS.maxReason,
     levels: ['participant', 'group', 'searchlight'],
   },
   overwrite: {
     flags: '--overwrite',
-    description: 'replace existing outputs (only once the new ones are complete)',
+    description:
+      'replace existing outputs that orthostim wrote and that hold none of the inputs (only once the new ones are complete)',
     kind: 'flag',
     levels: ['participant', 'group', 'searchlight'],
   },
@@ -387,4 +417,16 @@ export function methodsOf(choice: MethodChoice): readonly ModelMethod[] {
 /** The radius as words, e.g. "6 mm" or "3 voxels". */
 export function describeRadius(r: SearchlightSettings['radius']): string {
   return r.unit === 'mm' ? `${r.value} mm` : `${r.value} voxel${r.value === 1 ? '' : 's'}`;
+}
+
+/** Refuse a radius below one voxel or beyond the grid of `grid` (e.g. the mask's or the BOLD's header), before any work. */
+export function checkSearchlightRadius(
+  radius: SearchlightSettings['radius'],
+  grid: { dims: readonly number[]; affine: Affine },
+): void {
+  checkSphereRadius({ radius: radius.value, unit: radius.unit, voxelSizesMm: affineVoxelSizes(grid.affine) }, [
+    grid.dims[0]!,
+    grid.dims[1]!,
+    grid.dims[2]!,
+  ]);
 }

@@ -8,9 +8,9 @@
  * map: the k voxels with the highest value, k = the size of the layer's true region, so Dice and
  * the fraction inside are then the same number (the precision at the region's size).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '@orthostim/protocol';
+import { describeValue, InputError } from '@orthostim/protocol';
 import { readNifti } from '../io/nifti';
 import { diceMatrix } from '../stats/threshold';
 
@@ -117,17 +117,50 @@ export interface ReadRecoveryOptions {
   groupDir?: string;
 }
 
+export const TRUTH_SCHEMA = 'orthostim.simulation-truth/1';
+
+interface TruthIndex {
+  layers: { layer: string; mask: string }[];
+}
+
+/** derivatives/truth/index.json of `orthostim simulate`, checked: its schema and a layer list of names and masks. */
+function readTruthIndex(truthDir: string): TruthIndex {
+  const path = join(truthDir, 'index.json');
+  let truth: { schema?: unknown; layers?: unknown };
+  try {
+    truth = JSON.parse(readFileSync(path, 'utf8')) as typeof truth;
+  } catch (err) {
+    throw new InputError(`${path}: cannot read the ground truth of the simulation (${(err as Error).message})`);
+  }
+  if (truth?.schema !== TRUTH_SCHEMA)
+    throw new InputError(
+      `${path}: not the ground truth of \`orthostim simulate\` (field schema: expected "${TRUTH_SCHEMA}", got ${describeValue(truth?.schema)})`,
+    );
+  const ok = (l: unknown) =>
+    typeof (l as { layer?: unknown })?.layer === 'string' && typeof (l as { mask?: unknown })?.mask === 'string';
+  if (!Array.isArray(truth.layers) || !truth.layers.every(ok))
+    throw new InputError(`${path}: field layers: expected a list of {layer, mask}; got ${describeValue(truth.layers)}`);
+  return truth as TruthIndex;
+}
+
+/**
+ * Whether `bidsDir` carries orthostim's ground truth: true when derivatives/truth/index.json has
+ * orthostim's schema, false when it is another program's, null when there is none.
+ */
+export function hasOrthostimTruth(bidsDir: string): boolean | null {
+  const path = join(bidsDir, 'derivatives', 'truth', 'index.json');
+  if (!existsSync(path)) return null;
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { schema?: unknown })?.schema === TRUTH_SCHEMA;
+  } catch {
+    return false;
+  }
+}
+
 /** The recovery table of an analysis of a simulated study, from the files both commands wrote. */
 export function readRecovery(o: ReadRecoveryOptions): RecoveryTable {
   const truthDir = join(o.bidsDir, 'derivatives', 'truth');
-  let truth: { layers: { layer: string; mask: string }[] };
-  try {
-    truth = JSON.parse(readFileSync(join(truthDir, 'index.json'), 'utf8')) as typeof truth;
-  } catch (err) {
-    throw new InputError(
-      `${truthDir}/index.json: cannot read the ground truth of the simulation (${(err as Error).message})`,
-    );
-  }
+  const truth = readTruthIndex(truthDir);
   const selection: MapSelection = o.selection ?? (o.participant ? 'top-k' : 'fwe');
   const dir = o.participant
     ? join(o.analysisDir, `sub-${o.participant}`)

@@ -66,27 +66,69 @@ function checkDims(where: string, dims: Dims): void {
   }
 }
 
+/** The voxel sizes a radius is measured in: mm sizes for 'mm', ones for 'voxel'. */
+function radiusUnits(spec: SphereSpec): readonly [number, number, number] {
+  if (spec.unit === 'voxel') return [1, 1, 1];
+  if (spec.unit !== 'mm')
+    throw new UsageError(`searchlight radius unit must be one of mm, voxel; got ${JSON.stringify(spec.unit)}`);
+  const v = spec.voxelSizesMm;
+  if (!v || v.length !== 3 || !v.every((s) => Number.isFinite(s) && s > 0)) {
+    throw new UsageError(
+      `searchlight radius in mm needs three positive voxel sizes; got ${v ? `[${v.join(', ')}]` : 'none'}`,
+    );
+  }
+  return v;
+}
+
+const round3 = (v: number) => String(Number(v.toPrecision(3)));
+
+/**
+ * The radii a searchlight on this grid may use: at least one voxel (a smaller sphere holds only
+ * its centre, whose RDM is undefined) and at most the grid (the largest extent along an axis, and
+ * no more than a sphere as large as the whole grid). In the unit of `spec`.
+ */
+export function sphereRadiusRange(spec: SphereSpec, dims: Dims): { min: number; max: number } {
+  const sizes = radiusUnits(spec);
+  const extent = Math.max(...dims.map((d, a) => (d - 1) * sizes[a]!));
+  const gridVolume = dims[0] * dims[1] * dims[2] * sizes[0] * sizes[1] * sizes[2];
+  const asLargeAsGrid = Math.cbrt((3 * gridVolume) / (4 * Math.PI));
+  return { min: Math.min(...sizes), max: Math.max(Math.min(...sizes), Math.min(extent, asLargeAsGrid)) };
+}
+
+/**
+ * Refuse a radius below one voxel or beyond the grid, naming the voxel size and a radius that
+ * would work (before any sphere is built: a huge radius would exhaust memory).
+ */
+export function checkSphereRadius(spec: SphereSpec, dims: Dims): void {
+  checkDims('searchlight grid', dims);
+  const { radius } = spec;
+  if (!(Number.isFinite(radius) && radius >= 0))
+    throw new UsageError(`searchlight radius must be a finite number >= 0; got ${radius}`);
+  const { min, max } = sphereRadiusRange(spec, dims);
+  const unit = spec.unit === 'mm' ? 'mm' : 'voxels';
+  const voxels =
+    spec.unit === 'mm' ? `voxels of ${spec.voxelSizesMm!.map(round3).join(' x ')} mm` : 'radius counted in voxels';
+  const grid = `grid ${dims.join(' x ')}, ${voxels}`;
+  if (radius < min * (1 - 1e-9))
+    throw new UsageError(
+      `searchlight radius ${radius} ${unit} is below one voxel (${grid}): the sphere would hold only its centre; use at least ${round3(min)} ${unit}`,
+    );
+  if (radius > max * (1 + 1e-9))
+    throw new UsageError(
+      `searchlight radius ${radius} ${unit} reaches beyond the grid (${grid}); use at most ${Math.floor(max)} ${unit}`,
+    );
+}
+
 /**
  * Offsets (di, dj, dk) of the full sphere as consecutive triplets, the centre (0, 0, 0) first and
  * the rest in grid order.
  */
 export function computeSphereOffsets(spec: SphereSpec): Int32Array {
-  const { radius, unit } = spec;
+  const { radius } = spec;
   if (!(Number.isFinite(radius) && radius >= 0)) {
     throw new UsageError(`searchlight radius must be a finite number >= 0; got ${radius}`);
   }
-  let sizes: readonly [number, number, number] = [1, 1, 1];
-  if (unit === 'mm') {
-    const v = spec.voxelSizesMm;
-    if (!v || v.length !== 3 || !v.every((s) => Number.isFinite(s) && s > 0)) {
-      throw new UsageError(
-        `searchlight radius in mm needs three positive voxel sizes; got ${v ? `[${v.join(', ')}]` : 'none'}`,
-      );
-    }
-    sizes = v;
-  } else if (unit !== 'voxel') {
-    throw new UsageError(`searchlight radius unit must be one of mm, voxel; got ${JSON.stringify(unit)}`);
-  }
+  const sizes = radiusUnits(spec);
   // Relative tolerance so that e.g. radius 6 mm on 2 mm voxels includes (3, 0, 0) despite rounding.
   const r2 = radius * radius * (1 + 1e-9);
   const ext = sizes.map((s) => Math.floor(radius / s + 1e-9));
@@ -182,6 +224,7 @@ export function computeSearchlightNeighbors(
       `searchlight: the minimum fraction of a sphere in the mask must be between 0 and 1; got ${minFraction}`,
     );
   }
+  checkSphereRadius(options, dims);
   const maskVoxels = listMaskVoxels(mask, dims);
   const pos = maskPositionMap(maskVoxels, dims);
   const sphere = computeSphereOffsets(options);

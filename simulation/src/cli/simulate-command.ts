@@ -7,6 +7,7 @@ import {
   Option,
   info,
   options,
+  parseInRange,
   parseNumberOption,
   parsePositiveInt,
   requireOption,
@@ -32,13 +33,9 @@ interface SimulateFlags {
   overwrite?: boolean;
 }
 
-function parseSnr(value: string): number {
-  if (/^(inf|infinity)$/i.test(value)) return Infinity;
-  const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n))
-    throw new InvalidArgumentError(`--snr must be a number > 0 or "inf"; got "${value}"`);
-  return n;
-}
+const parseSnr = parseInRange('--snr', { min: Number.MIN_VALUE, max: Infinity, text: 'number > 0, or inf' }, (v) =>
+  /^(inf|infinity)$/i.test(v) ? Infinity : undefined,
+);
 
 function parseBrainMm(value: string): [number, number, number] {
   const parts = value
@@ -53,12 +50,7 @@ function parseBrainMm(value: string): [number, number, number] {
   return parts as [number, number, number];
 }
 
-function parseSeed(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
-    throw new InvalidArgumentError(`--seed must be a whole number in [0, 4294967295]; got "${value}"`);
-  return n;
-}
+const parseSeed = parseInRange('--seed', { min: 0, max: 0xffffffff, integer: true });
 
 export function buildSimulateCommand(): Command {
   const d = SIMULATION_DEFAULTS;

@@ -33,6 +33,7 @@ const ORIGIN: Record<ResolvedWeights['origin'], string> = {
   flag: '--weights',
   env: '$ORTHOSTIM_WEIGHTS',
   cache: 'the cache',
+  checkpoint: "a synthesis checkpoint's record",
 };
 const out = (line = '') => process.stdout.write(`${line}\n`);
 

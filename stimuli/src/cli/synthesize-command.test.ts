@@ -156,7 +156,11 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
       .map((l) => JSON.parse(l) as { step: number });
     expect(steps[steps.length - 1]!.step).toBeLessThan(6);
 
-    const resumed = await runCli(['synthesize', '--resume', out, '--weights', weights]);
+    // No --weights, no $ORTHOSTIM_WEIGHTS, an empty cache: the checkpoint says where the run found them.
+    const resumed = await runCli(['synthesize', '--resume', out], {
+      env: { ORTHOSTIM_WEIGHTS: '', ORTHOSTIM_CACHE: join(tmp, 'empty-cache') },
+    });
+    expect(resumed.stderr).not.toMatch(/no GoogLeNet weights found/);
     expect(resumed.code).toBe(0);
     for (let i = 1; i <= 4; i++) {
       const a = readFileSync(join(fullDir(), 'images', `stim-0${i}.png`));
@@ -166,7 +170,15 @@ describe.skipIf(!hasShared(GOOGLENET_WEIGHTS))('orthostim synthesize (BVLC weigh
   });
 
   it.each([
-    [['--n', '2'], /--n must be at least 3/],
+    [['--n', '2'], /--n must be a whole number from 3 to 10000; got "2"/],
+    [['--n', '100000'], /--n must be a whole number from 3 to 10000; got "100000"/],
+    [
+      ['--n', '5000'],
+      /--n 5000 at --size 224 .*(more than a backend can allocate|needs at least [\d.]+ GiB of memory)/,
+    ],
+    [['--size', '100000'], /--size must be a whole number from 32 to 2048; got "100000"/],
+    [['--seed', '1.5'], /--seed must be a whole number from 0 to 4294967295; got "1.5"/],
+    [['--workers', '1000'], /--workers must be a whole number from 1 to \d+ \(4 x the \d+ cores?\); got "1000"/],
     [['--loss', 'cubic'], /--loss.*cubic/],
     [['--layers', 'conv1'], /at least 2/],
     [['--layers', 'conv1,mixed9z'], /unknown layer "mixed9z"/],

@@ -5,11 +5,11 @@ import {
   Command,
   createProgress,
   info,
+  numberOption,
   Option,
   options,
-  parseNumberOption,
-  parsePositiveInt,
   requireOption,
+  threadsRange,
   type Progress,
 } from '@orthostim/protocol/cli';
 import { GOOGLENET_VOCABULARY, resolveLayers } from '../activation-network';
@@ -22,6 +22,12 @@ import { readPairWeights } from '../synthesis/pair-weights';
 import { PARAM_NAMES } from '../synthesis/param-registry';
 import { SYNTHESIS_DEFAULTS as D, type SynthesisSettings } from '../synthesis/settings';
 import { QUALITY_TARGET, runSynthesisJob, type SynthesisOutcome } from '../synthesis/synthesis-job';
+import {
+  availableSynthesisMemory,
+  estimateSynthesisMemory,
+  MAX_SYNTHESIS_IMAGES,
+  WORKER_HEAP_BYTES,
+} from '../synthesis/memory-estimate';
 import { addSeedOptions, runSynthesisSeeds, wantsSeeds } from './synthesize-seeds';
 
 interface SynthesizeFlags {
@@ -88,16 +94,44 @@ export function formatSynthesisSummary(o: Extract<SynthesisOutcome, { status: 'd
   return lines.join('\n');
 }
 
+const gb = (bytes: number) => `${(bytes / 2 ** 30).toPrecision(3)} GiB`;
+
+/** Refuse --n/--size/--workers that cannot fit in memory, naming the estimate and what would fit. */
+export function checkSynthesisFits(n: number, size: number, layers: number, workers: number): void {
+  const need = estimateSynthesisMemory(n, size, layers, workers);
+  const have = availableSynthesisMemory();
+  const at = `--n ${n} at --size ${size} (${layers} layers, ${workers} workers)`;
+  if (need.perWorker > WORKER_HEAP_BYTES) {
+    const perWorkerOne = estimateSynthesisMemory(1, size, layers, 1).perWorker;
+    const hint =
+      perWorkerOne > WORKER_HEAP_BYTES
+        ? `use a --size of at most ${Math.floor(224 * Math.sqrt(WORKER_HEAP_BYTES / estimateSynthesisMemory(1, 224, layers, 1).perWorker))}`
+        : `use at most ${Math.floor(WORKER_HEAP_BYTES / perWorkerOne) * workers} images with --workers ${workers}, or more --workers`;
+    throw new UsageError(
+      `${at}: each worker would need at least ${gb(need.perWorker)}, more than a backend can allocate (${gb(WORKER_HEAP_BYTES)}); ${hint}`,
+    );
+  }
+  if (need.total > have) {
+    let fit = n;
+    while (fit > 3 && estimateSynthesisMemory(fit, size, layers, workers).total > have) fit = Math.floor(fit * 0.9);
+    throw new UsageError(
+      `${at}: needs at least ${gb(need.total)} of memory; this machine has ${gb(have / 0.8)} (80% usable); use at most --n ${fit}`,
+    );
+  }
+}
+
 function settingsFromFlags(flags: SynthesizeFlags): SynthesisSettings {
   const layers = resolveLayers(GOOGLENET_VOCABULARY, flags.layers);
   const init: SynthesisSettings['init'] =
     flags.init === 'noise'
       ? { kind: 'noise' }
       : { kind: 'images', dir: resolve(flags.init), files: listImageFiles(flags.init).map((f) => basename(f)) };
-  if (flags.n !== undefined && flags.n < 3)
-    throw new UsageError(`--n must be at least 3 (an RDM comparison needs 3 image pairs); got ${flags.n}`);
-  if (flags.size < 32)
-    throw new UsageError(`--size must be at least 32 px (GoogLeNet downsamples by 32); got ${flags.size}`);
+  checkSynthesisFits(
+    flags.n ?? (init.kind === 'images' ? init.files.length : D.n),
+    flags.size,
+    layers.length,
+    flags.workers,
+  );
   return {
     n: flags.n ?? D.n,
     size: flags.size,
@@ -125,26 +159,28 @@ export function buildSynthesizeCommand(): Command {
     )
     .addOption(options.out())
     .addOption(
-      new Option(
-        '--n <count>',
-        `number of images (default ${D.n}, or the number of images in --init <image-dir>)`,
-      ).argParser(parsePositiveInt('--n')),
+      numberOption('--n <count>', `number of images (default ${D.n}, or the number of images in --init <image-dir>)`, {
+        min: 3,
+        max: MAX_SYNTHESIS_IMAGES,
+        integer: true,
+      }),
     )
     .addOption(options.size())
     .addOption(options.layers())
     .addOption(
-      new Option(
-        '--steps <count>',
-        `optimization steps (default ${D.steps}; on --resume: a new, larger total)`,
-      ).argParser(parsePositiveInt('--steps')),
+      numberOption('--steps <count>', `optimization steps (default ${D.steps}; on --resume: a new, larger total)`, {
+        min: 1,
+        max: 1_000_000,
+        integer: true,
+      }),
     )
+    .addOption(numberOption('--lr <rate>', 'Adam learning rate', { min: 1e-6, max: 10 }).default(D.lr))
     .addOption(
-      new Option('--lr <rate>', 'Adam learning rate').argParser(parseNumberOption('--lr', 1e-6, 10)).default(D.lr),
-    )
-    .addOption(
-      new Option('--seed <int>', 'random seed (noise start, transforms)')
-        .argParser(parseNumberOption('--seed', 0, 2 ** 32 - 1))
-        .default(D.seed),
+      numberOption('--seed <int>', 'random seed (noise start, transforms)', {
+        min: 0,
+        max: 2 ** 32 - 1,
+        integer: true,
+      }).default(D.seed),
     )
     .addOption(
       new Option(
@@ -168,43 +204,43 @@ export function buildSynthesizeCommand(): Command {
       ),
     )
     .addOption(
-      new Option(
+      numberOption(
         '--spread-weight <w>',
         "weight of the penalty that keeps each layer's dissimilarities from collapsing (0: off)",
-      )
-        .argParser(parseNumberOption('--spread-weight', 0))
-        .default(D.loss.spreadWeight),
+        { min: 0, max: 1e6 },
+      ).default(D.loss.spreadWeight),
     )
     .addOption(
-      new Option(
+      numberOption(
         '--min-cv <cv>',
         "coefficient of variation of a layer's dissimilarities below which the spread penalty starts",
-      )
-        .argParser(parseNumberOption('--min-cv', 0))
-        .default(D.loss.minCv),
+        { min: 0, max: 10 },
+      ).default(D.loss.minCv),
     )
     .addOption(
-      new Option('--jitter <fraction>', 'largest random shift per step, as a fraction of the image side')
-        .argParser(parseNumberOption('--jitter', 0, 0.5))
-        .default(D.transforms.jitter),
+      numberOption('--jitter <fraction>', 'largest random shift per step, as a fraction of the image side', {
+        min: 0,
+        max: 0.5,
+      }).default(D.transforms.jitter),
     )
     .addOption(
-      new Option('--scale-jitter <fraction>', 'random scaling per step within 1 +- this')
-        .argParser(parseNumberOption('--scale-jitter', 0, 0.5))
-        .default(D.transforms.scale),
+      numberOption('--scale-jitter <fraction>', 'random scaling per step within 1 +- this', {
+        min: 0,
+        max: 0.5,
+      }).default(D.transforms.scale),
     )
     .addOption(
-      new Option('--polish <fraction>', 'final fraction of the steps run without transforms')
-        .argParser(parseNumberOption('--polish', 0, 1))
-        .default(D.polishFraction),
+      numberOption('--polish <fraction>', 'final fraction of the steps run without transforms', {
+        min: 0,
+        max: 1,
+      }).default(D.polishFraction),
     )
     .addOption(
-      new Option(
+      numberOption(
         '--workers <count>',
         'worker threads, one backend instance each (results depend on it: keep it to reproduce a run)',
-      )
-        .argParser(parsePositiveInt('--workers'))
-        .default(D.workers),
+        threadsRange(),
+      ).default(D.workers),
     )
     .addOption(options.weights())
     .addOption(options.backend())
@@ -222,9 +258,11 @@ export function buildSynthesizeCommand(): Command {
       ),
     )
     .addOption(
-      new Option('--checkpoint-every <steps>', 'write a checkpoint every this many steps (and always on Ctrl-C)')
-        .argParser(parsePositiveInt('--checkpoint-every'))
-        .default(D.checkpointEvery),
+      numberOption('--checkpoint-every <steps>', 'write a checkpoint every this many steps (and always on Ctrl-C)', {
+        min: 1,
+        max: 1_000_000,
+        integer: true,
+      }).default(D.checkpointEvery),
     )
     .addOption(options.overwrite())
     .addHelpText(

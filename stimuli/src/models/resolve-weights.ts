@@ -14,13 +14,13 @@ import { readOnnxWeights } from './weights-onnx';
 import { readRawWeights } from './weights-raw';
 
 export type WeightsKind = 'raw' | 'onnx' | 'cache' | 'tfjs';
-export type WeightsOrigin = 'flag' | 'env' | 'cache';
+export type WeightsOrigin = 'flag' | 'env' | 'cache' | 'checkpoint';
 
 export interface ResolvedWeights {
   kind: WeightsKind;
   /** The folder (raw, cache) or file (onnx, tfjs model.json) to load. */
   path: string;
-  /** Where the path came from: `--weights`, `$ORTHOSTIM_WEIGHTS` or the cache. */
+  /** Where the path came from: `--weights`, `$ORTHOSTIM_WEIGHTS`, the cache or a synthesis checkpoint. */
   origin: WeightsOrigin;
 }
 
@@ -30,6 +30,7 @@ const ORIGIN_TEXT: Record<WeightsOrigin, string> = {
   flag: '--weights',
   env: '$ORTHOSTIM_WEIGHTS',
   cache: 'weights cache',
+  checkpoint: "the checkpoint's weights",
 };
 const EXPECTED =
   'expected a raw per-layer weights folder (with conv1/7x7_s2_filter.bin), an .onnx file, a converted cache folder (manifest.json) or a TF.js model.json';

@@ -40,7 +40,7 @@ describe('weights cache', () => {
   it('round-trips the weights exactly, records source and digest, and the digest recomputes', async () => {
     const dir = join(tmp, 'cache-a');
     const manifest = await writeWeightsCache(fromOnnx, dir);
-    expect(readdirSync(dir).sort()).toEqual(['manifest.json', 'weights.bin']);
+    expect(readdirSync(dir).sort()).toEqual(['.orthostim-output', 'manifest.json', 'weights.bin']);
     expect(manifest.schema).toBe(WEIGHTS_CACHE_SCHEMA);
     expect(manifest.source).toMatchObject({ name: 'net.onnx', format: 'onnx', sha256: sha256File(onnxFile) });
     expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))).toEqual(manifest);

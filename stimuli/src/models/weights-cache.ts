@@ -16,7 +16,7 @@ import { InputError } from '@orthostim/protocol';
 import { buildOutputDir, sha256File, writeFileAtomic } from '@orthostim/protocol/node';
 import { GOOGLENET_CLASSIFIER, GOOGLENET_CONVS } from './googlenet-spec';
 import type { ConvWeights, DenseWeights, GoogLeNetWeights } from './weights';
-import { computeWeightsSha256 } from './weights-digest';
+import { assertFiniteWeights, computeWeightsSha256 } from './weights-digest';
 
 export const WEIGHTS_CACHE_SCHEMA = 'orthostim.weights-cache/1';
 export const WEIGHTS_CACHE_MANIFEST = 'manifest.json';
@@ -139,7 +139,12 @@ export async function writeWeightsCache(
       writeFileAtomic(join(staging, WEIGHTS_CACHE_BLOB), new Uint8Array(blob.buffer));
       writeFileAtomic(join(staging, WEIGHTS_CACHE_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
     },
-    { overwrite: options.overwrite, flag: '--force' },
+    {
+      overwrite: options.overwrite,
+      flag: '--force',
+      inputs: [weights.source],
+      isOurs: (d) => existsSync(join(d, WEIGHTS_CACHE_MANIFEST)),
+    },
   );
   return manifest;
 }
@@ -230,6 +235,7 @@ export function readWeightsCache(dir: string): GoogLeNetWeights {
     kernel: view(kernel!),
     bias: view(bias!),
   };
+  assertFiniteWeights(convs, classifier, blobPath);
   return { convs, classifier, sha256: manifest.weightsSha256, format: 'cache', source: resolve(dir) };
 }
 

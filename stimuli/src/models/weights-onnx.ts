@@ -10,12 +10,12 @@
  * checked against GOOGLENET_CONVS, and the first mismatch is reported as one line.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { InputError } from '@orthostim/protocol';
 import { GOOGLENET_CLASSIFIER, GOOGLENET_CONVS, GOOGLENET_LRN, INCEPTION_SPECS, type ConvSpec } from './googlenet-spec';
 import type { ConvWeights, DenseWeights, GoogLeNetWeights } from './weights';
-import { computeWeightsSha256 } from './weights-digest';
+import { assertFiniteWeights, computeWeightsSha256, warnUnvouchedWeights } from './weights-digest';
 
 const { onnx } = onnxProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
@@ -470,10 +470,14 @@ export function readOnnxWeights(file: string): GoogLeNetWeights {
     throw new InputError(`${file}: not an ONNX model (no graph nodes); the file may be truncated or of another format`);
   try {
     const { convs, classifier } = readGraph(new Graph(model.graph));
+    assertFiniteWeights(convs, classifier, resolve(file));
+    const sha256 = computeWeightsSha256(convs, classifier);
+    const sums = join(dirname(resolve(file)), 'SHA256SUMS');
+    warnUnvouchedWeights(sha256, resolve(file), existsSync(sums) ? sums : null);
     return {
       convs,
       classifier,
-      sha256: computeWeightsSha256(convs, classifier),
+      sha256,
       format: 'onnx',
       source: resolve(file),
     };

@@ -12,7 +12,7 @@ import { InputError } from '@orthostim/protocol';
 import { sha256Hex } from '@orthostim/protocol/node';
 import { GOOGLENET_CLASSIFIER, GOOGLENET_CONVS } from './googlenet-spec';
 import type { ConvWeights, DenseWeights, GoogLeNetWeights } from './weights';
-import { computeWeightsSha256 } from './weights-digest';
+import { assertFiniteWeights, computeWeightsSha256, warnUnvouchedWeights } from './weights-digest';
 
 interface RawFile {
   /** Path relative to the weights folder, e.g. `conv1/7x7_s2_filter.bin`. */
@@ -125,7 +125,7 @@ export function readRawWeights(dir: string): GoogLeNetWeights {
       throw new InputError(`${f.path}: expected ${f.count * 4} bytes (${f.shapeText} float32), got ${size} bytes`);
     }
   }
-  verifyChecksums(dir, files);
+  const sums = verifyChecksums(dir, files);
 
   const data = new Map(files.map((f) => [f.rel, readFloat32(f.path)]));
   const get = (rel: string): Float32Array => data.get(rel)!;
@@ -143,5 +143,8 @@ export function readRawWeights(dir: string): GoogLeNetWeights {
     kernel: transpose2d(get(`${name}_filter.bin`), outFeatures, inFeatures),
     bias: get(`${name}_bias.bin`),
   };
-  return { convs, classifier, sha256: computeWeightsSha256(convs, classifier), format: 'raw', source: resolve(dir) };
+  assertFiniteWeights(convs, classifier, resolve(dir));
+  const sha256 = computeWeightsSha256(convs, classifier);
+  warnUnvouchedWeights(sha256, resolve(dir), sums);
+  return { convs, classifier, sha256, format: 'raw', source: resolve(dir) };
 }

@@ -9,7 +9,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '@orthostim/protocol';
-import { sha256Hex, writeFileAtomic } from '@orthostim/protocol/node';
+import { markOutputDir, sha256Hex, writeFileAtomic } from '@orthostim/protocol/node';
+import { classifyWeightsPath, resolveWeights, type ResolvedWeights } from '../models/resolve-weights';
 import type { SynthesisSettings } from './settings';
 import type { HistoryEntry, SynthesisState } from './synthesize';
 
@@ -23,6 +24,8 @@ export interface CheckpointMeta {
   step: number;
   adamT: number;
   weightsSha256: string;
+  /** Where the run found its weights (absent in checkpoints of older versions): `--resume` looks there again. */
+  weights?: { path: string; kind: ResolvedWeights['kind'] };
   /** The command line that started the run. */
   command: string;
   history: HistoryEntry[];
@@ -40,6 +43,7 @@ export function writeCheckpoint(
   state: SynthesisState,
   meta: Omit<CheckpointMeta, 'schema' | 'step' | 'adamT' | 'history' | 'files'>,
 ): void {
+  markOutputDir(outDir);
   const dir = join(outDir, CHECKPOINT_DIR);
   const tag = String(state.step).padStart(6, '0');
   const arrays = { params: state.params, adamM: state.adam.m, adamV: state.adam.v };
@@ -102,4 +106,18 @@ export function readCheckpoint(dir: string): { meta: CheckpointMeta; state: Synt
     state: { step: meta.step, params, adam: { t: meta.adamT, m, v }, history: meta.history },
     checkpointDir: cdir,
   };
+}
+
+/**
+ * The weights a resumed run uses without --weights: those the checkpoint says the run found, if
+ * they are still there (their digest is compared with the checkpoint's once loaded); a checkpoint
+ * of an older version, which did not record them, looks where a new run would.
+ */
+export function checkpointWeights(meta: CheckpointMeta, dir: string): ResolvedWeights {
+  if (!meta.weights) return resolveWeights();
+  if (!existsSync(meta.weights.path))
+    throw new InputError(
+      `--resume ${dir}: the run's weights ${meta.weights.path} are gone; pass --weights with the same weights (SHA-256 ${meta.weightsSha256})`,
+    );
+  return classifyWeightsPath(meta.weights.path, 'checkpoint');
 }

@@ -5,18 +5,18 @@
  * finished folder replaces it atomically. Cheap checks (weights, layers, folders) come before the
  * workers start.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError, UsageError } from '@orthostim/protocol';
-import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
+import { buildOutputDir, checkOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
 import { GOOGLENET_VOCABULARY, loadActivationNetwork, resolveLayers } from '../activation-network';
 import { formatBackend, initBackend, type BackendInfo } from '../backend';
 import { readImageFolder } from '../images';
 import { resolveWeights, type ResolvedWeights } from '../models/resolve-weights';
 import { renderLayerSimilarityPng, renderRdmsPng } from '../rdm-figures';
 import { stimulusIds, writeStimulusSet, type WrittenStimulusSet } from '../stimulus-set-writer';
-import { CHECKPOINT_DIR, readCheckpoint, writeCheckpoint } from './checkpoint';
+import { CHECKPOINT_DIR, CHECKPOINT_FILE, checkpointWeights, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { evaluateImageSet, type SetEvaluation } from './evaluate-set';
 import { NetworkPool } from './network-pool';
 import type { ImageParameterization } from './param';
@@ -64,10 +64,6 @@ export type SynthesisOutcome =
     }
   | { status: 'interrupted'; outDir: string; step: number; steps: number };
 
-function isNonEmptyDir(p: string): boolean {
-  return existsSync(p) && statSync(p).isDirectory() && readdirSync(p).length > 0;
-}
-
 /** size x size x 3 uint8 RGB images of the parameters (rounded from [0, 1]). */
 export function renderImages(param: ImageParameterization, params: Float32Array, n: number): Uint8Array[] {
   const t = tf.tidy(() => param.toImages(tf.tensor2d(params, [n, param.perImage])));
@@ -100,8 +96,10 @@ interface RunStart {
   state: SynthesisState | null;
   weightsSha256Expected: string | null;
   command: string;
+  found: ResolvedWeights;
 }
 
+/** Continue the run in `outDir`: settings and state from its checkpoint, weights as it found them unless --weights. */
 function resumeStart(job: SynthesisJob, outDir: string): RunStart {
   const ck = readCheckpoint(outDir);
   const settings = { ...ck.meta.settings };
@@ -110,9 +108,18 @@ function resumeStart(job: SynthesisJob, outDir: string): RunStart {
       throw new UsageError(`--steps ${job.steps}: the checkpoint in ${job.outDir} is already at step ${ck.meta.step}`);
     settings.steps = job.steps;
   }
-  return { settings, state: ck.state, weightsSha256Expected: ck.meta.weightsSha256, command: ck.meta.command };
+  return {
+    settings,
+    state: ck.state,
+    weightsSha256Expected: ck.meta.weightsSha256,
+    command: ck.meta.command,
+    found: synthesisWeights(
+      job.weights !== undefined ? resolveWeights(job.weights) : checkpointWeights(ck.meta, job.outDir),
+    ),
+  };
 }
 
+/** Start a new run: check its settings and that `outDir` may be written, before any work. */
 function newRunStart(job: SynthesisJob, outDir: string): RunStart {
   if (!job.settings) throw new Error('runSynthesisJob: settings are required for a new run');
   const settings = { ...job.settings, layers: resolveLayers(GOOGLENET_VOCABULARY, job.settings.layers) };
@@ -131,17 +138,16 @@ function newRunStart(job: SynthesisJob, outDir: string): RunStart {
       `${job.outDir}: holds a checkpoint of an interrupted run; continue it with \`orthostim synthesize --resume ${job.outDir}\` or choose another --out`,
     );
   }
-  if (isNonEmptyDir(outDir) && !job.overwrite)
-    throw new InputError(
-      `${job.outDir}: output folder exists and is not empty; choose another folder or pass --overwrite`,
-    );
-  if (existsSync(outDir) && !statSync(outDir).isDirectory())
-    throw new InputError(`${job.outDir}: exists and is not a folder`);
-  return { settings, state: null, weightsSha256Expected: null, command: job.command };
+  const found = synthesisWeights(resolveWeights(job.weights));
+  checkOutputDir(outDir, {
+    overwrite: job.overwrite,
+    inputs: [found.path, job.natural, settings.init.kind === 'images' ? settings.init.dir : undefined],
+  });
+  return { settings, state: null, weightsSha256Expected: null, command: job.command, found };
 }
 
-function synthesisWeights(job: SynthesisJob): ResolvedWeights {
-  const found = resolveWeights(job.weights);
+/** Synthesis runs GoogLeNet: a TF.js model given as weights is refused. */
+function synthesisWeights(found: ResolvedWeights): ResolvedWeights {
   if (found.kind === 'tfjs')
     throw new UsageError(
       `--weights ${found.path}: is a TF.js model; synthesis needs GoogLeNet weights (raw folder, .onnx file or cache folder)`,
@@ -172,10 +178,15 @@ async function optimize(
   try {
     if (start.weightsSha256Expected && pool.weightsSha256 !== start.weightsSha256Expected) {
       throw new InputError(
-        `--resume ${job.outDir}: the run used weights with SHA-256 ${start.weightsSha256Expected}; the weights found (${found.path}) have ${pool.weightsSha256}`,
+        `--resume ${job.outDir}: the run used weights with SHA-256 ${start.weightsSha256Expected}; the weights found (${found.path}) have ${pool.weightsSha256}; pass --weights with the run's weights`,
       );
     }
-    const meta = { settings, weightsSha256: pool.weightsSha256, command };
+    const meta = {
+      settings,
+      weightsSha256: pool.weightsSha256,
+      weights: { path: found.path, kind: found.kind },
+      command,
+    };
     const hooks: RunHooks = {
       onStep: (report, s) => job.onStep?.(report, s, settings),
       shouldStop: job.shouldStop,
@@ -287,14 +298,16 @@ async function writeSynthesisOutput(
       imagePaths: w.imagePaths.map((p) => join(outDir, p.slice(staging.length + 1))),
     };
   };
-  return buildOutputDir(outDir, write, { overwrite: true });
+  return buildOutputDir(outDir, write, {
+    overwrite: true,
+    isOurs: (d) => existsSync(join(d, CHECKPOINT_DIR, CHECKPOINT_FILE)),
+  });
 }
 
 export async function runSynthesisJob(job: SynthesisJob): Promise<SynthesisOutcome> {
   const outDir = resolve(job.outDir);
-  const found = synthesisWeights(job);
   const start = job.resume ? resumeStart(job, outDir) : newRunStart(job, outDir);
-  const { settings } = start;
+  const { settings, found } = start;
   if (job.natural && !existsSync(job.natural))
     throw new InputError(`--natural ${job.natural}: does not exist (expected a folder of PNG/JPEG images)`);
   const initImages = await readInitImages(settings);
