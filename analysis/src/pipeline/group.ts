@@ -5,7 +5,7 @@
  * voxels, the Dice overlap between thresholded layer maps, and a cluster table (with atlas labels),
  * written into `<output_dir>/group/` atomically.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildOutputDir } from '@orthostim/protocol/node';
 import { createProgress, info } from '@orthostim/protocol/cli';
