@@ -60,7 +60,7 @@ describe('orthostim simulate', () => {
     expect(events.split('\n').filter((l) => /\tstim-0\d\t/.test(l))).toHaveLength(7);
     const zero = await runCli([...args.slice(0, 4), join(tmp, 'z'), '--image-trials-per-run', '0']);
     expect(zero.code).toBe(2);
-    expect(zero.stderr).toMatch(/--image-trials-per-run must be a positive whole number; got "0"/);
+    expect(zero.stderr).toMatch(/--image-trials-per-run must be a whole number >= 1; got "0"/);
 
     const bad = await runCli(['simulate', '--stimuli', set, '--out', join(tmp, 'x'), '--brain-mm', '60,75']);
     expect(bad.code).toBe(2);
