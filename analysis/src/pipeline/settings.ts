@@ -8,7 +8,14 @@ import { COMPARATOR_NAMES, type ComparatorName } from '@orthostim/rdm';
 import { UsageError } from '@orthostim/protocol';
 import { DEFAULT_CONFOUNDS } from '../io/bids';
 import { DEFAULT_HIGH_PASS_HZ } from '../glm/design-matrix';
-import { NOISE_MODELS, type NoiseModel } from '../glm/fit-glm';
+import {
+  AR1_ESTIMATOR_NAMES,
+  DEFAULT_AR1_ESTIMATOR,
+  NOISE_MODELS,
+  type Ar1Estimator,
+  type NoiseModel,
+} from '../glm/fit-glm';
+import { NOISE_NORMALIZATION_NAMES, type NoiseNormalization } from '../searchlight/crossnobis-noise';
 import { HRF_MODEL_NAMES, type HrfModelName } from '../glm/hrf';
 import { METHOD_CHOICES, METHOD_CHOICE_NAMES, type MethodChoice, type ModelMethod } from '../rsa/compare-models';
 import { SPHERE_DISTANCE_NAMES, type SearchlightDistance } from '../searchlight/sphere-rdms';
@@ -18,6 +25,8 @@ export interface SearchlightSettings {
   radius: { value: number; unit: 'mm' | 'voxel' };
   minFraction: number;
   distance: SearchlightDistance;
+  /** Crossnobis only: how the betas are noise-normalised (searchlight/crossnobis-noise.ts). */
+  noiseNormalization: NoiseNormalization;
   compare: ComparatorName;
   method: MethodChoice;
   threads: number;
@@ -25,6 +34,9 @@ export interface SearchlightSettings {
 
 export interface GlmSettings {
   noiseModel: NoiseModel;
+  ar1Estimator: Ar1Estimator;
+  /** Gaussian smoothing of the BOLD before the fit, FWHM in mm (0: none). */
+  smoothingFwhmMm: number;
   hrf: HrfModelName;
   highPassHz: number;
   confounds: string[];
@@ -49,6 +61,9 @@ export function resolveVarianceSmoothing(explicitMm: number | undefined, nPartic
 }
 
 export const DEFAULT_RADIUS_MM = 6;
+
+/** Crossnobis noise normalisation by default: see BENCHMARKS.md, "Crossnobis noise normalisation". */
+export const DEFAULT_NOISE_NORMALIZATION: NoiseNormalization = 'univariate';
 
 /**
  * One entry per option: the commander flag, its help text and its default (written into --help
@@ -139,6 +154,15 @@ export const ANALYSIS_OPTIONS = {
     kind: 'string',
     levels: PS,
   },
+  noiseNormalization: {
+    flags: '--noise-normalization <name>',
+    description:
+      'crossnobis noise normalisation: univariate (each run by its residual variance), pooled, pairwise (rsatoolbox per-run-pair), multivariate (per sphere shrinkage covariance of the GLM residuals, rsatoolbox shrinkage_diag), multivariate-eye (Ledoit-Wolf)',
+    default: DEFAULT_NOISE_NORMALIZATION,
+    choices: NOISE_NORMALIZATION_NAMES,
+    kind: 'string',
+    levels: PS,
+  },
   compare: {
     flags: '--compare <name>',
     description: 'comparison of a sphere RDM with each layer RDM',
@@ -174,6 +198,22 @@ export const ANALYSIS_OPTIONS = {
     default: 'ar1',
     choices: NOISE_MODELS,
     kind: 'string',
+    levels: P,
+  },
+  ar1Estimator: {
+    flags: '--ar1-estimator <name>',
+    description: 'AR(1) coefficient: yule-walker (nilearn >= 0.8) or lag-ratio (nilearn <= 0.7)',
+    default: DEFAULT_AR1_ESTIMATOR,
+    choices: AR1_ESTIMATOR_NAMES,
+    kind: 'string',
+    levels: P,
+  },
+  smoothingFwhm: {
+    flags: '--smoothing-fwhm <mm>',
+    description: "Gaussian smoothing of the BOLD volumes before the GLM, FWHM in mm (nilearn's smoothing_fwhm; 0: none)",
+    default: 0,
+    kind: 'number',
+    min: 0,
     levels: P,
   },
   hrf: {
@@ -286,11 +326,14 @@ export interface AnalysisFlags {
   radiusVox?: number;
   minFraction: number;
   distance: string;
+  noiseNormalization: string;
   compare: string;
   method: string;
   rois?: string;
   roiLabels?: string;
   noiseModel: string;
+  ar1Estimator: string;
+  smoothingFwhm: number;
   hrf: string;
   highPass: number;
   confounds: string[];
@@ -318,7 +361,11 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
  * voxel radius wins when present).
  */
 export function resolveSearchlightSettings(
-  flags: Pick<AnalysisFlags, 'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'>,
+  flags: Pick<
+    AnalysisFlags,
+    'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'
+  > &
+    Partial<Pick<AnalysisFlags, 'noiseNormalization'>>,
   radiusMmExplicit: boolean,
 ): SearchlightSettings {
   if (flags.radiusVox !== undefined && radiusMmExplicit)
@@ -331,6 +378,11 @@ export function resolveSearchlightSettings(
     radius,
     minFraction: flags.minFraction,
     distance: oneOf('--distance', flags.distance, SPHERE_DISTANCE_NAMES),
+    noiseNormalization: oneOf(
+      '--noise-normalization',
+      flags.noiseNormalization ?? DEFAULT_NOISE_NORMALIZATION,
+      NOISE_NORMALIZATION_NAMES,
+    ),
     compare: oneOf('--compare', flags.compare, COMPARATOR_NAMES),
     method: oneOf('--method', flags.method, METHOD_CHOICE_NAMES),
     threads: flags.threads ?? availableParallelism(),
@@ -338,10 +390,13 @@ export function resolveSearchlightSettings(
 }
 
 export function resolveGlmSettings(
-  flags: Pick<AnalysisFlags, 'noiseModel' | 'hrf' | 'highPass' | 'confounds'>,
+  flags: Pick<AnalysisFlags, 'noiseModel' | 'hrf' | 'highPass' | 'confounds'> &
+    Partial<Pick<AnalysisFlags, 'ar1Estimator' | 'smoothingFwhm'>>,
 ): GlmSettings {
   return {
     noiseModel: oneOf('--noise-model', flags.noiseModel, NOISE_MODELS),
+    ar1Estimator: oneOf('--ar1-estimator', flags.ar1Estimator ?? DEFAULT_AR1_ESTIMATOR, AR1_ESTIMATOR_NAMES),
+    smoothingFwhmMm: flags.smoothingFwhm ?? 0,
     hrf: oneOf('--hrf', flags.hrf, HRF_MODEL_NAMES),
     highPassHz: flags.highPass,
     confounds: [...flags.confounds],
