@@ -210,7 +210,8 @@ export const ANALYSIS_OPTIONS = {
   },
   smoothingFwhm: {
     flags: '--smoothing-fwhm <mm>',
-    description: "Gaussian smoothing of the BOLD volumes before the GLM, FWHM in mm (nilearn's smoothing_fwhm; 0: none)",
+    description:
+      "Gaussian smoothing of the BOLD volumes before the GLM, FWHM in mm (nilearn's smoothing_fwhm; 0: none)",
     default: 0,
     kind: 'number',
     min: 0,
@@ -361,10 +362,7 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
  * voxel radius wins when present).
  */
 export function resolveSearchlightSettings(
-  flags: Pick<
-    AnalysisFlags,
-    'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'
-  > &
+  flags: Pick<AnalysisFlags, 'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'> &
     Partial<Pick<AnalysisFlags, 'noiseNormalization'>>,
   radiusMmExplicit: boolean,
 ): SearchlightSettings {

@@ -99,7 +99,9 @@ export async function runSearchlight(
   if (kernel === 'sliding' && !onGrid)
     throw new UsageError('the sliding searchlight kernel needs grid neighbours (computeSearchlightNeighbors)');
   if (kernel === 'sliding' && data.noise)
-    throw new UsageError('the sliding searchlight kernel cannot apply a per-sphere noise covariance; use the table kernel');
+    throw new UsageError(
+      'the sliding searchlight kernel cannot apply a per-sphere noise covariance; use the table kernel',
+    );
   if (kernel === 'table' && onGrid && !neighbors.hasTable) {
     throw new UsageError('the table searchlight kernel needs neighbours built with table: true');
   }
