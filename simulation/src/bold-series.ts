@@ -190,8 +190,6 @@ export function synthesizeRun(
   // Each cosine column has unit norm (variance ~1/T over time): weights of sd driftSd sqrt(T/K) give
   // a drift whose expected variance over time is driftSd^2.
   const driftWeightSd = K > 0 ? noise.driftSdPsc * Math.sqrt(T / K) : 0;
-  const phi = noise.ar1;
-  const innovation = noise.noiseSdPsc * Math.sqrt(1 - phi * phi);
   // Voxels in blocks: each block's series are built voxel by voxel, then written volume by volume,
   // so the writes into the time-major output run along consecutive grid positions.
   const BLOCK = 256;
@@ -199,7 +197,7 @@ export function synthesizeRun(
   const z = new Float64Array(T + 1);
   const weights = new Float64Array(K);
   const spatial = noise.noiseSdPsc > 0 && noise.spatial && noise.spatial.fwhmMm > 0 ? noise.spatial : undefined;
-  const field = spatial ? spatialNoiseField(T, spatial, phi, uniform) : undefined;
+  const field = spatial ? spatialNoiseField(T, spatial, noise.ar1, uniform) : undefined;
   for (let p0 = 0; p0 < brainVoxels.length; p0 += BLOCK) {
     const nb = Math.min(BLOCK, brainVoxels.length - p0);
     block.fill(0, 0, nb * T);
@@ -214,20 +212,7 @@ export function synthesizeRun(
           for (let t = 0; t < T; t++) block[o + t] = block[o + t]! + w * c[t]!;
         }
       }
-      const sd = noise.noiseSdPsc * (noise.voxelScale ? noise.voxelScale[p]! : 1);
-      if (field) {
-        const g = brainVoxels[p]!;
-        for (let t = 0; t < T; t++) block[o + t] = block[o + t]! + sd * field[t * nGrid + g]!;
-      } else if (noise.noiseSdPsc > 0) {
-        fillNormal(z, uniform);
-        let e = z[0]! * sd;
-        block[o] = block[o]! + e;
-        const step = innovation * (sd / noise.noiseSdPsc);
-        for (let t = 1; t < T; t++) {
-          e = phi * e + step * z[t]!;
-          block[o + t] = block[o + t]! + e;
-        }
-      }
+      addNoise(block, o, T, noise, p, field && { field, grid: brainVoxels[p]!, nGrid }, z, uniform);
       const er = evokedAt[p]!;
       if (er >= 0) {
         const eo = er * T;
@@ -240,6 +225,38 @@ export function synthesizeRun(
       const row = t * nGrid;
       for (let b = 0; b < nb; b++) out[row + brainVoxels[p0 + b]!] = block[b * T + t]!;
     }
+  }
+}
+
+/**
+ * Add voxel p's noise to its series at block[o .. o + T): its row of the spatial field, or a fresh
+ * AR(1) series; SD noiseSdPsc times the voxel's scale.
+ */
+function addNoise(
+  block: Float64Array,
+  o: number,
+  T: number,
+  noise: NoiseSettings,
+  p: number,
+  spatial: { field: Float32Array; grid: number; nGrid: number } | undefined,
+  z: Float64Array,
+  uniform: Rng,
+): void {
+  if (!(noise.noiseSdPsc > 0)) return;
+  const sd = noise.noiseSdPsc * (noise.voxelScale ? noise.voxelScale[p]! : 1);
+  if (spatial) {
+    for (let t = 0; t < T; t++) block[o + t] = block[o + t]! + sd * spatial.field[t * spatial.nGrid + spatial.grid]!;
+    return;
+  }
+  const phi = noise.ar1;
+  const innovation = noise.noiseSdPsc * Math.sqrt(1 - phi * phi);
+  fillNormal(z, uniform);
+  let e = z[0]! * sd;
+  block[o] = block[o]! + e;
+  const step = innovation * (sd / noise.noiseSdPsc);
+  for (let t = 1; t < T; t++) {
+    e = phi * e + step * z[t]!;
+    block[o + t] = block[o + t]! + e;
   }
 }
 

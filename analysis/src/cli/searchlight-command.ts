@@ -7,6 +7,7 @@ import {
   describeRadius,
   resolveSearchlightSettings,
   type AnalysisFlags,
+  type SearchlightSettings,
   type AnalysisOptionName,
 } from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
@@ -75,6 +76,20 @@ export function formatSearchlightSummary(s: SearchlightFilesSummary): string {
   ].join('\n');
 }
 
+/** Residual inputs must match the distance and noise normalisation they serve. */
+function checkResidualFlags(flags: SearchlightFlags, settings: SearchlightSettings): void {
+  if (flags.residuals && settings.distance !== 'crossnobis')
+    throw new UsageError(`--residuals are used by --distance crossnobis only; got --distance ${settings.distance}`);
+  if (flags.residualSeries && !needsResidualSeries(settings))
+    throw new UsageError(
+      `--residual-series are used by --distance crossnobis with --noise-normalization multivariate or multivariate-eye; got --distance ${settings.distance} --noise-normalization ${settings.noiseNormalization}`,
+    );
+  if (needsResidualSeries(settings) && !flags.residualSeries)
+    throw new UsageError(
+      `--noise-normalization ${settings.noiseNormalization} needs --residual-series (one 4D GLM residual file per run)`,
+    );
+}
+
 export function buildSearchlightCommand(): Command {
   const cmd = new Command('searchlight')
     .description(
@@ -129,16 +144,7 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
     );
     const settings = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
     if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
-    if (flags.residuals && settings.distance !== 'crossnobis')
-      throw new UsageError(`--residuals are used by --distance crossnobis only; got --distance ${settings.distance}`);
-    if (flags.residualSeries && !needsResidualSeries(settings))
-      throw new UsageError(
-        `--residual-series are used by --distance crossnobis with --noise-normalization multivariate or multivariate-eye; got --distance ${settings.distance} --noise-normalization ${settings.noiseNormalization}`,
-      );
-    if (needsResidualSeries(settings) && !flags.residualSeries)
-      throw new UsageError(
-        `--noise-normalization ${settings.noiseNormalization} needs --residual-series (one 4D GLM residual file per run)`,
-      );
+    checkResidualFlags(flags, settings);
     process.stderr.write(
       `searchlight: radius ${describeRadius(settings.radius)}, ${settings.distance}, ${settings.compare}, method ${settings.method}, ${settings.threads} thread(s)\n`,
     );
