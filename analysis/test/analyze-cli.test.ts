@@ -202,6 +202,9 @@ describe('orthostim analyze (tiny planted study)', () => {
     const inside = regionMean(z.data, study.dims, (i, j, k) => inBox(study.regions[layer]!, i, j, k));
     const outside = regionMean(z.data, study.dims, others(layer));
     expect(inside - outside).toBeGreaterThan(0.5);
+    const report = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(report).toContain('ar1 (yule-walker)');
+    expect(report).toContain('crossnobis, multivariate noise normalisation');
   });
 
   it('refuses to rerun a participant with outputs unless --overwrite; --overwrite replaces it', async () => {
