@@ -180,6 +180,9 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         job.searchlight.distance,
         `participant ${participant}`,
       );
+      // The residual series are in `assembled` now; the per-run copies are not needed again.
+      for (const res of results) delete res.residuals;
+      for (const rb of runBetas) delete rb.residuals;
 
       const entities = [
         ['sub', participant],
