@@ -11,6 +11,7 @@ export * from './glm/hrf';
 export * from './glm/regressors';
 export * from './glm/design-matrix';
 export * from './glm/signal-scaling';
+export * from './glm/smooth-volume';
 export {
   type NoiseModel,
   NOISE_MODELS,

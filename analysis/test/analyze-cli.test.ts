@@ -164,6 +164,50 @@ describe('orthostim analyze (tiny planted study)', () => {
     }
   });
 
+  it('crossnobis with multivariate noise normalisation from the GLM residuals, on smoothed BOLD', async () => {
+    const out2 = join(tmp, 'derivatives-mnn');
+    const res = await runCli([
+      'analyze',
+      bids,
+      out2,
+      'participant',
+      '--stimuli',
+      study.stimuli,
+      '--participant-label',
+      '01',
+      '--distance',
+      'crossnobis',
+      '--noise-normalization',
+      'multivariate',
+      '--smoothing-fwhm',
+      '3',
+      '--method',
+      'standard',
+      '--threads',
+      '2',
+    ]);
+    expect(res.stderr).not.toMatch(/internal error/);
+    expect(res.code).toBe(0);
+    const dir = join(out2, 'sub-01');
+    const design = JSON.parse(readFileSync(join(dir, 'glm', 'sub-01_task-rdm_run-1_design.json'), 'utf8'));
+    expect(design).toMatchObject({ noiseModel: 'ar1', ar1Estimator: 'yule-walker', smoothingFwhmMm: 3 });
+    const provenance = JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8'));
+    expect(provenance.settings.resolved.searchlight).toMatchObject({
+      distance: 'crossnobis',
+      noiseNormalization: 'multivariate',
+    });
+    const index = readOutputIndex(dir);
+    const layer = 'inception_3a';
+    const f = index.files.find((x) => x.layer === layer && x.method === 'standard' && x.stat === 'z')!;
+    const z = readNifti(join(dir, f.path));
+    const inside = regionMean(z.data, study.dims, (i, j, k) => inBox(study.regions[layer]!, i, j, k));
+    const outside = regionMean(z.data, study.dims, others(layer));
+    expect(inside - outside).toBeGreaterThan(0.5);
+    const report = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(report).toContain('ar1 (yule-walker)');
+    expect(report).toContain('crossnobis, multivariate noise normalisation');
+  });
+
   it('refuses to rerun a participant with outputs unless --overwrite; --overwrite replaces it', async () => {
     const again = await runCli([
       'analyze',

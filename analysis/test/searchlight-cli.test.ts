@@ -13,6 +13,7 @@ import { computeRdm, createNormalRng, spearman } from '@orthostim/rdm';
 import { runCli, writeTestStimulusSet } from '@orthostim/test';
 import { readNifti, writeNifti } from '../src/io/nifti';
 import { readOutputIndex } from '../src/pipeline/output-index';
+import { computeSphereRdms, prepareSphereData } from '../src/searchlight/sphere-rdms';
 import { cosineRdm } from './tiny-study';
 
 const tmp = mkdtempSync(join(tmpdir(), 'orthostim-searchlight-'));
@@ -219,6 +220,95 @@ describe('orthostim searchlight', () => {
     };
     expect(prov.inputs.residuals).toHaveLength(3);
     expect(prov.settings.resolved.distance).toBe('crossnobis');
+  });
+
+  it('crossnobis with multivariate noise normalisation from --residual-series', async () => {
+    const normal = createNormalRng(17);
+    const T = 12;
+    const series = Array.from({ length: RUNS }, () =>
+      Float32Array.from({ length: N * T }, (_, q) => (mask[q % N] ? normal() : 0)),
+    );
+    const seriesFiles = series.map((e, r) => {
+      const q = join(tmp, `run-${r + 1}_residuals.nii.gz`);
+      writeNifti(q, { dims: [...DIMS, T], data: e, affine: AFFINE });
+      return q;
+    });
+    const out = join(tmp, 'out-mnn');
+    const args = ['--mask', join(tmp, 'mask.nii.gz'), '--stimuli', stimuli, '--radius-vox', '1'];
+    const res = await runCli([
+      'searchlight',
+      '--betas',
+      ...files,
+      '--residual-series',
+      ...seriesFiles,
+      ...args,
+      '--out',
+      out,
+      '--distance',
+      'crossnobis',
+      '--noise-normalization',
+      'multivariate',
+      '--method',
+      'standard',
+      '--no-report',
+    ]);
+    expect(res.stderr).not.toMatch(/internal error/);
+    expect(res.code).toBe(0);
+    const r = readNifti(join(out, 'desc-planted_rsa-standard_stat-r_statmap.nii.gz'));
+    // The same sphere through the library (checked against rsatoolbox in estimators-reference.test.ts):
+    // the runs' residuals stacked per voxel, dof = rows - 1 (rsatoolbox's default).
+    const sphere = [at(2, 3, 4), at(1, 3, 4), at(3, 3, 4), at(2, 2, 4), at(2, 4, 4), at(2, 3, 3), at(2, 3, 5)];
+    const p = sphere.length;
+    const data = prepareSphereData(
+      'crossnobis',
+      {
+        data: Float32Array.from({ length: RUNS * K * p }, (_, q) => {
+          const v = q % p;
+          const m = Math.floor(q / p) % K;
+          return betas[Math.floor(q / (p * K))]![m * N + sphere[v]!]!;
+        }),
+        nRuns: RUNS,
+        nImages: K,
+        nVoxels: p,
+      },
+      undefined,
+      {
+        normalization: 'multivariate',
+        residualSeries: {
+          values: Float32Array.from({ length: p * RUNS * T }, (_, q) => {
+            const v = Math.floor(q / (RUNS * T));
+            const row = q % (RUNS * T);
+            return series[Math.floor(row / T)]![(row % T) * N + sphere[v]!]!;
+          }),
+          nRows: RUNS * T,
+          dof: RUNS * T - 1,
+        },
+      },
+    );
+    const rdm = new Float64Array((K * (K - 1)) / 2);
+    computeSphereRdms(
+      data,
+      Int32Array.from([0, p]),
+      Int32Array.from({ length: p }, (_, i) => i),
+      0,
+      1,
+      rdm,
+    );
+    expect(r.data[at(2, 3, 4)]).toBeCloseTo(spearman(Array.from(rdm), layerRdm), 5);
+    const refused = await runCli([
+      'searchlight',
+      '--betas',
+      ...files,
+      ...args,
+      '--out',
+      join(tmp, 'out-mnn-missing'),
+      '--distance',
+      'crossnobis',
+      '--noise-normalization',
+      'multivariate',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--noise-normalization multivariate needs --residual-series/);
   });
 
   it('one-line errors: wrong volume count, another grid, residual count, existing output', async () => {

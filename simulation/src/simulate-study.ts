@@ -33,7 +33,14 @@ import { bidsLabels } from '@orthostim/analysis';
 import { writeNifti, writeNiftiAsync } from '@orthostim/analysis';
 import { buildBrainPhantom, PHANTOM_DEFAULTS, type BrainPhantom } from './brain-phantom';
 import { embedRdm, plantPatterns, type PlantDistance, type PlantedGeometry } from './planted-patterns';
-import { meanEvokedSd, regressorCovariance, synthesizeRun, type RegionSignal, type RunRegressors } from './bold-series';
+import {
+  participantNoise,
+  meanEvokedSd,
+  regressorCovariance,
+  synthesizeRun,
+  type RegionSignal,
+  type RunRegressors,
+} from './bold-series';
 
 /** The simulation's settings: one table of defaults, documented in docs/simulate.md and --help. */
 export const SIMULATION_DEFAULTS = {
@@ -52,6 +59,10 @@ export const SIMULATION_DEFAULTS = {
   /** SD over time of each brain voxel's slow drift, % signal change. */
   driftSdPsc: 1,
   ar1: 0.3,
+  /** FWHM (mm) of the Gaussian that correlates neighbouring voxels' noise (0: independent voxels). */
+  noiseFwhmMm: 0,
+  /** SD of the log of the voxels' noise SDs (0: every voxel has the same noise level). */
+  noiseHeteroscedasticity: 0,
   /** Mean baseline; each voxel's is uniform in [0.8, 1.2] x this. */
   baseline: 10000,
   /** Stored like a scanner's images (int16; the baseline of 10000 keeps rounding at 1e-4 of it); float32 stores the exact values. */
@@ -80,6 +91,8 @@ export interface SimulateOptions {
   evokedSdPsc?: number;
   driftSdPsc?: number;
   ar1?: number;
+  noiseFwhmMm?: number;
+  noiseHeteroscedasticity?: number;
   datatype?: 'float32' | 'int16';
   overwrite?: boolean;
   /** The command line, recorded in dataset_description.json. */
@@ -111,7 +124,7 @@ export interface SimulateResult {
   seconds: number;
 }
 
-const STREAM = { schedule: 1, patterns: 2, baseline: 3, noise: 4 } as const;
+const STREAM = { schedule: 1, patterns: 2, baseline: 3, noise: 4, noiseScale: 5 } as const;
 
 function participantLabels(count: number): string[] {
   const width = Math.max(2, String(count).length);
@@ -124,7 +137,18 @@ function json(value: unknown): string {
 
 function checkSettings(
   o: Required<
-    Pick<SimulateOptions, 'participants' | 'runs' | 'repetitionTimeS' | 'snr' | 'evokedSdPsc' | 'driftSdPsc' | 'ar1'>
+    Pick<
+      SimulateOptions,
+      | 'participants'
+      | 'runs'
+      | 'repetitionTimeS'
+      | 'snr'
+      | 'evokedSdPsc'
+      | 'driftSdPsc'
+      | 'ar1'
+      | 'noiseFwhmMm'
+      | 'noiseHeteroscedasticity'
+    >
   >,
 ): void {
   const bad = (flag: string, v: unknown, want: string) =>
@@ -137,6 +161,9 @@ function checkSettings(
   if (!(o.evokedSdPsc > 0)) throw bad('evokedSdPsc', o.evokedSdPsc, '> 0');
   if (!(o.driftSdPsc >= 0)) throw bad('driftSdPsc', o.driftSdPsc, '>= 0');
   if (!(o.ar1 >= 0 && o.ar1 < 1)) throw bad('ar1', o.ar1, 'in [0, 1)');
+  if (!(o.noiseFwhmMm >= 0)) throw bad('--noise-fwhm-mm', o.noiseFwhmMm, 'a number >= 0');
+  if (!(o.noiseHeteroscedasticity >= 0))
+    throw bad('--noise-heteroscedasticity', o.noiseHeteroscedasticity, 'a number >= 0');
 }
 
 /** The run's image regressors (the analysis' own design code, so both see the same x_i(t)) and drift basis. */
@@ -186,6 +213,8 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
     evokedSdPsc: options.evokedSdPsc ?? SIMULATION_DEFAULTS.evokedSdPsc,
     driftSdPsc: options.driftSdPsc ?? SIMULATION_DEFAULTS.driftSdPsc,
     ar1: options.ar1 ?? SIMULATION_DEFAULTS.ar1,
+    noiseFwhmMm: options.noiseFwhmMm ?? SIMULATION_DEFAULTS.noiseFwhmMm,
+    noiseHeteroscedasticity: options.noiseHeteroscedasticity ?? SIMULATION_DEFAULTS.noiseHeteroscedasticity,
     datatype: options.datatype ?? SIMULATION_DEFAULTS.datatype,
   };
   checkSettings(o);
@@ -324,6 +353,7 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
           phantom.brainVoxels,
           () => SIMULATION_DEFAULTS.baseline * (0.8 + 0.4 * uniform()),
         );
+        const noise = participantNoise(o, noiseSdPsc, phantom, deriveSeed(o.seed, STREAM.noiseScale, p));
         const func = join(stage, `sub-${label}`, 'func');
         for (const r of runs) {
           const runLabels = { participant: label, session: null, task: o.task, run: r.run };
@@ -353,7 +383,7 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
             phantom.brainVoxels,
             baseline,
             regions,
-            { noiseSdPsc, ar1: o.ar1, driftSdPsc: o.driftSdPsc },
+            noise,
             createRng(deriveSeed(o.seed, STREAM.noise, p, r.run)),
             volume,
           );

@@ -95,6 +95,7 @@ Examples:
   orthostim analyze data/bids out participant --stimuli set --derivatives data/bids/derivatives/fmriprep --radius-vox 3 --method residual
   orthostim analyze data/bids out participant --stimuli set --rois atlas.nii.gz --roi-labels atlas.tsv
   orthostim analyze haxby2001 out participant --stimuli photos-set --image-map categories.tsv --radius-vox 1
+  orthostim analyze data/bids out participant --stimuli set --rois vt.nii.gz --distance crossnobis --noise-normalization multivariate --smoothing-fwhm 4
   orthostim analyze data/bids out group --atlas atlas.nii.gz --atlas-labels atlas.tsv --n-permutations 5000
   orthostim view out
 

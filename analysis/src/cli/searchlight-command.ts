@@ -1,5 +1,5 @@
 /** `orthostim searchlight`: the searchlight on beta maps a user already has; parse, run, print a summary. */
-import { Command, requireOption } from '@orthostim/protocol/cli';
+import { Command, Option, parsePositiveInt, requireOption } from '@orthostim/protocol/cli';
 import { UsageError } from '@orthostim/protocol';
 import { readStimulusSet, sha256File } from '@orthostim/protocol/node';
 import { existsSync, realpathSync, statSync } from 'node:fs';
@@ -10,11 +10,13 @@ import {
   describeRadius,
   resolveSearchlightSettings,
   type AnalysisFlags,
+  type SearchlightSettings,
   type AnalysisOptionName,
 } from '../pipeline/settings';
 import { addOptions } from './analysis-flags';
 import { checkSearchlightSetSize } from '../pipeline/roi-stage';
 import { checkLayerRdms } from './check-layer-rdms';
+import { needsResidualSeries } from '../pipeline/searchlight-stage';
 
 const SHARED: AnalysisOptionName[] = [
   'stimuli',
@@ -24,6 +26,7 @@ const SHARED: AnalysisOptionName[] = [
   'radiusVox',
   'minFraction',
   'distance',
+  'noiseNormalization',
   'compare',
   'method',
   'rois',
@@ -43,6 +46,7 @@ interface SearchlightFlags
     | 'radiusVox'
     | 'minFraction'
     | 'distance'
+    | 'noiseNormalization'
     | 'compare'
     | 'method'
     | 'rois'
@@ -54,6 +58,8 @@ interface SearchlightFlags
   betas?: string[];
   betasTable?: string;
   residuals?: string[];
+  residualSeries?: string[];
+  residualDof?: number;
   labels?: string;
   out?: string;
   report: boolean;
@@ -96,6 +102,20 @@ export function refuseRepeatedRuns(betas: readonly string[]): void {
   }
 }
 
+/** Residual inputs must match the distance and noise normalisation they serve. */
+function checkResidualFlags(flags: SearchlightFlags, settings: SearchlightSettings): void {
+  if (flags.residuals && settings.distance !== 'crossnobis')
+    throw new UsageError(`--residuals are used by --distance crossnobis only; got --distance ${settings.distance}`);
+  if (flags.residualSeries && !needsResidualSeries(settings))
+    throw new UsageError(
+      `--residual-series are used by --distance crossnobis with --noise-normalization multivariate or multivariate-eye; got --distance ${settings.distance} --noise-normalization ${settings.noiseNormalization}`,
+    );
+  if (needsResidualSeries(settings) && !flags.residualSeries)
+    throw new UsageError(
+      `--noise-normalization ${settings.noiseNormalization} needs --residual-series (one 4D GLM residual file per run)`,
+    );
+}
+
 export function buildSearchlightCommand(): Command {
   const cmd = new Command('searchlight')
     .description(
@@ -117,6 +137,16 @@ export function buildSearchlightCommand(): Command {
       '--residuals <files...>',
       'one residual-variance map per run (run order): noise normalisation for --distance crossnobis',
     )
+    .option(
+      '--residual-series <files...>',
+      'one 4D GLM residual series per run (run order): --noise-normalization multivariate or multivariate-eye',
+    )
+    .addOption(
+      new Option(
+        '--residual-dof <n>',
+        'degrees of freedom of the residual series summed over runs (default: their volumes - 1, as rsatoolbox)',
+      ).argParser(parsePositiveInt('--residual-dof')),
+    )
     .option('--out <dir>', 'output folder (refused if it exists and is not empty, unless --overwrite)')
     .option('--no-report', 'skip report.html');
   addOptions(cmd, SHARED);
@@ -127,9 +157,12 @@ Examples:
   orthostim searchlight --betas run1_betas.nii run2_betas.nii --mask mask.nii.gz --stimuli set --out sl
   orthostim searchlight --betas all_betas.nii.gz --labels betas.tsv --mask mask.nii.gz --stimuli set --out sl --distance crossnobis --residuals rv1.nii.gz rv2.nii.gz
   orthostim searchlight --betas-table spm_betas.tsv --mask spm/mask.nii --stimuli set --out sl
+  orthostim searchlight --betas b1.nii b2.nii --mask mask.nii.gz --stimuli set --out mnn --distance crossnobis --noise-normalization multivariate --residual-series res1.nii.gz res2.nii.gz
   orthostim searchlight --betas b1.nii b2.nii --mask vt.nii.gz --stimuli set --out roi --rois vt.nii.gz --roi-labels vt.tsv --radius-vox 2
 
-Without --residuals, crossnobis is the cross-validated Euclidean distance of the betas as given.
+Without --residuals, crossnobis is the cross-validated Euclidean distance of the betas as given
+(univariate, pooled, pairwise); multivariate normalisations need --residual-series. docs/analysis-rsa.md
+says which rsatoolbox call each equals.
 The output folder has index.json (schema orthostim.outputs/1), analysis.json and report.html.`,
   );
   cmd.action(async (flags: SearchlightFlags) => {
@@ -155,8 +188,7 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
     checkLayerRdms(stimuli);
     if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
     checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
-    if (flags.residuals && settings.distance !== 'crossnobis')
-      throw new UsageError(`--residuals are used by --distance crossnobis only; got --distance ${settings.distance}`);
+    checkResidualFlags(flags, settings);
     process.stderr.write(
       `searchlight: radius ${describeRadius(settings.radius)}, ${settings.distance}, ${settings.compare}, method ${settings.method}, ${settings.threads} thread(s)\n`,
     );
@@ -165,6 +197,8 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
       ...(flags.betasTable ? { betasTable: flags.betasTable } : {}),
       ...(flags.labels ? { labels: flags.labels } : {}),
       ...(flags.residuals ? { residuals: flags.residuals } : {}),
+      ...(flags.residualSeries ? { residualSeries: flags.residualSeries } : {}),
+      ...(flags.residualDof !== undefined ? { residualDof: flags.residualDof } : {}),
       mask,
       stimuli,
       outDir: out,

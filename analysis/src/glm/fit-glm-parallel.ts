@@ -17,15 +17,15 @@ export function toSharedFloat32(a: Float32Array): Float32Array {
 export async function fitGlmParallel(
   series: Float32Array,
   design: DesignArrays,
-  options: FitGlmOptions & { threads?: number } = {},
+  options: FitGlmOptions & { threads?: number; residuals?: boolean } = {},
 ): Promise<GlmFit> {
   const T = design.nRows;
   const V = series.length / T;
   const threads = Math.max(1, Math.min(options.threads ?? 1, Math.ceil(V / 2048)));
   const plan = planGlm(design);
-  const { threads: _t, ...fitOptions } = options;
+  const { threads: _t, residuals = false, ...fitOptions } = options;
   if (threads === 1) {
-    const out = allocateGlmFit(V, plan);
+    const out = allocateGlmFit(V, plan, false, residuals);
     fitGlmRange(series, plan, 0, V, out, fitOptions);
     return out;
   }
@@ -33,7 +33,7 @@ export async function fitGlmParallel(
   const valid = fitOptions.valid;
   const sharedValid = valid ? new Uint8Array(new SharedArrayBuffer(valid.length)) : undefined;
   if (valid && sharedValid) sharedValid.set(valid);
-  const out = allocateGlmFit(V, plan, true);
+  const out = allocateGlmFit(V, plan, true, residuals);
   const per = Math.ceil(V / threads);
   // The main thread takes the last range itself while the workers run.
   const entry = new URL('./fit-glm-worker.ts', import.meta.url);

@@ -4,6 +4,11 @@
  * per bin the design and data pre-whitened as nilearn's ARModel does, e_t - rho e_{t-1} with the
  * first row unchanged, and refitted). Never sees a file.
  *
+ * AR(1) estimators (`AR1_ESTIMATORS`): 'yule-walker' is nilearn >= 0.8's `_yule_walker(residuals, 1)`,
+ * rho = (sum e_t e_{t-1} / (T - 1)) / (sum e_t^2 / T); 'lag-ratio' is nilearn <= 0.7's
+ * sum e_t e_{t-1} / sum e_t^2. (nilearn's Yule-Walker first subtracts the grand mean of all
+ * residuals; with the design's constant column every voxel's residuals sum to 0, so it is 0.)
+ *
  * Speed: the only pass over the T x V data is one matrix product Z = [X | (S + S')X]' y per voxel
  * (S shifts one volume later), plus y'y and y'Sy. Everything else is K x K work per voxel:
  *   OLS        b = pinv(X'X) u,  u = X'y,  SSR = y'y - b'u
@@ -15,6 +20,26 @@ import { gramMatrix, matVec, pinvSymmetric } from './linalg';
 
 export type NoiseModel = 'ols' | 'ar1';
 export const NOISE_MODELS: readonly NoiseModel[] = ['ols', 'ar1'];
+
+export type Ar1Estimator = 'yule-walker' | 'lag-ratio';
+
+/** rho from the lag-1 and lag-0 residual sums of a T-volume series; names as `--ar1-estimator` takes them. */
+export const AR1_ESTIMATORS = {
+  'yule-walker': {
+    description: 'Yule-Walker, as nilearn >= 0.8 (rho x T / (T - 1) of the lag ratio; default)',
+    rho: (lag1: number, lag0: number, T: number) => lag1 / (T - 1) / (lag0 / T),
+  },
+  'lag-ratio': {
+    description: 'sum e_t e_(t-1) / sum e_t^2, as nilearn <= 0.7',
+    rho: (lag1: number, lag0: number) => lag1 / lag0,
+  },
+} as const satisfies Record<
+  Ar1Estimator,
+  { description: string; rho: (lag1: number, lag0: number, T: number) => number }
+>;
+
+export const AR1_ESTIMATOR_NAMES = Object.keys(AR1_ESTIMATORS) as Ar1Estimator[];
+export const DEFAULT_AR1_ESTIMATOR: Ar1Estimator = 'yule-walker';
 
 export interface DesignArrays {
   nRows: number;
@@ -34,6 +59,12 @@ export interface GlmFit {
   rho: Float32Array;
   dfResidual: number;
   rank: number;
+  /**
+   * Residuals of the (whitened) model, voxel-major (nVoxels x T), when allocated with them:
+   * e_t = yw_t - xw_t . beta with the AR(1) whitening above (nilearn's `whitened_residuals`; the
+   * OLS residuals under OLS), so sum_t e_t^2 / dfResidual is `residualVariance`. NaN for skipped voxels.
+   */
+  residuals?: Float32Array;
 }
 
 export interface FitGlmOptions {
@@ -42,6 +73,8 @@ export interface FitGlmOptions {
   valid?: Uint8Array;
   /** nilearn's bins: rho is truncated to multiples of 1 / bins (default 100). */
   bins?: number;
+  /** How rho is estimated from the OLS residuals (default 'yule-walker', nilearn >= 0.8). */
+  ar1Estimator?: Ar1Estimator;
 }
 
 /** Per-design precomputation shared by every voxel (and every worker). */
@@ -136,6 +169,28 @@ function projectSeries(series: Float32Array, plan: GlmPlan, v0: number, v1: numb
   }
 }
 
+/** out.residuals of voxel v: yw_t - xw_t . beta, with yw_t = y_t - rho y_{t-1} (t >= 1). */
+function writeResiduals(
+  series: Float32Array,
+  plan: GlmPlan,
+  v: number,
+  rho: number,
+  beta: ArrayLike<number>,
+  out: Float32Array,
+): void {
+  const { T, K, x } = plan;
+  const yo = v * T;
+  for (let t = 0; t < T; t++) {
+    let fitted = 0;
+    for (let k = 0; k < K; k++) {
+      const xw = x[t * K + k]! - (t > 0 ? rho * x[(t - 1) * K + k]! : 0);
+      fitted += xw * (beta[k] as number);
+    }
+    const yw = series[yo + t]! - (t > 0 ? rho * series[yo + t - 1]! : 0);
+    out[yo + t] = yw - fitted;
+  }
+}
+
 /**
  * Fit voxels [v0, v1) of `series` (voxel-major: voxel v's T values at series[v*T .. v*T+T)) and
  * write into `out` at the same voxel positions. The unit of work a worker thread runs.
@@ -152,6 +207,7 @@ export function fitGlmRange(
   const V = out.nVoxels;
   const ar = (options.noiseModel ?? 'ar1') === 'ar1';
   const bins = options.bins ?? 100;
+  const estimate = AR1_ESTIMATORS[options.ar1Estimator ?? DEFAULT_AR1_ESTIMATOR].rho;
   const valid = options.valid;
   const df = T - K;
   const binCache = new Map<number, Float64Array>();
@@ -170,6 +226,7 @@ export function fitGlmRange(
         for (let k = 0; k < K; k++) out.betas[k * V + v] = Number.NaN;
         out.residualVariance[v] = Number.NaN;
         out.rho[v] = Number.NaN;
+        out.residuals?.fill(Number.NaN, v * T, (v + 1) * T);
         continue;
       }
       const zo = (v - c0) * W;
@@ -198,12 +255,13 @@ export function fitGlmRange(
         matVec(a, b, K, ab);
         let bab = 0;
         for (let k = 0; k < K; k++) bab += b[k]! * ab[k]!;
-        r = Math.trunc(((ySy - bq + bab) / ssr) * bins) / bins;
+        r = Math.trunc(estimate(ySy - bq + bab, ssr, T) * bins) / bins;
       }
       if (r === 0) {
         for (let k = 0; k < K; k++) out.betas[k * V + v] = b[k]!;
         out.residualVariance[v] = ssr / df;
         out.rho[v] = 0;
+        if (out.residuals) writeResiduals(series, plan, v, 0, b, out.residuals);
         continue;
       }
       let gw = binCache.get(r);
@@ -225,13 +283,15 @@ export function fitGlmRange(
       }
       out.residualVariance[v] = Math.max(0, yw - bw) / df;
       out.rho[v] = r;
+      if (out.residuals) writeResiduals(series, plan, v, r, beta, out.residuals);
     }
   }
 }
 
-export function allocateGlmFit(nVoxels: number, plan: GlmPlan, shared = false): GlmFit {
+export function allocateGlmFit(nVoxels: number, plan: GlmPlan, shared = false, residuals = false): GlmFit {
   const mk = (n: number) => (shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n));
   return {
+    ...(residuals ? { residuals: mk(plan.T * nVoxels) } : {}),
     nVoxels,
     nCols: plan.K,
     betas: mk(plan.K * nVoxels),
@@ -246,14 +306,19 @@ export function allocateGlmFit(nVoxels: number, plan: GlmPlan, shared = false): 
  * Fit every voxel of `series` (voxel-major, nVoxels x T Float32Array) on one thread. See
  * `fitGlmParallel` for the worker-thread version.
  */
-export function fitGlm(series: Float32Array, design: DesignArrays, options: FitGlmOptions = {}): GlmFit {
+export function fitGlm(
+  series: Float32Array,
+  design: DesignArrays,
+  options: FitGlmOptions & { residuals?: boolean } = {},
+): GlmFit {
   const T = design.nRows;
   if (series.length % T !== 0)
     throw new RangeError(`fitGlm: ${series.length} values is not a whole number of ${T}-volume series`);
   if (T <= design.nCols) throw new RangeError(`fitGlm: ${T} volumes cannot fit ${design.nCols} regressors`);
   const V = series.length / T;
   const plan = planGlm(design);
-  const out = allocateGlmFit(V, plan);
-  fitGlmRange(series, plan, 0, V, out, options);
+  const { residuals, ...fitOptions } = options;
+  const out = allocateGlmFit(V, plan, false, residuals ?? false);
+  fitGlmRange(series, plan, 0, V, out, fitOptions);
   return out;
 }

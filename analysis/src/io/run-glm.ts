@@ -13,11 +13,13 @@ import { InputError, parseEventsTsv } from '@orthostim/protocol';
 import { writeFileAtomic } from '@orthostim/protocol/node';
 import { buildRunDesign, formatDesignTsv, DEFAULT_HIGH_PASS_HZ, type DesignMatrix } from '../glm/design-matrix';
 import { fitGlmParallel } from '../glm/fit-glm-parallel';
-import type { NoiseModel } from '../glm/fit-glm';
+import { DEFAULT_AR1_ESTIMATOR, type Ar1Estimator, type NoiseModel } from '../glm/fit-glm';
 import type { HrfModelName } from '../glm/hrf';
 import { imagesOfEventRows, type ImageMapping } from '../glm/image-mapping';
 import { checkEventsFitRun, toRunEvents, UNMODELLED_TRIAL_TYPES, type SetImage } from '../glm/run-events';
 import { scaleToPercentSignalChange } from '../glm/signal-scaling';
+import { smoothVolumes } from '../glm/smooth-volume';
+import { affineVoxelSizes } from './affine';
 import { bidsLabels, DEFAULT_CONFOUNDS, readConfounds, type StudyRun } from './bids';
 import { readNiftiVoxels, writeNiftiAsync, readVolume3d, type Volume } from './nifti';
 
@@ -27,6 +29,12 @@ export interface RunGlmOptions {
   /** Folder the maps are written into (usually a staging folder of buildOutputDir). */
   outDir: string;
   noiseModel?: NoiseModel;
+  /** AR(1) coefficient estimator (default Yule-Walker, nilearn >= 0.8). */
+  ar1Estimator?: Ar1Estimator;
+  /** Gaussian smoothing of the BOLD volumes before the fit, FWHM in mm (nilearn's smoothing_fwhm; default 0). */
+  smoothingFwhmMm?: number;
+  /** Keep the (whitened) residual series in the result (crossnobis with multivariate noise normalisation). */
+  keepResiduals?: boolean;
   hrf?: HrfModelName;
   highPassHz?: number;
   /** Confound columns taken from the run's confounds TSV (default: the 6 motion parameters). */
@@ -59,6 +67,10 @@ export interface RunGlmResult {
   /** Mean AR(1) coefficient over fitted voxels (0 under OLS). */
   meanRho: number;
   nuisanceRegressors: string[];
+  /** With keepResiduals: the whitened residuals at the mask voxels, voxel-major (nVoxels x T), and their df. */
+  residuals?: { values: Float32Array; nVolumes: number; dfResidual: number };
+  /** Grid index of each fitted voxel (the mask), the order of `residuals`. */
+  voxels: Int32Array;
 }
 
 /** BIDS-derivatives file prefix of a run: sub-01[_ses-x]_task-t[_run-1][_space-s]. */
@@ -105,6 +117,27 @@ function resolveTr(
   );
 }
 
+/**
+ * The BOLD series at the mask voxels, voxel-major; with a smoothing FWHM every whole volume is
+ * smoothed first (nilearn smooths the image, then masks).
+ */
+function readBoldSeries(path: string, mask: Volume, voxels: Int32Array, shared: boolean, fwhmMm: number) {
+  const sameGridAs = { grid: mask, what: 'brain mask and BOLD run' };
+  if (!(fwhmMm > 0)) return readNiftiVoxels(path, voxels, { layout: 'voxel-major', shared, sameGridAs });
+  const nvox = mask.dims[0] * mask.dims[1] * mask.dims[2];
+  const all = readNiftiVoxels(
+    path,
+    Int32Array.from({ length: nvox }, (_, i) => i),
+    { sameGridAs },
+  );
+  const T = all.dims[3];
+  smoothVolumes(all.data, all.dims.slice(0, 3), affineVoxelSizes(all.affine), fwhmMm);
+  const n = voxels.length;
+  const data = shared ? new Float32Array(new SharedArrayBuffer(n * T * 4)) : new Float32Array(n * T);
+  for (let t = 0; t < T; t++) for (let i = 0; i < n; i++) data[i * T + t] = all.data[t * nvox + voxels[i]!]!;
+  return { ...all, data };
+}
+
 export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promise<RunGlmResult> {
   const source = run.eventsPath ?? run.boldPath;
   if (run.eventsPath === null)
@@ -127,11 +160,7 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
   if (!maskPath) throw new InputError(`${run.boldPath}: no brain mask found for this run; give one with --mask`);
   const mask = readVolume3d(maskPath, 'the brain mask');
   const voxels = maskIndices(mask);
-  const bold = readNiftiVoxels(run.boldPath, voxels, {
-    layout: 'voxel-major',
-    shared: (options.threads ?? 1) > 1,
-    sameGridAs: { grid: mask, what: 'brain mask and BOLD run' },
-  });
+  const bold = readBoldSeries(run.boldPath, mask, voxels, (options.threads ?? 1) > 1, options.smoothingFwhmMm ?? 0);
   const T = bold.dims[3];
   if (T < 3) throw new InputError(`${run.boldPath}: ${T} volume(s); a run needs a time series`);
   const { tr, note } = resolveTr(run, bold);
@@ -159,8 +188,10 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
   const scaling = scaleToPercentSignalChange(series, T);
   const fit = await fitGlmParallel(series, design, {
     noiseModel: options.noiseModel ?? 'ar1',
+    ar1Estimator: options.ar1Estimator ?? DEFAULT_AR1_ESTIMATOR,
     valid: scaling.valid,
     threads: options.threads ?? 1,
+    residuals: options.keepResiduals ?? false,
   });
 
   const prefix = runPrefix(run);
@@ -211,6 +242,10 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
         repetitionTimeS: tr,
         frameReferenceS,
         noiseModel: options.noiseModel ?? 'ar1',
+        ...((options.noiseModel ?? 'ar1') === 'ar1'
+          ? { ar1Estimator: options.ar1Estimator ?? DEFAULT_AR1_ESTIMATOR }
+          : {}),
+        smoothingFwhmMm: options.smoothingFwhmMm ?? 0,
         hrf: options.hrf ?? 'spm',
         highPassHz: options.highPassHz ?? DEFAULT_HIGH_PASS_HZ,
         signalScaling: 'percent signal change (nilearn mean_scaling)',
@@ -236,5 +271,7 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
     skipped: scaling.skipped,
     meanRho: fitted ? rhoSum / fitted : 0,
     nuisanceRegressors,
+    ...(fit.residuals ? { residuals: { values: fit.residuals, nVolumes: T, dfResidual: fit.dfResidual } } : {}),
+    voxels,
   };
 }

@@ -15,6 +15,8 @@ export interface BetaFilesInput {
   /** Labels TSV for a single 4D file holding every run. */
   labels?: string;
   residuals?: readonly string[];
+  /** 4D residual series, one per run in run order (multivariate crossnobis noise normalisation). */
+  residualSeries?: readonly string[];
   imageIds: readonly string[];
 }
 
@@ -55,8 +57,8 @@ export function readBetaLabels(path: string, imageIds: readonly string[]): BetaR
 }
 
 /** The input's files in the order readBetaFiles reads them; `.start()` it before reading the mask. */
-export function betaReadAhead(input: Pick<BetaFilesInput, 'betas' | 'residuals'>): NiftiReadAhead {
-  return new NiftiReadAhead([...input.betas, ...(input.residuals ?? [])]);
+export function betaReadAhead(input: Pick<BetaFilesInput, 'betas' | 'residuals' | 'residualSeries'>): NiftiReadAhead {
+  return new NiftiReadAhead([...input.betas, ...(input.residuals ?? []), ...(input.residualSeries ?? [])]);
 }
 
 /**
@@ -114,7 +116,7 @@ export async function readBetaFiles(
       });
     }
   }
-  return attachResiduals(runs, input.residuals ?? [], mask, voxels, ahead);
+  return attachResiduals(runs, input.residuals ?? [], mask, voxels, ahead, input.residualSeries ?? []);
 }
 
 /**
@@ -127,6 +129,7 @@ export async function attachResiduals(
   mask: Volume,
   voxels: Int32Array,
   ahead: NiftiReadAhead,
+  residualSeries: readonly string[] = [],
 ): Promise<RunBetas[]> {
   if (residuals.length > 0 && residuals.length !== runs.length) {
     throw new InputError(
@@ -147,6 +150,39 @@ export async function attachResiduals(
       throw new InputError(`${path}: ${rv.dims[3]} volumes; a residual-variance map is one 3D volume`);
     out.push({ ...r, residualVariance: rv.data });
   }
+  const withSeries = await readResidualSeries(residualSeries, out, mask, voxels, ahead);
   ahead.close();
+  return withSeries;
+}
+
+/**
+ * The residual series (one 4D file per run) at the mask voxels, voxel-major. Their df is set to the
+ * number of volumes: the caller sets the covariance's degrees of freedom for the stacked series.
+ */
+async function readResidualSeries(
+  paths: readonly string[],
+  runs: RunBetas[],
+  mask: Volume,
+  voxels: Int32Array,
+  ahead: NiftiReadAhead,
+): Promise<RunBetas[]> {
+  if (paths.length === 0) return runs;
+  if (paths.length !== runs.length)
+    throw new InputError(
+      `--residual-series: ${paths.length} file(s) for ${runs.length} run(s) (${runs.map((r) => r.run).join(', ')}); give one 4D residual series per run, in run order`,
+    );
+  const out: RunBetas[] = [];
+  for (const [i, r] of runs.entries()) {
+    const path = paths[i]!;
+    const preloaded = await ahead.take(path);
+    const e = readNiftiVoxels(path, voxels, {
+      layout: 'voxel-major',
+      sameGridAs: { grid: mask, what: '--mask and --residual-series' },
+      preloaded,
+    });
+    ahead.release(preloaded);
+    if (e.dims[3] < 2) throw new InputError(`${path}: ${e.dims[3]} volume(s); a residual series needs at least 2`);
+    out.push({ ...r, residuals: { values: e.data, nVolumes: e.dims[3], dfResidual: e.dims[3] } });
+  }
   return out;
 }

@@ -12,6 +12,7 @@
  * An image that no run has is an error: its RDM row cannot be computed.
  */
 import { InputError } from '@orthostim/protocol';
+import type { ResidualSeries } from '../searchlight/crossnobis-noise';
 import { crossnobisPairScales, type BetaSet, type SearchlightDistance } from '../searchlight/sphere-rdms';
 
 /** One run's betas at the candidate voxels (values per voxel in candidate order). */
@@ -21,6 +22,8 @@ export interface RunBetas {
   images: ReadonlyMap<string, Float32Array>;
   /** Residual variance at the candidate voxels (GLM); needed for crossnobis noise normalisation. */
   residualVariance?: Float32Array;
+  /** Residual series at the candidate voxels, voxel-major (candidates x nVolumes), and their df (multivariate crossnobis). */
+  residuals?: { values: Float32Array; nVolumes: number; dfResidual: number };
 }
 
 export interface AssembledBetas {
@@ -29,10 +32,28 @@ export interface AssembledBetas {
   betas: BetaSet;
   /** [run][voxel] residual variances of the used runs (crossnobis with residuals only). */
   residualVariance?: Float32Array;
+  /** Residual series of the used runs stacked, voxel-major over the analysis voxels (when every used run has them). */
+  residualSeries?: ResidualSeries;
   runsUsed: string[];
   /** Candidate voxels dropped because a beta (or residual variance) was not finite. */
   droppedVoxels: number;
   notes: string[];
+}
+
+/** The used runs' residual series at the analysis voxels (`slot`: candidate -> analysis index), stacked per voxel. */
+function stackResiduals(used: readonly RunBetas[], slot: Int32Array, V: number): ResidualSeries {
+  const nRows = used.reduce((n, r) => n + r.residuals!.nVolumes, 0);
+  const values = new Float32Array(V * nRows);
+  let offset = 0;
+  for (const r of used) {
+    const { values: src, nVolumes: T } = r.residuals!;
+    for (let c = 0; c < slot.length; c++) {
+      const k = slot[c]!;
+      if (k >= 0) values.set(src.subarray(c * T, (c + 1) * T), k * nRows + offset);
+    }
+    offset += T;
+  }
+  return { values, nRows, dof: used.reduce((d, r) => d + r.residuals!.dfResidual, 0) };
 }
 
 function describeRuns(runs: readonly string[]): string {
@@ -75,6 +96,8 @@ function presenceOf(
 /** The analysis voxels (finite in every array used) and a copy of a candidate-order array onto them. */
 interface VoxelSelection {
   voxels: Int32Array;
+  /** Candidate index -> analysis index (-1: dropped). */
+  slot: Int32Array;
   gather: (src: Float32Array, dst: Float32Array, offset: number) => void;
 }
 
@@ -121,7 +144,7 @@ function selectAnalysisVoxels(
       if (k >= 0) dst[offset + k] = src[v]!;
     }
   };
-  return { voxels, gather };
+  return { voxels, slot, gather };
 }
 
 /** [run][image][voxel]; an absent image stays 0 (crossnobis ignores it through `present`). */
@@ -202,6 +225,7 @@ export function assembleBetas(
   } else if (cross) {
     notes.push('crossnobis without residual variances: the cross-validated Euclidean distance of the betas as given');
   }
+  const residualSeries = cross && runs.every((r) => r.residuals) ? stackResiduals(runs, sel.slot, V) : undefined;
   const dropped = candidates.length - V;
   if (dropped > 0)
     notes.push(
@@ -211,6 +235,7 @@ export function assembleBetas(
     voxels: sel.voxels,
     betas,
     ...(residualVariance ? { residualVariance } : {}),
+    ...(residualSeries ? { residualSeries } : {}),
     runsUsed: runs.map((r) => r.run),
     droppedVoxels: dropped,
     notes,

@@ -22,7 +22,7 @@ import { MapWriter, gridSize, toGrid, type GridRef } from './map-writer';
 import { OutputIndexBuilder, bidsFileName } from './output-index';
 import { makeProvenance, writeProvenance } from './provenance';
 import { addComputedMasks, resolveRunMasks } from './run-masks';
-import { runSearchlightStage, type SearchlightStageResult } from './searchlight-stage';
+import { needsResidualSeries, runSearchlightStage, type SearchlightStageResult } from './searchlight-stage';
 import { checkSearchlightRadius, type GlmSettings, type SearchlightSettings } from './settings';
 
 export interface ParticipantJob {
@@ -57,6 +57,20 @@ export interface ParticipantSummary {
 
 function gather(data: ArrayLike<number>, voxels: Int32Array): Float32Array {
   return Float32Array.from(voxels, (g) => data[g]!);
+}
+
+/** A run's residual series (rows over its own mask voxels) at the participant's candidate voxels. */
+function gatherResiduals(res: RunGlmResult, candidates: Int32Array): NonNullable<RunBetas['residuals']> {
+  const { values, nVolumes: T, dfResidual } = res.residuals!;
+  const row = new Map<number, number>();
+  res.voxels.forEach((g, i) => row.set(g, i));
+  const out = new Float32Array(candidates.length * T);
+  candidates.forEach((g, c) => {
+    const i = row.get(g);
+    if (i === undefined) out.fill(Number.NaN, c * T, (c + 1) * T);
+    else out.set(values.subarray(i * T, (i + 1) * T), c * T);
+  });
+  return { values: out, nVolumes: T, dfResidual };
 }
 
 /** The intersection of the runs' brain masks (each run may come with its own). */
@@ -105,6 +119,9 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
           stimulusSet: { sha256: set.sha256, images },
           outDir: glmDir,
           noiseModel: job.glm.noiseModel,
+          ar1Estimator: job.glm.ar1Estimator,
+          smoothingFwhmMm: job.glm.smoothingFwhmMm,
+          keepResiduals: needsResidualSeries(job.searchlight),
           hrf: job.glm.hrf,
           highPassHz: job.glm.highPassHz,
           confounds: job.glm.confounds,
@@ -158,7 +175,13 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
           if (f.stat === 'beta') imagesMap.set(f.image!, gather(vol.data, candidates));
           else rv = gather(vol.data, candidates);
         }
-        return { run: runs[i]!.run ?? String(i + 1), images: imagesMap, ...(rv ? { residualVariance: rv } : {}) };
+        const residuals = res.residuals ? gatherResiduals(res, candidates) : undefined;
+        return {
+          run: runs[i]!.run ?? String(i + 1),
+          images: imagesMap,
+          ...(rv ? { residualVariance: rv } : {}),
+          ...(residuals ? { residuals } : {}),
+        };
       });
       const assembled = assembleBetas(
         candidates,
@@ -167,6 +190,9 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         job.searchlight.distance,
         `participant ${participant}`,
       );
+      // The residual series are in `assembled` now; the per-run copies are not needed again.
+      for (const res of results) delete res.residuals;
+      for (const rb of runBetas) delete rb.residuals;
 
       const entities = [
         ['sub', participant],

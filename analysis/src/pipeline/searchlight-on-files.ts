@@ -22,6 +22,9 @@ export interface SearchlightFilesJob {
   betasTable?: string;
   labels?: string;
   residuals?: string[];
+  residualSeries?: string[];
+  /** Degrees of freedom of the stacked residual series (default: rows - 1, rsatoolbox's default). */
+  residualDof?: number;
   mask: string;
   stimuli: LoadedStimulusSet;
   outDir: string;
@@ -72,19 +75,24 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
               betas: job.betas,
               ...(job.labels ? { labels: job.labels } : {}),
               ...(job.residuals ? { residuals: job.residuals } : {}),
+              ...(job.residualSeries ? { residualSeries: job.residualSeries } : {}),
               imageIds: ids,
             },
             mask,
             candidates,
             ahead,
           );
-      const assembled = assembleBetas(
+      const stacked = assembleBetas(
         candidates,
         runs,
         ids,
         job.settings.distance,
         job.betasTable ?? (job.betas.length === 1 ? job.betas[0]! : `${job.betas.length} beta files`),
       );
+      const series = stacked.residualSeries;
+      const assembled = series
+        ? { ...stacked, residualSeries: { ...series, dof: job.residualDof ?? series.nRows - 1 } }
+        : stacked;
       const t1 = performance.now();
       const grid: GridRef = {
         dims,
@@ -119,6 +127,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
             ...(job.betasTable ? { betasTable: job.betasTable } : {}),
             labels: job.labels ?? null,
             residuals: job.residuals ?? [],
+            residualSeries: job.residualSeries ?? [],
             mask: job.mask,
             runs: assembled.runsUsed,
             stimulusSet: {

@@ -16,6 +16,7 @@ import { buildModelSet, type ModelMethod, type ModelSet } from '../rsa/compare-m
 import { computeSearchlightNeighbors } from '../searchlight/neighbors';
 import { runSearchlight } from '../searchlight/run-searchlight';
 import { prepareSphereData } from '../searchlight/sphere-rdms';
+import { NOISE_NORMALIZATIONS } from '../searchlight/crossnobis-noise';
 import { selectKth } from '../stats/order-statistics';
 import type { AssembledBetas } from './beta-set';
 import { roiOnlyStage, SEARCHLIGHT_MAX_IMAGES, writeRoiRsa, type RoiSummary } from './roi-stage';
@@ -116,6 +117,11 @@ function refuseAllNaN(r: Float32Array, nCenters: number, invalidSpheres: number)
   );
 }
 
+/** Whether the searchlight needs the GLM residual series (crossnobis with multivariate noise normalisation). */
+export function needsResidualSeries(s: Pick<SearchlightSettings, 'distance' | 'noiseNormalization'>): boolean {
+  return s.distance === 'crossnobis' && NOISE_NORMALIZATIONS[s.noiseNormalization].needs === 'series';
+}
+
 export async function runSearchlightStage(o: SearchlightStageOptions): Promise<SearchlightStageResult> {
   const t0 = performance.now();
   const { set, settings, betas, grid, writer } = o;
@@ -143,14 +149,17 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     unit: settings.radius.unit,
     voxelSizesMm: affineVoxelSizes(grid.affine),
     minFraction: settings.minFraction,
-    table: false,
+    table: needsResidualSeries(settings), // multivariate noise: per-sphere kernel
   });
   if (neighbors.centers.length === 0) {
     throw new InputError(
       `no searchlight centre: with radius ${describeRadius(settings.radius)} no mask voxel has ${settings.minFraction * 100}% of its sphere (${neighbors.fullSphereSize} voxels) in the mask; lower --min-fraction or the radius`,
     );
   }
-  const data = prepareSphereData(settings.distance, betas.betas, betas.residualVariance);
+  const data = prepareSphereData(settings.distance, betas.betas, betas.residualVariance, {
+    normalization: settings.noiseNormalization,
+    ...(betas.residualSeries ? { residualSeries: betas.residualSeries } : {}),
+  });
   writer.useEncoders(settings.threads); // they start while the searchlight runs
   const t1 = performance.now();
   const progress = lazyProgress(o.progressLabel);

@@ -9,7 +9,14 @@ import { UsageError } from '@orthostim/protocol';
 import { threadsRange, type NumberRange } from '@orthostim/protocol/cli';
 import { DEFAULT_CONFOUNDS } from '../io/bids';
 import { DEFAULT_HIGH_PASS_HZ } from '../glm/design-matrix';
-import { NOISE_MODELS, type NoiseModel } from '../glm/fit-glm';
+import {
+  AR1_ESTIMATOR_NAMES,
+  DEFAULT_AR1_ESTIMATOR,
+  NOISE_MODELS,
+  type Ar1Estimator,
+  type NoiseModel,
+} from '../glm/fit-glm';
+import { NOISE_NORMALIZATION_NAMES, type NoiseNormalization } from '../searchlight/crossnobis-noise';
 import { HRF_MODEL_NAMES, type HrfModelName } from '../glm/hrf';
 import { METHOD_CHOICES, METHOD_CHOICE_NAMES, type MethodChoice, type ModelMethod } from '../rsa/compare-models';
 import { SPHERE_DISTANCE_NAMES, type SearchlightDistance } from '../searchlight/sphere-rdms';
@@ -21,6 +28,8 @@ export interface SearchlightSettings {
   radius: { value: number; unit: 'mm' | 'voxel' };
   minFraction: number;
   distance: SearchlightDistance;
+  /** Crossnobis only: how the betas are noise-normalised (searchlight/crossnobis-noise.ts). */
+  noiseNormalization: NoiseNormalization;
   compare: ComparatorName;
   method: MethodChoice;
   threads: number;
@@ -28,6 +37,9 @@ export interface SearchlightSettings {
 
 export interface GlmSettings {
   noiseModel: NoiseModel;
+  ar1Estimator: Ar1Estimator;
+  /** Gaussian smoothing of the BOLD before the fit, FWHM in mm (0: none). */
+  smoothingFwhmMm: number;
   hrf: HrfModelName;
   highPassHz: number;
   confounds: string[];
@@ -66,6 +78,9 @@ export function rangeOf(spec: OptionSpec): NumberRange {
     ...(spec.maxReason ? { maxReason: spec.maxReason } : {}),
   };
 }
+
+/** Crossnobis noise normalisation by default: see BENCHMARKS.md, "Crossnobis noise normalisation". */
+export const DEFAULT_NOISE_NORMALIZATION: NoiseNormalization = 'univariate';
 
 /**
  * One entry per option: the commander flag, its help text and its default (written into --help
@@ -177,6 +192,15 @@ export const ANALYSIS_OPTIONS = {
     kind: 'string',
     levels: PS,
   },
+  noiseNormalization: {
+    flags: '--noise-normalization <name>',
+    description:
+      'crossnobis noise normalisation: univariate (each run by its residual variance), pooled, pairwise (rsatoolbox per-run-pair), multivariate (per sphere shrinkage covariance of the GLM residuals, rsatoolbox shrinkage_diag), multivariate-eye (Ledoit-Wolf)',
+    default: DEFAULT_NOISE_NORMALIZATION,
+    choices: NOISE_NORMALIZATION_NAMES,
+    kind: 'string',
+    levels: PS,
+  },
   compare: {
     flags: '--compare <name>',
     description: 'comparison of a sphere RDM with each layer RDM',
@@ -212,6 +236,23 @@ export const ANALYSIS_OPTIONS = {
     default: 'ar1',
     choices: NOISE_MODELS,
     kind: 'string',
+    levels: P,
+  },
+  ar1Estimator: {
+    flags: '--ar1-estimator <name>',
+    description: 'AR(1) coefficient: yule-walker (nilearn >= 0.8) or lag-ratio (nilearn <= 0.7)',
+    default: DEFAULT_AR1_ESTIMATOR,
+    choices: AR1_ESTIMATOR_NAMES,
+    kind: 'string',
+    levels: P,
+  },
+  smoothingFwhm: {
+    flags: '--smoothing-fwhm <mm>',
+    description:
+      "Gaussian smoothing of the BOLD volumes before the GLM, FWHM in mm (nilearn's smoothing_fwhm; 0: none)",
+    default: 0,
+    kind: 'number',
+    min: 0,
     levels: P,
   },
   hrf: {
@@ -333,11 +374,14 @@ export interface AnalysisFlags {
   radiusVox?: number;
   minFraction: number;
   distance: string;
+  noiseNormalization: string;
   compare: string;
   method: string;
   rois?: string;
   roiLabels?: string;
   noiseModel: string;
+  ar1Estimator: string;
+  smoothingFwhm: number;
   hrf: string;
   highPass: number;
   confounds: string[];
@@ -365,7 +409,8 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
  * voxel radius wins when present).
  */
 export function resolveSearchlightSettings(
-  flags: Pick<AnalysisFlags, 'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'>,
+  flags: Pick<AnalysisFlags, 'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'> &
+    Partial<Pick<AnalysisFlags, 'noiseNormalization'>>,
   radiusMmExplicit: boolean,
 ): SearchlightSettings {
   if (flags.radiusVox !== undefined && radiusMmExplicit)
@@ -378,6 +423,11 @@ export function resolveSearchlightSettings(
     radius,
     minFraction: flags.minFraction,
     distance: oneOf('--distance', flags.distance, SPHERE_DISTANCE_NAMES),
+    noiseNormalization: oneOf(
+      '--noise-normalization',
+      flags.noiseNormalization ?? DEFAULT_NOISE_NORMALIZATION,
+      NOISE_NORMALIZATION_NAMES,
+    ),
     compare: oneOf('--compare', flags.compare, COMPARATOR_NAMES),
     method: oneOf('--method', flags.method, METHOD_CHOICE_NAMES),
     threads: flags.threads ?? availableParallelism(),
@@ -385,10 +435,13 @@ export function resolveSearchlightSettings(
 }
 
 export function resolveGlmSettings(
-  flags: Pick<AnalysisFlags, 'noiseModel' | 'hrf' | 'highPass' | 'confounds'>,
+  flags: Pick<AnalysisFlags, 'noiseModel' | 'hrf' | 'highPass' | 'confounds'> &
+    Partial<Pick<AnalysisFlags, 'ar1Estimator' | 'smoothingFwhm'>>,
 ): GlmSettings {
   return {
     noiseModel: oneOf('--noise-model', flags.noiseModel, NOISE_MODELS),
+    ar1Estimator: oneOf('--ar1-estimator', flags.ar1Estimator ?? DEFAULT_AR1_ESTIMATOR, AR1_ESTIMATOR_NAMES),
+    smoothingFwhmMm: flags.smoothingFwhm ?? 0,
     hrf: oneOf('--hrf', flags.hrf, HRF_MODEL_NAMES),
     highPassHz: flags.highPass,
     confounds: [...flags.confounds],

@@ -79,7 +79,8 @@ function glmSections(d: ParticipantReportData): { id: string; title: string; bod
   ];
   const first = runs[0]!;
   const body = `${keyValues([
-    ['noise model', esc(d.glm.noiseModel)],
+    ['noise model', esc(d.glm.noiseModel === 'ar1' ? `ar1 (${d.glm.ar1Estimator})` : d.glm.noiseModel)],
+    ['smoothing', d.glm.smoothingFwhmMm > 0 ? `${fmt(d.glm.smoothingFwhmMm, 1)} mm FWHM` : 'none'],
     ['HRF', esc(d.glm.hrf)],
     ['high-pass', `${fmt(d.glm.highPassHz, 5)} Hz (${fmt(1 / d.glm.highPassHz, 1)} s)`],
     ['scaling', 'percent signal change per voxel'],
@@ -110,7 +111,14 @@ export function participantReportHtml(d: ParticipantReportData): string {
         'searchlight',
         `radius ${esc(describeRadius(settings.radius))} (full sphere ${sl.fullSphereSize} voxels), centres need ${fmt(settings.minFraction * 100, 1)}% of it in the mask`,
       ],
-      ['sphere RDM', esc(settings.distance)],
+      [
+        'sphere RDM',
+        esc(
+          settings.distance === 'crossnobis'
+            ? `crossnobis, ${settings.noiseNormalization} noise normalisation`
+            : settings.distance,
+        ),
+      ],
       ['comparison', esc(sl.methods.map((m) => measureName(settings.compare, m)).join('; '))],
       ['runs used', esc(d.runsUsed.join(', '))],
       ['mask voxels', `${d.nMaskVoxels}; ${d.droppedVoxels} left out (NaN betas); ${sl.nAnalysisVoxels} analysed`],

@@ -95,9 +95,14 @@ export async function runSearchlight(
     return s as T;
   };
   const onGrid = 'sphere' in neighbors;
-  const kernel = options.kernel ?? (onGrid ? 'sliding' : 'table');
+  // Multivariate noise normalisation needs each sphere's own covariance: table kernel only.
+  const kernel = options.kernel ?? (onGrid && !data.noise ? 'sliding' : 'table');
   if (kernel === 'sliding' && !onGrid)
     throw new UsageError('the sliding searchlight kernel needs grid neighbours (computeSearchlightNeighbors)');
+  if (kernel === 'sliding' && data.noise)
+    throw new UsageError(
+      'the sliding searchlight kernel cannot apply a per-sphere noise covariance; use the table kernel',
+    );
   if (kernel === 'table' && onGrid && !neighbors.hasTable) {
     throw new UsageError('the table searchlight kernel needs neighbours built with table: true');
   }

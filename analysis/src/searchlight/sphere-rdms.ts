@@ -7,23 +7,39 @@
  * Distances (registry `SPHERE_DISTANCES`):
  * - correlation: 1 - Pearson r between the run-averaged patterns (rdm's `correlation`).
  * - euclidean: Euclidean distance between the run-averaged patterns (rdm's `euclidean`).
- * - crossnobis: cross-validated Mahalanobis distance, leave-one-run-out, as rsatoolbox's
- *   `calc_rdm_crossnobis` with a diagonal noise precision (univariate noise normalization):
- *   each run's betas are divided voxel by voxel by the square root of that run's residual variance,
- *   then, with d_r = b_i,r - b_j,r the pattern difference in run r over the p sphere voxels,
- *     d(i, j) = 1 / (R (R - 1) p) * sum over run pairs a != b of d_a . d_b.
- *   rsatoolbox averages, over folds k, d_k . mean_{l != k} d_l / p, which is the same number.
- *   Per voxel the pair sum is (sum_r d_r)^2 - sum_r d_r^2, so it is precomputed once per voxel and a
- *   sphere only sums rows. Unbiased: its expectation is the true squared distance (0 when the
- *   images do not differ), so it can be negative. Images absent from some runs (condition-rich
- *   designs, `BetaSet.present`): each pair uses only the m runs where both images have a beta, with
- *   R replaced by m; a pair in fewer than 2 such runs has no cross-validated estimate (NaN).
+ * - crossnobis: cross-validated Mahalanobis distance, leave-one-run-out: with d_r = b_i,r - b_j,r
+ *   the pattern difference in run r over the p sphere voxels, R runs and a noise precision P,
+ *     d(i, j) = 1 / (R (R - 1) p) * sum over run pairs a != b of d_a' P d_b,
+ *   which is rsatoolbox's `calc_rdm_crossnobis` (mean over folds k of d_k' P mean_{l != k} d_l / p).
+ *   The noise normalisation (P, or how the betas are scaled) is chosen from crossnobis-noise.ts:
+ *   univariate (each run by its own residual variance; the default without options), pooled,
+ *   pairwise, or multivariate (a shrinkage covariance per sphere); that file states which
+ *   rsatoolbox call each equals. For the per-voxel ones the pair sum is (sum_r d_r)^2 - sum_r d_r^2
+ *   per voxel, precomputed once, and a sphere only sums rows. Unbiased: its expectation is the
+ *   true squared distance (0 when the images do not differ), so it can be negative.
+ *   Images absent from some runs (condition-rich designs, `BetaSet.present`): each pair uses only
+ *   the m runs where both images have a beta, with R replaced by m; a pair in fewer than 2 such runs
+ *   has no cross-validated estimate (NaN).
  *
  * A sphere whose betas hold NaN gets an all-NaN RDM; (correlation) an image whose pattern is constant
  * in the sphere gets NaN distances. The comparison step turns any NaN RDM into NaN for every model.
  */
 import { PATTERN_DISTANCES, pairCount, type PatternDistanceSpec } from '@orthostim/rdm';
 import { UsageError } from '@orthostim/protocol';
+import {
+  NOISE_NORMALIZATIONS,
+  NOISE_NORMALIZATION_NAMES,
+  createMultivariateScratch,
+  isNoiseNormalization,
+  multivariateCrossnobisRdm,
+  pooledVariance,
+  prepareMultivariateNoise,
+  preparePairwiseCrossnobis,
+  type MultivariateNoise,
+  type MultivariateScratch,
+  type NoiseNormalization,
+  type ResidualSeries,
+} from './crossnobis-noise';
 
 export type SearchlightDistance = 'correlation' | 'euclidean' | 'crossnobis';
 
@@ -48,6 +64,19 @@ export interface SphereData {
   readonly width: number;
   /** Voxel-major, on a SharedArrayBuffer so that worker threads read it in place. */
   readonly values: Float64Array;
+  /**
+   * Crossnobis with multivariate noise normalisation: `values` are the raw betas (R x K per voxel)
+   * and each sphere's RDM needs its own precision from these residuals (table kernel only).
+   */
+  readonly noise?: MultivariateNoise;
+}
+
+/** Crossnobis noise normalisation and its input beyond the residual variances. */
+export interface CrossnobisNoiseOptions {
+  /** Default 'univariate'. */
+  normalization?: NoiseNormalization;
+  /** GLM residual series of the voxels (multivariate normalisations). */
+  residualSeries?: ResidualSeries;
 }
 
 interface SphereDistanceSpec {
@@ -79,6 +108,13 @@ function copyVoxelBlock(betas: BetaSet, v0: number, nv: number, block: Float64Ar
     const dst = q * nv;
     for (let t = 0; t < nv; t++) block[dst + t] = data[src + t] as number;
   }
+}
+
+/** Raw betas voxel-major: out[v * R * K + r * K + i] = beta(run r, image i, voxel v). */
+function prepareRawBetas(betas: BetaSet, out: Float64Array): void {
+  const { nRuns: R, nImages: K, nVoxels: V, data } = betas;
+  const W = R * K;
+  for (let q = 0; q < W; q++) for (let v = 0; v < V; v++) out[v * W + q] = data[q * V + v] as number;
 }
 
 /** Run-averaged patterns, voxel-major: out[v * K + i] = mean over runs of beta(run, i, v). */
@@ -247,6 +283,7 @@ export function prepareSphereData(
   distance: SearchlightDistance,
   betas: BetaSet,
   residualVariance?: ArrayLike<number>,
+  noiseOptions: CrossnobisNoiseOptions = {},
 ): SphereData {
   if (!isSearchlightDistance(distance)) {
     throw new UsageError(
@@ -275,21 +312,60 @@ export function prepareSphereData(
       `residual variances are used by --distance crossnobis only; got them with --distance ${distance}`,
     );
   }
+  const normalization = noiseOptions.normalization ?? 'univariate';
+  if (distance === 'crossnobis' && normalization !== 'univariate')
+    return prepareNormalizedCrossnobis(betas, normalization, residualVariance, noiseOptions.residualSeries);
   const width = spec.width(nImages);
   const values = new Float64Array(new SharedArrayBuffer(nVoxels * width * Float64Array.BYTES_PER_ELEMENT));
   spec.prepare(betas, values, residualVariance);
   return { distance, nImages, nVoxels, width, values };
 }
 
+/** Crossnobis with a noise normalisation other than the univariate default (crossnobis-noise.ts). */
+function prepareNormalizedCrossnobis(
+  betas: BetaSet,
+  normalization: NoiseNormalization,
+  residualVariance: ArrayLike<number> | undefined,
+  series: ResidualSeries | undefined,
+): SphereData {
+  if (!isNoiseNormalization(normalization))
+    throw new UsageError(
+      `noise normalisation must be one of ${NOISE_NORMALIZATION_NAMES.join(', ')}; got ${JSON.stringify(normalization)}`,
+    );
+  const { nRuns: R, nImages: K, nVoxels: V } = betas;
+  const shared = (width: number) => new Float64Array(new SharedArrayBuffer(V * width * 8));
+  const base = { distance: 'crossnobis' as const, nImages: K, nVoxels: V };
+  if (NOISE_NORMALIZATIONS[normalization].needs === 'series') {
+    if (!series) throw new UsageError(`${normalization} noise normalisation needs the GLM residual series; got none`);
+    const values = shared(R * K);
+    prepareRawBetas(betas, values);
+    return { ...base, width: R * K, values, noise: prepareMultivariateNoise(normalization, series, V, R) };
+  }
+  if (!residualVariance)
+    throw new UsageError(`${normalization} noise normalisation needs the runs' residual variances; got none`);
+  const values = shared(pairCount(K));
+  if (normalization === 'pairwise') preparePairwiseCrossnobis(betas, values, residualVariance);
+  else prepareCrossnobis(betas, values, pooledVariance(residualVariance, R, V));
+  return { ...base, width: pairCount(K), values };
+}
+
 /** Reusable per-thread buffers of `computeSphereRdms`. */
 export interface SphereScratch {
   buf: Float64Array;
   gram: Float64Array;
+  multivariate?: MultivariateScratch;
 }
 
-export function createSphereScratch(data: Pick<SphereData, 'nImages' | 'width'>, maxSphereSize: number): SphereScratch {
+export function createSphereScratch(
+  data: Pick<SphereData, 'nImages' | 'width' | 'noise'>,
+  maxSphereSize: number,
+): SphereScratch {
   const kPad = Math.ceil(data.nImages / 4) * 4;
-  return { buf: new Float64Array(kPad * Math.max(1, maxSphereSize) + data.width), gram: new Float64Array(kPad * kPad) };
+  return {
+    buf: new Float64Array(kPad * Math.max(1, maxSphereSize) + data.width),
+    gram: new Float64Array(kPad * kPad),
+    ...(data.noise ? { multivariate: createMultivariateScratch(maxSphereSize, data.noise.nRuns, data.nImages) } : {}),
+  };
 }
 
 /** Largest group in a CSR neighbour table. */
@@ -378,6 +454,12 @@ export function computeSphereRdms(
     let o = (c - start) * P;
     if (p === 0) {
       out.fill(Number.NaN, o, o + P);
+      continue;
+    }
+    if (data.noise) {
+      if (!scratch.multivariate || scratch.multivariate.cov.length < p * p)
+        throw new RangeError(`computeSphereRdms: scratch too small for a group of ${p} voxels`);
+      multivariateCrossnobisRdm(data.noise, values, K, indices, a, p, out, o, scratch.multivariate);
       continue;
     }
     if (kernel.kind === 'mean') {

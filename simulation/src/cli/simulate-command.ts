@@ -29,6 +29,8 @@ interface SimulateFlags {
   imageTrialsPerRun?: number;
   regionMm: number;
   brainMm: [number, number, number];
+  noiseFwhmMm: number;
+  noiseHeteroscedasticity: number;
   datatype: 'int16' | 'float32';
   overwrite?: boolean;
 }
@@ -120,6 +122,22 @@ export function buildSimulateCommand(): Command {
         .default([...d.brainMm], d.brainMm.join(',')),
     )
     .addOption(
+      new Option(
+        '--noise-fwhm-mm <mm>',
+        "spatially correlated noise: FWHM of the Gaussian that correlates neighbouring voxels' noise (0: independent)",
+      )
+        .argParser(parseNumberOption('--noise-fwhm-mm', 0, 100))
+        .default(d.noiseFwhmMm),
+    )
+    .addOption(
+      new Option(
+        '--noise-heteroscedasticity <sd>',
+        "voxel-wise heteroscedastic noise: SD of the log of the voxels' noise SDs (0: one noise level)",
+      )
+        .argParser(parseNumberOption('--noise-heteroscedasticity', 0, 5))
+        .default(d.noiseHeteroscedasticity),
+    )
+    .addOption(
       new Option('--datatype <type>', 'stored BOLD datatype (float32 keeps the exact simulated values)')
         .choices(['int16', 'float32'])
         .default(d.datatype),
@@ -164,6 +182,8 @@ evoked SD ${d.evokedSdPsc}% (mean over a region's voxels), drift SD ${d.driftSdP
         ...(flags.imageTrialsPerRun !== undefined ? { imageTrialsPerRun: flags.imageTrialsPerRun } : {}),
         regionRadiusMm: flags.regionMm,
         brainMm: flags.brainMm,
+        noiseFwhmMm: flags.noiseFwhmMm,
+        noiseHeteroscedasticity: flags.noiseHeteroscedasticity,
         datatype: flags.datatype,
         overwrite: flags.overwrite ?? false,
         command: ['orthostim', ...process.argv.slice(2)].join(' '),
