@@ -281,9 +281,9 @@ export function buildEventsSidecar(
       ScreenRefreshRate: c.ready?.refreshHz ?? null,
       HeadStabilization: 'n/a',
     },
-    StimulusSetSha256: header.stimulusSet.sha256,
-    StimulusSetFile: extra.stimulusSetFile,
     Orthostim: {
+      StimulusSetSha256: header.stimulusSet.sha256,
+      StimulusSetFile: extra.stimulusSetFile,
       runStatus: c.state,
       complete: c.state === 'finished' && stats.trialsShown.length === stats.trialsPlanned,
       seed: header.seed,

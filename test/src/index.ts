@@ -5,3 +5,4 @@ export * from './stimulus-fixture';
 export * from './browser';
 export * from './serve-process';
 export * from './bench';
+export * from './bids-validator';
