@@ -9,8 +9,12 @@ import { COMPARATOR_NAMES, isComparatorName, type ComparatorName } from '@orthos
 import { InputError, UsageError } from '@orthostim/protocol';
 import { buildOutputDir, readStimulusSet, writeFileAtomic } from '@orthostim/protocol/node';
 import type { ModelMethod } from '@orthostim/analysis';
-import { readBrainRdms } from './brain-rdms';
+import { readBrainRdmsFiles } from './brain-rdms';
+import { readModelRdms, type ModelRdm } from './model-rdms';
+import { comparePairwise, type RegionPairwise } from './pairwise-models';
 import {
+  formatPairwiseTable,
+  formatPairwiseTsv,
   formatPerSubjectTsv,
   formatProfileTable,
   formatProfilesTsv,
@@ -23,7 +27,10 @@ export const COMPARE_METHODS: readonly ModelMethod[] = ['standard', 'residual'];
 
 export interface CompareOptions {
   stimuli: string;
-  brain: string;
+  /** One file, or several whose regions of the same name are merged as further subjects. */
+  brain: string | readonly string[];
+  /** Model RDMs as `name=file` (`--model-rdm`), scored after the layers. */
+  modelRdms?: readonly string[];
   outDir: string;
   comparator?: ComparatorName;
   method?: ModelMethod;
@@ -38,6 +45,7 @@ export interface CompareOptions {
 
 export interface CompareResult {
   profiles: RegionProfile[];
+  pairwise: RegionPairwise[];
   table: string;
   files: string[];
   ignored: string[];
@@ -63,23 +71,26 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
   if (method === 'residual' && layers.length < 2)
     throw new UsageError('--method residual needs at least 2 layers (each is regressed on the others)');
   const ids = set.images.map((i) => i.id);
-  const brain = await readBrainRdms(o.brain, ids, o.regions);
+  const brainPaths = typeof o.brain === 'string' ? [o.brain] : [...o.brain];
+  const brain = await readBrainRdmsFiles(brainPaths, ids, o.regions);
+  const models: ModelRdm[] = await readModelRdms(o.modelRdms ?? [], ids);
   const ciLevel = o.ciLevel ?? 0.95;
   const nBootstrap = o.nBootstrap ?? 1000;
   const seed = o.seed ?? 1;
-  const profiles = computeLayerProfiles(
-    layers,
-    layers.map((l) => set.rdms[l]!.map((v) => v ?? Number.NaN)),
-    brain.regions,
-    { comparator, method, nBootstrap, ciLevel, seed },
+  const layerRdms = layers.map((l) => set.rdms[l]!.map((v) => v ?? Number.NaN));
+  const options = { comparator, method, nBootstrap, ciLevel, seed, modelRdms: models };
+  const profiles = computeLayerProfiles(layers, layerRdms, brain.regions, options);
+  const pairwise = brain.regions.map((r, k) =>
+    comparePairwise(r.name, layers, layerRdms, r.subjects, ids.length, options, k),
   );
-  const table = formatProfileTable(profiles, comparator, method, ciLevel);
+  const table = `${formatProfileTable(profiles, comparator, method, ciLevel)}\n${formatPairwiseTable(pairwise, ciLevel, nBootstrap)}`;
   const svg = layerProfilesSvg(profiles, comparator, method);
   const png = await svgToPng(svg, 2);
   const files = [
     'layer-profiles.tsv',
     'layer-profiles.json',
     'per-subject.tsv',
+    'pairwise.tsv',
     'layer-profiles.svg',
     'layer-profiles.png',
     'table.txt',
@@ -103,6 +114,12 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
               'Nili et al. 2014: lower = mean correlation of each subject with the mean of the others, upper = with the mean of all (ranks for Spearman/Kendall, z-scores for Pearson)',
             stimulusSet: { path: loaded.path, sha256: set.sha256, distance: set.distance, images: ids },
             brain: { path: o.brain, format: brain.format, ignored: brain.ignored },
+            modelRdms: models.map((m) => ({ name: m.name, path: m.path })),
+            pairwise: {
+              method:
+                'rsatoolbox eval_dual_bootstrap + bootstrap_pair_tests: subjects and images resampled together; p two-sided, ((B-1)/B) p + 1/B',
+              regions: pairwise,
+            },
             command: o.command ?? null,
             regions: profiles,
           },
@@ -111,11 +128,19 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
         )}\n`,
       );
       writeFileAtomic(join(stage, 'per-subject.tsv'), formatPerSubjectTsv(profiles));
+      writeFileAtomic(join(stage, 'pairwise.tsv'), formatPairwiseTsv(pairwise));
       writeFileAtomic(join(stage, 'layer-profiles.svg'), svg);
       writeFileAtomic(join(stage, 'layer-profiles.png'), png);
       writeFileAtomic(join(stage, 'table.txt'), table);
     },
     { overwrite: o.overwrite ?? false },
   );
-  return { profiles, table, files: files.map((f) => join(o.outDir, f)), ignored: brain.ignored, format: brain.format };
+  return {
+    profiles,
+    pairwise,
+    table,
+    files: files.map((f) => join(o.outDir, f)),
+    ignored: brain.ignored,
+    format: brain.format,
+  };
 }
