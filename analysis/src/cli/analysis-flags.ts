@@ -3,7 +3,9 @@
  * `searchlight` share one definition of every flag, its help and its default.
  */
 import { Option, parseList, parseNumberOption, parsePositiveInt, type Command } from '@orthostim/protocol/cli';
+import type { StimulusSet } from '@orthostim/protocol';
 import { ANALYSIS_OPTIONS, type AnalysisOptionName, type OptionSpec } from '../pipeline/settings';
+import type { ExtraModelRdm } from '../rsa/compare-models';
 
 function parseNonNegativeInt(flag: string) {
   return (value: string): number => {
@@ -37,4 +39,20 @@ export function optionOf(name: AnalysisOptionName): Option {
 export function addOptions(cmd: Command, names: readonly AnalysisOptionName[]): Command {
   for (const n of names) cmd.addOption(optionOf(n));
   return cmd;
+}
+
+/**
+ * The `--model-rdm name=file` flags read into model RDMs in the set's image order, with the
+ * readers of `orthostim compare` (loaded only when the flag is given).
+ */
+export async function readModelRdmFlags(
+  specs: readonly string[] | undefined,
+  set: Pick<StimulusSet, 'images'>,
+): Promise<ExtraModelRdm[]> {
+  if (!specs || specs.length === 0) return [];
+  const { readModelRdms } = await import('@orthostim/compare');
+  return readModelRdms(
+    specs,
+    set.images.map((i) => i.id),
+  );
 }

@@ -19,7 +19,7 @@ import {
   type AnalysisFlags,
   type AnalysisOptionName,
 } from '../pipeline/settings';
-import { addOptions } from './analysis-flags';
+import { addOptions, readModelRdmFlags } from './analysis-flags';
 import { addExecutorOptions, readExecutorSettings } from '@orthostim/executor/cli';
 import { runGroupOnExecutor, runParticipantsOnExecutor } from './analyze-executor';
 
@@ -113,6 +113,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
       const searchlight = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
       const glm = resolveGlmSettings(flags);
       if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
+      const modelRdms = await readModelRdmFlags(flags.modelRdm, stimuli.set);
       const labels = selectParticipants(ds, flags.participantLabel);
       // With an executor, done participants are skipped by the job state; each task checks its own.
       if (!flags.overwrite && !executor) {
@@ -149,6 +150,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
             ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } }
             : {}),
           ...(flags.template ? { template: flags.template } : {}),
+          ...(modelRdms.length ? { modelRdms } : {}),
           overwrite: flags.overwrite ?? false,
           settingsRecord: { ...settingsRecord, resolved: { glm, searchlight } },
         });

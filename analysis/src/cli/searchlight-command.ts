@@ -9,7 +9,7 @@ import {
   type AnalysisFlags,
   type AnalysisOptionName,
 } from '../pipeline/settings';
-import { addOptions } from './analysis-flags';
+import { addOptions, readModelRdmFlags } from './analysis-flags';
 
 const SHARED: AnalysisOptionName[] = [
   'stimuli',
@@ -23,6 +23,7 @@ const SHARED: AnalysisOptionName[] = [
   'method',
   'rois',
   'roiLabels',
+  'modelRdm',
   'template',
   'threads',
   'overwrite',
@@ -42,6 +43,7 @@ interface SearchlightFlags
     | 'method'
     | 'rois'
     | 'roiLabels'
+    | 'modelRdm'
     | 'template'
     | 'threads'
     | 'overwrite'
@@ -97,6 +99,7 @@ Examples:
   orthostim searchlight --betas run1_betas.nii run2_betas.nii --mask mask.nii.gz --stimuli set --out sl
   orthostim searchlight --betas all_betas.nii.gz --labels betas.tsv --mask mask.nii.gz --stimuli set --out sl --distance crossnobis --residuals rv1.nii.gz rv2.nii.gz
   orthostim searchlight --betas b1.nii b2.nii --mask vt.nii.gz --stimuli set --out roi --rois vt.nii.gz --roi-labels vt.tsv --radius-vox 2
+  orthostim searchlight --betas b1.nii b2.nii --mask mask.nii.gz --stimuli set --out sl --model-rdm animacy=animacy.tsv
 
 Without --residuals, crossnobis is the cross-validated Euclidean distance of the betas as given.
 The output folder has index.json (schema orthostim.outputs/1), analysis.json and report.html.`,
@@ -113,6 +116,7 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
     if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
     if (flags.residuals && settings.distance !== 'crossnobis')
       throw new UsageError(`--residuals are used by --distance crossnobis only; got --distance ${settings.distance}`);
+    const modelRdms = await readModelRdmFlags(flags.modelRdm, stimuli.set);
     process.stderr.write(
       `searchlight: radius ${describeRadius(settings.radius)}, ${settings.distance}, ${settings.compare}, method ${settings.method}, ${settings.threads} thread(s)\n`,
     );
@@ -129,6 +133,7 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
         ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } }
         : {}),
       ...(flags.template ? { template: flags.template } : {}),
+      ...(modelRdms.length ? { modelRdms } : {}),
       report: flags.report,
       overwrite: flags.overwrite ?? false,
       settingsRecord: { ...flags, resolved: settings },

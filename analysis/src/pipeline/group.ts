@@ -20,6 +20,7 @@ import { signFlipTest, type SignFlipOptions } from '../stats/sign-flip';
 import { TaskPool } from '../parallel/task-pool';
 import { diceMatrix, thresholdMap } from '../stats/threshold';
 import { writeGroupReport } from '../report/group-report';
+import { displayBackground } from '../report/display-background';
 import { MapWriter, gridSize, toGrid, type GridRef } from './map-writer';
 import { OutputIndexBuilder, bidsFileName, readOutputIndex, type OutputIndex } from './output-index';
 import { makeProvenance, PROVENANCE_FILE, writeProvenance } from './provenance';
@@ -42,7 +43,9 @@ export interface GroupJob {
 }
 
 export interface GroupTest {
+  /** The layer, or the model RDM's name when `kind` is 'model'. */
   layer: string;
+  kind?: 'model';
   method: ModelMethod;
   nVoxels: number;
   nSignificant: number;
@@ -67,6 +70,8 @@ export interface GroupSummary {
   statistic: 't' | 'pseudo-t';
   varianceSmoothingMm: number;
   note?: string;
+  /** Set when the participants' maps are not in one standard space (native-space BOLD). */
+  spaceWarning?: string;
   seconds: number;
 }
 
@@ -74,13 +79,24 @@ interface ParticipantOutputs {
   label: string;
   dir: string;
   index: OutputIndex;
-  /** `layer\tmethod` -> z map path. */
+  /** `layer\tmethod` -> z map path (model RDMs: `model:<name>\tmethod`). */
   zMaps: Map<string, string>;
   space: string | undefined;
   stimulusSha: string | undefined;
 }
 
 const key = (layer: string, method: string) => `${layer}\t${method}`;
+/** Keys of user-given model RDMs' maps, kept apart from the layers (no winner-take-all, no Dice). */
+const MODEL_PREFIX = 'model:';
+
+/**
+ * A warning when the maps are not in one standard space: native-space maps (raw BOLD, or no
+ * space entity) of different people share a grid only by accident, so a voxel is not one place.
+ */
+export function spaceWarningOf(space: string | undefined): string | undefined {
+  if (space && space !== 'native') return undefined;
+  return `the participants' maps are in native space (${space ? 'space-native' : 'no space entity'}, no template): a voxel is not the same brain location in different participants, so the group test compares unaligned maps; analyse preprocessed BOLD in a standard space (--derivatives with --space MNI152NLin2009cAsym)`;
+}
 
 function findParticipants(outputDir: string, requested: string[] | undefined): ParticipantOutputs[] {
   if (!existsSync(outputDir))
@@ -109,8 +125,10 @@ function findParticipants(outputDir: string, requested: string[] | undefined): P
     const dir = join(outputDir, `sub-${label}`);
     const index = readOutputIndex(dir);
     const zMaps = new Map<string, string>();
-    for (const f of index.files)
-      if (f.stat === 'z' && f.layer && f.method) zMaps.set(key(f.layer, f.method), join(dir, f.path));
+    for (const f of index.files) {
+      const name = f.layer ?? (f.model ? `${MODEL_PREFIX}${f.model}` : undefined);
+      if (f.stat === 'z' && name && f.method) zMaps.set(key(name, f.method), join(dir, f.path));
+    }
     let stimulusSha: string | undefined;
     try {
       const prov = JSON.parse(readFileSync(join(dir, PROVENANCE_FILE), 'utf8')) as {
@@ -122,6 +140,16 @@ function findParticipants(outputDir: string, requested: string[] | undefined): P
     }
     return { label, dir, index, zMaps, space: index.files.find((f) => f.stat === 'z')?.space, stimulusSha };
   });
+}
+
+/**
+ * How the group report scores a simulated dataset's maps (docs/simulate.md): FWE-thresholded maps
+ * from 6 participants on; with fewer no voxel can reach FWE p < 0.05, and the top-k maps (the k
+ * voxels of highest mean z, k = the region's size) are scored instead.
+ */
+export const RECOVERY_FWE_FROM_PARTICIPANTS = 6;
+export function recoverySelection(nParticipants: number): 'fwe' | 'top-k' {
+  return nParticipants >= RECOVERY_FWE_FROM_PARTICIPANTS ? 'fwe' : 'top-k';
 }
 
 export async function runGroup(job: GroupJob): Promise<GroupSummary> {
@@ -149,10 +177,14 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
     }
   }
   const tests = keys.map((k) => {
-    const [layer, method] = k.split('\t') as [string, ModelMethod];
-    return { layer, method };
+    const [name, method] = k.split('\t') as [string, ModelMethod];
+    return name.startsWith(MODEL_PREFIX)
+      ? { layer: name.slice(MODEL_PREFIX.length), method, kind: 'model' as const }
+      : { layer: name, method };
   });
-  const layers = [...new Set(tests.map((t) => t.layer))];
+  const layers = [...new Set(tests.filter((t) => !t.kind).map((t) => t.layer))];
+  const spaceWarning = spaceWarningOf(first.space);
+  if (spaceWarning) process.stderr.write(`group: warning: ${spaceWarning}\n`);
   const methods = [...new Set(tests.map((t) => t.method))];
   const space = first.space;
   const outDir = join(job.outputDir, 'group');
@@ -176,7 +208,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       let atlas: Atlas | undefined;
       const results: GroupTest[] = [];
       let meta: { nPatterns: number; exhaustive: boolean; minAttainableP: number; note?: string } | undefined;
-      const desc = bidsLabels(layers, 'layer');
+      const desc = bidsLabels([...new Set(tests.map((t) => t.layer))], 'model');
       const entities = [['space', space]] as const;
       const bar = createProgress(`group tests (${parts.length} participants)`, tests.length);
       // The tests of the layers and methods are independent: with threads > 1 they run on worker
@@ -185,8 +217,8 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       const threads = job.threads ?? 1;
       const pool = threads > 1 ? TaskPool.start(threads) : undefined;
       const prepare = (ti: number) => {
-        const { layer, method } = tests[ti]!;
-        const vols = parts.map((p) => readNifti(p.zMaps.get(key(layer, method))!));
+        const { layer, method, kind } = tests[ti]!;
+        const vols = parts.map((p) => readNifti(p.zMaps.get(key(kind ? `${MODEL_PREFIX}${layer}` : layer, method))!));
         if (!gridVol) {
           gridVol = vols[0]!;
           grid = {
@@ -230,7 +262,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
           ? pool.run('sign-flip', { maps, options })
           : Promise.resolve().then(() => signFlipTest(maps, options));
         res.catch(() => undefined); // awaited in order below
-        return { layer, method, voxels, res };
+        return { layer, method, kind, voxels, res };
       };
       const ahead: ReturnType<typeof prepare>[] = [];
       let next = 0;
@@ -238,7 +270,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
         while (ahead.length < 3 * threads && next < tests.length) ahead.push(prepare(next++));
         for (let ti = 0; ti < tests.length; ti++) {
           bar.update(ti);
-          const { layer, method, voxels } = ahead[0]!;
+          const { layer, method, kind, voxels } = ahead[0]!;
           const res = await ahead.shift()!.res;
           if (next < tests.length) ahead.push(prepare(next++));
           const n = gridSize(grid!);
@@ -255,7 +287,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
           const thresholdedT = thresholdMap(t, fweP, alpha);
           const base = [...entities, ['desc', desc.get(layer)], ['rsa', METHOD_LABELS[method]]] as const;
           const w = writer!;
-          const entry = { layer, method };
+          const entry = kind ? { model: layer, method } : { layer, method };
           w.write(bidsFileName([...base, ['stat', 'meanz']], 'statmap', '.nii.gz'), meanZ, {
             ...entry,
             stat: 'mean-z',
@@ -306,6 +338,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
           }
           results.push({
             layer,
+            ...(kind ? { kind } : {}),
             method,
             nVoxels: voxels.length,
             nSignificant,
@@ -336,7 +369,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       }[] = [];
       const dice: { method: ModelMethod; layers: string[]; matrix: Float64Array }[] = [];
       for (const method of methods) {
-        const rs = layers.map((l) => results.find((r) => r.layer === l && r.method === method)!);
+        const rs = layers.map((l) => results.find((r) => !r.kind && r.layer === l && r.method === method)!);
         // Eligible: voxels where the layer's positive effect is significant.
         const positive = rs.map((r) => Uint8Array.from(r.thresholdedT, (v) => (v > 0 ? 1 : 0)));
         const { winner } = winnerTakeAll(
@@ -418,12 +451,12 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       const ctsv = bidsFileName([...entities, ['desc', 'clusters']], 'table', '.tsv');
       writeFileAtomic(
         join(staging, ctsv),
-        `${['layer', 'method', 'cluster', 'size_voxels', 'volume_mm3', 'peak_t', 'peak_x_mm', 'peak_y_mm', 'peak_z_mm', 'peak_i', 'peak_j', 'peak_k', ...(atlas ? ['peak_label'] : [])].join('\t')}\n${clusterRows.map((r) => `${r}\n`).join('')}`,
+        `${['layer', 'method', 'cluster', 'size_voxels', 'volume_mm3', `peak_${statLabel}`, 'peak_x_mm', 'peak_y_mm', 'peak_z_mm', 'peak_i', 'peak_j', 'peak_k', ...(atlas ? ['peak_label'] : [])].join('\t')}\n${clusterRows.map((r) => `${r}\n`).join('')}`,
       );
       index.add({
         path: ctsv,
         stat: 'clusters',
-        description: `clusters of the thresholded t maps (${connectivity}-connectivity), largest first, with peaks`,
+        description: `clusters of the thresholded ${statName} maps (${connectivity}-connectivity), largest first, with peaks`,
       });
 
       // Report background: --template, else the mean of the participants' mean EPIs.
@@ -466,7 +499,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
             stimulusSetSha256: first.stimulusSha ?? null,
             ...(job.atlas ? { atlas: job.atlas } : {}),
           },
-          m.note ? [m.note] : [],
+          [...(m.note ? [m.note] : []), ...(spaceWarning ? [spaceWarning] : [])],
         ),
       );
       index.add({ path: 'analysis.json', stat: 'provenance', description: 'resolved settings, inputs and versions' });
@@ -481,6 +514,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
         statistic: statName,
         varianceSmoothingMm,
         ...(m.note ? { note: m.note } : {}),
+        ...(spaceWarning ? { spaceWarning } : {}),
         seconds: 0,
       };
       // A simulated dataset (orthostim simulate) carries its ground truth: score the thresholded
@@ -495,15 +529,15 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
             groupDir: staging,
             bidsDir: job.bidsDir,
             method,
-            selection: 'fwe',
+            selection: recoverySelection(parts.length),
           }),
         }));
       }
       await writeGroupReport(staging, {
         summary,
         grid: g,
-        background,
-        backgroundName,
+        background: job.template ? background : displayBackground(g, background),
+        backgroundName: job.template ? backgroundName : `${backgroundName} (smoothed for display)`,
         layers,
         methods,
         wta,
