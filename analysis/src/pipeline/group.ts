@@ -20,7 +20,7 @@ import { signFlipTest, type SignFlipOptions } from '../stats/sign-flip';
 import { TaskPool } from '../parallel/task-pool';
 import { diceMatrix, thresholdMap } from '../stats/threshold';
 import { writeGroupReport } from '../report/group-report';
-import { displayBackground } from '../report/display-background';
+import { displayBackground, isSimulatedDataset } from '../report/display-background';
 import { MapWriter, gridSize, toGrid, type GridRef } from './map-writer';
 import { OutputIndexBuilder, bidsFileName, readOutputIndex, type OutputIndex } from './output-index';
 import { makeProvenance, PROVENANCE_FILE, writeProvenance } from './provenance';
@@ -536,8 +536,14 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
       await writeGroupReport(staging, {
         summary,
         grid: g,
-        background: job.template ? background : displayBackground(g, background),
-        backgroundName: job.template ? backgroundName : `${backgroundName} (smoothed for display)`,
+        background: job.template
+          ? background
+          : displayBackground(g, background, { simulated: isSimulatedDataset(job.bidsDir) }),
+        backgroundName: job.template
+          ? backgroundName
+          : isSimulatedDataset(job.bidsDir)
+            ? `the brain mask (a simulated dataset's mean EPI is a random baseline per voxel)`
+            : `${backgroundName} (smoothed for display)`,
         layers,
         methods,
         wta,

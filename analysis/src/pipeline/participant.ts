@@ -5,7 +5,7 @@
  * staging folder and renamed into place when complete (so parallel participants share one output
  * folder, and a failed run leaves nothing half-written).
  */
-import { displayBackground } from '../report/display-background';
+import { displayBackground, isSimulatedDataset } from '../report/display-background';
 import type { ExtraModelRdm } from '../rsa/compare-models';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -278,8 +278,14 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         glm: job.glm,
         runs: results,
         grid,
-        background: job.template ? background.data : displayBackground(grid, background.data),
-        backgroundName: job.template ?? `the mean EPI of ${runPrefix(runs[0]!)} (smoothed for display)`,
+        background: job.template
+          ? background.data
+          : displayBackground(grid, background.data, { simulated: isSimulatedDataset(ds.root) }),
+        backgroundName:
+          job.template ??
+          (isSimulatedDataset(ds.root)
+            ? `the brain mask (a simulated dataset's mean EPI is a random baseline per voxel)`
+            : `the mean EPI of ${runPrefix(runs[0]!)} (smoothed for display)`),
         tsnr,
         searchlight,
         notes,

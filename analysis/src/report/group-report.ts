@@ -14,7 +14,7 @@ import type { ModelMethod } from '../rsa/compare-models';
 import type { Connectivity } from '../stats/clusters';
 import type { RecoveryTable } from '../recovery/recovery';
 import { esc, fmt, keyValues, page, svgFigure, table } from './html';
-import { EFFECT_CMAP, mapMosaic, wtaMosaic } from './layer-figures';
+import { EFFECT_CMAP, mapMosaic, topKWinner, wtaMosaic } from './layer-figures';
 import { quantiles } from '../stats/order-statistics';
 import { mosaicSlices } from './mosaic';
 
@@ -41,27 +41,6 @@ export interface GroupReportData {
 
 /** A test's name in tables and titles: the layer, or `name (model RDM)`. */
 const testName = (t: Pick<GroupTest, 'layer' | 'kind'>) => (t.kind ? `${t.layer} (model RDM)` : t.layer);
-
-/**
- * Effect winner-take-all restricted to the top-k voxels: where the winning layer's mean z is
- * positive and within the top 10% of that layer's |mean z| (the voxels its effect map shows).
- */
-export function topKWinner(
-  winner: ArrayLike<number>,
-  meanZ: readonly ArrayLike<number>[],
-  thresholds: readonly number[],
-) {
-  const out = new Int16Array(winner.length);
-  const counts = meanZ.map(() => 0);
-  for (let g = 0; g < winner.length; g++) {
-    const w = winner[g]!;
-    if (w > 0 && meanZ[w - 1]![g]! >= thresholds[w - 1]! && meanZ[w - 1]![g]! > 0) {
-      out[g] = w;
-      counts[w - 1]!++;
-    }
-  }
-  return { winner: out, counts };
-}
 
 /**
  * One method's maps. Thresholded maps (RdBu_r) and the winner-take-all over significant voxels

@@ -100,6 +100,27 @@ export function mapMosaic(s: MapMosaicSpec): string {
   return `<h3>${s.title}</h3>${mosaicFigure(m, s.title, s.caption, colorbarHtml(s.cmap ?? 'RdBu_r', range[0], range[1], s.unit))}`;
 }
 
+/**
+ * Winner-take-all restricted to the top-k voxels: where the winning layer's value is
+ * positive and within the top 10% of that layer's |value| (the voxels its map shows).
+ */
+export function topKWinner(
+  winner: ArrayLike<number>,
+  meanZ: readonly ArrayLike<number>[],
+  thresholds: readonly number[],
+) {
+  const out = new Int16Array(winner.length);
+  const counts = meanZ.map(() => 0);
+  for (let g = 0; g < winner.length; g++) {
+    const w = winner[g]!;
+    if (w > 0 && meanZ[w - 1]![g]! >= thresholds[w - 1]! && meanZ[w - 1]![g]! > 0) {
+      out[g] = w;
+      counts[w - 1]!++;
+    }
+  }
+  return { winner: out, counts };
+}
+
 export function wtaMosaic(
   grid: GridRef,
   background: ArrayLike<number>,
