@@ -163,13 +163,23 @@ export function layerProfilesSvg(
       dashed: true,
       legend: false,
     });
-    return [line, ...models, { ...edge(lower), band: { low: [lower, lower], high: [upper, upper] } }, edge(upper)];
+    return [
+      line,
+      ...models,
+      {
+        ...edge(lower),
+        name: `${p.region}: noise ceiling`,
+        legend: true,
+        band: { low: [lower, lower], high: [upper, upper] },
+      },
+      edge(upper),
+    ];
   });
   const ticks = first.map((l, i) => ({ value: xOf(i), label: l.kind ? `${l.layer} (model)` : l.layer }));
   return linePlotSvg({
     series,
     title: `Layer profiles: ${valueName(comparator, method)}`,
-    yLabel: 'mean over subjects (band between dashed lines: noise ceiling, lower to upper)',
+    yLabel: 'mean over subjects',
     xTicks: ticks,
     width: Math.max(560, 160 + 48 * first.length),
     height: 440,
