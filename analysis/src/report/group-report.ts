@@ -168,7 +168,7 @@ ${table(
   });
   // Every map on the same slices: those holding brain or tested voxels.
   const sliceIndices = s.tests[0]
-    ? mosaicSlices({ dims: d.grid.dims, affine: d.grid.affine, background: d.background, support: s.tests[0].meanZ })
+    ? mosaicSlices({ dims: d.grid.dims, affine: d.grid.affine, background: d.background, within: s.tests[0].meanZ })
     : undefined;
   for (const method of d.methods) {
     sections.push({

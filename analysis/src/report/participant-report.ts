@@ -168,7 +168,7 @@ ${stimulusImages(set, d.setDir)}`,
     dims: grid.dims,
     affine: grid.affine,
     background: d.background,
-    support: sl.sphereSizeGrid,
+    within: sl.sphereSizeGrid,
   });
   const rGrid = new Float32Array(gridSize(grid)).fill(Number.NaN);
   for (const method of sl.methods) {
