@@ -1,7 +1,7 @@
 /**
  * The background of the report mosaics. A simulated dataset's mean EPI is a random baseline per
  * voxel, salt and pepper that swamps the overlays and that smoothing only blurs: its brain is shown
- * as a flat mask (dark grey). A real mean EPI is shown smoothed (Gaussian, FWHM two voxels, within
+ * as a flat mask (dark grey). A real mean EPI is shown smoothed (Gaussian, FWHM 1.5 voxels, within
  * its nonzero voxels), which loses nothing a slice mosaic needs. A --template is shown as it is.
  */
 import { existsSync } from 'node:fs';
@@ -11,7 +11,7 @@ import type { GridRef } from '../pipeline/map-writer';
 import { createMaskedSmoother } from '../stats/masked-smoothing';
 
 /** FWHM of the display smoothing, in voxels of the grid. */
-export const BACKGROUND_SMOOTHING_VOXELS = 2;
+export const BACKGROUND_SMOOTHING_VOXELS = 1.5;
 
 export function displayBackground(
   grid: GridRef,
