@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { svgToPng } from '@orthostim/figures';
 import { COMPARATOR_NAMES, isComparatorName, type ComparatorName } from '@orthostim/rdm';
 import { InputError, UsageError } from '@orthostim/protocol';
-import { buildOutputDir, readStimulusSet, writeFileAtomic } from '@orthostim/protocol/node';
+import { buildOutputDir, readStimulusSet, writeFileAtomic, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import type { ModelMethod } from '@orthostim/analysis';
-import { readBrainRdmsFiles } from './brain-rdms';
+import { readBrainRdmsFiles, type BrainRdms } from './brain-rdms';
 import { readModelRdms, type ModelRdm } from './model-rdms';
 import { comparePairwise, type RegionPairwise } from './pairwise-models';
 import {
@@ -101,31 +101,7 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
       writeFileAtomic(join(stage, 'layer-profiles.tsv'), formatProfilesTsv(profiles, comparator, method));
       writeFileAtomic(
         join(stage, 'layer-profiles.json'),
-        `${JSON.stringify(
-          {
-            schema: 'orthostim.compare/1',
-            value: valueName(comparator, method),
-            comparator,
-            method,
-            ciLevel,
-            nBootstrap,
-            seed,
-            noiseCeiling:
-              'Nili et al. 2014: lower = mean correlation of each subject with the mean of the others, upper = with the mean of all (ranks for Spearman/Kendall, z-scores for Pearson)',
-            stimulusSet: { path: loaded.path, sha256: set.sha256, distance: set.distance, images: ids },
-            brain: { path: o.brain, format: brain.format, ignored: brain.ignored },
-            modelRdms: models.map((m) => ({ name: m.name, path: m.path })),
-            pairwise: {
-              method:
-                'rsatoolbox eval_dual_bootstrap + bootstrap_pair_tests: subjects and images resampled together; p two-sided, ((B-1)/B) p + 1/B',
-              regions: pairwise,
-            },
-            command: o.command ?? null,
-            regions: profiles,
-          },
-          (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
-          2,
-        )}\n`,
+        compareJson({ o, comparator, method, ciLevel, nBootstrap, seed, loaded, brain, models, pairwise, profiles }),
       );
       writeFileAtomic(join(stage, 'per-subject.tsv'), formatPerSubjectTsv(profiles));
       writeFileAtomic(join(stage, 'pairwise.tsv'), formatPairwiseTsv(pairwise));
@@ -143,4 +119,51 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
     ignored: brain.ignored,
     format: brain.format,
   };
+}
+
+/** layer-profiles.json: settings, inputs and every region's profile and pairwise comparisons. */
+function compareJson(r: {
+  o: CompareOptions;
+  comparator: ComparatorName;
+  method: ModelMethod;
+  ciLevel: number;
+  nBootstrap: number;
+  seed: number;
+  loaded: LoadedStimulusSet;
+  brain: BrainRdms;
+  models: readonly ModelRdm[];
+  pairwise: readonly RegionPairwise[];
+  profiles: readonly RegionProfile[];
+}): string {
+  const set = r.loaded.set;
+  return `${JSON.stringify(
+    {
+      schema: 'orthostim.compare/1',
+      value: valueName(r.comparator, r.method),
+      comparator: r.comparator,
+      method: r.method,
+      ciLevel: r.ciLevel,
+      nBootstrap: r.nBootstrap,
+      seed: r.seed,
+      noiseCeiling:
+        'Nili et al. 2014: lower = mean correlation of each subject with the mean of the others, upper = with the mean of all (ranks for Spearman/Kendall, z-scores for Pearson)',
+      stimulusSet: {
+        path: r.loaded.path,
+        sha256: set.sha256,
+        distance: set.distance,
+        images: set.images.map((i) => i.id),
+      },
+      brain: { path: r.o.brain, format: r.brain.format, ignored: r.brain.ignored },
+      modelRdms: r.models.map((m) => ({ name: m.name, path: m.path })),
+      pairwise: {
+        method:
+          'rsatoolbox eval_dual_bootstrap + bootstrap_pair_tests: subjects and images resampled together; p two-sided, ((B-1)/B) p + 1/B',
+        regions: r.pairwise,
+      },
+      command: r.o.command ?? null,
+      regions: r.profiles,
+    },
+    (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+    2,
+  )}\n`;
 }

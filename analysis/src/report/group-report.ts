@@ -52,7 +52,6 @@ function methodMapsHtml(d: GroupReportData, method: ModelMethod, sliceIndices: r
   const s = d.summary;
   const stat = s.statistic;
   const tests = s.tests.filter((t) => t.method === method);
-  const layerTests = tests.filter((t) => !t.kind);
   const w = d.wta.find((x) => x.method === method)!;
   const slices = sliceIndices ? { sliceIndices } : {};
   const parts: string[] = [`<h3>Thresholded maps: ${esc(stat)}, FWE p &lt; ${s.alpha}</h3>`];
@@ -90,6 +89,21 @@ function methodMapsHtml(d: GroupReportData, method: ModelMethod, sliceIndices: r
     parts.push(
       `<p class="muted">No voxel with FWE p &lt; ${s.alpha}: ${esc(empty.map(testName).join(', '))}${empty.length === tests.length ? ' (no map to show)' : ''}.</p>`,
     );
+  parts.push(effectMapsHtml(d, method, tests, sliceIndices));
+  return parts.join('\n');
+}
+
+/** The effect maps of one method and their top-10% winner-take-all, in the labelled box. */
+function effectMapsHtml(
+  d: GroupReportData,
+  method: ModelMethod,
+  tests: readonly GroupTest[],
+  sliceIndices: readonly number[] | undefined,
+): string {
+  const s = d.summary;
+  const w = d.wta.find((x) => x.method === method)!;
+  const layerTests = tests.filter((t) => !t.kind);
+  const slices = sliceIndices ? { sliceIndices } : {};
   const qs = tests.map((t) => quantiles(t.meanZ, [0.9, 0.995], { abs: true }));
   const [vmaxZ] = quantiles(
     qs.map((q) => q[1]!),
@@ -128,8 +142,7 @@ function methodMapsHtml(d: GroupReportData, method: ModelMethod, sliceIndices: r
       }),
     ),
   ];
-  parts.push(`<div class="unthresholded">${effect.join('\n')}</div>`);
-  return parts.join('\n');
+  return `<div class="unthresholded">${effect.join('\n')}</div>`;
 }
 
 export function groupReportHtml(d: GroupReportData): string {
