@@ -190,54 +190,8 @@ ${table(
       body: methodMapsHtml(d, method, sliceIndices),
     });
   }
-  const overlap = d.dice
-    .map((x) => {
-      const L = x.layers.length;
-      const values = Array.from({ length: L }, (_, a) => Array.from({ length: L }, (_, b) => x.matrix[a * L + b]!));
-      return svgFigure(
-        matrixSvg({
-          rowLabels: x.layers,
-          colLabels: x.layers,
-          values,
-          range: [0, 1],
-          cmap: 'viridis',
-          title: `Dice overlap of thresholded layer maps (${x.method})`,
-          colorbarLabel: 'Dice',
-        }),
-        'NaN (grey) where both maps are empty.',
-      );
-    })
-    .join('');
-  sections.push({ id: 'overlap', title: 'Overlap', body: overlap });
-  const clusterRows = s.tests.flatMap((t) =>
-    t.clusters.map((c) => [
-      esc(testName(t)),
-      esc(t.method),
-      c.cluster,
-      c.sizeVoxels,
-      c.volumeMm3,
-      c.peakValue,
-      esc(c.peakMm.map((x) => x.toFixed(1)).join(', ')),
-      ...(d.atlas ? [esc(c.peakLabel ?? '')] : []),
-    ]),
-  );
-  sections.push({
-    id: 'clusters',
-    title: 'Clusters',
-    body: table(
-      [
-        'layer',
-        'method',
-        'cluster',
-        'voxels',
-        'mm³',
-        `peak ${s.statistic}`,
-        'peak (x, y, z) mm',
-        ...(d.atlas ? ['atlas label at peak'] : []),
-      ],
-      clusterRows,
-    ),
-  });
+  sections.push({ id: 'overlap', title: 'Overlap', body: overlapHtml(d) });
+  sections.push({ id: 'clusters', title: 'Clusters', body: clustersHtml(d) });
   if (d.recovery) {
     sections.push({
       id: 'recovery',
@@ -268,6 +222,58 @@ ${d.recovery
     'Layer maps: group',
     `orthostim group &middot; ${esc(new Date().toISOString().slice(0, 19))}Z &middot; maps listed in index.json`,
     sections,
+  );
+}
+
+/** The Dice overlap matrices of the thresholded layer maps, one per method. */
+function overlapHtml(d: GroupReportData): string {
+  return d.dice
+    .map((x) => {
+      const L = x.layers.length;
+      const values = Array.from({ length: L }, (_, a) => Array.from({ length: L }, (_, b) => x.matrix[a * L + b]!));
+      return svgFigure(
+        matrixSvg({
+          rowLabels: x.layers,
+          colLabels: x.layers,
+          values,
+          range: [0, 1],
+          cmap: 'viridis',
+          title: `Dice overlap of thresholded layer maps (${x.method})`,
+          colorbarLabel: 'Dice',
+        }),
+        'NaN (grey) where both maps are empty.',
+      );
+    })
+    .join('');
+}
+
+/** The cluster table; its peak column is named after the statistic (t or pseudo-t). */
+function clustersHtml(d: GroupReportData): string {
+  const s = d.summary;
+  const clusterRows = s.tests.flatMap((t) =>
+    t.clusters.map((c) => [
+      esc(testName(t)),
+      esc(t.method),
+      c.cluster,
+      c.sizeVoxels,
+      c.volumeMm3,
+      c.peakValue,
+      esc(c.peakMm.map((x) => x.toFixed(1)).join(', ')),
+      ...(d.atlas ? [esc(c.peakLabel ?? '')] : []),
+    ]),
+  );
+  return table(
+    [
+      'layer',
+      'method',
+      'cluster',
+      'voxels',
+      'mm³',
+      `peak ${s.statistic}`,
+      'peak (x, y, z) mm',
+      ...(d.atlas ? ['atlas label at peak'] : []),
+    ],
+    clusterRows,
   );
 }
 
