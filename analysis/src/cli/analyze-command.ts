@@ -49,7 +49,7 @@ export function formatParticipantSummary(s: ParticipantSummary): string {
   const best = sl.methods.map((m) => {
     const ms = sl.models.filter((x) => x.method === m && !Number.isNaN(x.max));
     const top = ms.sort((a, b) => b.max - a.max)[0];
-    return top ? `${m}: ${top.layer} (max r ${fmt(top.max)})` : `${m}: none`;
+    return top ? `${m}: ${top.kind ? `${top.layer} (model RDM)` : top.layer} (max r ${fmt(top.max)})` : `${m}: none`;
   });
   return [
     `sub-${s.participant}: ${s.runs.length} run(s), ${s.nMaskVoxels} mask voxels, ${sl.nAnalysisVoxels} analysed, ${sl.nCenters} centres (${sl.invalidSpheres} NaN), ${sl.layers.length} layers x ${sl.methods.length} method(s); ${s.seconds.toFixed(1)} s`,

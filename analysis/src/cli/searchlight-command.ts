@@ -61,7 +61,7 @@ export function formatSearchlightSummary(s: SearchlightFilesSummary): string {
   const sl = s.searchlight;
   const best = sl.methods.map((m) => {
     const top = sl.models.filter((x) => x.method === m && !Number.isNaN(x.max)).sort((a, b) => b.max - a.max)[0];
-    return top ? `${m}: ${top.layer} (max r ${fmt(top.max)})` : `${m}: none`;
+    return top ? `${m}: ${top.kind ? `${top.layer} (model RDM)` : top.layer} (max r ${fmt(top.max)})` : `${m}: none`;
   });
   return [
     `searchlight: ${s.runs.length} run(s), ${s.nMaskVoxels} mask voxels, ${sl.nAnalysisVoxels} analysed, ${sl.nCenters} centres (${sl.invalidSpheres} NaN), ${sl.layers.length} layers x ${sl.methods.length} method(s)`,
