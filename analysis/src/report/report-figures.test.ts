@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { requireShared } from '@orthostim/test';
 import { readNifti } from '../io/nifti';
-import type { GroupSummary, GroupTest } from '../pipeline/group';
+import { recoverySelection, spaceWarningOf, type GroupSummary, type GroupTest } from '../pipeline/group';
 import { displayBackground } from './display-background';
 import { groupReportHtml } from './group-report';
 import { layerColors, topKWinner } from './layer-figures';
@@ -164,5 +164,16 @@ describe('group report', () => {
     expect(html).not.toMatch(/peak t</);
     expect(html).toContain('Participants not in one space');
     expect(html).toContain('faces (model RDM)');
+  });
+});
+
+describe('group-level rules the report states', () => {
+  it('warns for native-space maps only', () => {
+    expect(spaceWarningOf('MNI152NLin2009cAsym')).toBeUndefined();
+    expect(spaceWarningOf('native')).toMatch(/native space \(space-native/);
+    expect(spaceWarningOf(undefined)).toMatch(/no space entity/);
+  });
+  it('scores recovery on FWE maps from 6 participants on, top-k below (docs/simulate.md)', () => {
+    expect([2, 5, 6, 8].map(recoverySelection)).toEqual(['top-k', 'top-k', 'fwe', 'fwe']);
   });
 });
