@@ -91,6 +91,7 @@ Examples:
   orthostim analyze data/bids data/bids/derivatives/orthostim participant --participant-label 01 02 --stimuli sets/natural16
   orthostim analyze data/bids out participant --stimuli set --derivatives data/bids/derivatives/fmriprep --radius-vox 3 --method residual
   orthostim analyze data/bids out participant --stimuli set --rois atlas.nii.gz --roi-labels atlas.tsv
+  orthostim analyze data/bids out participant --stimuli set --model-rdm animacy=animacy.tsv faces=faces.csv
   orthostim analyze data/bids out group --atlas atlas.nii.gz --atlas-labels atlas.tsv --n-permutations 5000
   orthostim view out
 
