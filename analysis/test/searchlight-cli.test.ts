@@ -168,6 +168,8 @@ describe('orthostim searchlight', () => {
     expect(residual.method).toBe('residual');
     const values = Array.from(readNifti(join(out, residual.path)).data).filter(Number.isFinite);
     expect(Math.max(...values)).toBeGreaterThan(0.5);
+    // The report shows the model RDM's (standard) map although the run's method is residual.
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('copy (model RDM): Spearman r');
   });
 
   it('one stacked 4D file with --labels (volumes in any order) gives the same maps', async () => {

@@ -185,7 +185,7 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
   const layers = [...new Set(tests.filter((t) => !t.kind).map((t) => t.layer))];
   const spaceWarning = spaceWarningOf(first.space);
   if (spaceWarning) process.stderr.write(`group: warning: ${spaceWarning}\n`);
-  const methods = [...new Set(tests.map((t) => t.method))];
+  const methods = [...new Set(tests.filter((t) => !t.kind).map((t) => t.method))];
   const space = first.space;
   const outDir = join(job.outputDir, 'group');
   const { alpha, nPermutations, seed, connectivity } = job.settings;

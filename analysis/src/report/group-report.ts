@@ -14,7 +14,7 @@ import type { ModelMethod } from '../rsa/compare-models';
 import type { Connectivity } from '../stats/clusters';
 import type { RecoveryTable } from '../recovery/recovery';
 import { esc, fmt, keyValues, page, svgFigure, table } from './html';
-import { EFFECT_CMAP, mapMosaic, topKWinner, wtaMosaic } from './layer-figures';
+import { EFFECT_CMAP, mapMosaic, ofMethod, topKWinner, wtaMosaic } from './layer-figures';
 import { quantiles } from '../stats/order-statistics';
 import { mosaicSlices } from './mosaic';
 
@@ -51,7 +51,7 @@ const testName = (t: Pick<GroupTest, 'layer' | 'kind'>) => (t.kind ? `${t.layer}
 function methodMapsHtml(d: GroupReportData, method: ModelMethod, sliceIndices: readonly number[] | undefined): string {
   const s = d.summary;
   const stat = s.statistic;
-  const tests = s.tests.filter((t) => t.method === method);
+  const tests = ofMethod(s.tests, method, d.methods);
   const w = d.wta.find((x) => x.method === method)!;
   const slices = sliceIndices ? { sliceIndices } : {};
   const parts: string[] = [`<h3>Thresholded maps: ${esc(stat)}, FWE p &lt; ${s.alpha}</h3>`];
@@ -78,7 +78,7 @@ function methodMapsHtml(d: GroupReportData, method: ModelMethod, sliceIndices: r
         values: t.thresholdedT,
         threshold: 1e-9,
         vmax: vmaxT ?? 1,
-        title: `${esc(testName(t))} (${esc(method)}): ${esc(stat)}, FWE p &lt; ${s.alpha}`,
+        title: `${esc(testName(t))} (${esc(t.method)}): ${esc(stat)}, FWE p &lt; ${s.alpha}`,
         caption: `Thresholded: ${t.nSignificant} significant voxel(s) in ${t.nClusters} cluster(s).`,
         unit: stat,
         ...slices,
@@ -134,7 +134,7 @@ function effectMapsHtml(
         values: t.meanZ,
         threshold: thresholds[ti]!,
         vmax: vmaxZ ?? 1,
-        title: `${esc(testName(t))} (${esc(method)}): effect map (mean z), not thresholded`,
+        title: `${esc(testName(t))} (${esc(t.method)}): effect map (mean z), not thresholded`,
         caption: `The top 10% of |mean z| (|z| >= ${fmt(thresholds[ti]!)}); ${t.nSignificant} voxel(s) with FWE p &lt; ${s.alpha}.`,
         unit: 'mean Fisher z',
         cmap: EFFECT_CMAP,

@@ -121,6 +121,21 @@ export function topKWinner(
   return { winner: out, counts };
 }
 
+/**
+ * The maps shown under one method: that method's, and under the first method also the model RDMs'
+ * (always compared with the standard method) when the standard method is not among `methods`
+ * (`--method residual`).
+ */
+export function ofMethod<T extends { method: string; kind?: 'model' }>(
+  maps: readonly T[],
+  method: string,
+  methods: readonly string[],
+): T[] {
+  return maps.filter(
+    (m) => m.method === method || (m.kind === 'model' && method === methods[0] && !methods.includes(m.method)),
+  );
+}
+
 export function wtaMosaic(
   grid: GridRef,
   background: ArrayLike<number>,

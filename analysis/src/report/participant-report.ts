@@ -16,7 +16,7 @@ import { describeRadius, type GlmSettings, type SearchlightSettings } from '../p
 import { measureName, type SearchlightStageResult } from '../pipeline/searchlight-stage';
 import { designMatrixSvg, DESIGN_KIND_LEGEND } from './design-matrix-figure';
 import { esc, fmt, keyValues, legendHtml, notesHtml, page, svgFigure, table } from './html';
-import { layerSimilarityFigure, mapMosaic, topKWinner, wtaMosaic } from './layer-figures';
+import { layerSimilarityFigure, mapMosaic, ofMethod, topKWinner, wtaMosaic } from './layer-figures';
 import { mosaicSlices } from './mosaic';
 import { quantiles } from '../stats/order-statistics';
 
@@ -172,7 +172,7 @@ ${stimulusImages(set, d.setDir)}`,
   });
   const rGrid = new Float32Array(gridSize(grid)).fill(Number.NaN);
   for (const method of sl.methods) {
-    const ms = sl.models.filter((m) => m.method === method);
+    const ms = ofMethod(sl.models, method, sl.methods);
     // One pass per map: its display threshold (90th percentile of |r|) and near-maximum.
     const qs = ms.map((m) => quantiles(m.r, [0.9, 0.995], { abs: true })); // the centres' values: the grid adds only NaN
     const [vmax] = quantiles(
@@ -189,7 +189,7 @@ ${stimulusImages(set, d.setDir)}`,
         values: rGrid,
         threshold: thr ?? 0,
         vmax: vmax ?? 1,
-        title: `${esc(nameOf(m))}: ${esc(measureName(settings.compare, method))}`,
+        title: `${esc(nameOf(m))}: ${esc(measureName(settings.compare, m.method))}`,
         caption: `Top 10% of |r| shown (|r| >= ${fmt(thr ?? Number.NaN)}); a descriptive display, not a test. Over ${esc(d.backgroundName ?? 'the mean EPI')}.`,
         unit: 'r',
         sliceIndices,
