@@ -435,7 +435,7 @@ describe('orthostim analyze (tiny planted study)', () => {
       .trim()
       .split('\n');
     expect(clusters[0]).toBe(
-      'layer\tmethod\tcluster\tsize_voxels\tvolume_mm3\tpeak_t\tpeak_x_mm\tpeak_y_mm\tpeak_z_mm\tpeak_i\tpeak_j\tpeak_k\tpeak_label',
+      'layer\tmethod\tcluster\tsize_voxels\tvolume_mm3\tpeak_pseudot\tpeak_x_mm\tpeak_y_mm\tpeak_z_mm\tpeak_i\tpeak_j\tpeak_k\tpeak_label',
     );
     const rows = clusters.slice(1).map((l) => l.split('\t'));
     // Each planted layer's largest cluster peaks in the half that holds its box (positive t).

@@ -128,6 +128,51 @@ describe('orthostim searchlight', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Layer maps: searchlight');
   });
 
+  it("--model-rdm: a model RDM equal to a layer gives that layer's standard map, under its own name", async () => {
+    const copy = join(tmp, 'copy.tsv');
+    writeFileSync(copy, `${Array.from(layerRdm).join('\t')}\n`);
+    const out = join(tmp, 'out-model');
+    const res = await runCli([
+      'searchlight',
+      '--betas',
+      ...files,
+      '--mask',
+      join(tmp, 'mask.nii.gz'),
+      '--stimuli',
+      stimuli,
+      '--out',
+      out,
+      '--radius-vox',
+      '1',
+      '--min-fraction',
+      '0.8',
+      '--threads',
+      '1',
+      '--method',
+      'residual',
+      '--model-rdm',
+      `copy=${copy}`,
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    const index = readOutputIndex(out);
+    const model = index.files.filter((f) => f.model === 'copy');
+    expect(model.map((f) => [f.stat, f.method, f.layer])).toEqual([
+      ['r', 'standard', undefined],
+      ['z', 'standard', undefined],
+    ]);
+    const standard = readNifti(join(tmp, 'out-runs', 'desc-planted_rsa-standard_stat-r_statmap.nii.gz'));
+    const r = readNifti(join(out, model[0]!.path));
+    expect(Array.from(r.data)).toEqual(Array.from(standard.data));
+    // The residual method's maps are those of the layers alone: the copy is not an "other layer"
+    // (with it, the planted layer's residual would be 0 everywhere).
+    const residual = index.files.find((f) => f.layer === 'planted' && f.stat === 'r')!;
+    expect(residual.method).toBe('residual');
+    const values = Array.from(readNifti(join(out, residual.path)).data).filter(Number.isFinite);
+    expect(Math.max(...values)).toBeGreaterThan(0.5);
+    // The report shows the model RDM's (standard) map although the run's method is residual.
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('copy (model RDM): Spearman r');
+  });
+
   it('one stacked 4D file with --labels (volumes in any order) gives the same maps', async () => {
     const order: { run: number; m: number }[] = [];
     for (let r = 0; r < RUNS; r++) for (let m = 0; m < K; m++) order.push({ run: r, m });

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import h5wasm from 'h5wasm/node';
-import { readBrainRdms, rdmsFromArray } from './brain-rdms';
+import { readBrainRdms, readBrainRdmsFiles, rdmsFromArray } from './brain-rdms';
 import { encodeMatV5 } from '../test/mat-v5-writer';
 
 const tmp = mkdtempSync(join(tmpdir(), 'orthostim-brain-rdms-'));
@@ -229,5 +229,36 @@ describe('brain RDM files', () => {
     await expect(
       readBrainRdms(write('empty.mat', encodeMatV5([{ name: 'note', value: { text: 'x' } }])), IDS),
     ).rejects.toThrow(/holds no RDM of 4 images \(left out: note: a char array\)/);
+  });
+});
+
+describe("analyze's ROI RDM files", () => {
+  it('reads the regions array, leaves out a region without voxels, and merges files as subjects', async () => {
+    const dir = join(tmp, 'roi-json');
+    mkdirSync(dir);
+    const ids = ['a', 'b', 'c'];
+    // The file lists its images in another order: (c,b) (c,a) (b,a) -> set pairs (b,c) (a,c) (a,b).
+    const roi = (v: number[]) => ({
+      images: ['c', 'b', 'a'],
+      distance: 'correlation',
+      regions: [
+        { id: 1, name: 'V1', nVoxels: 12, rdm: v, models: [] },
+        { id: 2, name: 'empty', nVoxels: 0, rdm: [null, null, null], models: [] },
+      ],
+    });
+    const f1 = join(dir, 'sub-01_rsa.json');
+    const f2 = join(dir, 'sub-02_rsa.json');
+    writeFileSync(f1, JSON.stringify(roi([1, 2, 3])));
+    writeFileSync(f2, JSON.stringify(roi([4, 5, 6])));
+    const brain = await readBrainRdmsFiles([f1, f2], ids);
+    expect(brain.regions.map((r) => r.name)).toEqual(['V1']);
+    expect(brain.regions[0]!.subjects.map((s) => Array.from(s))).toEqual([
+      [3, 2, 1],
+      [6, 5, 4],
+    ]);
+    expect(brain.ignored).toEqual([
+      `${f1}: empty: no voxels (its RDM is all null)`,
+      `${f2}: empty: no voxels (its RDM is all null)`,
+    ]);
   });
 });

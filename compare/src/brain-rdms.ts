@@ -191,7 +191,7 @@ function regionsFromMat(
 // ---------------------------------------------------------------------------------------------
 // JSON
 
-type Json = null | number | string | boolean | Json[] | { [k: string]: Json };
+export type Json = null | number | string | boolean | Json[] | { [k: string]: Json };
 
 /** Nested JSON arrays of numbers (null allowed, as NaN) as MATLAB-like dims + column-major data. */
 function jsonArray(v: Json, where: string): { dims: number[]; data: Float64Array } {
@@ -237,7 +237,7 @@ function jsonArray(v: Json, where: string): { dims: number[]; data: Float64Array
 }
 
 /** A JSON region value: one RDM (condensed or square) or an array of them (subjects). */
-function rdmsFromJson(v: Json, n: number, where: string): Float64Array[] {
+export function rdmsFromJson(v: Json, n: number, where: string): Float64Array[] {
   const { dims, data } = jsonArray(v, where);
   // A list of RDMs nests subjects first (S x P, S x n x n).
   return rdmsFromArray(dims, data, n, where, true);
@@ -269,39 +269,63 @@ function imageOrder(fileIds: readonly string[], setIds: readonly string[], where
   return setIds.map((id) => fileIds.indexOf(id));
 }
 
+/**
+ * The regions of a JSON file: an object mapping names to RDMs, or the ROI file `orthostim analyze
+ * --rois` writes (`regions` an array of `{name, rdm, ...}`; a region without voxels, its RDM all
+ * null, is left out and listed).
+ */
 function regionsFromJson(
   json: Json,
   setIds: readonly string[],
   path: string,
   only?: readonly string[],
-): BrainRegionRdms[] {
+): { regions: BrainRegionRdms[]; ignored: string[] } {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new InputError(
       `${path}: expected a JSON object of regions ({"regions": {"V1": [...]}} or {"V1": [...]}); got ${describeValue(json)}`,
     );
   const n = setIds.length;
   const images = json.images;
-  const regionsJson = 'regions' in json ? json.regions : json;
-  if (typeof regionsJson !== 'object' || regionsJson === null || Array.isArray(regionsJson))
-    throw new InputError(`${path}: field regions: expected an object mapping region names to RDMs`);
+  const ignored: string[] = [];
+  const regionsJson = namedRegions('regions' in json ? json.regions : json, path, ignored);
   let order: number[] | null = null;
   if (images !== undefined && 'regions' in json) {
     if (!Array.isArray(images) || !images.every((x) => typeof x === 'string'))
       throw new InputError(`${path}: field images: expected an array of image ids`);
     order = imageOrder(images as string[], setIds, `${path}: field images`);
   }
-  return Object.entries(regionsJson)
+  const regions = Object.entries(regionsJson)
     .filter(([name]) => !only || only.includes(name))
     .map(([name, v]) => {
       const subjects = rdmsFromJson(v, n, `${path}: region ${JSON.stringify(name)}`);
       return { name, subjects: order ? subjects.map((s) => reorderCondensed(s, order!, n)) : subjects };
     });
+  return { regions, ignored };
+}
+
+/** `regions` as name -> RDM: an object as it is, or analyze's array of `{name, rdm}`. */
+function namedRegions(v: Json | undefined, path: string, ignored: string[]): Record<string, Json> {
+  const expected = 'expected an object mapping region names to RDMs, or an array of {"name", "rdm"} objects';
+  if (Array.isArray(v)) {
+    const out: Record<string, Json> = {};
+    v.forEach((r, k) => {
+      if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.name !== 'string' || !('rdm' in r))
+        throw new InputError(`${path}: field regions[${k}]: ${expected}; got ${describeValue(r)}`);
+      const rdm = r.rdm!;
+      if (Array.isArray(rdm) && rdm.every((x) => x === null))
+        ignored.push(`${r.name}: no voxels (its RDM is all null)`);
+      else out[r.name] = rdm;
+    });
+    return out;
+  }
+  if (typeof v !== 'object' || v === null) throw new InputError(`${path}: field regions: ${expected}`);
+  return v;
 }
 
 // ---------------------------------------------------------------------------------------------
 // TSV
 
-function regionsFromTsv(text: string, setIds: readonly string[], path: string): BrainRegionRdms[] {
+export function regionsFromTsv(text: string, setIds: readonly string[], path: string): BrainRegionRdms[] {
   const n = setIds.length;
   const P = pairCount(n);
   const lines = text
@@ -368,13 +392,14 @@ export async function readBrainRdms(
   path: string,
   setIds: readonly string[],
   regions?: readonly string[],
+  flag = '--brain',
 ): Promise<BrainRdms> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (err) {
     throw new InputError(
-      `--brain: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
   const n = setIds.length;
@@ -397,7 +422,7 @@ export async function readBrainRdms(
     } catch (err) {
       throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
     }
-    result = { path, format: 'json', regions: regionsFromJson(json, setIds, path, regions), ignored: [] };
+    result = { path, format: 'json', ...regionsFromJson(json, setIds, path, regions) };
   } else if (ext === '.tsv' || ext === '.txt') {
     result = {
       path,
@@ -407,16 +432,38 @@ export async function readBrainRdms(
     };
   } else {
     throw new InputError(
-      `--brain: ${path}: unknown file type ${describeValue(ext || '(none)')}; expected .json, .tsv or .mat`,
+      `${flag}: ${path}: unknown file type ${describeValue(ext || '(none)')}; expected .json, .tsv or .mat`,
     );
   }
   if (result.regions.length === 0) {
     throw new InputError(
-      `--brain: ${path} holds no RDM of ${n} images${result.ignored.length ? ` (left out: ${result.ignored.join('; ')})` : ''}; accepted shapes: ${ACCEPTED_SHAPES}`,
+      `${flag}: ${path} holds no RDM of ${n} images${result.ignored.length ? ` (left out: ${result.ignored.join('; ')})` : ''}; accepted shapes: ${ACCEPTED_SHAPES}`,
     );
   }
   for (const r of result.regions)
     if (r.subjects.length === 0)
-      throw new InputError(`--brain: ${path}: region ${JSON.stringify(r.name)} has no RDM (an empty stack)`);
+      throw new InputError(`${flag}: ${path}: region ${JSON.stringify(r.name)} has no RDM (an empty stack)`);
   return result;
+}
+
+/**
+ * Brain RDMs from several files (e.g. the ROI RDM file `orthostim analyze --rois` writes for each
+ * participant): regions of the same name are merged, each file's RDMs added as further subjects.
+ */
+export async function readBrainRdmsFiles(
+  paths: readonly string[],
+  setIds: readonly string[],
+  regions?: readonly string[],
+): Promise<BrainRdms> {
+  const files = await Promise.all(paths.map((p) => readBrainRdms(p, setIds, regions)));
+  if (files.length === 1) return files[0]!;
+  const byName = new Map<string, Float64Array[]>();
+  for (const f of files) for (const r of f.regions) byName.set(r.name, [...(byName.get(r.name) ?? []), ...r.subjects]);
+  const formats = [...new Set(files.map((f) => f.format))];
+  return {
+    path: paths.join(', '),
+    format: formats.length === 1 ? formats[0]! : files[0]!.format,
+    regions: [...byName].map(([name, subjects]) => ({ name, subjects })),
+    ignored: files.flatMap((f) => f.ignored.map((i) => `${f.path}: ${i}`)),
+  };
 }

@@ -7,10 +7,14 @@ import { join } from 'node:path';
 import { svgToPng } from '@orthostim/figures';
 import { COMPARATOR_NAMES, isComparatorName, type ComparatorName } from '@orthostim/rdm';
 import { InputError, UsageError } from '@orthostim/protocol';
-import { buildOutputDir, readStimulusSet, writeFileAtomic } from '@orthostim/protocol/node';
+import { buildOutputDir, readStimulusSet, writeFileAtomic, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import type { ModelMethod } from '@orthostim/analysis';
-import { readBrainRdms } from './brain-rdms';
+import { readBrainRdmsFiles, type BrainRdms } from './brain-rdms';
+import { readModelRdms, type ModelRdm } from './model-rdms';
+import { comparePairwise, type RegionPairwise } from './pairwise-models';
 import {
+  formatPairwiseTable,
+  formatPairwiseTsv,
   formatPerSubjectTsv,
   formatProfileTable,
   formatProfilesTsv,
@@ -23,7 +27,10 @@ export const COMPARE_METHODS: readonly ModelMethod[] = ['standard', 'residual'];
 
 export interface CompareOptions {
   stimuli: string;
-  brain: string;
+  /** One file, or several whose regions of the same name are merged as further subjects. */
+  brain: string | readonly string[];
+  /** Model RDMs as `name=file` (`--model-rdm`), scored after the layers. */
+  modelRdms?: readonly string[];
   outDir: string;
   comparator?: ComparatorName;
   method?: ModelMethod;
@@ -38,6 +45,7 @@ export interface CompareOptions {
 
 export interface CompareResult {
   profiles: RegionProfile[];
+  pairwise: RegionPairwise[];
   table: string;
   files: string[];
   ignored: string[];
@@ -63,23 +71,26 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
   if (method === 'residual' && layers.length < 2)
     throw new UsageError('--method residual needs at least 2 layers (each is regressed on the others)');
   const ids = set.images.map((i) => i.id);
-  const brain = await readBrainRdms(o.brain, ids, o.regions);
+  const brainPaths = typeof o.brain === 'string' ? [o.brain] : [...o.brain];
+  const brain = await readBrainRdmsFiles(brainPaths, ids, o.regions);
+  const models: ModelRdm[] = await readModelRdms(o.modelRdms ?? [], ids);
   const ciLevel = o.ciLevel ?? 0.95;
   const nBootstrap = o.nBootstrap ?? 1000;
   const seed = o.seed ?? 1;
-  const profiles = computeLayerProfiles(
-    layers,
-    layers.map((l) => Array.from(loaded.rdms[set.layers.indexOf(l)]!)),
-    brain.regions,
-    { comparator, method, nBootstrap, ciLevel, seed },
+  const layerRdms = layers.map((l) => Array.from(loaded.rdms[set.layers.indexOf(l)]!));
+  const options = { comparator, method, nBootstrap, ciLevel, seed, modelRdms: models };
+  const profiles = computeLayerProfiles(layers, layerRdms, brain.regions, options);
+  const pairwise = brain.regions.map((r, k) =>
+    comparePairwise(r.name, layers, layerRdms, r.subjects, ids.length, options, k),
   );
-  const table = formatProfileTable(profiles, comparator, method, ciLevel);
+  const table = `${formatProfileTable(profiles, comparator, method, ciLevel)}\n${formatPairwiseTable(pairwise, ciLevel, nBootstrap)}`;
   const svg = layerProfilesSvg(profiles, comparator, method);
   const png = await svgToPng(svg, 2);
   const files = [
     'layer-profiles.tsv',
     'layer-profiles.json',
     'per-subject.tsv',
+    'pairwise.tsv',
     'layer-profiles.svg',
     'layer-profiles.png',
     'table.txt',
@@ -90,32 +101,69 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
       writeFileAtomic(join(stage, 'layer-profiles.tsv'), formatProfilesTsv(profiles, comparator, method));
       writeFileAtomic(
         join(stage, 'layer-profiles.json'),
-        `${JSON.stringify(
-          {
-            schema: 'orthostim.compare/1',
-            value: valueName(comparator, method),
-            comparator,
-            method,
-            ciLevel,
-            nBootstrap,
-            seed,
-            noiseCeiling:
-              'Nili et al. 2014: lower = mean correlation of each subject with the mean of the others, upper = with the mean of all (ranks for Spearman/Kendall, z-scores for Pearson)',
-            stimulusSet: { path: loaded.path, sha256: set.sha256, distance: set.distance, images: ids },
-            brain: { path: o.brain, format: brain.format, ignored: brain.ignored },
-            command: o.command ?? null,
-            regions: profiles,
-          },
-          (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
-          2,
-        )}\n`,
+        compareJson({ o, comparator, method, ciLevel, nBootstrap, seed, loaded, brain, models, pairwise, profiles }),
       );
       writeFileAtomic(join(stage, 'per-subject.tsv'), formatPerSubjectTsv(profiles));
+      writeFileAtomic(join(stage, 'pairwise.tsv'), formatPairwiseTsv(pairwise));
       writeFileAtomic(join(stage, 'layer-profiles.svg'), svg);
       writeFileAtomic(join(stage, 'layer-profiles.png'), png);
       writeFileAtomic(join(stage, 'table.txt'), table);
     },
-    { overwrite: o.overwrite ?? false, inputs: [o.stimuli, o.brain] },
+    { overwrite: o.overwrite ?? false, inputs: [o.stimuli, ...[o.brain].flat()] },
   );
-  return { profiles, table, files: files.map((f) => join(o.outDir, f)), ignored: brain.ignored, format: brain.format };
+  return {
+    profiles,
+    pairwise,
+    table,
+    files: files.map((f) => join(o.outDir, f)),
+    ignored: brain.ignored,
+    format: brain.format,
+  };
+}
+
+/** layer-profiles.json: settings, inputs and every region's profile and pairwise comparisons. */
+function compareJson(r: {
+  o: CompareOptions;
+  comparator: ComparatorName;
+  method: ModelMethod;
+  ciLevel: number;
+  nBootstrap: number;
+  seed: number;
+  loaded: LoadedStimulusSet;
+  brain: BrainRdms;
+  models: readonly ModelRdm[];
+  pairwise: readonly RegionPairwise[];
+  profiles: readonly RegionProfile[];
+}): string {
+  const set = r.loaded.set;
+  return `${JSON.stringify(
+    {
+      schema: 'orthostim.compare/1',
+      value: valueName(r.comparator, r.method),
+      comparator: r.comparator,
+      method: r.method,
+      ciLevel: r.ciLevel,
+      nBootstrap: r.nBootstrap,
+      seed: r.seed,
+      noiseCeiling:
+        'Nili et al. 2014: lower = mean correlation of each subject with the mean of the others, upper = with the mean of all (ranks for Spearman/Kendall, z-scores for Pearson)',
+      stimulusSet: {
+        path: r.loaded.path,
+        sha256: set.sha256,
+        distance: set.distance,
+        images: set.images.map((i) => i.id),
+      },
+      brain: { path: r.o.brain, format: r.brain.format, ignored: r.brain.ignored },
+      modelRdms: r.models.map((m) => ({ name: m.name, path: m.path })),
+      pairwise: {
+        method:
+          'rsatoolbox eval_dual_bootstrap + bootstrap_pair_tests: subjects and images resampled together; p two-sided, ((B-1)/B) p + 1/B',
+        regions: r.pairwise,
+      },
+      command: r.o.command ?? null,
+      regions: r.profiles,
+    },
+    (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+    2,
+  )}\n`;
 }

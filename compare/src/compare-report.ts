@@ -1,12 +1,14 @@
 /**
  * The outputs of `orthostim compare`: a printed table, TSV and JSON of the layer profiles, the
- * per-subject values, and a figure of the profiles (mean with its bootstrap interval per region,
- * the lower noise ceiling dashed). Formatting only; the numbers come from layer-profiles.ts.
+ * per-subject values, the pairwise model comparisons, and a figure of the profiles (mean with its
+ * bootstrap interval per region, model RDMs as bars after the layers, the noise-ceiling band between
+ * its lower and upper bound). Formatting only; the numbers come from layer-profiles.ts.
  */
 import { CATEGORICAL_COLORS, linePlotSvg } from '@orthostim/figures';
 import type { ComparatorName } from '@orthostim/rdm';
 import type { ModelMethod } from '@orthostim/analysis';
 import type { RegionProfile } from './layer-profiles';
+import type { RegionPairwise } from './pairwise-models';
 
 const cell = (v: number | null | undefined, digits = 4) =>
   v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);
@@ -38,7 +40,7 @@ export function formatProfileTable(
     for (const l of p.layers) {
       const ci = l.ciLow === null ? '' : ` [${cell(l.ciLow, 3)}, ${cell(l.ciHigh, 3)}]`;
       lines.push(
-        `  ${l.layer.padEnd(w)}  ${cell(l.mean, 3).padStart(6)}${ci}${p.best?.layer === l.layer ? '  *' : ''}`,
+        `  ${l.layer.padEnd(w)}  ${cell(l.mean, 3).padStart(6)}${ci}${p.best?.layer === l.layer ? '  *' : ''}${l.kind ? '  (model RDM)' : ''}`,
       );
     }
   }
@@ -51,7 +53,7 @@ export function formatProfilesTsv(
   method: ModelMethod,
 ): string {
   const lines = [
-    'region\tlayer\tmethod\tcomparator\tn_subjects\tmean\tci_low\tci_high\tnoise_ceiling_lower\tnoise_ceiling_upper\tbest',
+    'region\tlayer\tmethod\tcomparator\tn_subjects\tmean\tci_low\tci_high\tnoise_ceiling_lower\tnoise_ceiling_upper\tbest\tkind',
   ];
   for (const p of profiles) {
     for (const l of p.layers) {
@@ -68,10 +70,39 @@ export function formatProfilesTsv(
           cell(p.noiseCeiling?.lower, 6),
           cell(p.noiseCeiling?.upper, 6),
           p.best?.layer === l.layer ? 'yes' : 'no',
+          l.kind ?? 'layer',
         ].join('\t'),
       );
     }
   }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The pairs whose difference is significant (p < 0.05), per region, for the printed table. */
+export function formatPairwiseTable(pairwise: readonly RegionPairwise[], ciLevel: number, nBootstrap: number): string {
+  const lines = [
+    `Pairwise model comparisons (difference of means [${Math.round(ciLevel * 100)}% interval], two-sided p; ${nBootstrap} resamples of subjects and images); pairs with p < 0.05:`,
+  ];
+  for (const r of pairwise) {
+    const sig = r.pairs.filter((q) => q.p < 0.05);
+    lines.push(`  ${r.region}: ${sig.length} of ${r.pairs.length} pair(s)${sig.length ? '' : ' (none)'}`);
+    for (const q of sig)
+      lines.push(
+        `    ${q.a} - ${q.b}  ${cell(q.difference, 3)} [${cell(q.ciLow, 3)}, ${cell(q.ciHigh, 3)}]  p = ${cell(q.p, 4)}`,
+      );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatPairwiseTsv(pairwise: readonly RegionPairwise[]): string {
+  const lines = ['region\tmodel_a\tmodel_b\tdifference\tci_low\tci_high\tp\tn_resamples'];
+  for (const r of pairwise)
+    for (const q of r.pairs)
+      lines.push(
+        [r.region, q.a, q.b, cell(q.difference, 6), cell(q.ciLow, 6), cell(q.ciHigh, 6), cell(q.p, 6), q.nValid].join(
+          '\t',
+        ),
+      );
   return `${lines.join('\n')}\n`;
 }
 
@@ -88,41 +119,69 @@ export function layerProfilesSvg(
   comparator: ComparatorName,
   method: ModelMethod,
 ): string {
-  const layers = profiles[0]?.layers.map((l) => l.layer) ?? [];
-  const x = layers.map((_, i) => i);
-  // Each region's profile (with its interval shaded) and its lower noise ceiling share one colour.
+  const first = profiles[0]?.layers ?? [];
+  const nLayers = first.filter((l) => !l.kind).length;
+  // Layers at 0..L-1 joined by a line; model RDMs after a gap, each a short bar of its own.
+  const xOf = (i: number) => (i < nLayers ? i : i + 0.5);
   const series = profiles.flatMap((p, k) => {
     const color = CATEGORICAL_COLORS[k % CATEGORICAL_COLORS.length]!;
-    const band =
+    const layers = p.layers.filter((l) => !l.kind);
+    const interval = (ls: typeof p.layers) =>
       p.nSubjects > 1
-        ? {
-            band: {
-              low: p.layers.map((l) => l.ciLow ?? Number.NaN),
-              high: p.layers.map((l) => l.ciHigh ?? Number.NaN),
-            },
-          }
+        ? { band: { low: ls.map((l) => l.ciLow ?? Number.NaN), high: ls.map((l) => l.ciHigh ?? Number.NaN) } }
         : {};
-    const line = { name: p.region, x, y: p.layers.map((l) => l.mean), color, ...band };
-    if (!p.noiseCeiling) return [line];
-    const lower = p.noiseCeiling.lower;
+    const line = {
+      name: p.region,
+      x: layers.map((_, i) => i),
+      y: layers.map((l) => l.mean),
+      color,
+      ...interval(layers),
+    };
+    const models = p.layers.flatMap((l, i) => {
+      if (!l.kind) return [];
+      const x = xOf(i);
+      return [
+        {
+          name: `${p.region} ${l.layer}`,
+          x: [x - 0.25, x + 0.25],
+          y: [l.mean, l.mean],
+          color,
+          legend: false,
+          ...interval([l, l]),
+        },
+      ];
+    });
+    if (!p.noiseCeiling) return [line, ...models];
+    // The noise ceiling: the band from its lower to its upper bound, both edges dashed.
+    const { lower, upper } = p.noiseCeiling;
+    const span = [-0.3, xOf(p.layers.length - 1) + 0.3];
+    const edge = (y: number) => ({
+      name: `${p.region} noise ceiling`,
+      x: span,
+      y: [y, y],
+      color,
+      dashed: true,
+      legend: false,
+    });
     return [
       line,
+      ...models,
       {
-        name: `${p.region} lower noise ceiling`,
-        x: [0, Math.max(1, layers.length - 1)],
-        y: [lower, lower],
-        color,
-        dashed: true,
-        legend: false,
+        ...edge(lower),
+        name: `${p.region}: noise ceiling`,
+        legend: true,
+        band: { low: [lower, lower], high: [upper, upper] },
       },
+      edge(upper),
     ];
   });
+  const ticks = first.map((l, i) => ({ value: xOf(i), label: l.kind ? `${l.layer} (model)` : l.layer }));
   return linePlotSvg({
     series,
     title: `Layer profiles: ${valueName(comparator, method)}`,
-    yLabel: 'mean over subjects (dashed: lower noise ceiling)',
-    xTicks: layers.map((label, value) => ({ value, label })),
-    width: Math.max(560, 160 + 48 * layers.length),
+    yLabel: 'mean over subjects',
+    xTicks: ticks,
+    width: Math.max(560, 160 + 48 * first.length),
     height: 440,
   });
 }

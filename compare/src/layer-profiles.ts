@@ -14,10 +14,13 @@
  */
 import { COMPARATORS, createRng, rankAverage, type ComparatorName } from '@orthostim/rdm';
 import { InputError } from '@orthostim/protocol';
-import { buildModelSet, compareSphereRdms, type ModelMethod } from '@orthostim/analysis';
+import { buildModelSet, compareSphereRdms, type ExtraModelRdm, type ModelMethod } from '@orthostim/analysis';
 
 export interface LayerScore {
+  /** The layer, or the model RDM's name when `kind` is 'model'. */
   layer: string;
+  /** 'model': a user-given model RDM (`--model-rdm`), compared with the standard method. */
+  kind?: 'model';
   /** Mean over subjects (NaN when a subject's value is NaN). */
   mean: number;
   /** Subject-bootstrap percentile interval of the mean (null with one subject). */
@@ -42,6 +45,8 @@ export interface ProfileOptions {
   /** Coverage of the interval (default 0.95). */
   ciLevel?: number;
   seed?: number;
+  /** User-given model RDMs (`--model-rdm`), scored after the layers with the standard method. */
+  modelRdms?: readonly ExtraModelRdm[];
 }
 
 /** Each subject's RDM made comparable for averaging: ranks (Spearman, Kendall) or z-scores (Pearson). */
@@ -94,12 +99,12 @@ export function computeLayerProfiles(
   regions: readonly { name: string; subjects: readonly Float64Array[] }[],
   options: ProfileOptions,
 ): RegionProfile[] {
-  const set = buildModelSet(layers, layerRdms, options.comparator, [options.method]);
+  const set = buildModelSet(layers, layerRdms, options.comparator, [options.method], options.modelRdms ?? []);
   const P = set.nPairs;
   const B = options.nBootstrap ?? 1000;
   const level = options.ciLevel ?? 0.95;
   if (!(level > 0 && level < 1)) throw new InputError(`ciLevel must be in (0, 1); got ${level}`);
-  const L = layers.length;
+  const L = set.models.length;
   return regions.map((region, ri) => {
     const S = region.subjects.length;
     const rdms = new Float64Array(S * P);
@@ -116,10 +121,11 @@ export function computeLayerProfiles(
     const rng = createRng(((options.seed ?? 1) + Math.imul(ri + 1, 0x9e3779b1)) >>> 0);
     const draws =
       S > 1 ? Array.from({ length: B }, () => Int32Array.from({ length: S }, () => Math.floor(rng() * S))) : [];
-    const scores: LayerScore[] = layers.map((layer, l) => {
+    const scores: LayerScore[] = set.models.map(({ layer, kind }, l) => {
       const per = Array.from(values.subarray(l * S, (l + 1) * S));
       const mean = per.reduce((a, b) => a + b, 0) / S;
-      if (S < 2 || Number.isNaN(mean)) return { layer, mean, ciLow: null, ciHigh: null, perSubject: per };
+      const own = kind ? { layer, kind } : { layer };
+      if (S < 2 || Number.isNaN(mean)) return { ...own, mean, ciLow: null, ciHigh: null, perSubject: per };
       const means = new Float64Array(B);
       draws.forEach((d, b) => {
         let m = 0;
@@ -128,7 +134,7 @@ export function computeLayerProfiles(
       });
       means.sort();
       return {
-        layer,
+        ...own,
         mean,
         ciLow: percentile(means, (1 - level) / 2),
         ciHigh: percentile(means, 1 - (1 - level) / 2),
@@ -137,7 +143,7 @@ export function computeLayerProfiles(
     });
     let best: RegionProfile['best'] = null;
     for (const s of scores)
-      if (Number.isFinite(s.mean) && (!best || s.mean > best.mean)) best = { layer: s.layer, mean: s.mean };
+      if (!s.kind && Number.isFinite(s.mean) && (!best || s.mean > best.mean)) best = { layer: s.layer, mean: s.mean };
     return {
       region: region.name,
       nSubjects: S,

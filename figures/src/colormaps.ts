@@ -20,6 +20,11 @@ function lutFromHex(hex: string): Uint8Array {
   return lut;
 }
 
+/** A colormap interpolated linearly between evenly spaced anchor colours ('#rrggbb'). */
+export function colormapFromAnchors(name: string, kind: Colormap['kind'], anchors: readonly string[]): Colormap {
+  return { name, kind, lut: lutFromAnchors(anchors) };
+}
+
 /** 256 entries interpolated linearly between evenly spaced anchors (matplotlib LinearSegmentedColormap). */
 function lutFromAnchors(anchors: readonly string[]): Uint8Array {
   const rgb = anchors.map((h) => [1, 3, 5].map((o) => Number.parseInt(h.slice(o, o + 2), 16)));

@@ -17,6 +17,7 @@ export {
   colorize,
   colormapHex,
   sampleColormap,
+  colormapFromAnchors,
 } from './colormaps';
 export { encodePng, upscaleNearest } from './png-encode';
 export { escapeXml, formatNumber } from './svg';

@@ -62,6 +62,31 @@ export function writeFileExclusive(path: string, data: string | Uint8Array, mode
 }
 
 /**
+ * The `.bidsignore` line that keeps the copied stimulus-set.json out of the BIDS validator's
+ * "unused stimulus" check (no events.tsv names it in stim_file; it describes the images that are).
+ */
+export const STIMULUS_SET_BIDSIGNORE = 'stimuli/*/stimulus-set.json';
+
+/**
+ * Files a BIDS dataset should have besides the runs, written only where absent (an existing
+ * README or .bidsignore of the scanner's dataset is left alone): README, and a .bidsignore of the
+ * stimulus-set copy.
+ */
+export function ensureDatasetFiles(dataDir: string, readme: string): void {
+  for (const [name, text] of [
+    ['README', readme],
+    ['.bidsignore', `${STIMULUS_SET_BIDSIGNORE}\n`],
+  ] as const) {
+    if (existsSync(join(dataDir, name))) continue;
+    try {
+      writeFileExclusive(join(dataDir, name), text);
+    } catch (err) {
+      if (!existsSync(join(dataDir, name))) throw err; // written meanwhile by another run: fine
+    }
+  }
+}
+
+/**
  * Copy the stimulus set once into `stimuli/orthostim-<first 12 hex of its sha256>/`. A copy that
  * is already there is checked file by file and reused. Returns, per image, the path relative to
  * the dataset's stimuli/ folder (BIDS `stim_file`), and the set file's path relative to the dataset.

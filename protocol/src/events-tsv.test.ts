@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatEventsTsv, parseEventsTsv, type EventsRow } from './events-tsv';
+import { formatEventsTsv, parseEventsTsv, recordedStimulusSet, type EventsRow } from './events-tsv';
 import { plannedEventsRows } from './schedule-events';
 import { buildRunSchedule } from './schedule';
 import { defaultSessionConfig } from './session-config';
@@ -84,5 +84,27 @@ describe('plannedEventsRows', () => {
       expect(r.stim_file).toBe(t.imageIndex === null ? null : `set/${t.imageIndex}.png`);
     }
     for (let i = 1; i < rows.length; i++) expect(rows[i]!.onset).toBeGreaterThanOrEqual(rows[i - 1]!.onset);
+  });
+});
+
+describe('recordedStimulusSet', () => {
+  const sha = 'a'.repeat(64);
+  it('reads the Orthostim object (the place BIDS validators accept)', () => {
+    expect(
+      recordedStimulusSet({
+        onset: { Description: 'x' },
+        Orthostim: { StimulusSetSha256: sha, StimulusSetFile: 's.json' },
+      }),
+    ).toEqual({ sha256: sha, file: 's.json' });
+  });
+  it('reads the top-level keys of datasets recorded before, and the Orthostim object wins', () => {
+    expect(recordedStimulusSet({ StimulusSetSha256: sha, StimulusSetFile: 'old.json' })).toEqual({
+      sha256: sha,
+      file: 'old.json',
+    });
+    expect(recordedStimulusSet({ StimulusSetSha256: 'b'.repeat(64), Orthostim: { StimulusSetSha256: sha } })).toEqual({
+      sha256: sha,
+    });
+    expect(recordedStimulusSet({ Orthostim: 'not an object' })).toEqual({});
   });
 });

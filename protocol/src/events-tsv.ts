@@ -173,3 +173,20 @@ export function eventsColumnDescriptions(imageIds: readonly string[]): typeof EV
   for (const id of imageIds) levels[id] = `image ${id} of the stimulus set`;
   return { ...EVENTS_COLUMN_DESCRIPTIONS, trial_type: { ...EVENTS_COLUMN_DESCRIPTIONS.trial_type, Levels: levels } };
 }
+
+/**
+ * The stimulus set an `_events.json` sidecar records: `Orthostim.StimulusSetSha256` and
+ * `Orthostim.StimulusSetFile` (since the BIDS validator refused them at the top level, where BIDS
+ * expects column descriptions), or the top-level keys of datasets recorded before.
+ */
+export function recordedStimulusSet(sidecar: Record<string, unknown>): { sha256?: string; file?: string } {
+  const own = sidecar.Orthostim;
+  const nested = typeof own === 'object' && own !== null ? (own as Record<string, unknown>) : {};
+  const pick = (key: string): string | undefined => {
+    const v = nested[key] ?? sidecar[key];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const sha256 = pick('StimulusSetSha256');
+  const file = pick('StimulusSetFile');
+  return { ...(sha256 !== undefined ? { sha256 } : {}), ...(file !== undefined ? { file } : {}) };
+}

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, checkBidsLabel, type RunLabels } from '@orthostim/protocol';
-import { RAW_LOG_ROOT, writeFileExclusive } from '@orthostim/protocol/node';
+import { RAW_LOG_ROOT, ensureDatasetFiles, writeFileExclusive } from '@orthostim/protocol/node';
 
 /**
  * The BIDS dataset the session writes into. It only ever adds files: an existing
@@ -41,9 +41,24 @@ export function normalizeRunLabels(input: {
   return { participant, session, task, run: input.run };
 }
 
-/** Create the dataset folder and, only if it has none, a dataset_description.json. */
+/** The README of a dataset the session server starts (BIDS recommends one). */
+export const SESSION_README = `orthostim session data
+
+Functional MRI runs recorded with orthostim: participants viewed the
+images of a stimulus set (stimuli/orthostim-<sha256>/) in a rapid event-related design while the
+session server logged every trigger, image onset and response. Each run has an _events.tsv (actual
+onsets from the display's frame times) and an _events.json whose Orthostim object records the
+stimulus set's sha256, the run's status and timing checks; the raw logs are in
+sourcedata/orthostim/.
+`;
+
+/**
+ * Create the dataset folder and, only if absent, a dataset_description.json, a README and a
+ * .bidsignore (files of the scanner's dataset are left alone).
+ */
 export function ensureDataset(dataDir: string, version: string): void {
   mkdirSync(dataDir, { recursive: true });
+  ensureDatasetFiles(dataDir, SESSION_README);
   const desc = join(dataDir, 'dataset_description.json');
   if (existsSync(desc)) return;
   writeFileExclusive(

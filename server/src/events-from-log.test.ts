@@ -147,7 +147,7 @@ describe('convertRunLog', () => {
       rawLog: 'sourcedata/x_log.jsonl',
       stimulusSetFile: 'stimuli/x/stimulus-set.json',
     }) as Record<string, any>;
-    expect(s.StimulusSetSha256).toBe('f'.repeat(64));
+    expect(s.Orthostim.StimulusSetSha256).toBe('f'.repeat(64));
     expect(s.Orthostim.runStatus).toBe('incomplete');
     expect(s.Orthostim.complete).toBe(false);
     expect(s.Orthostim.faults.map((f: { type: string }) => f.type)).toEqual([

@@ -315,9 +315,9 @@ export function buildEventsSidecar(
       ScreenRefreshRate: c.ready?.refreshHz ?? null,
       HeadStabilization: 'n/a',
     },
-    StimulusSetSha256: header.stimulusSet.sha256,
-    StimulusSetFile: extra.stimulusSetFile,
     Orthostim: {
+      StimulusSetSha256: header.stimulusSet.sha256,
+      StimulusSetFile: extra.stimulusSetFile,
       runStatus: c.state,
       complete: runIsComplete(c),
       seed: header.seed,

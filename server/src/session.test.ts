@@ -104,7 +104,7 @@ describe('Session', () => {
     }
     expect(rows.filter((r) => r.trial_type === 'response')).toHaveLength(1);
     const sidecar = JSON.parse(readFileSync(summary.eventsFile!.replace('.tsv', '.json'), 'utf8'));
-    expect(sidecar.StimulusSetSha256).toBe(stimuli.set.sha256);
+    expect(sidecar.Orthostim.StimulusSetSha256).toBe(stimuli.set.sha256);
     expect(sidecar.Orthostim).toMatchObject({ runStatus: 'finished', complete: true, seed: 1234, missedTriggers: 0 });
     expect(JSON.parse(readFileSync(join(dataDir, 'dataset_description.json'), 'utf8')).Name).toBe(
       'orthostim session data',

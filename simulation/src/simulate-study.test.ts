@@ -9,6 +9,7 @@ import {
   formatEventsTsv,
   parseEventsTsv,
   plannedEventsRows,
+  recordedStimulusSet,
 } from '@orthostim/protocol';
 import { readStimulusSet } from '@orthostim/protocol/node';
 import { writeTestStimulusSet } from '@orthostim/test';
@@ -71,7 +72,7 @@ describe('orthostim simulate (library)', () => {
       expect(runs.map((r) => r.run)).toEqual(['1', '2']);
       for (const r of runs) {
         expect(r.repetitionTimeS).toBe(2);
-        expect(r.eventsMetadata.StimulusSetSha256).toBe(loaded.set.sha256);
+        expect(recordedStimulusSet(r.eventsMetadata).sha256).toBe(loaded.set.sha256);
         expect(r.maskPath).toMatch(/derivatives\/truth\/sub-\d+\/sub-\d+_desc-brain_mask\.nii\.gz$/);
         const bold = readNifti(r.boldPath);
         expect(bold.dims).toEqual([...result.dims, result.volumesPerRun[0]]);

@@ -21,6 +21,7 @@ import {
 import {
   buildOutputDir,
   copyStimulusSet,
+  ensureDatasetFiles,
   readStimulusSet,
   writeFileAtomic,
   writeRunEvents,
@@ -294,6 +295,7 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
           ],
         }),
       );
+      ensureDatasetFiles(stage, simulatedReadme(set.images.length, layers, options.command));
       writeFileAtomic(join(stage, 'participants.tsv'), `participant_id\n${labels.map((l) => `sub-${l}`).join('\n')}\n`);
       writeFileAtomic(
         join(stage, 'participants.json'),
@@ -365,9 +367,9 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
             },
             duration: { Description: 'Planned duration', Units: 's' },
             StimulusPresentation: { SoftwareName: 'orthostim simulate', SoftwareVersion: version },
-            StimulusSetSha256: set.sha256,
-            StimulusSetFile: setFile,
             Orthostim: {
+              StimulusSetSha256: set.sha256,
+              StimulusSetFile: setFile,
               simulated: true,
               seed: r.scheduleSeed,
               ...(r.schedule.imageSequence ? { imageSequence: r.schedule.imageSequence } : {}),
@@ -423,6 +425,21 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
 }
 
 /** derivatives/truth/: brain mask, a mask per layer region, the label image with its TSV, index.json; per-participant brain masks. */
+/** The dataset's README: what was simulated and where the answer is. */
+function simulatedReadme(nImages: number, layers: readonly string[], command: string | undefined): string {
+  return `orthostim simulated study
+
+Simulated functional MRI data with a known answer, written by \`orthostim simulate\`
+(docs/simulate.md). Participants "view" the ${nImages} images of the stimulus set in stimuli/ on the
+session server's own schedule; in a phantom brain, each layer of the network (${layers.join(', ')})
+owns one region whose voxel patterns have that layer's RDM, plus drift and AR(1) noise. The ground
+truth (brain mask, one mask per layer region, label image, index.json) is in derivatives/truth/.
+These are not recordings of any person.
+
+Command: ${command ?? 'orthostim simulate'}
+`;
+}
+
 function writeTruth(
   stage: string,
   phantom: BrainPhantom,

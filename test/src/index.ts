@@ -8,3 +8,4 @@ export * from './bench';
 export * from './small-disk';
 export * from './session-api';
 export * from './temp-dir';
+export * from './bids-validator';

@@ -34,7 +34,14 @@ export function listViewerMaps(outputDir: string): ViewerMap[] {
     for (const f of index.files) {
       if (f.format !== 'nifti' && !/\.nii(\.gz)?$/.test(f.path)) continue;
       const who = f.level === 'group' ? 'group' : f.participant ? `sub-${f.participant}` : folder || '.';
-      const label = [who, f.layer, f.method, f.stat, f.run ? `run ${f.run}` : undefined, f.image]
+      const label = [
+        who,
+        f.layer ?? (f.model ? `model ${f.model}` : undefined),
+        f.method,
+        f.stat,
+        f.run ? `run ${f.run}` : undefined,
+        f.image,
+      ]
         .filter(Boolean)
         .join(' ');
       maps.push({ ...f, folder, path: folder ? `${folder}/${f.path}` : f.path, label });

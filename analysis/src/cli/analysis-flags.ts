@@ -3,7 +3,17 @@
  * `searchlight` share one definition of every flag, its help and its default.
  */
 import { Option, parseList, withRange, type Command } from '@orthostim/protocol/cli';
+import type { StimulusSet } from '@orthostim/protocol';
 import { ANALYSIS_OPTIONS, rangeOf, type AnalysisOptionName, type OptionSpec } from '../pipeline/settings';
+import type { ExtraModelRdm } from '../rsa/compare-models';
+
+function _parseNonNegativeInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number >= 0; got "${value}"`);
+    return n;
+  };
+}
 
 export function optionOf(name: AnalysisOptionName): Option {
   const spec: OptionSpec = ANALYSIS_OPTIONS[name];
@@ -27,4 +37,20 @@ export function optionOf(name: AnalysisOptionName): Option {
 export function addOptions(cmd: Command, names: readonly AnalysisOptionName[]): Command {
   for (const n of names) cmd.addOption(optionOf(n));
   return cmd;
+}
+
+/**
+ * The `--model-rdm name=file` flags read into model RDMs in the set's image order, with the
+ * readers of `orthostim compare` (loaded only when the flag is given).
+ */
+export async function readModelRdmFlags(
+  specs: readonly string[] | undefined,
+  set: Pick<StimulusSet, 'images'>,
+): Promise<ExtraModelRdm[]> {
+  if (!specs || specs.length === 0) return [];
+  const { readModelRdms } = await import('@orthostim/compare');
+  return readModelRdms(
+    specs,
+    set.images.map((i) => i.id),
+  );
 }

@@ -19,7 +19,7 @@ import {
   type AnalysisFlags,
   type AnalysisOptionName,
 } from '../pipeline/settings';
-import { addOptions } from './analysis-flags';
+import { addOptions, readModelRdmFlags } from './analysis-flags';
 import { resolveImageMapping } from './image-mapping-flags';
 import { checkSearchlightSetSize } from '../pipeline/roi-stage';
 import { checkLayerRdms } from './check-layer-rdms';
@@ -52,7 +52,7 @@ export function formatParticipantSummary(s: ParticipantSummary): string {
   const best = sl.methods.map((m) => {
     const ms = sl.models.filter((x) => x.method === m && !Number.isNaN(x.max));
     const top = ms.sort((a, b) => b.max - a.max)[0];
-    return top ? `${m}: ${top.layer} (max r ${fmt(top.max)})` : `${m}: none`;
+    return top ? `${m}: ${top.kind ? `${top.layer} (model RDM)` : top.layer} (max r ${fmt(top.max)})` : `${m}: none`;
   });
   return [
     `sub-${s.participant}: ${s.runs.length} run(s), ${s.nMaskVoxels} mask voxels, ${sl.nAnalysisVoxels} analysed, ${sl.nCenters} centres (${sl.invalidSpheres} NaN), ${sl.layers.length} layers x ${sl.methods.length} method(s); ${s.seconds.toFixed(1)} s`,
@@ -96,6 +96,7 @@ Examples:
   orthostim analyze data/bids out participant --stimuli set --rois atlas.nii.gz --roi-labels atlas.tsv
   orthostim analyze haxby2001 out participant --stimuli photos-set --image-map categories.tsv --radius-vox 1
   orthostim analyze data/bids out participant --stimuli set --rois vt.nii.gz --distance crossnobis --noise-normalization multivariate --smoothing-fwhm 4
+  orthostim analyze data/bids out participant --stimuli set --model-rdm animacy=animacy.tsv faces=faces.csv
   orthostim analyze data/bids out group --atlas atlas.nii.gz --atlas-labels atlas.tsv --n-permutations 5000
   orthostim view out
 
@@ -124,6 +125,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
       );
       if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
       checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
+      const modelRdms = await readModelRdmFlags(flags.modelRdm, stimuli.set);
       const labels = selectParticipants(ds, flags.participantLabel);
       // With an executor, done participants are skipped by the job state; each task checks its own.
       if (!flags.overwrite && !executor) {
@@ -163,6 +165,7 @@ analysis.json (resolved settings, inputs, versions) and report.html. See docs/an
             ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } }
             : {}),
           ...(flags.template ? { template: flags.template } : {}),
+          ...(modelRdms.length ? { modelRdms } : {}),
           overwrite: flags.overwrite ?? false,
           settingsRecord: { ...settingsRecord, resolved: { glm, searchlight } },
         });

@@ -13,7 +13,7 @@ import {
   type SearchlightSettings,
   type AnalysisOptionName,
 } from '../pipeline/settings';
-import { addOptions } from './analysis-flags';
+import { addOptions, readModelRdmFlags } from './analysis-flags';
 import { checkSearchlightSetSize } from '../pipeline/roi-stage';
 import { checkLayerRdms } from './check-layer-rdms';
 import { needsResidualSeries } from '../pipeline/searchlight-stage';
@@ -31,6 +31,7 @@ const SHARED: AnalysisOptionName[] = [
   'method',
   'rois',
   'roiLabels',
+  'modelRdm',
   'template',
   'threads',
   'overwrite',
@@ -51,6 +52,7 @@ interface SearchlightFlags
     | 'method'
     | 'rois'
     | 'roiLabels'
+    | 'modelRdm'
     | 'template'
     | 'threads'
     | 'overwrite'
@@ -71,7 +73,7 @@ export function formatSearchlightSummary(s: SearchlightFilesSummary): string {
   const sl = s.searchlight;
   const best = sl.methods.map((m) => {
     const top = sl.models.filter((x) => x.method === m && !Number.isNaN(x.max)).sort((a, b) => b.max - a.max)[0];
-    return top ? `${m}: ${top.layer} (max r ${fmt(top.max)})` : `${m}: none`;
+    return top ? `${m}: ${top.kind ? `${top.layer} (model RDM)` : top.layer} (max r ${fmt(top.max)})` : `${m}: none`;
   });
   return [
     `searchlight: ${s.runs.length} run(s), ${s.nMaskVoxels} mask voxels, ${sl.nAnalysisVoxels} analysed, ${sl.nCenters} centres (${sl.invalidSpheres} NaN), ${sl.layers.length} layers x ${sl.methods.length} method(s)`,
@@ -159,6 +161,7 @@ Examples:
   orthostim searchlight --betas-table spm_betas.tsv --mask spm/mask.nii --stimuli set --out sl
   orthostim searchlight --betas b1.nii b2.nii --mask mask.nii.gz --stimuli set --out mnn --distance crossnobis --noise-normalization multivariate --residual-series res1.nii.gz res2.nii.gz
   orthostim searchlight --betas b1.nii b2.nii --mask vt.nii.gz --stimuli set --out roi --rois vt.nii.gz --roi-labels vt.tsv --radius-vox 2
+  orthostim searchlight --betas b1.nii b2.nii --mask mask.nii.gz --stimuli set --out sl --model-rdm animacy=animacy.tsv
 
 Without --residuals, crossnobis is the cross-validated Euclidean distance of the betas as given
 (univariate, pooled, pairwise); multivariate normalisations need --residual-series. docs/analysis-rsa.md
@@ -189,6 +192,7 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
     if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
     checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
     checkResidualFlags(flags, settings);
+    const modelRdms = await readModelRdmFlags(flags.modelRdm, stimuli.set);
     process.stderr.write(
       `searchlight: radius ${describeRadius(settings.radius)}, ${settings.distance}, ${settings.compare}, method ${settings.method}, ${settings.threads} thread(s)\n`,
     );
@@ -208,6 +212,7 @@ The output folder has index.json (schema orthostim.outputs/1), analysis.json and
         ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } }
         : {}),
       ...(flags.template ? { template: flags.template } : {}),
+      ...(modelRdms.length ? { modelRdms } : {}),
       report: flags.report,
       overwrite: flags.overwrite ?? false,
       settingsRecord: { ...flags, resolved: settings },

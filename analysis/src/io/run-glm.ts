@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, parseEventsTsv } from '@orthostim/protocol';
+import { InputError, parseEventsTsv, recordedStimulusSet } from '@orthostim/protocol';
 import { writeFileAtomic } from '@orthostim/protocol/node';
 import { buildRunDesign, formatDesignTsv, DEFAULT_HIGH_PASS_HZ, type DesignMatrix } from '../glm/design-matrix';
 import { fitGlmParallel } from '../glm/fit-glm-parallel';
@@ -144,7 +144,7 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
     throw new InputError(
       `${run.rawBoldPath}: no events file (${runPrefix({ ...run, space: null })}_events.tsv) for this run`,
     );
-  const recorded = run.eventsMetadata.StimulusSetSha256;
+  const recorded = recordedStimulusSet(run.eventsMetadata).sha256;
   if (recorded !== undefined && recorded !== options.stimulusSet.sha256) {
     throw new InputError(
       `${source}: events.json records stimulus set sha256 ${String(recorded)}, but --stimuli has ${options.stimulusSet.sha256}; these events come from another stimulus set`,

@@ -13,7 +13,7 @@ export interface ParticipantOutputs {
   label: string;
   dir: string;
   index: OutputIndex;
-  /** `layer\tmethod` -> z map path. */
+  /** `layer\tmethod` -> z map path (model RDMs: `model:<name>\tmethod`). */
   zMaps: Map<string, string>;
   space: string | undefined;
   stimulusSha: string | undefined;
@@ -21,11 +21,37 @@ export interface ParticipantOutputs {
 
 export interface GroupInputs {
   participants: ParticipantOutputs[];
-  /** One test per layer and method, in the first participant's index order. */
-  tests: { layer: string; method: ModelMethod }[];
+  /** One test per layer (or model RDM: `kind` 'model') and method, in the first participant's index order. */
+  tests: GroupTestKey[];
+  /** The network's layers (model RDMs are tested too, but take no part in winner-take-all and Dice). */
   layers: string[];
   methods: ModelMethod[];
   space: string | undefined;
+  /** Set when the maps are not in one standard space (native-space BOLD). */
+  spaceWarning?: string;
+}
+
+export interface GroupTestKey {
+  /** The layer, or the model RDM's name when `kind` is 'model'. */
+  layer: string;
+  kind?: 'model';
+  method: ModelMethod;
+}
+
+/** Keys of user-given model RDMs' maps, kept apart from the layers (no winner-take-all, no Dice). */
+const MODEL_PREFIX = 'model:';
+
+/** The z-map key of a test. */
+export const testMapKey = (t: GroupTestKey): string =>
+  zMapKey(t.kind ? `${MODEL_PREFIX}${t.layer}` : t.layer, t.method);
+
+/**
+ * A warning when the maps are not in one standard space: native-space maps (raw BOLD, or no
+ * space entity) of different people share a grid only by accident, so a voxel is not one place.
+ */
+export function spaceWarningOf(space: string | undefined): string | undefined {
+  if (space && space !== 'native') return undefined;
+  return `the participants' maps are in native space (${space ? 'space-native' : 'no space entity'}, no template): a voxel is not the same brain location in different participants, so the group test compares unaligned maps; analyse preprocessed BOLD in a standard space (--derivatives with --space MNI152NLin2009cAsym)`;
 }
 
 /** The key of a participant's z map of one layer and method. */
@@ -72,8 +98,10 @@ function readParticipant(outputDir: string, label: string): ParticipantOutputs {
   const dir = join(outputDir, `sub-${label}`);
   const index = readOutputIndex(dir);
   const zMaps = new Map<string, string>();
-  for (const f of index.files)
-    if (f.stat === 'z' && f.layer && f.method) zMaps.set(zMapKey(f.layer, f.method), join(dir, f.path));
+  for (const f of index.files) {
+    const name = f.layer ?? (f.model ? `${MODEL_PREFIX}${f.model}` : undefined);
+    if (f.stat === 'z' && name && f.method) zMaps.set(zMapKey(name, f.method), join(dir, f.path));
+  }
   const space = index.files.find((f) => f.stat === 'z')?.space;
   return { label, dir, index, zMaps, space, stimulusSha: stimulusSetSha(dir) };
 }
@@ -111,15 +139,20 @@ function commonMapKeys(parts: ParticipantOutputs[]): string[] {
 export function readGroupInputs(outputDir: string, requested: string[] | undefined): GroupInputs {
   const participants = participantLabels(outputDir, requested).map((label) => readParticipant(outputDir, label));
   checkOneStudy(participants);
-  const tests = commonMapKeys(participants).map((k) => {
-    const [layer, method] = k.split('\t') as [string, ModelMethod];
-    return { layer, method };
+  const tests = commonMapKeys(participants).map((k): GroupTestKey => {
+    const [name, method] = k.split('\t') as [string, ModelMethod];
+    return name.startsWith(MODEL_PREFIX)
+      ? { layer: name.slice(MODEL_PREFIX.length), method, kind: 'model' }
+      : { layer: name, method };
   });
+  const space = participants[0]!.space;
+  const spaceWarning = spaceWarningOf(space);
   return {
     participants,
     tests,
-    layers: [...new Set(tests.map((t) => t.layer))],
-    methods: [...new Set(tests.map((t) => t.method))],
-    space: participants[0]!.space,
+    layers: [...new Set(tests.filter((t) => !t.kind).map((t) => t.layer))],
+    methods: [...new Set(tests.filter((t) => !t.kind).map((t) => t.method))],
+    space,
+    ...(spaceWarning ? { spaceWarning } : {}),
   };
 }

@@ -13,7 +13,7 @@ import type { GroupDice, GroupTest, GroupWinners } from '../report/group-report'
 import type { Connectivity } from '../stats/clusters';
 import { diceMatrix } from '../stats/threshold';
 import type { GroupInputs } from './group-inputs';
-import type { GroupMapTarget } from './group-tests';
+import type { GroupMapTarget, GroupStatistic } from './group-tests';
 import { gridSize } from './map-writer';
 import { bidsFileName, type OutputIndexBuilder } from './output-index';
 import { METHOD_LABELS } from './searchlight-stage';
@@ -25,7 +25,7 @@ export interface GroupTableTarget extends GroupMapTarget {
 }
 
 function testsOf(tests: GroupTest[], layers: string[], method: ModelMethod): GroupTest[] {
-  return layers.map((l) => tests.find((r) => r.layer === l && r.method === method)!);
+  return layers.map((l) => tests.find((r) => !r.kind && r.layer === l && r.method === method)!);
 }
 
 function winnerCounts(winner: Int16Array, nLayers: number): number[] {
@@ -122,7 +122,7 @@ const CLUSTER_COLUMNS = [
   'cluster',
   'size_voxels',
   'volume_mm3',
-  'peak_t',
+  'peak_statistic',
   'peak_x_mm',
   'peak_y_mm',
   'peak_z_mm',
@@ -137,6 +137,7 @@ export function writeClusterTable(
   tests: GroupTest[],
   connectivity: Connectivity,
   withAtlas: boolean,
+  statistic: GroupStatistic,
 ): void {
   const rows = tests.flatMap((r) =>
     r.clusters.map((c) => [
@@ -152,12 +153,16 @@ export function writeClusterTable(
     ]),
   );
   const path = bidsFileName([...target.entities, ['desc', 'clusters']], 'table', '.tsv');
-  const columns = [...CLUSTER_COLUMNS, ...(withAtlas ? ['peak_label'] : [])];
+  // The peak column names the statistic honestly: peak_pseudot for the variance-smoothed pseudo-t.
+  const columns = [
+    ...CLUSTER_COLUMNS.map((c) => (c === 'peak_statistic' ? `peak_${statistic.label}` : c)),
+    ...(withAtlas ? ['peak_label'] : []),
+  ];
   writeFileAtomic(join(target.staging, path), formatTsv(columns, rows));
   target.index.add({
     path,
     stat: 'clusters',
-    description: `clusters of the thresholded t maps (${connectivity}-connectivity), largest first, with peaks`,
+    description: `clusters of the thresholded ${statistic.name} maps (${connectivity}-connectivity), largest first, with peaks`,
   });
 }
 

@@ -11,7 +11,7 @@ import { clusterTable, type Atlas, type Connectivity } from '../stats/clusters';
 import { signFlipTest, type SignFlipOptions, type SignFlipResult } from '../stats/sign-flip';
 import { thresholdMap } from '../stats/threshold';
 import { TaskPool } from '../parallel/task-pool';
-import { zMapKey, type GroupInputs } from './group-inputs';
+import { testMapKey, type GroupInputs } from './group-inputs';
 import { gridSize, toGrid, type GridRef, type MapWriter } from './map-writer';
 import { bidsFileName } from './output-index';
 import { METHOD_LABELS } from './searchlight-stage';
@@ -65,6 +65,7 @@ export interface PermutationFacts {
 
 interface PendingTest {
   layer: string;
+  kind?: 'model';
   method: ModelMethod;
   voxels: Int32Array;
   result: Promise<SignFlipResult>;
@@ -78,9 +79,10 @@ function startTest(
   settings: GroupTestSettings,
   pool: TaskPool | undefined,
 ): PendingTest {
-  const { layer, method } = inputs.tests[ti]!;
+  const key = inputs.tests[ti]!;
+  const { layer, method, kind } = key;
   const parts = inputs.participants;
-  const vols = parts.map((p) => readNifti(p.zMaps.get(zMapKey(layer, method))!));
+  const vols = parts.map((p) => readNifti(p.zMaps.get(testMapKey(key))!));
   vols.forEach((v, i) => assertSameGrid(target.grid, v, `z maps of sub-${parts[0]!.label} and sub-${parts[i]!.label}`));
   // Voxels with a value in every participant; the test runs on those only.
   const at: number[] = [];
@@ -105,7 +107,7 @@ function startTest(
     ? pool.run('sign-flip', { maps, options })
     : Promise.resolve().then(() => signFlipTest(maps, options));
   result.catch(() => undefined); // awaited in order by runGroupTests
-  return { layer, method, voxels, result };
+  return { layer, ...(kind ? { kind } : {}), method, voxels, result };
 }
 
 /** Write the maps of one test's result; returns the whole-grid maps the report shows. */
@@ -116,7 +118,7 @@ function writeTestMaps(
   settings: GroupTestSettings,
   nParticipants: number,
 ): { meanZ: Float32Array; thresholdedT: Float32Array } {
-  const { layer, method, voxels } = test;
+  const { layer, method, voxels, kind } = test;
   const { alpha, statistic } = settings;
   const n = gridSize(target.grid);
   const [meanZ, t, p, fweP] = [res.mean, res.t, res.p, res.fweP].map((values) => toGrid(values, voxels, n)) as [
@@ -128,7 +130,7 @@ function writeTestMaps(
   const thresholdedT = thresholdMap(t, fweP, alpha);
   const base = [...target.entities, ['desc', target.layerLabels.get(layer)], ['rsa', METHOD_LABELS[method]]] as const;
   const name = (stat: readonly (readonly [string, string])[]) => bidsFileName([...base, ...stat], 'statmap', '.nii.gz');
-  const entry = { layer, method };
+  const entry = kind ? { model: layer, method } : { layer, method };
   // The pseudo-t has no t distribution: intent 'none' for it.
   const tIntent = statistic.name === 't' ? { intent: 'ttest' as const, intentParams: [nParticipants - 1] } : {};
   const w = target.writer;
@@ -225,10 +227,11 @@ export async function runGroupTests(
         connectivity: settings.connectivity,
         ...(settings.atlas ? { atlas: settings.atlas } : {}),
       });
-      const { layer, method, voxels } = test;
+      const { layer, method, voxels, kind } = test;
       const extremes = testExtremes(res, settings.alpha);
       results.push({
         layer,
+        ...(kind ? { kind } : {}),
         method,
         nVoxels: voxels.length,
         ...extremes,

@@ -16,7 +16,8 @@ import { parseAtlasLabels } from '../stats/atlas-labels';
 import type { Atlas } from '../stats/clusters';
 import { writeGroupReport, type GroupSummary, type GroupTest } from '../report/group-report';
 import { hasOrthostimTruth, readRecovery, type RecoveryTable } from '../recovery/recovery';
-import { readGroupInputs, zMapKey, type GroupInputs } from './group-inputs';
+import { readGroupInputs, testMapKey, type GroupInputs } from './group-inputs';
+import { displayBackground, isSimulatedDataset } from '../report/display-background';
 import { groupBackground, writeClusterTable, writeLayerComparisons, type GroupTableTarget } from './group-layer-maps';
 import {
   groupStatistic,
@@ -48,8 +49,7 @@ export interface GroupJob {
 
 /** The grid every group map is on: the first participant's first z map's. */
 function referenceGrid(inputs: GroupInputs): GroupMapTarget['grid'] {
-  const { layer, method } = inputs.tests[0]!;
-  const info = readNiftiInfo(inputs.participants[0]!.zMaps.get(zMapKey(layer, method))!);
+  const info = readNiftiInfo(inputs.participants[0]!.zMaps.get(testMapKey(inputs.tests[0]!))!);
   const [nx, ny, nz] = info.dims;
   return {
     path: info.path,
@@ -81,7 +81,7 @@ function tableTarget(staging: string, inputs: GroupInputs, grid: GroupMapTarget[
     writer: new MapWriter(staging, grid, index),
     grid,
     entities: [['space', inputs.space]],
-    layerLabels: bidsLabels(inputs.layers, 'layer'),
+    layerLabels: bidsLabels([...new Set(inputs.tests.map((t) => t.layer))], 'model'),
   };
 }
 
@@ -115,7 +115,10 @@ function writeGroupProvenance(
     stimulusSetSha256: inputs.participants[0]!.stimulusSha ?? null,
     ...(job.atlas ? { atlas: job.atlas } : {}),
   };
-  const notes = permutations.note ? [permutations.note] : [];
+  const notes = [
+    ...(permutations.note ? [permutations.note] : []),
+    ...(inputs.spaceWarning ? [inputs.spaceWarning] : []),
+  ];
   writeProvenance(target.staging, makeProvenance('group', settings, used, notes));
   target.index.add({
     path: 'analysis.json',
@@ -143,6 +146,7 @@ function groupSummary(
     statistic: statistic.name,
     varianceSmoothingMm: statistic.varianceSmoothingMm,
     ...(permutations.note ? { note: permutations.note } : {}),
+    ...(inputs.spaceWarning ? { spaceWarning: inputs.spaceWarning } : {}),
     seconds: 0,
   };
 }
@@ -155,6 +159,7 @@ function scoreRecovery(
   job: GroupJob,
   target: GroupTableTarget,
   methods: ModelMethod[],
+  nParticipants: number,
 ): { method: ModelMethod; table: RecoveryTable }[] | undefined {
   const truth = hasOrthostimTruth(job.bidsDir);
   if (truth === false)
@@ -170,9 +175,35 @@ function scoreRecovery(
       groupDir: target.staging,
       bidsDir: job.bidsDir,
       method,
-      selection: 'fwe',
+      selection: recoverySelection(nParticipants),
     }),
   }));
+}
+
+/**
+ * How the group report scores a simulated dataset's maps (docs/simulate.md): FWE-thresholded maps
+ * from 6 participants on; with fewer no voxel can reach FWE p < 0.05, and the top-k maps (the k
+ * voxels of highest mean z, k = the region's size) are scored instead.
+ */
+export const RECOVERY_FWE_FROM_PARTICIPANTS = 6;
+export function recoverySelection(nParticipants: number): 'fwe' | 'top-k' {
+  return nParticipants >= RECOVERY_FWE_FROM_PARTICIPANTS ? 'fwe' : 'top-k';
+}
+
+/** The report's background: --template as it is, else the mean EPI smoothed (or a simulated dataset's mask). */
+function reportBackground(
+  job: GroupJob,
+  grid: GroupMapTarget['grid'],
+  found: { background: Float32Array; backgroundName: string },
+) {
+  if (job.template) return found;
+  const simulated = isSimulatedDataset(job.bidsDir);
+  return {
+    background: displayBackground(grid, found.background, { simulated }),
+    backgroundName: simulated
+      ? `the brain mask (a simulated dataset's mean EPI is a random baseline per voxel)`
+      : `${found.backgroundName} (smoothed for display)`,
+  };
 }
 
 /**
@@ -189,16 +220,17 @@ export async function runGroup(job: GroupJob): Promise<GroupSummary> {
   const settings = testSettings(job, statistic, atlas);
   const { alpha, connectivity } = job.settings;
   const outDir = join(job.outputDir, 'group');
+  if (inputs.spaceWarning) info(`group: warning: ${inputs.spaceWarning}`);
   const writeFolder = async (staging: string): Promise<GroupSummary> => {
     const target = tableTarget(staging, inputs, grid);
     const { tests, permutations } = await runTestsWithProgress(inputs, target, settings, job.threads ?? 1);
     const { wta, dice } = writeLayerComparisons(target, tests, inputs, alpha);
-    writeClusterTable(target, tests, connectivity, atlas !== undefined);
-    const { background, backgroundName } = groupBackground(target, inputs, job.template);
+    writeClusterTable(target, tests, connectivity, atlas !== undefined, statistic);
+    const { background, backgroundName } = reportBackground(job, grid, groupBackground(target, inputs, job.template));
     await target.writer.flush();
     writeGroupProvenance(target, job, inputs, statistic, permutations);
     const summary = groupSummary(outDir, inputs, tests, permutations, alpha, statistic);
-    const recovery = scoreRecovery(job, target, inputs.methods);
+    const recovery = scoreRecovery(job, target, inputs.methods, inputs.participants.length);
     const { layers, methods } = inputs;
     const report = { summary, grid, background, backgroundName, layers, methods, wta, dice, connectivity };
     await writeGroupReport(staging, { ...report, atlas: atlas !== undefined, ...(recovery ? { recovery } : {}) });

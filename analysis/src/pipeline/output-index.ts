@@ -8,7 +8,8 @@
  *                  "participant": "01", "layer": "inception_3a", "method": "standard" | "residual",
  *                  "stat": "r" | "z" | "t" | "p" | "fwe-p" | ..., "space": "..." }, ... ] }
  *
- * `layer` keeps the layer's real name; file names carry its BIDS label (`desc-inception3a`).
+ * `layer` keeps the layer's real name; file names carry its BIDS label (`desc-inception3a`). Maps of
+ * a user-given model RDM (`--model-rdm faces=...`) carry `"model": "faces"` instead of `layer`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +34,8 @@ export const outputFileSchema = z.object({
   level: z.enum(['participant', 'group']),
   participant: z.string().optional(),
   layer: z.string().optional(),
+  /** A user-given model RDM (`--model-rdm <name>=<file>`): its name, in place of `layer`. */
+  model: z.string().optional(),
   method: z.enum(['standard', 'residual']).optional(),
   stat: z.string().min(1),
   space: z.string().optional(),

@@ -5,6 +5,8 @@
  * staging folder and renamed into place when complete (so parallel participants share one output
  * folder, and a failed run leaves nothing half-written).
  */
+import { displayBackground, isSimulatedDataset } from '../report/display-background';
+import type { ExtraModelRdm } from '../rsa/compare-models';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '@orthostim/protocol';
@@ -39,6 +41,8 @@ export interface ParticipantJob {
   glm: GlmSettings;
   searchlight: SearchlightSettings;
   rois?: { path: string; labelsPath?: string };
+  /** User-given model RDMs (`--model-rdm`), compared like the layers. */
+  modelRdms?: readonly ExtraModelRdm[];
   template?: string;
   overwrite?: boolean;
   /** Settings as given (for analysis.json). */
@@ -251,6 +255,7 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         subdir: 'rsa',
         entities,
         ...(job.rois ? { rois: job.rois } : {}),
+        ...(job.modelRdms ? { modelRdms: job.modelRdms } : {}),
         progressLabel: `searchlight sub-${participant}`,
       });
       // The maps are built and gzipped on the encoder threads while this thread writes the
@@ -311,8 +316,14 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
         glm: job.glm,
         runs: results,
         grid,
-        background: background.data,
-        backgroundName: job.template ?? `the mean EPI of ${runPrefix(runs[0]!)}`,
+        background: job.template
+          ? background.data
+          : displayBackground(grid, background.data, { simulated: isSimulatedDataset(ds.root) }),
+        backgroundName:
+          job.template ??
+          (isSimulatedDataset(ds.root)
+            ? `the brain mask (a simulated dataset's mean EPI is a random baseline per voxel)`
+            : `the mean EPI of ${runPrefix(runs[0]!)} (smoothed for display)`),
         tsnr,
         searchlight,
         notes,

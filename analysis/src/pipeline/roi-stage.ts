@@ -4,6 +4,7 @@
  * It runs after the searchlight, or alone for sets too large for a searchlight (above
  * SEARCHLIGHT_MAX_IMAGES images: one region RDM is cheap, a sphere RDM at every voxel is not).
  */
+import { modelEntry } from './searchlight-stage';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '@orthostim/protocol';
@@ -89,7 +90,7 @@ export function writeRoiRsa(
           name: r.region.name,
           nVoxels: r.nVoxels,
           rdm: Array.from(r.rdm, num),
-          models: res.models.map((m, k) => ({ layer: m.layer, method: m.method, r: num(r.values[k]!) })),
+          models: res.models.map((m, k) => ({ ...modelEntry(m), r: num(r.values[k]!) })),
         })),
       },
       null,

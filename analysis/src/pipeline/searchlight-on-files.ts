@@ -3,6 +3,7 @@
  * and the betas (beta-files), assembles them (beta-set), runs the shared searchlight step, and
  * writes the maps, index.json, analysis.json and report.html into `--out`, atomically.
  */
+import type { ExtraModelRdm } from '../rsa/compare-models';
 import { buildOutputDir, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { assertSameGrid, readVolume3d } from '../io/nifti';
 import { listMaskVoxels } from '../searchlight/neighbors';
@@ -31,6 +32,8 @@ export interface SearchlightFilesJob {
   settings: SearchlightSettings;
   space?: string;
   rois?: { path: string; labelsPath?: string };
+  /** User-given model RDMs (`--model-rdm`), compared like the layers. */
+  modelRdms?: readonly ExtraModelRdm[];
   template?: string;
   /** Write report.html (default true). */
   report?: boolean;
@@ -112,6 +115,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
         subdir: '',
         entities: job.space ? [['space', job.space]] : [],
         ...(job.rois ? { rois: job.rois } : {}),
+        ...(job.modelRdms ? { modelRdms: job.modelRdms } : {}),
         progressLabel: 'searchlight',
       });
       // The maps are still being built and gzipped on the encoder threads: the report is drawn on

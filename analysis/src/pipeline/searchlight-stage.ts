@@ -12,7 +12,13 @@ import { writeFileAtomic, type RdmVector } from '@orthostim/protocol/node';
 import { bidsLabels } from '../io/bids';
 import { affineVoxelSizes } from '../io/affine';
 import { winnerTakeAll } from '../maps/layer-maps';
-import { buildModelSet, type ModelMethod, type ModelSet } from '../rsa/compare-models';
+import {
+  buildModelSet,
+  type ExtraModelRdm,
+  type ModelMethod,
+  type ModelSet,
+  type ModelSpec,
+} from '../rsa/compare-models';
 import { computeSearchlightNeighbors } from '../searchlight/neighbors';
 import { runSearchlight } from '../searchlight/run-searchlight';
 import { prepareSphereData } from '../searchlight/sphere-rdms';
@@ -35,8 +41,10 @@ export function measureName(compare: ComparatorName, method: ModelMethod): strin
 export const METHOD_LABELS: Record<ModelMethod, string> = { standard: 'standard', residual: 'semipartial' };
 
 export interface ModelSummary {
+  /** The layer, or the model RDM's name when `kind` is 'model'. */
   layer: string;
   method: ModelMethod;
+  kind?: 'model';
   /** Centres with a value (not NaN). */
   nValid: number;
   mean: number;
@@ -88,8 +96,17 @@ export interface SearchlightStageOptions {
   /** Leading file-name entities, e.g. [['sub', '01'], ['task', 'x'], ['space', 'MNI...']]. */
   entities: readonly (readonly [string, string | null | undefined])[];
   rois?: { path: string; labelsPath?: string };
+  /** User-given model RDMs (`--model-rdm`), compared like the layers (standard method only). */
+  modelRdms?: readonly ExtraModelRdm[];
   /** Label of the progress bar over the centres (stderr). */
   progressLabel: string;
+}
+
+/** The index.json fields of a model: `layer` for a layer, `model` for a user-given model RDM. */
+export function modelEntry(
+  m: ModelSpec,
+): { layer: string; method: ModelMethod } | { model: string; method: ModelMethod } {
+  return m.kind === 'model' ? { model: m.layer, method: m.method } : { layer: m.layer, method: m.method };
 }
 
 function summarize(values: Float32Array): { nValid: number; mean: number; max: number; p95: number } {
@@ -137,6 +154,7 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     o.rdms.map((r) => Float64Array.from(r)),
     settings.compare,
     methods,
+    o.modelRdms ?? [],
   );
   if (models.nPairs !== P)
     throw new InputError(`the stimulus set's RDMs have ${models.nPairs} pairs; ${set.images.length} images need ${P}`);
@@ -173,7 +191,7 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
   refuseAllNaN(result.r, result.nCenters, result.invalidSpheres);
 
   const sub = (name: string) => (o.subdir ? `${o.subdir}/${name}` : name);
-  const desc = bidsLabels(layers, 'layer');
+  const desc = bidsLabels([...layers, ...(o.modelRdms ?? []).map((m) => m.name)], 'model');
   const centerGrid = new Int32Array(new SharedArrayBuffer(neighbors.centers.length * 4)); // read in place by the encoders
   neighbors.centers.forEach((m, c) => (centerGrid[c] = neighbors.maskVoxels[m]!));
   const C = result.nCenters;
@@ -195,18 +213,25 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
       name('r'),
       r,
       centerGrid,
-      { layer: model.layer, method: model.method, stat: 'r', description: measure },
+      { ...modelEntry(model), stat: 'r', description: measure },
       { intent: 'correlation', intentParams: [P - 2] },
     );
     writer.writeAt(
       name('z'),
       r,
       centerGrid,
-      { layer: model.layer, method: model.method, stat: 'z', description: `Fisher z of ${measure}` },
+      { ...modelEntry(model), stat: 'z', description: `Fisher z of ${measure}` },
       { intent: 'none' },
       'fisher-z',
     );
-    summaries.push({ layer: model.layer, method: model.method, ...summarize(r), r });
+    summaries.push({
+      layer: model.layer,
+      method: model.method,
+      ...(model.kind ? { kind: model.kind } : {}),
+      ...summarize(r),
+      r,
+    });
+    if (model.kind === 'model') return; // winner-take-all is over the layers
     const list = rByMethod.get(model.method) ?? [];
     list.push(r);
     rByMethod.set(model.method, list);

@@ -224,6 +224,13 @@ export const ANALYSIS_OPTIONS = {
     kind: 'string',
     levels: PS,
   },
+  modelRdm: {
+    flags: '--model-rdm <name=file...>',
+    description:
+      "model RDMs compared like the layers (categorical, behavioural, ...; standard method, not among the residual method's other layers): TSV/CSV matrix or condensed vector, JSON or .mat, one RDM each",
+    kind: 'list',
+    levels: PS,
+  },
   roiLabels: {
     flags: '--roi-labels <tsv>',
     description: 'names of the --rois values (TSV with columns index, name; default: region<value>)',
@@ -379,6 +386,7 @@ export interface AnalysisFlags {
   method: string;
   rois?: string;
   roiLabels?: string;
+  modelRdm?: string[];
   noiseModel: string;
   ar1Estimator: string;
   smoothingFwhm: number;

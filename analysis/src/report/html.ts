@@ -69,6 +69,7 @@ nav a { margin-right: 1em; font-size: .9em; }
 table { border-collapse: collapse; font-size: .85em; margin: .5em 0; } th, td { border: 1px solid #ddd; padding: 2px 8px; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f3; }
 figure { margin: .8em 0; } figcaption { font-size: .8em; color: #555; max-width: 900px; } figure.mosaic img { image-rendering: pixelated; background: #000; max-width: 100%; }
+.unthresholded { border: 2px dashed #b35806; background: #fffaf3; padding: .2em .9em .6em; margin: 1em 0; } .unthresholded > .label { color: #7f3b08; font-weight: bold; }
 .muted { color: #777; } .note { background: #fff6d6; border: 1px solid #e8d58a; padding: .5em .8em; }
 .cbar { display: flex; align-items: center; gap: .4em; font-size: .8em; margin: .2em 0; } .cbar .grad { display: inline-block; width: 180px; height: 12px; border: 1px solid #999; }
 .legend { display: flex; flex-wrap: wrap; gap: .3em 1em; font-size: .85em; margin: .3em 0; } .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -1px; border: 1px solid #555; }

@@ -111,20 +111,24 @@ function backgroundStats(background: ArrayLike<number>): BackgroundStats {
  * The slices a mosaic shows (voxel indices along the axis that runs inferior to superior, inferior
  * first): up to `slices` (default 12) spread evenly over those that hold at least 15% as many
  * voxels as the fullest one, a voxel counting when its background is at or above its low display
- * quantile or its `support` value is finite and nonzero. Reports compute them once and show every
- * map on the same slices.
+ * quantile or its `support` value is finite and nonzero. With `within` (the analysis mask, the
+ * tested voxels) only the voxels where it is finite and nonzero count: a mean EPI is nonzero outside
+ * the head too, and counting it put 4 of 10 tiles of the Haxby run outside the brain. Reports compute
+ * them once and show every map on the same slices.
  */
 export function mosaicSlices(o: {
   dims: readonly [number, number, number];
   affine: Affine;
   background: ArrayLike<number>;
   support?: ArrayLike<number>;
+  within?: ArrayLike<number>;
   slices?: number;
 }): number[] {
   const { ax, ay, az, sx, sy, sz } = displayStrides(o.dims, o.affine);
   const { lo } = backgroundStats(o.background);
   const bg = o.background;
   const ov = o.support;
+  const inside = o.within;
   // Voxels holding anything per slice; the slices shown are spread over those holding at least
   // 15% of the fullest slice's count, so the tips of the brain do not take up whole tiles.
   const counts: number[] = [];
@@ -135,7 +139,8 @@ export function mosaicSlices(o: {
       for (let x = 0, g = zi * sz + y * sy; x < ax.n; x++, g += sx) {
         const b = bg[g]!;
         const v = ov ? ov[g]! : 0;
-        if ((b >= lo && b !== 0) || (v === v && v !== 0)) count++;
+        if (inside ? inside[g]! === inside[g]! && inside[g]! !== 0 : (b >= lo && b !== 0) || (v === v && v !== 0))
+          count++;
       }
     }
     counts.push(count);

@@ -16,7 +16,7 @@ import { describeRadius, type GlmSettings, type SearchlightSettings } from '../p
 import { measureName, type SearchlightStageResult } from '../pipeline/searchlight-stage';
 import { designMatrixSvg, DESIGN_KIND_LEGEND } from './design-matrix-figure';
 import { esc, fmt, keyValues, legendHtml, notesHtml, page, svgFigure, table } from './html';
-import { layerSimilarityFigure, mapMosaic, wtaMosaic } from './layer-figures';
+import { layerSimilarityFigure, mapMosaic, ofMethod, topKWinner, wtaMosaic } from './layer-figures';
 import { SEARCHLIGHT_MAX_IMAGES } from '../pipeline/roi-stage';
 import { mosaicSlices } from './mosaic';
 import { quantiles } from '../stats/order-statistics';
@@ -156,7 +156,7 @@ ${stimulusImages(set, d.setDir)}`,
     yLabel: 'r over centres',
     xTicks: sl.layers.map((l, i) => ({ value: i + 1, label: l })),
     series: sl.methods.flatMap((m, k) => {
-      const ms = sl.models.filter((x) => x.method === m);
+      const ms = sl.models.filter((x) => x.method === m && !x.kind);
       const x = ms.map((_, i) => i + 1);
       return [
         { name: `${m}: 95th percentile`, x, y: ms.map((s) => s.p95), dashed: k > 0 },
@@ -165,7 +165,8 @@ ${stimulusImages(set, d.setDir)}`,
     }),
     width: Math.max(560, 60 * L + 260),
   });
-  const statRows = sl.models.map((s) => [esc(s.layer), esc(s.method), s.nValid, s.mean, s.p95, s.max]);
+  const nameOf = (m: { layer: string; kind?: 'model' }) => (m.kind ? `${m.layer} (model RDM)` : m.layer);
+  const statRows = sl.models.map((s) => [esc(nameOf(s)), esc(s.method), s.nValid, s.mean, s.p95, s.max]);
   sections.push({
     id: 'profile',
     title: 'Layer profile',
@@ -176,12 +177,12 @@ ${stimulusImages(set, d.setDir)}`,
     dims: grid.dims,
     affine: grid.affine,
     background: d.background,
-    support: sl.sphereSizeGrid,
+    within: sl.sphereSizeGrid,
   });
   const rGrid = new Float32Array(gridSize(grid)).fill(Number.NaN);
   // A set above the searchlight's limit has ROI results only: no maps to show.
   for (const method of sl.models.length > 0 ? sl.methods : []) {
-    const ms = sl.models.filter((m) => m.method === method);
+    const ms = ofMethod(sl.models, method, sl.methods);
     // One pass per map: its display threshold (90th percentile of |r|) and near-maximum.
     const qs = ms.map((m) => quantiles(m.r, [0.9, 0.995], { abs: true })); // the centres' values: the grid adds only NaN
     const [vmax] = quantiles(
@@ -198,17 +199,29 @@ ${stimulusImages(set, d.setDir)}`,
         values: rGrid,
         threshold: thr ?? 0,
         vmax: vmax ?? 1,
-        title: `${esc(m.layer)}: ${esc(measureName(settings.compare, method))}`,
+        title: `${esc(nameOf(m))}: ${esc(measureName(settings.compare, m.method))}`,
         caption: `Top 10% of |r| shown (|r| >= ${fmt(thr ?? Number.NaN)}); a descriptive display, not a test. Over ${esc(d.backgroundName ?? 'the mean EPI')}.`,
         unit: 'r',
         sliceIndices,
       });
     });
     const w = sl.wta.find((x) => x.method === method)!;
+    // Winner-take-all only where the winner's r is in its map's top 10% (the voxels its map shows).
+    const layerIdx = ms.flatMap((m, i) => (m.kind ? [] : [i]));
+    const rOnGrid = layerIdx.map((i) => {
+      const g = new Float32Array(gridSize(grid)).fill(Number.NaN);
+      ms[i]!.r.forEach((v, c) => (g[sl.centerGrid[c]!] = v));
+      return g;
+    });
+    const top = topKWinner(
+      w.winner,
+      rOnGrid,
+      layerIdx.map((i) => qs[i]![0] ?? Number.POSITIVE_INFINITY),
+    );
     sections.push({
       id: `maps-${method}`,
       title: `Layer maps (${method})`,
-      body: `${wtaMosaic(grid, d.background, w.winner, sl.layers, w.counts, `Winner-take-all (${esc(method)})`, 'The layer with the highest r at each centre.', sliceIndices)}${parts.join('\n')}`,
+      body: `${wtaMosaic(grid, d.background, top.winner, sl.layers, top.counts, `Winner-take-all over the top 10% (${esc(method)})`, "The layer with the highest r, only at centres where the winner's r is positive and among the top 10% of its map's |r| (the voxels its map shows); not a test.", sliceIndices)}${parts.join('\n')}`,
     });
   }
   if (sl.roi) {

@@ -173,3 +173,49 @@ describe('compareSphereRdms', () => {
     );
   });
 });
+
+describe('extra model RDMs (--model-rdm)', () => {
+  it('are compared with the standard method and left out of the layers residuals', () => {
+    const rng = createNormalRng(21);
+    const a = randomVector(rng);
+    const b = randomVector(rng);
+    // A categorical model RDM (two categories of five images): 0 within, 1 between.
+    const category = Float64Array.from({ length: P }, (_, k) => {
+      let i = 0;
+      let j = k;
+      while (j >= 9 - i) j -= 9 - i++;
+      j += i + 1;
+      return Math.floor(i / 5) === Math.floor(j / 5) ? 0 : 1;
+    });
+    const set = buildModelSet(
+      ['a', 'b'],
+      [a, b],
+      'spearman',
+      ['standard', 'residual'],
+      [{ name: 'category', rdm: category }],
+    );
+    expect(set.models).toEqual([
+      { layer: 'a', method: 'standard' },
+      { layer: 'b', method: 'standard' },
+      { layer: 'a', method: 'residual' },
+      { layer: 'b', method: 'residual' },
+      { layer: 'category', method: 'standard', kind: 'model' },
+    ]);
+    // The residuals are those of a model set without the extra model.
+    const without = buildModelSet(['a', 'b'], [a, b], 'spearman', ['standard', 'residual']);
+    expect(Array.from(set.vectors.subarray(0, 4 * P))).toEqual(Array.from(without.vectors));
+    const sphere = randomVector(rng);
+    const out = new Float64Array(5);
+    compareSphereRdms(sphere, 1, set, out, 0, 1);
+    expect(out[4]).toBeCloseTo(spearman(sphere, category), 10);
+    // 20 within-category pairs of 45: the model has ties, as categorical RDMs do.
+    expect(category.reduce((s, v) => s + (v === 0 ? 1 : 0), 0)).toBe(20);
+  });
+
+  it('refuses a model RDM named like a layer', () => {
+    const rng = createNormalRng(22);
+    expect(() =>
+      buildModelSet(['a'], [randomVector(rng)], 'pearson', ['standard'], [{ name: 'a', rdm: randomVector(rng) }]),
+    ).toThrow(/model RDM "a": the name is taken/);
+  });
+});

@@ -48,8 +48,17 @@ export const COMPARISONS = {
 } as const satisfies Record<ComparatorName, ComparisonSpec>;
 
 export interface ModelSpec {
+  /** The layer's name, or the model RDM's name for `kind: 'model'`. */
   readonly layer: string;
   readonly method: ModelMethod;
+  /** 'model': a model RDM given by the user (`--model-rdm`), not a layer; absent for layers. */
+  readonly kind?: 'model';
+}
+
+/** A model RDM given by the user (categorical, behavioural, ...): a name and a condensed RDM. */
+export interface ExtraModelRdm {
+  readonly name: string;
+  readonly rdm: ArrayLike<number>;
 }
 
 export interface ModelSet {
@@ -125,13 +134,55 @@ function unitCentered(v: Float64Array, reference: ArrayLike<number>): boolean {
 
 /**
  * Prepare the model RDMs (one condensed RDM per layer, in `layers` order) for `compareSphereRdms`.
- * Models come out layer-major within method: standard for every layer, then residual.
+ * Models come out layer-major within method: standard for every layer, then residual; then the
+ * `extra` model RDMs (user-given, `kind: 'model'`), each once with the standard method. Extra
+ * models are not among the "other layers" a layer's residual is taken against.
  */
 export function buildModelSet(
   layers: readonly string[],
   layerRdms: readonly ArrayLike<number>[],
   comparator: ComparatorName,
   methods: readonly ModelMethod[] = ['standard'],
+  extra: readonly ExtraModelRdm[] = [],
+): ModelSet {
+  const layerSet = buildLayerModelSet(layers, layerRdms, comparator, methods);
+  return extra.length ? appendExtraModels(layerSet, extra) : layerSet;
+}
+
+/** Append user-given model RDMs (standard method) to a model set. */
+function appendExtraModels(set: ModelSet, extra: readonly ExtraModelRdm[]): ModelSet {
+  const P = set.nPairs;
+  const taken = new Set(set.models.map((m) => m.layer));
+  for (const e of extra) {
+    if (taken.has(e.name))
+      throw new InputError(`model RDM "${e.name}": the name is taken by a layer or another model RDM; rename it`);
+    taken.add(e.name);
+  }
+  const own = buildLayerModelSet(
+    extra.map((e) => e.name),
+    extra.map((e) => e.rdm),
+    set.comparator,
+    ['standard'],
+  );
+  if (own.nPairs !== P)
+    throw new InputError(`model RDM "${extra[0]!.name}" has ${own.nPairs} values; the layer RDMs have ${P}`);
+  const vectors = new Float64Array(set.vectors.length + own.vectors.length);
+  vectors.set(set.vectors);
+  vectors.set(own.vectors, set.vectors.length);
+  return {
+    comparator: set.comparator,
+    nPairs: P,
+    models: [...set.models, ...own.models.map((m) => ({ ...m, kind: 'model' as const }))],
+    vectors,
+    degenerate: [...set.degenerate, ...own.degenerate],
+  };
+}
+
+function buildLayerModelSet(
+  layers: readonly string[],
+  layerRdms: readonly ArrayLike<number>[],
+  comparator: ComparatorName,
+  methods: readonly ModelMethod[],
 ): ModelSet {
   if (!isComparatorName(comparator)) {
     throw new UsageError(`--compare must be one of ${COMPARATOR_NAMES.join(', ')}; got ${JSON.stringify(comparator)}`);

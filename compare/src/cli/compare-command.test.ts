@@ -48,6 +48,7 @@ describe('orthostim compare', () => {
       'noise_ceiling_lower',
       'noise_ceiling_upper',
       'best',
+      'kind',
     ]);
     expect(tsv[1]!.slice(0, 6)).toEqual(['V1', 'A', 'standard', 'spearman', '3', (97 / 105).toFixed(6)]);
     expect(tsv[2]!.slice(5, 8)).toEqual([(27 / 35).toFixed(6), (27 / 35).toFixed(6), (27 / 35).toFixed(6)]);

@@ -16,7 +16,8 @@ import type { ModelMethod } from '@orthostim/analysis';
 
 interface CompareFlags {
   stimuli?: string;
-  brain?: string;
+  brain?: string[];
+  modelRdm?: string[];
   out?: string;
   compare: ComparatorName;
   method: ModelMethod;
@@ -37,8 +38,14 @@ export function buildCompareCommand(): Command {
     .addOption(options.stimuli())
     .addOption(
       new Option(
-        '--brain <file>',
-        'brain RDMs for the same images: .json, .tsv, or .mat (v5/v7 or v7.3); see docs/compare.md',
+        '--brain <files...>',
+        "brain RDMs for the same images: .json (also analyze's ROI RDM files, one per participant), .tsv, or .mat (v5/v7 or v7.3); regions of one name in several files are subjects; see docs/compare.md",
+      ),
+    )
+    .addOption(
+      new Option(
+        '--model-rdm <name=file...>',
+        'model RDMs compared like the layers (categorical, behavioural, ...): TSV/CSV matrix or condensed vector, JSON or .mat, one RDM each',
       ),
     )
     .addOption(options.out())
@@ -71,6 +78,7 @@ export function buildCompareCommand(): Command {
 Examples:
   orthostim compare --stimuli natural16 --brain roi-rdms.mat --out compare-natural16
   orthostim compare --stimuli natural16 --brain rdms.json --out cmp --compare pearson --method residual
+  orthostim compare --stimuli set --brain out/sub-*/rsa/*_desc-rois_rsa.json --model-rdm animacy=animacy.tsv --out cmp
 
 Accepted array shapes (n images, P = n(n-1)/2, S subjects): ${ACCEPTED_SHAPES}.
 MAT-files: every numeric variable is a region; RSA-toolbox structs (RDMs(k).RDM, RDMs(k).name) group
@@ -79,11 +87,12 @@ TSV: rows "region<TAB>subject<TAB>values..." or one square matrix (optionally wi
     )
     .action(async (flags: CompareFlags) => {
       const stimuli = requireOption(flags.stimuli, '--stimuli', 'the stimulus-set.json whose layer RDMs are compared');
-      const brain = requireOption(flags.brain, '--brain', 'the file of brain RDMs');
+      const brain = requireOption(flags.brain, '--brain', 'the file(s) of brain RDMs');
       const out = requireOption(flags.out, '--out', 'the folder to write the results into');
       const r = await compareBrainRdms({
         stimuli,
         brain,
+        ...(flags.modelRdm ? { modelRdms: flags.modelRdm } : {}),
         outDir: out,
         comparator: flags.compare,
         method: flags.method,
@@ -95,7 +104,7 @@ TSV: rows "region<TAB>subject<TAB>values..." or one square matrix (optionally wi
         overwrite: flags.overwrite ?? false,
         command: ['orthostim', ...process.argv.slice(2)].join(' '),
       });
-      if (r.ignored.length) info(`compare: left out of ${brain}: ${r.ignored.join('; ')}`);
+      if (r.ignored.length) info(`compare: left out of ${brain.join(', ')}: ${r.ignored.join('; ')}`);
       process.stdout.write(r.table);
       process.stdout.write(`wrote ${r.files.join('\n      ')}\n`);
     });

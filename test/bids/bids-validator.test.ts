@@ -1,0 +1,146 @@
+/**
+ * The official BIDS validator (npm bids-validator 1.15, offline) on the datasets orthostim writes:
+ * one by `orthostim simulate`, one by a scripted session of the session server (its events files
+ * next to a BOLD series, as the scanner's converter would leave it). Neither may hold an error; the
+ * warnings that remain are the ones a simulated or scripted dataset cannot avoid (no SliceTiming,
+ * no authors).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { computeRdm, createNormalRng } from '@orthostim/rdm';
+import { defaultSessionConfig, recordedStimulusSet } from '@orthostim/protocol';
+import { readStimulusSet } from '@orthostim/protocol/node';
+import { FakeClock, RelayedTriggerSource, Session } from '@orthostim/server';
+import { simulateStudy } from '@orthostim/simulation';
+import { writeNifti } from '@orthostim/analysis';
+import { validateBids, writeTestStimulusSet } from '../src';
+
+const tmp = mkdtempSync(join(tmpdir(), 'orthostim-bids-validator-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Warnings a dataset without a scanner's slice timing or named authors keeps. */
+const UNAVOIDABLE = ['SLICE_TIMING_NOT_DEFINED', 'NO_AUTHORS'];
+
+describe('BIDS validator', () => {
+  it('finds no error in a dataset written by orthostim simulate', async () => {
+    const n = 6;
+    const rng = createNormalRng(3);
+    const rdms: Record<string, number[]> = {};
+    for (const l of ['early', 'late'])
+      rdms[l] = Array.from(
+        computeRdm(
+          Float64Array.from({ length: n * 8 }, () => rng()),
+          n,
+          8,
+          'correlation',
+        ),
+      );
+    const set = await writeTestStimulusSet(join(tmp, 'set-sim'), n, 16, { rdms, distance: 'correlation' });
+    const bids = join(tmp, 'sim');
+    await simulateStudy({
+      stimuli: set,
+      outDir: bids,
+      participants: 2,
+      runs: 2,
+      snr: 2,
+      voxelMm: 6,
+      brainMm: [48, 60, 42],
+      seed: 4,
+      log: () => {},
+    });
+    const report = await validateBids(bids);
+    expect(report.errors, JSON.stringify(report.errors, null, 1)).toEqual([]);
+    expect(report.warnings.map((w) => w.key).filter((k) => !UNAVOIDABLE.includes(k))).toEqual([]);
+    expect(readFileSync(join(bids, 'README'), 'utf8')).toMatch(/simulated/i);
+  });
+
+  it('finds no error in a dataset written by a scripted session', async () => {
+    const stimuli = readStimulusSet(await writeTestStimulusSet(join(tmp, 'set-session'), 3));
+    const dataDir = join(tmp, 'session');
+    const clock = new FakeClock();
+    const source = new RelayedTriggerSource('scripted', 'scripted test triggers');
+    const announced: {
+      runId: string;
+      schedule: { totalVolumes: number; trials: { index: number; onsetVolume: number; imageId: string | null }[] };
+    }[] = [];
+    const session = new Session({
+      dataDir,
+      stimuli,
+      config: { ...defaultSessionConfig(), repetitionTimeS: 1, soaVolumes: 2, repetitions: 2, dummyVolumes: 0 },
+      clock,
+      triggerSource: source,
+      display: { announce: (r) => announced.push(r), trigger: () => {}, ended: () => {} },
+      imageUrl: (i) => `/stimuli/${i}`,
+      version: '0.1.0-test',
+      fsync: false,
+    });
+    await session.start();
+    session.displayConnectedEvent('c1', {
+      clientId: 'c1',
+      userAgent: 'test',
+      screenWidth: 1920,
+      screenHeight: 1080,
+      innerWidth: 1920,
+      innerHeight: 1080,
+      devicePixelRatio: 1,
+    });
+    session.arm({ participant: '01', run: 1, seed: 7 });
+    const run = announced.at(-1)!;
+    session.displayReadyEvent({ runId: run.runId, refreshHz: 60, framePeriodMs: 16.67, imagesLoaded: 3 });
+    const t0 = clock.now() + 1000;
+    for (let k = 0; k < run.schedule.totalVolumes; k++) {
+      clock.advance(t0 + k * 1000 - clock.now());
+      source.push(clock.now());
+      for (const trial of run.schedule.trials.filter((t) => t.onsetVolume === k)) {
+        const kind = trial.imageId ? 'image' : 'null';
+        const serverMs = clock.now() + 4;
+        session.displayEvents([
+          {
+            id: `on${trial.index}`,
+            runId: run.runId,
+            type: 'onset',
+            trialIndex: trial.index,
+            kind,
+            frameMs: 0,
+            serverMs,
+          },
+        ]);
+      }
+    }
+    session.displayEvents([
+      {
+        id: 'done',
+        runId: run.runId,
+        type: 'complete',
+        trialsShown: run.schedule.trials.length,
+        serverMs: clock.now(),
+      },
+    ]);
+    clock.advance(2000);
+    const events = session.summary(run.runId)!.eventsFile!;
+    await session.stop();
+    // The scanner's converter (dcm2niix) leaves the BOLD series and its sidecar beside the events.
+    writeFileSync(
+      events.replace('_events.tsv', '_bold.json'),
+      JSON.stringify({ RepetitionTime: 1, TaskName: 'orthostim' }),
+    );
+    writeNifti(
+      events.replace('_events.tsv', '_bold.nii.gz'),
+      {
+        dims: [4, 5, 3, run.schedule.totalVolumes],
+        data: Float32Array.from({ length: 60 * run.schedule.totalVolumes }, (_, k) => 100 + Math.sin(k)),
+        affine: [3, 0, 0, 0, 0, 3, 0, 0, 0, 0, 3, 0],
+      },
+      { repetitionTimeS: 1 },
+    );
+    const report = await validateBids(dataDir);
+    expect(report.errors, JSON.stringify(report.errors, null, 1)).toEqual([]);
+    expect(report.warnings.map((w) => w.key).filter((k) => !UNAVOIDABLE.includes(k))).toEqual([]);
+    const sidecar = JSON.parse(readFileSync(events.replace('.tsv', '.json'), 'utf8')) as Record<string, unknown>;
+    expect(sidecar.StimulusSetSha256).toBeUndefined();
+    expect(recordedStimulusSet(sidecar).sha256).toBe(stimuli.set.sha256);
+    expect(existsSync(join(dataDir, 'README'))).toBe(true);
+  });
+});
