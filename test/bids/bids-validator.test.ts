@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { computeRdm, createNormalRng } from '@orthostim/rdm';
-import { defaultSessionConfig, recordedStimulusSet } from '@orthostim/protocol';
+import { recordedStimulusSet } from '@orthostim/protocol';
 import { readStimulusSet } from '@orthostim/protocol/node';
-import { FakeClock, RelayedTriggerSource, Session } from '@orthostim/server';
+import { makeTestSession, playRun, testHello } from '../../server/src/test-session';
 import { simulateStudy } from '@orthostim/simulation';
 import { writeNifti } from '@orthostim/analysis';
 import { validateBids, writeTestStimulusSet } from '../src';
@@ -59,66 +59,14 @@ describe('BIDS validator', () => {
   it('finds no error in a dataset written by a scripted session', async () => {
     const stimuli = readStimulusSet(await writeTestStimulusSet(join(tmp, 'set-session'), 3));
     const dataDir = join(tmp, 'session');
-    const clock = new FakeClock();
-    const source = new RelayedTriggerSource('scripted', 'scripted test triggers');
-    const announced: {
-      runId: string;
-      schedule: { totalVolumes: number; trials: { index: number; onsetVolume: number; imageId: string | null }[] };
-    }[] = [];
-    const session = new Session({
-      dataDir,
-      stimuli,
-      config: { ...defaultSessionConfig(), repetitionTimeS: 1, soaVolumes: 2, repetitions: 2, dummyVolumes: 0 },
-      clock,
-      triggerSource: source,
-      display: { announce: (r) => announced.push(r), trigger: () => {}, ended: () => {} },
-      imageUrl: (i) => `/stimuli/${i}`,
-      version: '0.1.0-test',
-      fsync: false,
-    });
+    const t = makeTestSession(dataDir, stimuli);
+    const { session } = t;
     await session.start();
-    session.displayConnectedEvent('c1', {
-      clientId: 'c1',
-      userAgent: 'test',
-      screenWidth: 1920,
-      screenHeight: 1080,
-      innerWidth: 1920,
-      innerHeight: 1080,
-      devicePixelRatio: 1,
-    });
+    session.displayHello('c1', testHello);
     session.arm({ participant: '01', run: 1, seed: 7 });
-    const run = announced.at(-1)!;
-    session.displayReadyEvent({ runId: run.runId, refreshHz: 60, framePeriodMs: 16.67, imagesLoaded: 3 });
-    const t0 = clock.now() + 1000;
-    for (let k = 0; k < run.schedule.totalVolumes; k++) {
-      clock.advance(t0 + k * 1000 - clock.now());
-      source.push(clock.now());
-      for (const trial of run.schedule.trials.filter((t) => t.onsetVolume === k)) {
-        const kind = trial.imageId ? 'image' : 'null';
-        const serverMs = clock.now() + 4;
-        session.displayEvents([
-          {
-            id: `on${trial.index}`,
-            runId: run.runId,
-            type: 'onset',
-            trialIndex: trial.index,
-            kind,
-            frameMs: 0,
-            serverMs,
-          },
-        ]);
-      }
-    }
-    session.displayEvents([
-      {
-        id: 'done',
-        runId: run.runId,
-        type: 'complete',
-        trialsShown: run.schedule.trials.length,
-        serverMs: clock.now(),
-      },
-    ]);
-    clock.advance(2000);
+    const run = t.display.announced.at(-1)!;
+    session.displayReadyEvent('c1', { runId: run.runId, refreshHz: 60, framePeriodMs: 16.67, imagesLoaded: 3 });
+    playRun(t, 'c1');
     const events = session.summary(run.runId)!.eventsFile!;
     await session.stop();
     // The scanner's converter (dcm2niix) leaves the BOLD series and its sidecar beside the events.
