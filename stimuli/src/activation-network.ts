@@ -39,11 +39,6 @@ export const GOOGLENET_VOCABULARY: LayerVocabulary = {
   resolveLayer: resolveLayerName,
 };
 
-/** The vocabulary of the network the weights hold, when it is known without loading them (GoogLeNet). */
-export function layerVocabularyOf(found: ResolvedWeights): LayerVocabulary | null {
-  return found.kind === 'tfjs' ? null : GOOGLENET_VOCABULARY;
-}
-
 /**
  * SHA-256 of a TF.js model: over the bytes of model.json, then of every weight shard in manifest
  * order. (GoogLeNet's digest hashes the numbers instead, so its containers agree; a TF.js model

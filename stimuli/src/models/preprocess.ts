@@ -8,7 +8,6 @@
  * - `none`: RGB in [0, 1] unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '@orthostim/protocol';
 import { GOOGLENET_BGR_MEAN } from './googlenet-spec';
 
 export type Normalization = (x: tf.Tensor4D) => tf.Tensor4D;
@@ -24,8 +23,3 @@ export const NORMALIZATIONS = {
 
 export type NormalizationName = keyof typeof NORMALIZATIONS;
 export const NORMALIZATION_NAMES = Object.keys(NORMALIZATIONS) as NormalizationName[];
-
-export function parseNormalization(value: string, where: string): NormalizationName {
-  if (value in NORMALIZATIONS) return value as NormalizationName;
-  throw new UsageError(`${where}: must be one of ${NORMALIZATION_NAMES.join(', ')}; got ${JSON.stringify(value)}`);
-}
