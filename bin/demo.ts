@@ -127,7 +127,7 @@ for (const snr of snrs) {
       '--n-permutations',
       values['n-permutations']!,
     ]);
-    const methods = label === 'synthesized' ? (['standard'] as const) : (['standard', 'residual'] as const);
+    const methods = label === 'synthesized' ? (['standard'] as const) : (['standard', 'semipartial'] as const);
     for (const method of methods) {
       const condition = `${label === 'synthesized' ? '(a) synthesized' : method === 'standard' ? '(b) natural' : '(c) natural'}, ${method === 'standard' ? 'standard RSA' : 'residual method'}`;
       // Fewer than 6 participants cannot reach FWE p < 0.05 with sign flips: score top-k maps instead.

@@ -8,7 +8,14 @@ import { svgToPng } from '@orthostim/figures';
 import { COMPARATOR_NAMES, isComparatorName, type ComparatorName } from '@orthostim/rdm';
 import { InputError, UsageError } from '@orthostim/protocol';
 import { buildOutputDir, readStimulusSet, writeFileAtomic } from '@orthostim/protocol/node';
-import type { ModelMethod } from '@orthostim/analysis';
+import {
+  DEFAULT_RESIDUAL_VARIANT,
+  isResidualVariant,
+  RESIDUAL_VARIANT_NAMES,
+  type MethodFamily,
+  type ModelMethod,
+  type ResidualVariant,
+} from '@orthostim/analysis';
 import { readBrainRdms } from './brain-rdms';
 import {
   formatPerSubjectTsv,
@@ -19,14 +26,16 @@ import {
 } from './compare-report';
 import { computeLayerProfiles, type RegionProfile } from './layer-profiles';
 
-export const COMPARE_METHODS: readonly ModelMethod[] = ['standard', 'residual'];
+export const COMPARE_METHODS: readonly MethodFamily[] = ['standard', 'residual'];
 
 export interface CompareOptions {
   stimuli: string;
   brain: string;
   outDir: string;
   comparator?: ComparatorName;
-  method?: ModelMethod;
+  method?: MethodFamily;
+  /** The residual method's variant (default: the analysis default); `activation` needs the set's activation-residual RDMs. */
+  residual?: ResidualVariant;
   layers?: readonly string[];
   regions?: readonly string[];
   nBootstrap?: number;
@@ -42,6 +51,8 @@ export interface CompareResult {
   files: string[];
   ignored: string[];
   format: string;
+  /** What a reader must know (e.g. a residual variant that fell back to another). */
+  notes: string[];
 }
 
 export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult> {
@@ -51,6 +62,11 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
     throw new UsageError(`--compare must be one of ${COMPARATOR_NAMES.join(', ')}; got ${JSON.stringify(comparator)}`);
   if (!COMPARE_METHODS.includes(method))
     throw new UsageError(`--method must be one of ${COMPARE_METHODS.join(', ')}; got ${JSON.stringify(method)}`);
+  const variant = o.residual ?? DEFAULT_RESIDUAL_VARIANT;
+  if (!isResidualVariant(variant))
+    throw new UsageError(
+      `--residual must be one of ${RESIDUAL_VARIANT_NAMES.join(', ')}; got ${JSON.stringify(variant)}`,
+    );
   // The images themselves are not needed, only their ids and the layer RDMs (the set's digest is still checked).
   const loaded = readStimulusSet(o.stimuli, { checkImages: false });
   const set = loaded.set;
@@ -62,6 +78,15 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
       );
   if (method === 'residual' && layers.length < 2)
     throw new UsageError('--method residual needs at least 2 layers (each is regressed on the others)');
+  const notes: string[] = [];
+  let model: ModelMethod = method === 'standard' ? 'standard' : variant;
+  const residualRdms = set.activationResiduals?.rdms;
+  if (model === 'activation' && !residualRdms) {
+    model = 'semipartial';
+    notes.push(
+      'the stimulus set holds no activation-residual RDMs (make it with `orthostim rdms`): the activation residual variant fell back to semipartial',
+    );
+  }
   const ids = set.images.map((i) => i.id);
   const brain = await readBrainRdms(o.brain, ids, o.regions);
   const ciLevel = o.ciLevel ?? 0.95;
@@ -71,10 +96,19 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
     layers,
     layers.map((l) => set.rdms[l]!.map((v) => v ?? Number.NaN)),
     brain.regions,
-    { comparator, method, nBootstrap, ciLevel, seed },
+    {
+      comparator,
+      method: model,
+      nBootstrap,
+      ciLevel,
+      seed,
+      ...(model === 'activation'
+        ? { activationRdms: layers.map((l) => residualRdms![l]!.map((v) => v ?? Number.NaN)) }
+        : {}),
+    },
   );
-  const table = formatProfileTable(profiles, comparator, method, ciLevel);
-  const svg = layerProfilesSvg(profiles, comparator, method);
+  const table = formatProfileTable(profiles, comparator, model, ciLevel);
+  const svg = layerProfilesSvg(profiles, comparator, model);
   const png = await svgToPng(svg, 2);
   const files = [
     'layer-profiles.tsv',
@@ -87,15 +121,17 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
   await buildOutputDir(
     o.outDir,
     (stage) => {
-      writeFileAtomic(join(stage, 'layer-profiles.tsv'), formatProfilesTsv(profiles, comparator, method));
+      writeFileAtomic(join(stage, 'layer-profiles.tsv'), formatProfilesTsv(profiles, comparator, model));
       writeFileAtomic(
         join(stage, 'layer-profiles.json'),
         `${JSON.stringify(
           {
             schema: 'orthostim.compare/1',
-            value: valueName(comparator, method),
+            value: valueName(comparator, model),
             comparator,
             method,
+            ...(model === 'standard' ? {} : { residual: model }),
+            notes,
             ciLevel,
             nBootstrap,
             seed,
@@ -117,5 +153,12 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
     },
     { overwrite: o.overwrite ?? false },
   );
-  return { profiles, table, files: files.map((f) => join(o.outDir, f)), ignored: brain.ignored, format: brain.format };
+  return {
+    profiles,
+    table,
+    files: files.map((f) => join(o.outDir, f)),
+    ignored: brain.ignored,
+    format: brain.format,
+    notes,
+  };
 }

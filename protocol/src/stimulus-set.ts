@@ -64,6 +64,21 @@ export const stimulusSetSchema = z
     }),
     /** Written by `orthostim synthesize`: settings, seed, loss history, before/after matrices. */
     synthesis: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * Optional, written by `orthostim rdms`: per layer, the RDM of its activations with what the
+     * other layers' activations predict removed (the `activation` residual variant; docs/residual.md).
+     */
+    activationResiduals: z
+      .strictObject({
+        /** How the prediction was made, e.g. "kernel ridge, leave-one-image-out". */
+        method: z.string(),
+        rdms: z.record(z.string(), z.array(z.number().nullable())),
+        /** Per layer: the share of its activations' variance the other layers predict (cross-validated). */
+        explained: z.record(z.string(), z.number().nullable()).optional(),
+        /** Per layer: the ridge penalty chosen, relative to the mean of the other layers' kernel diagonal. */
+        penalty: z.record(z.string(), z.number()).optional(),
+      })
+      .optional(),
   })
   .superRefine((set, ctx) => {
     const n = set.images.length;
@@ -90,6 +105,16 @@ export const stimulusSetSchema = z
     for (const key of Object.keys(set.rdms)) {
       if (!set.layers.includes(key))
         ctx.addIssue({ code: 'custom', path: ['rdms', key], message: `"${key}" is not in layers` });
+    }
+    const residual = set.activationResiduals?.rdms;
+    for (const layer of residual ? set.layers : []) {
+      const rdm = residual![layer];
+      if (!rdm || rdm.length !== pairs)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['activationResiduals', 'rdms', layer],
+          message: rdm ? `expected ${pairs} values, got ${rdm.length}` : `missing RDM for layer "${layer}"`,
+        });
     }
     for (const kind of ['pearson', 'spearman'] as const) {
       const m = set.layerSimilarity[kind];
@@ -120,15 +145,26 @@ export function parseStimulusSet(json: unknown, source: string): StimulusSet {
 /**
  * The bytes the set's `sha256` is computed over, so any tool can recompute it:
  * for each image in order, UTF-8 `"<id>\n<sha256>\n"`; then for each layer in order, UTF-8
- * `"<layer>\n"` followed by its RDM as float64 little-endian values (null, i.e. NaN, as NaN).
+ * `"<layer>\n"` followed by its RDM as float64 little-endian values (null, i.e. NaN, as NaN); then,
+ * only in sets that hold them, for each layer `"activation-residual <layer>\n"` and its
+ * activation-residual RDM the same way (sets without them keep the digest they always had).
  */
-export function stimulusSetDigestInput(set: Pick<StimulusSet, 'images' | 'layers' | 'rdms'>): Uint8Array {
+export function stimulusSetDigestInput(
+  set: Pick<StimulusSet, 'images' | 'layers' | 'rdms'> & Partial<Pick<StimulusSet, 'activationResiduals'>>,
+): Uint8Array {
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];
   for (const img of set.images) parts.push(enc.encode(`${img.id}\n${img.sha256}\n`));
-  for (const layer of set.layers) {
-    parts.push(enc.encode(`${layer}\n`));
-    const values = set.rdms[layer] ?? [];
+  const residual = set.activationResiduals?.rdms;
+  const blocks = [
+    ...set.layers.map((layer) => ({ label: `${layer}\n`, values: set.rdms[layer] })),
+    ...(residual
+      ? set.layers.map((layer) => ({ label: `activation-residual ${layer}\n`, values: residual[layer] }))
+      : []),
+  ];
+  for (const { label, values: given } of blocks) {
+    parts.push(enc.encode(label));
+    const values = given ?? [];
     const buf = new Float64Array(values.length);
     values.forEach((v, i) => (buf[i] = v ?? Number.NaN));
     // Float64Array is platform-endian; every platform Node runs on is little-endian, checked here.

@@ -21,6 +21,7 @@ const SHARED: AnalysisOptionName[] = [
   'distance',
   'compare',
   'method',
+  'residual',
   'rois',
   'roiLabels',
   'template',
@@ -40,6 +41,7 @@ interface SearchlightFlags
     | 'distance'
     | 'compare'
     | 'method'
+    | 'residual'
     | 'rois'
     | 'roiLabels'
     | 'template'

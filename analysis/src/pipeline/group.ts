@@ -13,7 +13,7 @@ import { createProgress } from '@orthostim/protocol/cli';
 import { bidsLabels } from '../io/bids';
 import { assertSameGrid, readNifti, readVolume3d, type Volume } from '../io/nifti';
 import { winnerTakeAll } from '../maps/layer-maps';
-import type { ModelMethod } from '../rsa/compare-models';
+import { methodOfFields, type ModelMethod } from '../rsa/compare-models';
 import { parseAtlasLabels } from '../stats/atlas-labels';
 import { clusterTable, type Atlas, type ClusterRow } from '../stats/clusters';
 import { signFlipTest, type SignFlipOptions } from '../stats/sign-flip';
@@ -110,7 +110,7 @@ function findParticipants(outputDir: string, requested: string[] | undefined): P
     const index = readOutputIndex(dir);
     const zMaps = new Map<string, string>();
     for (const f of index.files)
-      if (f.stat === 'z' && f.layer && f.method) zMaps.set(key(f.layer, f.method), join(dir, f.path));
+      if (f.stat === 'z' && f.layer && f.method) zMaps.set(key(f.layer, methodOfFields(f)!), join(dir, f.path));
     let stimulusSha: string | undefined;
     try {
       const prov = JSON.parse(readFileSync(join(dir, PROVENANCE_FILE), 'utf8')) as {

@@ -15,6 +15,7 @@ import { affineVoxelSizes } from '../io/affine';
 import { assertSameGrid, readVolume3d } from '../io/nifti';
 import { winnerTakeAll } from '../maps/layer-maps';
 import { buildModelSet, type ModelMethod, type ModelSet } from '../rsa/compare-models';
+import { RESIDUAL_VARIANTS, RESIDUAL_VARIANT_NAMES } from '../rsa/residual-variants';
 import { computeRoiRsa, formatRoiTable, type Region, type RoiResult } from '../rsa/roi-rsa';
 import { computeSearchlightNeighbors } from '../searchlight/neighbors';
 import { runSearchlight } from '../searchlight/run-searchlight';
@@ -25,16 +26,44 @@ import type { AssembledBetas } from './beta-set';
 import { gridSize, toGrid, type GridRef, type MapWriter } from './map-writer';
 import { bidsFileName } from './output-index';
 import { lazyProgress } from './progress';
-import { describeRadius, methodsOf, type SearchlightSettings } from './settings';
+import { describeRadius, modelMethodsOf, type SearchlightSettings } from './settings';
 
 /** Words for what a map of a method holds (reports and index.json descriptions). */
 export function measureName(compare: ComparatorName, method: ModelMethod): string {
   const c = compare === 'kendall-tau-a' ? 'Kendall tau-a' : compare === 'spearman' ? 'Spearman r' : 'Pearson r';
-  return method === 'residual' ? `semipartial ${c} (residual method)` : c;
+  return method === 'standard' ? c : `${RESIDUAL_VARIANTS[method].measure(c)} (residual method, ${method})`;
 }
 
-/** The file-name entity of a method: the residual method's values are semipartial correlations. */
-export const METHOD_LABELS: Record<ModelMethod, string> = { standard: 'standard', residual: 'semipartial' };
+/** The file-name entity (`rsa-<label>`) of a method: the variant's name for residual maps. */
+export const METHOD_LABELS = {
+  standard: 'standard',
+  ...Object.fromEntries(RESIDUAL_VARIANT_NAMES.map((v) => [v, v])),
+} as Record<ModelMethod, string>;
+
+/** Activation-residual RDMs of the set, in layer order (null in the file means NaN), or undefined. */
+export function activationRdmsOf(set: StimulusSet): Float64Array[] | undefined {
+  const rdms = set.activationResiduals?.rdms;
+  return rdms ? set.layers.map((l) => Float64Array.from(rdms[l]!, (v) => (v === null ? Number.NaN : v))) : undefined;
+}
+
+/**
+ * The model methods to compute for a set: a set without activation-residual RDMs (hand-built,
+ * older) gets semipartial instead of activation, with a note for the outputs.
+ */
+export function resolveModelMethods(
+  settings: Pick<SearchlightSettings, 'method' | 'residual'>,
+  set: StimulusSet,
+): { methods: ModelMethod[]; notes: string[] } {
+  const wanted = modelMethodsOf(settings);
+  if (!wanted.includes('activation') || set.activationResiduals) return { methods: wanted, notes: [] };
+  const methods = wanted.map((m) => (m === 'activation' ? 'semipartial' : m));
+  return {
+    methods: methods.filter((m, i) => methods.indexOf(m) === i),
+    notes: [
+      'the stimulus set holds no activation-residual RDMs (make it with `orthostim rdms`): the activation residual variant fell back to semipartial',
+    ],
+  };
+}
 
 export interface ModelSummary {
   layer: string;
@@ -71,6 +100,8 @@ export interface SearchlightStageResult {
   invalidSpheres: number;
   fullSphereSize: number;
   degenerateModels: readonly string[];
+  /** What a reader of the maps must know (e.g. a residual variant that fell back to another). */
+  notes: string[];
   models: ModelSummary[];
   wta: WtaSummary[];
   roi?: RoiSummary;
@@ -150,12 +181,15 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
   const { set, settings, betas, grid, writer } = o;
   const n = gridSize(grid);
   const layers = [...set.layers];
-  const methods = methodsOf(settings.method);
+  const { methods, notes } = resolveModelMethods(settings, set);
   const P = pairCount(set.images.length);
   if (betas.betas.nImages !== set.images.length) {
     throw new InputError(`the betas hold ${betas.betas.nImages} images but the stimulus set has ${set.images.length}`);
   }
-  const models: ModelSet = buildModelSet(layers, layerRdmsOf(set), settings.compare, methods);
+  const activationRdms = methods.includes('activation') ? activationRdmsOf(set) : undefined;
+  const models: ModelSet = buildModelSet(layers, layerRdmsOf(set), settings.compare, methods, {
+    ...(activationRdms ? { activationRdms } : {}),
+  });
   if (models.nPairs !== P)
     throw new InputError(`the stimulus set's RDMs have ${models.nPairs} pairs; ${set.images.length} images need ${P}`);
 
@@ -313,6 +347,7 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     invalidSpheres: result.invalidSpheres,
     fullSphereSize: neighbors.fullSphereSize,
     degenerateModels: models.degenerate,
+    notes,
     models: summaries,
     wta,
     ...(roi ? { roi } : {}),

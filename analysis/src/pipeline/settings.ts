@@ -10,7 +10,13 @@ import { DEFAULT_CONFOUNDS } from '../io/bids';
 import { DEFAULT_HIGH_PASS_HZ } from '../glm/design-matrix';
 import { NOISE_MODELS, type NoiseModel } from '../glm/fit-glm';
 import { HRF_MODEL_NAMES, type HrfModelName } from '../glm/hrf';
-import { METHOD_CHOICES, METHOD_CHOICE_NAMES, type MethodChoice, type ModelMethod } from '../rsa/compare-models';
+import { METHOD_CHOICE_NAMES, methodsOf, type MethodChoice, type ModelMethod } from '../rsa/compare-models';
+import {
+  DEFAULT_RESIDUAL_VARIANT,
+  RESIDUAL_VARIANT_NAMES,
+  parseResidualVariants,
+  type ResidualVariant,
+} from '../rsa/residual-variants';
 import { SPHERE_DISTANCE_NAMES, type SearchlightDistance } from '../searchlight/sphere-rdms';
 import { CONNECTIVITIES, type Connectivity } from '../stats/clusters';
 
@@ -20,6 +26,8 @@ export interface SearchlightSettings {
   distance: SearchlightDistance;
   compare: ComparatorName;
   method: MethodChoice;
+  /** The residual method's variants (docs/residual.md), with --method residual or both. */
+  residual: ResidualVariant[];
   threads: number;
 }
 
@@ -149,9 +157,18 @@ export const ANALYSIS_OPTIONS = {
   },
   method: {
     flags: '--method <name>',
-    description: 'standard (each layer RDM), residual (semipartial: the part no other layer shares), or both',
+    description: 'standard (each layer RDM), residual (the part no other layer shares; variant: --residual), or both',
     default: 'both',
     choices: METHOD_CHOICE_NAMES,
+    kind: 'string',
+    levels: PS,
+  },
+  residual: {
+    flags: '--residual <variant>',
+    description:
+      'variant of the residual method (docs/residual.md): a comma-separated list, or all; activation needs a set made by `orthostim rdms` (else semipartial, with a note)',
+    default: DEFAULT_RESIDUAL_VARIANT,
+    choices: [...RESIDUAL_VARIANT_NAMES, 'all'],
     kind: 'string',
     levels: PS,
   },
@@ -288,6 +305,7 @@ export interface AnalysisFlags {
   distance: string;
   compare: string;
   method: string;
+  residual?: string;
   rois?: string;
   roiLabels?: string;
   noiseModel: string;
@@ -318,7 +336,10 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
  * voxel radius wins when present).
  */
 export function resolveSearchlightSettings(
-  flags: Pick<AnalysisFlags, 'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'>,
+  flags: Pick<
+    AnalysisFlags,
+    'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'residual' | 'threads'
+  >,
   radiusMmExplicit: boolean,
 ): SearchlightSettings {
   if (flags.radiusVox !== undefined && radiusMmExplicit)
@@ -333,6 +354,7 @@ export function resolveSearchlightSettings(
     distance: oneOf('--distance', flags.distance, SPHERE_DISTANCE_NAMES),
     compare: oneOf('--compare', flags.compare, COMPARATOR_NAMES),
     method: oneOf('--method', flags.method, METHOD_CHOICE_NAMES),
+    residual: parseResidualVariants(flags.residual ?? DEFAULT_RESIDUAL_VARIANT, '--residual'),
     threads: flags.threads ?? availableParallelism(),
   };
 }
@@ -363,8 +385,9 @@ export function resolveGroupSettings(
   };
 }
 
-export function methodsOf(choice: MethodChoice): readonly ModelMethod[] {
-  return METHOD_CHOICES[choice];
+/** The model methods the settings compute: standard and/or the residual variants. */
+export function modelMethodsOf(settings: Pick<SearchlightSettings, 'method' | 'residual'>): ModelMethod[] {
+  return methodsOf(settings.method, settings.residual);
 }
 
 /** The radius as words, e.g. "6 mm" or "3 voxels". */

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '@orthostim/protocol';
 import { readNifti } from '../io/nifti';
+import { methodOfFields, type ModelMethod } from '../rsa/compare-models';
 import { diceMatrix } from '../stats/threshold';
 
 export type MapSelection = 'fwe' | 'top-k';
@@ -92,6 +93,7 @@ interface IndexFile {
   participant?: string;
   layer?: string;
   method?: string;
+  residual?: string;
   stat?: string;
 }
 
@@ -109,7 +111,8 @@ export interface ReadRecoveryOptions {
   analysisDir: string;
   /** The simulated BIDS dataset (its derivatives/truth/index.json). */
   bidsDir: string;
-  method: 'standard' | 'residual';
+  /** standard or a residual variant (index.json's `method` and `residual`). */
+  method: ModelMethod;
   /** A participant's maps (their r maps, top-k) or, without it, the group's. */
   participant?: string;
   selection?: MapSelection;
@@ -140,7 +143,7 @@ export function readRecovery(o: ReadRecoveryOptions): RecoveryTable {
   const regions = truth.layers.map((l) => readNifti(join(truthDir, l.mask)));
   const maps = layers.map((layer, l) => {
     const f = files.find(
-      (x) => x.layer === layer && x.method === o.method && x.stat !== undefined && stats.includes(x.stat),
+      (x) => x.layer === layer && methodOfFields(x) === o.method && x.stat !== undefined && stats.includes(x.stat),
     );
     if (!f)
       throw new InputError(
