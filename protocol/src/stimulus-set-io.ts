@@ -29,7 +29,9 @@ export function resolveStimulusSetPath(fileOrDir: string): string {
   return p;
 }
 
-export function computeStimulusSetSha256(set: Pick<StimulusSet, 'images' | 'layers' | 'rdms'>): string {
+export function computeStimulusSetSha256(
+  set: Pick<StimulusSet, 'images' | 'layers' | 'rdms'> & Partial<Pick<StimulusSet, 'activationResiduals'>>,
+): string {
   return sha256Hex(stimulusSetDigestInput(set));
 }
 

@@ -15,6 +15,7 @@ import {
 } from '@orthostim/protocol';
 import { computeStimulusSetSha256, sha256Hex, writeFileAtomic } from '@orthostim/protocol/node';
 import { pairCount, similarityMatrix } from '@orthostim/rdm';
+import { ACTIVATION_RESIDUAL_METHOD, type ActivationResiduals } from './activation-residuals';
 import { encodePng } from './images';
 
 export interface StimulusSetContent {
@@ -30,6 +31,8 @@ export interface StimulusSetContent {
   rdms: readonly ArrayLike<number>[];
   provenance: { backend: string; command: string; date?: string };
   synthesis?: Record<string, unknown>;
+  /** Activation-residual RDMs (activation-residuals.ts), stored as the set's optional `activationResiduals`. */
+  activationResiduals?: ActivationResiduals;
 }
 
 export interface WrittenStimulusSet {
@@ -90,6 +93,19 @@ export function formatStimulusSetJson(value: unknown, indent = ''): string {
  * The stimulus-set.json object for `content` whose PNG files hash to `imageSha256` (pure: no I/O).
  * Throws an Error naming the field when the result does not validate (a programming error here).
  */
+function residualsJson(
+  layers: readonly string[],
+  r: ActivationResiduals,
+): NonNullable<StimulusSet['activationResiduals']> {
+  const byLayer = <T>(values: readonly T[]) => Object.fromEntries(layers.map((l, i) => [l, values[i]!]));
+  return {
+    method: ACTIVATION_RESIDUAL_METHOD,
+    rdms: byLayer(r.rdms.map((v) => jsonNumbers(v))),
+    explained: byLayer(r.explained.map((v) => (Number.isFinite(v) ? v : null))),
+    penalty: byLayer(r.penalty),
+  };
+}
+
 export function buildStimulusSet(content: StimulusSetContent, imageSha256: readonly string[]): StimulusSet {
   const n = content.images.length;
   const ids = stimulusIds(n);
@@ -134,10 +150,18 @@ export function buildStimulusSet(content: StimulusSetContent, imageSha256: reado
       node: process.version,
     },
     ...(content.synthesis ? { synthesis: content.synthesis } : {}),
+    ...(content.activationResiduals
+      ? { activationResiduals: residualsJson(content.layers, content.activationResiduals) }
+      : {}),
   };
   const set = {
     schema: STIMULUS_SET_SCHEMA,
-    sha256: computeStimulusSetSha256({ images, layers: body.layers, rdms }),
+    sha256: computeStimulusSetSha256({
+      images,
+      layers: body.layers,
+      rdms,
+      ...(body.activationResiduals ? { activationResiduals: body.activationResiduals } : {}),
+    }),
     ...body,
   };
   try {
