@@ -8,6 +8,7 @@ export * from './labels';
 export * from './stimulus-set';
 export * from './session-config';
 export * from './schedule';
+export * from './schedule-sequence';
 export * from './schedule-events';
 export * from './events-tsv';
 export * from './clock-offset';

@@ -1,5 +1,6 @@
 import { createRng, type Rng } from '@orthostim/rdm';
 import { InputError } from './errors';
+import { sequenceImagesOfRun, type ImageSequencePlan } from './schedule-sequence';
 import type { SessionConfig } from './session-config';
 
 /**
@@ -9,6 +10,9 @@ import type { SessionConfig } from './session-config';
  *
  * - each image `repetitions` times, never the same image in two consecutive image trials (null
  *   trials in between do not count as a break);
+ * - or, with `imageTrialsPerRun` (a condition-rich design), that many image trials taken from the
+ *   participant's image sequence (schedule-sequence.ts): every image equally often over the runs,
+ *   plus or minus one, never twice in a row; `repetitions` then does not apply;
  * - null trials (fixation only) make up `nullTrialFraction` of all trials, at random positions;
  * - trial onsets are whole multiples of the TR: `leadInVolumes + i * soaVolumes` volumes after time
  *   zero (the trigger of the first stored volume), computed from the volume number, never by adding
@@ -19,6 +23,7 @@ export type ScheduleConfig = Pick<
   SessionConfig,
   | 'repetitionTimeS'
   | 'repetitions'
+  | 'imageTrialsPerRun'
   | 'nullTrialFraction'
   | 'soaVolumes'
   | 'imageDurationMs'
@@ -51,8 +56,15 @@ export interface PlannedFixationChange {
   durationS: number;
 }
 
+/** Where a condition-rich run's images come from (recorded so that the run can be rebuilt). */
+export interface RunImageSequence extends ImageSequencePlan {
+  imageTrialsPerRun: number;
+}
+
 export interface RunSchedule {
   seed: number;
+  /** Condition-rich designs only: the participant's image sequence this run is cut from. */
+  imageSequence?: RunImageSequence;
   repetitionTimeS: number;
   soaS: number;
   trials: PlannedTrial[];
@@ -146,17 +158,47 @@ function spacedTimes(count: number, start: number, end: number, gap: number, rng
   return draws.map((d, i) => start + d + i * gap);
 }
 
-export function buildRunSchedule(imageIds: readonly string[], config: ScheduleConfig, seed: number): RunSchedule {
+/**
+ * The image order of a run: every image `repetitions` times (from the run's own generator), or,
+ * with `imageTrialsPerRun`, the run's part of the participant's image sequence (`plan` required).
+ */
+function runImageOrder(
+  nImages: number,
+  config: ScheduleConfig,
+  rng: Rng,
+  plan: ImageSequencePlan | undefined,
+): { order: number[]; imageSequence?: RunImageSequence } {
+  const perRun = config.imageTrialsPerRun;
+  if (perRun === undefined)
+    return { order: orderWithoutAdjacentRepeats(new Array(nImages).fill(config.repetitions), rng) };
+  if (!plan)
+    throw new InputError(
+      "schedule: imageTrialsPerRun needs the participant's sequence seed and the run's place in the sequence",
+    );
+  return {
+    order: sequenceImagesOfRun(nImages, perRun, plan),
+    imageSequence: { imageTrialsPerRun: perRun, sequenceSeed: plan.sequenceSeed, runIndex: plan.runIndex },
+  };
+}
+
+/**
+ * The schedule of one run from its seed (null trials, fixation changes, and the image order of a
+ * design with `repetitions`). A condition-rich design (`imageTrialsPerRun`) also needs `plan`: the
+ * participant's sequence seed and the run's place in it.
+ */
+export function buildRunSchedule(
+  imageIds: readonly string[],
+  config: ScheduleConfig,
+  seed: number,
+  plan?: ImageSequencePlan,
+): RunSchedule {
   if (imageIds.length < 2)
     throw new InputError(`schedule: a run needs at least 2 images to avoid repeats; got ${imageIds.length}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
     throw new InputError(`schedule: seed must be a whole number in [0, 4294967295]; got ${seed}`);
   const rng = createRng(seed);
   const tr = config.repetitionTimeS;
-  const imageOrder = orderWithoutAdjacentRepeats(
-    imageIds.map(() => config.repetitions),
-    rng,
-  );
+  const { order: imageOrder, imageSequence } = runImageOrder(imageIds.length, config, rng, plan);
   const nNull = nullTrialCount(imageOrder.length, config.nullTrialFraction);
   const nTrials = imageOrder.length + nNull;
   const nullAt = new Set(choosePositions(nTrials, nNull, rng));
@@ -193,6 +235,7 @@ export function buildRunSchedule(imageIds: readonly string[], config: ScheduleCo
   }
   return {
     seed,
+    ...(imageSequence ? { imageSequence } : {}),
     repetitionTimeS: tr,
     soaS,
     trials,

@@ -79,7 +79,22 @@ export const sessionConfigSchema = z
       .max(100)
       .default(0)
       .describe('triggers the scanner sends for discarded volumes before time zero'),
-    repetitions: z.number().int().min(1).max(100).default(4).describe('times each image is shown per run'),
+    repetitions: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(4)
+      .describe('times each image is shown per run (not used when imageTrialsPerRun is set)'),
+    imageTrialsPerRun: z
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .optional()
+      .describe(
+        "condition-rich design: image trials per run, drawn from the participant's image sequence so that over the runs every image is shown equally often (plus or minus one), never twice in a row; absent: every image `repetitions` times per run",
+      ),
     nullTrialFraction: z
       .number()
       .min(0)

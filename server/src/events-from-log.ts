@@ -287,6 +287,7 @@ export function buildEventsSidecar(
       runStatus: c.state,
       complete: c.state === 'finished' && stats.trialsShown.length === stats.trialsPlanned,
       seed: header.seed,
+      ...(header.schedule.imageSequence ? { imageSequence: header.schedule.imageSequence } : {}),
       repetitionTimeS: header.config.repetitionTimeS,
       dummyVolumes: header.config.dummyVolumes,
       displayLatencyMs: header.config.displayLatencyMs,

@@ -2,7 +2,14 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync, mkdirSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultSessionConfig, parseEventsTsv, type RunAnnouncement, type TriggerMessage } from '@orthostim/protocol';
+import {
+  defaultSessionConfig,
+  parseEventsTsv,
+  sequenceImagesOfRun,
+  type RunAnnouncement,
+  type SessionConfig,
+  type TriggerMessage,
+} from '@orthostim/protocol';
 import { readStimulusSet, type LoadedStimulusSet } from '@orthostim/protocol/node';
 import { writeTestStimulusSet } from '@orthostim/test';
 import { FakeClock } from './clock';
@@ -43,7 +50,7 @@ class Recorder {
   }
 }
 
-function makeSession(dataDir: string, clock = new FakeClock()) {
+function makeSession(dataDir: string, clock = new FakeClock(), sessionConfig: SessionConfig = config) {
   const display = new Recorder();
   const channel: DisplayChannel = {
     announce: (r) => display.announce(r),
@@ -54,7 +61,7 @@ function makeSession(dataDir: string, clock = new FakeClock()) {
   const session = new Session({
     dataDir,
     stimuli,
-    config,
+    config: sessionConfig,
     clock,
     triggerSource: source,
     display: channel,
@@ -203,6 +210,62 @@ describe('Session', () => {
     await session.start();
     expect(readFileSync(join(dataDir, 'dataset_description.json'), 'utf8')).toBe('{"Name":"scanner"}');
     expect(() => session.arm({ participant: '01', run: 3 })).toThrow(/already exists/);
+    await session.stop();
+  });
+
+  it("cuts condition-rich runs from the participant's image sequence, also after a restart", async () => {
+    const dataDir = join(root, 'ds-rich');
+    const rich = { ...config, imageTrialsPerRun: 2 };
+    const imagesOf = (a: RunAnnouncement) =>
+      a.schedule.trials.flatMap((t) => (t.imageIndex === null ? [] : [t.imageIndex]));
+    const first = makeSession(dataDir, new FakeClock(), rich);
+    await first.session.start();
+    const shown: number[][] = [];
+    for (const run of [1, 2]) {
+      first.session.arm({ participant: '01', run });
+      const a = first.display.announced.at(-1)!;
+      shown.push(imagesOf(a));
+      const closed = first.session.abort(a.runId);
+      const sidecar = JSON.parse(readFileSync(closed.eventsFile!.replace(/\.tsv$/, '.json'), 'utf8'));
+      expect(sidecar.Orthostim.imageSequence).toEqual(a.schedule.imageSequence);
+      expect(sidecar.Orthostim.config.imageTrialsPerRun).toBe(2);
+    }
+    first.session.arm({ participant: '02', run: 1 });
+    const other = first.display.announced.at(-1)!.schedule.imageSequence!;
+    first.session.abort(first.display.announced.at(-1)!.runId);
+    await first.session.stop();
+    // A restarted server finds participant 01's sequence seed in the run logs and continues it.
+    const second = makeSession(dataDir, new FakeClock(), rich);
+    await second.session.start();
+    second.session.arm({ participant: '01', run: 3 });
+    const third = second.display.announced.at(-1)!;
+    shown.push(imagesOf(third));
+    second.session.abort(third.runId);
+    await second.session.stop();
+    const { sequenceSeed } = third.schedule.imageSequence!;
+    expect(shown).toEqual([0, 1, 2].map((r) => sequenceImagesOfRun(3, 2, { sequenceSeed, runIndex: r })));
+    // 6 trials of 3 images: each twice, never twice in a row across the runs.
+    const all = shown.flat();
+    expect([0, 1, 2].map((i) => all.filter((x) => x === i).length)).toEqual([2, 2, 2]);
+    for (let k = 1; k < all.length; k++) expect(all[k]).not.toBe(all[k - 1]);
+    // Another participant draws a sequence of their own (a random seed: equal with chance 2^-32).
+    expect(other.sequenceSeed).not.toBe(sequenceSeed);
+  });
+
+  it("uses the config seed as every participant's sequence seed when it has one", async () => {
+    const { session, display } = makeSession(join(root, 'ds-rich-seed'), new FakeClock(), {
+      ...config,
+      imageTrialsPerRun: 2,
+      seed: 77,
+    });
+    await session.start();
+    session.arm({ participant: '05', run: 4 });
+    expect(display.announced.at(-1)!.schedule.imageSequence).toEqual({
+      imageTrialsPerRun: 2,
+      sequenceSeed: 77,
+      runIndex: 3,
+    });
+    session.abort(display.announced.at(-1)!.runId);
     await session.stop();
   });
 

@@ -29,6 +29,7 @@ import {
   writeRunEvents,
 } from './bids-dataset';
 import { buildEventsSidecar, convertRunLog, type RunConversion } from './events-from-log';
+import { imageSequencePlan } from './image-sequence-plan';
 import type { LogRecord, RunHeaderRecord } from './log-records';
 import { RunLogWriter, readRunLog } from './run-log';
 import type { RelayedTriggerSource, TriggerSource } from './triggers';
@@ -213,7 +214,9 @@ export class Session {
     const cfg = this.o.config;
     const seed = request.seed ?? (cfg.seed !== undefined ? runSeed(cfg.seed, labels.run) : randomInt(0, 2 ** 32 - 1));
     const ids = this.o.stimuli.set.images.map((img) => img.id);
-    const schedule = buildRunSchedule(ids, cfg, seed);
+    const headers = [...this.runs.values()].map((r) => r.records[0] as RunHeaderRecord);
+    const plan = cfg.imageTrialsPerRun !== undefined ? imageSequencePlan(labels, cfg, headers) : undefined;
+    const schedule = buildRunSchedule(ids, cfg, seed, plan);
     const rawLog = join(this.o.dataDir, paths.rawLog);
     const log = new RunLogWriter(rawLog, this.o.fsync ?? true);
     const run: RunEntry = {

@@ -72,6 +72,8 @@ export interface SimulateOptions {
   task?: string;
   /** A session config (the run design: repetitions, null trials, SOA, ...); default: the session defaults. */
   sessionConfig?: SessionConfig;
+  /** Condition-rich design: image trials per run (overrides the session config's `imageTrialsPerRun`). */
+  imageTrialsPerRun?: number;
   brainMm?: readonly [number, number, number];
   regionRadiusMm?: number;
   gapMm?: number;
@@ -201,8 +203,12 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
   if (new Set(layers).size !== layers.length)
     throw new InputError(`simulate: --layers names a layer twice (${layers.join(', ')})`);
   const config = parseSessionConfig(
-    { ...(options.sessionConfig ?? defaultSessionConfig()), repetitionTimeS: o.repetitionTimeS },
-    'session config with --tr',
+    {
+      ...(options.sessionConfig ?? defaultSessionConfig()),
+      repetitionTimeS: o.repetitionTimeS,
+      ...(options.imageTrialsPerRun !== undefined ? { imageTrialsPerRun: options.imageTrialsPerRun } : {}),
+    },
+    'session config with --tr and --image-trials-per-run',
   );
   const n = set.images.length;
   const distance: PlantDistance = set.distance;
@@ -245,7 +251,7 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
     sessionConfig: config,
   };
   log(
-    `simulate: ${o.participants} participants x ${o.runs} runs, ${n} images, ${layers.length} layer regions, grid ${phantom.dims.join('x')} at ${o.voxelMm} mm (${phantom.brainVoxels.length} brain voxels), SNR ${settings.snr}`,
+    `simulate: ${o.participants} participants x ${o.runs} runs${config.imageTrialsPerRun !== undefined ? ` of ${config.imageTrialsPerRun} image trials` : ''}, ${n} images, ${layers.length} layer regions, grid ${phantom.dims.join('x')} at ${o.voxelMm} mm (${phantom.brainVoxels.length} brain voxels), SNR ${settings.snr}`,
   );
 
   let volumesPerRun: number[] = [];
@@ -283,12 +289,16 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
         const t0 = performance.now();
         const p = pi + 1;
         // Every run's schedule first: the evoked amplitude is scaled over all of the participant's runs.
+        // A condition-rich design cuts the runs from one image sequence per participant (its seed is
+        // the schedule stream's "run 0", never a run's own seed).
+        const sequenceSeed = deriveSeed(o.seed, STREAM.schedule, p, 0);
         const runs = Array.from({ length: o.runs }, (_, ri) => {
           const scheduleSeed = deriveSeed(o.seed, STREAM.schedule, p, ri + 1);
           const schedule = buildRunSchedule(
             set.images.map((i) => i.id),
             config,
             scheduleSeed,
+            { sequenceSeed, runIndex: ri },
           );
           return {
             run: ri + 1,
@@ -332,7 +342,13 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
             StimulusPresentation: { SoftwareName: 'orthostim simulate', SoftwareVersion: version },
             StimulusSetSha256: set.sha256,
             StimulusSetFile: setFile,
-            Orthostim: { simulated: true, seed: r.scheduleSeed, repetitionTimeS: o.repetitionTimeS, config },
+            Orthostim: {
+              simulated: true,
+              seed: r.scheduleSeed,
+              ...(r.schedule.imageSequence ? { imageSequence: r.schedule.imageSequence } : {}),
+              repetitionTimeS: o.repetitionTimeS,
+              config,
+            },
           });
           const T = r.regs.nScans;
           const nGrid = phantom.brain.length;

@@ -6,12 +6,13 @@
  * Images missing from a run (no trial of it in that run):
  * - correlation / euclidean: each image's pattern is the mean over the runs that have it (the same
  *   numbers as the run average when every run has every image);
- * - crossnobis: a run without every image cannot enter the cross-validation and is left out; fewer
- *   than 2 complete runs is an error.
+ * - crossnobis: every run is used; each pair of images is cross-validated over the runs where both
+ *   have a beta (BetaSet.present, see sphere-rdms). A pair that shares fewer than 2 runs is an
+ *   error naming how many pairs do and one of them.
  * An image that no run has is an error: its RDM row cannot be computed.
  */
 import { InputError } from '@orthostim/protocol';
-import type { BetaSet, SearchlightDistance } from '../searchlight/sphere-rdms';
+import { crossnobisPairScales, type BetaSet, type SearchlightDistance } from '../searchlight/sphere-rdms';
 
 /** One run's betas at the candidate voxels (values per voxel in candidate order). */
 export interface RunBetas {
@@ -39,6 +40,39 @@ function describeRuns(runs: readonly string[]): string {
 }
 
 /**
+ * Crossnobis: which image has a beta in which run ([run][image]), checking that every pair of
+ * images shares at least 2 runs (its cross-validation needs two independent estimates).
+ */
+function presenceOf(
+  runs: readonly RunBetas[],
+  imageIds: readonly string[],
+  source: string,
+  notes: string[],
+): Uint8Array {
+  const K = imageIds.length;
+  const present = new Uint8Array(runs.length * K);
+  runs.forEach((r, ri) => imageIds.forEach((id, k) => (present[ri * K + k] = r.images.has(id) ? 1 : 0)));
+  const scales = crossnobisPairScales(runs.length, K, present);
+  let short = 0;
+  let example = '';
+  let k = 0;
+  for (let i = 0; i < K; i++) {
+    for (let j = i + 1; j < K; j++, k++) {
+      if (!Number.isNaN(scales[k]!)) continue;
+      if (short++ === 0) example = `"${imageIds[i]}" and "${imageIds[j]}"`;
+    }
+  }
+  if (short > 0) {
+    throw new InputError(
+      `${source}: --distance crossnobis needs every pair of images in at least 2 common runs; ${short} of ${k} pairs are not (e.g. ${example}); use more image trials per run, or --distance correlation or euclidean (they average each image over the runs that have it)`,
+    );
+  }
+  if (present.includes(0))
+    notes.push('crossnobis: images absent from some runs: each pair is cross-validated over the runs that have both');
+  return present;
+}
+
+/**
  * Assemble the searchlight input. `candidates` are the grid indices the arrays refer to (the mask,
  * ascending); `source` names the participant or files in errors.
  */
@@ -60,22 +94,9 @@ export function assembleBetas(
       );
     }
   }
-  let used = [...runs];
+  const used = [...runs];
   const cross = distance === 'crossnobis';
-  if (cross) {
-    const complete = runs.filter((r) => imageIds.every((id) => r.images.has(id)));
-    const left = runs.filter((r) => !complete.includes(r));
-    if (left.length > 0)
-      notes.push(
-        `crossnobis: run(s) ${describeRuns(left.map((r) => r.run))} left out: not every image has a trial there`,
-      );
-    if (complete.length < 2) {
-      throw new InputError(
-        `${source}: --distance crossnobis needs at least 2 runs in which every image has a trial; found ${complete.length}`,
-      );
-    }
-    used = complete;
-  }
+  const present = cross ? presenceOf(used, imageIds, source, notes) : undefined;
   const useResiduals = cross && (options.useResiduals ?? true) && used.every((r) => r.residualVariance);
   // Analysis voxels: finite in every used array.
   const keep = new Uint8Array(C).fill(1);
@@ -119,8 +140,13 @@ export function assembleBetas(
   if (cross || complete) {
     const R = used.length;
     const data = new Float32Array(R * K * V);
-    used.forEach((r, ri) => imageIds.forEach((id, k) => gather(r.images.get(id)!, data, (ri * K + k) * V)));
-    betas = { data, nRuns: R, nImages: K, nVoxels: V };
+    used.forEach((r, ri) =>
+      imageIds.forEach((id, k) => {
+        const b = r.images.get(id);
+        if (b) gather(b, data, (ri * K + k) * V); // an absent image stays 0 (ignored: present)
+      }),
+    );
+    betas = { data, nRuns: R, nImages: K, nVoxels: V, ...(present && !complete ? { present } : {}) };
   } else {
     // Mean over the runs that have each image, as one "run".
     const data = new Float32Array(K * V);

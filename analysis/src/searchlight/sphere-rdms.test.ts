@@ -135,6 +135,58 @@ describe('computeSphereRdms (crossnobis)', () => {
     expect(e[0]!).toBeGreaterThan(10);
   });
 
+  it('with images absent from runs: each pair is leave-one-run-out over the runs that have both', () => {
+    const R = 5;
+    const K = 5;
+    const V = 20;
+    const full = randomBetas(21, R, K, V);
+    const rng = createRng(22);
+    const variance = Float32Array.from({ length: R * V }, () => 0.5 + 2 * rng());
+    // Image 4 only in runs 0, 2, 4; image 1 absent from run 3; absent values are garbage that must not count.
+    const present = new Uint8Array(R * K).fill(1);
+    for (const r of [1, 3]) present[r * K + 4] = 0;
+    present[3 * K + 1] = 0;
+    const data = Float32Array.from(full.data);
+    for (let r = 0; r < R; r++)
+      for (let i = 0; i < K; i++) if (!present[r * K + i]) data.fill(1e6, (r * K + i) * V, (r * K + i + 1) * V);
+    const prepared = prepareSphereData('crossnobis', { ...full, data, present }, variance);
+    const { offsets, indices, members } = randomGroups(23, V, 2);
+    const out = new Float64Array(2 * pairCount(K));
+    computeSphereRdms(prepared, offsets, indices, 0, 2, out);
+    // Independent: the naive formula on a BetaSet holding only the runs that have both images.
+    members.forEach((voxels, g) => {
+      let k = 0;
+      for (let i = 0; i < K; i++) {
+        for (let j = i + 1; j < K; j++, k++) {
+          const runs = [0, 1, 2, 3, 4].filter((r) => present[r * K + i] && present[r * K + j]);
+          const sub: BetaSet = {
+            data: Float32Array.from(
+              runs.flatMap((r) => [i, j].flatMap((m) => [...Array(V).keys()].map((v) => beta(full, r, m, v)))),
+            ),
+            nRuns: runs.length,
+            nImages: 2,
+            nVoxels: V,
+          };
+          const want = naiveCrossnobis(sub, voxels, (r, v) => variance[runs[r]! * V + v]!)[0]!;
+          expect(out[g * pairCount(K) + k], `pair ${i},${j} over runs ${runs.join(',')}`).toBeCloseTo(want, 9);
+        }
+      }
+    });
+  });
+
+  it('gives NaN rows for a pair that shares fewer than 2 runs, and takes presence flags for crossnobis only', () => {
+    const betas = randomBetas(2, 3, 3, 4);
+    const present = Uint8Array.from([1, 1, 0, 1, 0, 1, 1, 1, 1]); // images 1 and 2 together only in run 2
+    const prepared = prepareSphereData('crossnobis', { ...betas, present });
+    for (let v = 0; v < 4; v++) {
+      const row = prepared.values.subarray(v * 3, v * 3 + 3);
+      expect(Number.isFinite(row[0]!)).toBe(true); // (0, 1): runs 0 and 2
+      expect(Number.isFinite(row[1]!)).toBe(true); // (0, 2): runs 1 and 2
+      expect(row[2]).toBeNaN(); // (1, 2)
+    }
+    expect(() => prepareSphereData('correlation', { ...betas, present })).toThrow(/for --distance crossnobis/);
+  });
+
   it('refuses a single run and a residual map of the wrong size', () => {
     expect(() => prepareSphereData('crossnobis', randomBetas(1, 1, 4, 5))).toThrow(/at least 2 runs/);
     expect(() => prepareSphereData('crossnobis', randomBetas(1, 2, 4, 5), new Float32Array(7))).toThrow(

@@ -15,7 +15,9 @@
  *   rsatoolbox averages, over folds k, d_k . mean_{l != k} d_l / p, which is the same number.
  *   Per voxel the pair sum is (sum_r d_r)^2 - sum_r d_r^2, so it is precomputed once per voxel and a
  *   sphere only sums rows. Unbiased: its expectation is the true squared distance (0 when the
- *   images do not differ), so it can be negative.
+ *   images do not differ), so it can be negative. Images absent from some runs (condition-rich
+ *   designs, `BetaSet.present`): each pair uses only the m runs where both images have a beta, with
+ *   R replaced by m; a pair in fewer than 2 such runs has no cross-validated estimate (NaN).
  *
  * A sphere whose betas hold NaN gets an all-NaN RDM; (correlation) an image whose pattern is constant
  * in the sphere gets NaN distances. The comparison step turns any NaN RDM into NaN for every model.
@@ -31,6 +33,11 @@ export interface BetaSet {
   readonly nRuns: number;
   readonly nImages: number;
   readonly nVoxels: number;
+  /**
+   * Crossnobis only: [run][image], 1 where the image has a beta in the run (condition-rich
+   * designs); the values of absent images are ignored. Absent: every image in every run.
+   */
+  readonly present?: Uint8Array;
 }
 
 /** What a sphere's RDM is computed from: one voxel-major row of `width` values per mask voxel. */
@@ -93,8 +100,57 @@ function prepareRunAverage(betas: BetaSet, out: Float64Array): void {
 }
 
 /**
+ * Per pair of images, 1 / (m (m - 1)) with m the runs where both have a beta (`present`); NaN
+ * where m < 2. Without `present` every pair has all R runs.
+ */
+export function crossnobisPairScales(nRuns: number, nImages: number, present?: Uint8Array): Float64Array {
+  const scales = new Float64Array(pairCount(nImages));
+  let k = 0;
+  for (let i = 0; i < nImages; i++) {
+    for (let j = i + 1; j < nImages; j++) {
+      let m = 0;
+      for (let r = 0; r < nRuns; r++) if (!present || (present[r * nImages + i] && present[r * nImages + j])) m++;
+      scales[k++] = m >= 2 ? 1 / (m * (m - 1)) : Number.NaN;
+    }
+  }
+  return scales;
+}
+
+/**
+ * Crossnobis rows with absent images: as prepareCrossnobis, each pair over the m runs where both
+ * images have a beta, scaled by 1 / (m (m - 1)). `x` holds the run's noise-normalized betas.
+ */
+function crossnobisPresentPairs(
+  x: Float64Array,
+  present: Uint8Array,
+  scales: Float64Array,
+  R: number,
+  K: number,
+  out: Float64Array,
+  k0: number,
+): void {
+  let k = k0;
+  for (let i = 0; i < K; i++) {
+    for (let j = i + 1; j < K; j++) {
+      let ds = 0;
+      let within = 0;
+      for (let r = 0; r < R; r++) {
+        if (!present[r * K + i] || !present[r * K + j]) continue;
+        const d = (x[r * K + i] as number) - (x[r * K + j] as number);
+        ds += d;
+        within += d * d;
+      }
+      out[k] = (ds * ds - within) * (scales[k - k0] as number);
+      k++;
+    }
+  }
+}
+
+/**
  * Crossnobis rows: out[v * P + pair(i, j)] = ((sum_r d_r)^2 - sum_r d_r^2) / (R (R - 1)) with
- * d_r = (b_i,r - b_j,r) / sigma_r(v); the sphere RDM is the mean of its voxels' rows.
+ * d_r = (b_i,r - b_j,r) / sigma_r(v); the sphere RDM is the mean of its voxels' rows. With
+ * `betas.present` (images absent from some runs) each pair sums over the m runs where both images
+ * have a beta, / (m (m - 1)); a pair with m < 2 is NaN.
  */
 function prepareCrossnobis(betas: BetaSet, out: Float64Array, residualVariance?: ArrayLike<number>): void {
   const { nRuns: R, nImages: K, nVoxels: V } = betas;
@@ -108,6 +164,7 @@ function prepareCrossnobis(betas: BetaSet, out: Float64Array, residualVariance?:
   const x = new Float64Array(R * K);
   const s = new Float64Array(K);
   const scale = 1 / (R * (R - 1));
+  const pairScales = betas.present ? crossnobisPairScales(R, K, betas.present) : null;
   const block = new Float64Array(R * K * VOXEL_BLOCK);
   let v0 = -VOXEL_BLOCK;
   let nv = 0;
@@ -119,6 +176,7 @@ function prepareCrossnobis(betas: BetaSet, out: Float64Array, residualVariance?:
     }
     const t = v - v0;
     s.fill(0);
+    const present = betas.present;
     for (let r = 0; r < R; r++) {
       let w = 1;
       if (residualVariance) {
@@ -130,6 +188,10 @@ function prepareCrossnobis(betas: BetaSet, out: Float64Array, residualVariance?:
         x[r * K + i] = b;
         s[i] = (s[i] as number) + b;
       }
+    }
+    if (present) {
+      crossnobisPresentPairs(x, present, pairScales!, R, K, out, v * P);
+      continue;
     }
     let k = v * P;
     for (let i = 0; i < K; i++) {
@@ -201,6 +263,11 @@ export function prepareSphereData(
   if (nRuns < spec.minRuns) {
     throw new UsageError(
       `--distance ${distance} needs at least ${spec.minRuns} runs (it cross-validates across runs); got ${nRuns}`,
+    );
+  }
+  if (betas.present && (distance !== 'crossnobis' || betas.present.length !== nRuns * nImages)) {
+    throw new UsageError(
+      `betas with images absent from runs (present, ${betas.present.length} flags) are for --distance crossnobis with runs*images = ${nRuns * nImages} flags; got --distance ${distance}`,
     );
   }
   if (residualVariance && distance !== 'crossnobis') {

@@ -25,6 +25,7 @@ interface SimulateFlags {
   voxelMm: number;
   task: string;
   config?: string;
+  imageTrialsPerRun?: number;
   regionMm: number;
   brainMm: [number, number, number];
   datatype: 'int16' | 'float32';
@@ -111,6 +112,12 @@ export function buildSimulateCommand(): Command {
       ),
     )
     .addOption(
+      new Option(
+        '--image-trials-per-run <n>',
+        "condition-rich design: image trials per run, cut from each participant's image sequence (every image equally often over the runs, plus or minus one; never twice in a row); overrides the config's imageTrialsPerRun, and repetitions no longer applies",
+      ).argParser(parsePositiveInt('--image-trials-per-run')),
+    )
+    .addOption(
       new Option('--region-mm <mm>', 'radius of each layer region')
         .argParser(parseNumberOption('--region-mm', 1, 50))
         .default(d.regionRadiusMm),
@@ -132,6 +139,7 @@ export function buildSimulateCommand(): Command {
 Examples:
   orthostim simulate --stimuli natural16 --out sim-natural16
   orthostim simulate --stimuli natural16 --out sim-quick --participants 4 --runs 4 --snr inf --layers conv1,inception_4a,inception_5b
+  orthostim simulate --stimuli photos54 --out sim-rich --runs 8 --image-trials-per-run 40   (54 images, each shown 5-6 times)
 
 The model (docs/simulate.md): y = baseline x (1 + (drift + evoked + AR(${d.ar1}) noise) / 100), in percent signal change;
 evoked SD ${d.evokedSdPsc}% (mean over a region's voxels), drift SD ${d.driftSdPsc}% (cosines below 1/128 Hz).`,
@@ -161,6 +169,7 @@ evoked SD ${d.evokedSdPsc}% (mean over a region's voxels), drift SD ${d.driftSdP
         voxelMm: flags.voxelMm,
         task: flags.task,
         ...(sessionConfig ? { sessionConfig } : {}),
+        ...(flags.imageTrialsPerRun !== undefined ? { imageTrialsPerRun: flags.imageTrialsPerRun } : {}),
         regionRadiusMm: flags.regionMm,
         brainMm: flags.brainMm,
         datatype: flags.datatype,
