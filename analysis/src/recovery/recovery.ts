@@ -259,7 +259,15 @@ export const RECOVERY_LAYER_COLUMNS = [
 export function recoveryLayerCells(r: RecoveryRow): (string | number)[] {
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
   const yes = (b: boolean) => (b ? 'yes' : 'no');
-  return [r.layer, yes(r.peakInRegion), yes(r.highestMeanInRegion), f(r.fractionInside), f(r.dice), r.mapVoxels, r.regionVoxels];
+  return [
+    r.layer,
+    yes(r.peakInRegion),
+    yes(r.highestMeanInRegion),
+    f(r.fractionInside),
+    f(r.dice),
+    r.mapVoxels,
+    r.regionVoxels,
+  ];
 }
 
 /** The table as Markdown rows (for BENCHMARKS.md and the demo's output). */

@@ -27,6 +27,7 @@ import {
   type UniquePlan,
   type UniqueScratch,
 } from './cv-unique-variance';
+import { olsResidual, orthonormalBasis } from './layer-residuals';
 import { createRankScratch, rankInto, type RankScratch } from './rank-into';
 import {
   RESIDUAL_VARIANTS,
@@ -34,6 +35,8 @@ import {
   type ResidualVariant,
   type ResidualVariantSpec,
 } from './residual-variants';
+
+export { olsResidual, orthonormalBasis, unexplainedShares } from './layer-residuals';
 
 /** What a model's map holds: the layer's own RDM, or one residual variant. */
 export type ModelMethod = 'standard' | ResidualVariant;
@@ -103,48 +106,6 @@ export interface ModelSet {
   readonly partial?: { readonly models: Int32Array; readonly basis: Float64Array; readonly rank: number };
   /** Cross-validated unique variance: model index of each layer's `unique` model, and the prepared regression. */
   readonly unique?: { readonly models: Int32Array; readonly plan: UniquePlan };
-}
-
-/**
- * Residuals of OLS regressions of y on an intercept and the columns of X (each length P), by
- * modified Gram-Schmidt with a second pass for accuracy. Columns that are (numerically) linear
- * combinations of earlier ones are dropped, as a least-squares solver with a rank cutoff would.
- */
-export function olsResidual(y: ArrayLike<number>, columns: readonly ArrayLike<number>[]): Float64Array {
-  const basis = orthonormalBasis(y.length, columns);
-  const r = Float64Array.from(y);
-  orthogonalizeAgainst(r, basis);
-  return r;
-}
-
-function orthogonalizeAgainst(v: Float64Array, basis: readonly Float64Array[]): void {
-  const P = v.length;
-  for (let pass = 0; pass < 2; pass++) {
-    for (const q of basis) {
-      let d = 0;
-      for (let k = 0; k < P; k++) d += (q[k] as number) * (v[k] as number);
-      for (let k = 0; k < P; k++) v[k] = (v[k] as number) - d * (q[k] as number);
-    }
-  }
-}
-
-/** Orthonormal basis of the intercept and the columns (length P), numerically dependent columns dropped. */
-export function orthonormalBasis(P: number, columns: readonly ArrayLike<number>[]): Float64Array[] {
-  const basis: Float64Array[] = [];
-  const orthogonalize = (v: Float64Array) => orthogonalizeAgainst(v, basis);
-  for (const col of [new Float64Array(P).fill(1), ...columns]) {
-    const v = Float64Array.from(col);
-    let before = 0;
-    for (let k = 0; k < P; k++) before += (v[k] as number) ** 2;
-    orthogonalize(v);
-    let after = 0;
-    for (let k = 0; k < P; k++) after += (v[k] as number) ** 2;
-    if (!(after > 1e-20 * before) || after === 0) continue;
-    const s = 1 / Math.sqrt(after);
-    for (let k = 0; k < P; k++) v[k] = (v[k] as number) * s;
-    basis.push(v);
-  }
-  return basis;
 }
 
 /** Centre and scale to unit norm in place; false (and NaN-filled) when the vector has no variance. */
