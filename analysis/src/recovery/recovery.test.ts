@@ -33,6 +33,9 @@ describe('recovery scores', () => {
     });
     expect(t.meanOverlap).toBeCloseTo(2 / 8, 12);
     expect([t.recoveredByPeak, t.recoveredByMean]).toEqual([1, 2]);
+    // Negative values (a significantly anti-correlated layer) are not in the map.
+    const negative = scoreRecovery(['A'], [[-3, -3, 0, 0, 2, 0, 0, 0, 0, 0]], [regionA], 'fwe');
+    expect(negative.rows[0]).toMatchObject({ mapVoxels: 1, dice: 0, fractionInside: 0, peakInRegion: false });
     // An empty map: Dice 0 with its region, fraction inside undefined.
     const empty = scoreRecovery(['A'], [new Array(10).fill(0)], [regionA], 'fwe');
     expect(empty.rows[0]!.dice).toBe(0);

@@ -6,9 +6,9 @@
  * map inside its region; the mean Dice overlap between different layers' maps; then the Dice
  * overlap of each map with its region. A layer with an empty map is not recovered.
  *
- * A layer's map is either its thresholded group map (voxels with FWE p < 0.05, `fwe`), or, where
- * no threshold is meaningful (one participant, or fewer than 6 at the group level), its `top-k`
- * map: the k voxels with the highest value, k = the size of the layer's true region, so Dice and
+ * A layer's map is either its thresholded group map (voxels with FWE p < 0.05 and a positive
+ * statistic, `fwe`), or, where no threshold is meaningful (one participant, or fewer than 6 at the
+ * group level), its `top-k` map: the k voxels with the highest value, k = the size of the layer's true region, so Dice and
  * the fraction inside are then the same number (the precision at the region's size).
  */
 import { readFileSync } from 'node:fs';
@@ -76,7 +76,7 @@ function locate(
 ): { peakInRegion: boolean; highestMeanInRegion: boolean } {
   let peak = -1;
   for (let v = 0; v < map.length; v++) {
-    const inMap = map[v]! !== 0 && !Number.isNaN(map[v]!);
+    const inMap = map[v]! > 0;
     if (inMap && Number.isFinite(values[v]!) && (peak < 0 || values[v]! > values[peak]!)) peak = v;
   }
   if (peak < 0) return { peakInRegion: false, highestMeanInRegion: false };
@@ -85,7 +85,7 @@ function locate(
     let count = 0;
     for (let v = 0; v < region.length; v++) {
       if (!(region[v]! > 0)) continue;
-      const inMap = map[v]! !== 0 && !Number.isNaN(map[v]!);
+      const inMap = map[v]! > 0;
       sum += inMap && Number.isFinite(values[v]!) ? values[v]! : 0;
       count++;
     }
@@ -106,9 +106,10 @@ export function topKMap(values: ArrayLike<number>, k: number): Uint8Array {
 }
 
 /**
- * Score layer maps (nonzero, non-NaN = in the map) against the true regions (same order, same
- * grid). `values` (default: the maps) are what the peak and the region means are taken of, inside
- * each map: for a top-k map, the statistic it was cut from.
+ * Score layer maps (positive = in the map: the group test is two-sided, and a region whose RDM is
+ * significantly *anti*-correlated with a layer is not that layer's region) against the true regions
+ * (same order, same grid). `values` (default: the maps) are what the peak and the region means are
+ * taken of, inside each map: for a top-k map, the statistic it was cut from.
  */
 export function scoreRecovery(
   layers: readonly string[],
@@ -117,6 +118,7 @@ export function scoreRecovery(
   selection: MapSelection,
   values: readonly ArrayLike<number>[] = maps,
 ): RecoveryTable {
+  maps = maps.map((m) => Float64Array.from(m, (v) => (v > 0 ? v : 0)));
   const rows = layers.map((layer, l) => {
     const map = maps[l]!;
     const region = regions[l]!;
@@ -124,7 +126,7 @@ export function scoreRecovery(
     let inRegion = 0;
     let both = 0;
     for (let v = 0; v < map.length; v++) {
-      const m = map[v]! !== 0 && !Number.isNaN(map[v]!);
+      const m = map[v]! > 0;
       const r = region[v]! > 0;
       if (m) inMap++;
       if (r) inRegion++;
