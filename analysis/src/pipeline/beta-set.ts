@@ -72,35 +72,22 @@ function presenceOf(
   return present;
 }
 
-/**
- * Assemble the searchlight input. `candidates` are the grid indices the arrays refer to (the mask,
- * ascending); `source` names the participant or files in errors.
- */
-export function assembleBetas(
+/** The analysis voxels (finite in every array used) and a copy of a candidate-order array onto them. */
+interface VoxelSelection {
+  voxels: Int32Array;
+  gather: (src: Float32Array, dst: Float32Array, offset: number) => void;
+}
+
+function selectAnalysisVoxels(
   candidates: Int32Array,
   runs: readonly RunBetas[],
   imageIds: readonly string[],
-  distance: SearchlightDistance,
+  useResiduals: boolean,
   source: string,
-  options: { useResiduals?: boolean } = {},
-): AssembledBetas {
-  if (runs.length === 0) throw new InputError(`${source}: no runs with betas`);
-  const notes: string[] = [];
+): VoxelSelection {
   const C = candidates.length;
-  for (const id of imageIds) {
-    if (!runs.some((r) => r.images.has(id))) {
-      throw new InputError(
-        `${source}: image "${id}" of the stimulus set has no trial in any run (runs ${describeRuns(runs.map((r) => r.run))}); every image needs at least one beta`,
-      );
-    }
-  }
-  const used = [...runs];
-  const cross = distance === 'crossnobis';
-  const present = cross ? presenceOf(used, imageIds, source, notes) : undefined;
-  const useResiduals = cross && (options.useResiduals ?? true) && used.every((r) => r.residualVariance);
-  // Analysis voxels: finite in every used array.
   const keep = new Uint8Array(C).fill(1);
-  for (const r of used) {
+  for (const r of runs) {
     for (const id of imageIds) {
       const b = r.images.get(id);
       if (!b) continue;
@@ -124,7 +111,6 @@ export function assembleBetas(
       slot[v] = k++;
     }
   }
-  const K = imageIds.length;
   const gather = (src: Float32Array, dst: Float32Array, offset: number) => {
     if (V === C) {
       dst.set(src, offset); // nothing dropped: a plain copy
@@ -135,53 +121,98 @@ export function assembleBetas(
       if (k >= 0) dst[offset + k] = src[v]!;
     }
   };
-  const complete = used.every((r) => imageIds.every((id) => r.images.has(id)));
-  let betas: BetaSet;
-  if (cross || complete) {
-    const R = used.length;
-    const data = new Float32Array(R * K * V);
-    used.forEach((r, ri) =>
-      imageIds.forEach((id, k) => {
-        const b = r.images.get(id);
-        if (b) gather(b, data, (ri * K + k) * V); // an absent image stays 0 (ignored: present)
-      }),
-    );
-    betas = { data, nRuns: R, nImages: K, nVoxels: V, ...(present && !complete ? { present } : {}) };
-  } else {
-    // Mean over the runs that have each image, as one "run".
-    const data = new Float32Array(K * V);
-    const tmp = new Float32Array(V);
+  return { voxels, gather };
+}
+
+/** [run][image][voxel]; an absent image stays 0 (crossnobis ignores it through `present`). */
+function stackRuns(
+  runs: readonly RunBetas[],
+  imageIds: readonly string[],
+  sel: VoxelSelection,
+  present: Uint8Array | undefined,
+): BetaSet {
+  const R = runs.length;
+  const K = imageIds.length;
+  const V = sel.voxels.length;
+  const data = new Float32Array(R * K * V);
+  runs.forEach((r, ri) =>
     imageIds.forEach((id, k) => {
-      const have = used.filter((r) => r.images.has(id));
-      const o = k * V;
-      for (const r of have) {
-        gather(r.images.get(id)!, tmp, 0);
-        for (let v = 0; v < V; v++) data[o + v] = data[o + v]! + tmp[v]! / have.length;
-      }
-    });
-    betas = { data, nRuns: 1, nImages: K, nVoxels: V };
-    const partial = imageIds.filter((id) => used.some((r) => !r.images.has(id)));
+      const b = r.images.get(id);
+      if (b) sel.gather(b, data, (ri * K + k) * V);
+    }),
+  );
+  return { data, nRuns: R, nImages: K, nVoxels: V, ...(present?.includes(0) ? { present } : {}) };
+}
+
+/** One "run": each image's mean over the runs that have it. */
+function averageRunsWithImage(runs: readonly RunBetas[], imageIds: readonly string[], sel: VoxelSelection): BetaSet {
+  const K = imageIds.length;
+  const V = sel.voxels.length;
+  const data = new Float32Array(K * V);
+  const tmp = new Float32Array(V);
+  imageIds.forEach((id, k) => {
+    const have = runs.filter((r) => r.images.has(id));
+    const o = k * V;
+    for (const r of have) {
+      sel.gather(r.images.get(id)!, tmp, 0);
+      for (let v = 0; v < V; v++) data[o + v] = data[o + v]! + tmp[v]! / have.length;
+    }
+  });
+  return { data, nRuns: 1, nImages: K, nVoxels: V };
+}
+
+/**
+ * Assemble the searchlight input. `candidates` are the grid indices the arrays refer to (the mask,
+ * ascending); `source` names the participant or files in errors.
+ */
+export function assembleBetas(
+  candidates: Int32Array,
+  runs: readonly RunBetas[],
+  imageIds: readonly string[],
+  distance: SearchlightDistance,
+  source: string,
+  options: { useResiduals?: boolean } = {},
+): AssembledBetas {
+  if (runs.length === 0) throw new InputError(`${source}: no runs with betas`);
+  const notes: string[] = [];
+  for (const id of imageIds) {
+    if (!runs.some((r) => r.images.has(id))) {
+      throw new InputError(
+        `${source}: image "${id}" of the stimulus set has no trial in any run (runs ${describeRuns(runs.map((r) => r.run))}); every image needs at least one beta`,
+      );
+    }
+  }
+  const cross = distance === 'crossnobis';
+  const present = cross ? presenceOf(runs, imageIds, source, notes) : undefined;
+  const useResiduals = cross && (options.useResiduals ?? true) && runs.every((r) => r.residualVariance);
+  const sel = selectAnalysisVoxels(candidates, runs, imageIds, useResiduals, source);
+  const V = sel.voxels.length;
+  const complete = runs.every((r) => imageIds.every((id) => r.images.has(id)));
+  const betas = cross || complete ? stackRuns(runs, imageIds, sel, present) : averageRunsWithImage(runs, imageIds, sel);
+  if (!cross && !complete) {
+    const partial = imageIds.filter((id) => runs.some((r) => !r.images.has(id)));
     notes.push(
       `image(s) ${partial.slice(0, 8).join(', ')}${partial.length > 8 ? ', ...' : ''} missing from some runs: their patterns average the runs that have them`,
     );
   }
   let residualVariance: Float32Array | undefined;
   if (useResiduals) {
-    residualVariance = new Float32Array(used.length * V);
-    used.forEach((r, ri) => gather(r.residualVariance!, residualVariance!, ri * V));
+    residualVariance = new Float32Array(runs.length * V);
+    runs.forEach((r, ri) => sel.gather(r.residualVariance!, residualVariance!, ri * V));
   } else if (cross) {
     notes.push('crossnobis without residual variances: the cross-validated Euclidean distance of the betas as given');
   }
-  if (C - V > 0)
+  const dropped = candidates.length - V;
+  if (dropped > 0)
     notes.push(
-      `${C - V} mask voxel(s) left out of the searchlight: a beta${useResiduals ? ' or residual variance' : ''} was NaN there (voxels the GLM could not fit)`,
+      `${dropped} mask voxel(s) left out of the searchlight: a beta${useResiduals ? ' or residual variance' : ''} was NaN there (voxels the GLM could not fit)`,
     );
   return {
-    voxels,
+    voxels: sel.voxels,
     betas,
     ...(residualVariance ? { residualVariance } : {}),
-    runsUsed: used.map((r) => r.run),
-    droppedVoxels: C - V,
+    runsUsed: runs.map((r) => r.run),
+    droppedVoxels: dropped,
     notes,
   };
 }

@@ -47,6 +47,21 @@ describe('orthostim simulate', () => {
     expect(bold.dims.slice(0, 3)).toEqual([14, 17, 12]); // ceil(60/5)+2, ceil(75/5)+2, ceil(50/5)+2
     expect(JSON.parse(readFileSync(join(out, 'task-orthostim_bold.json'), 'utf8')).RepetitionTime).toBe(1.5);
 
+    const rich = await runCli([
+      ...args.slice(0, 4),
+      join(tmp, 'rich'),
+      ...args.slice(5),
+      '--image-trials-per-run',
+      '7',
+    ]);
+    expect(rich.code, rich.stderr).toBe(0);
+    expect(rich.stderr).toMatch(/^simulate: 1 participants x 1 runs of 7 image trials, 5 images/);
+    const events = readFileSync(join(tmp, 'rich', 'sub-01', 'func', 'sub-01_task-orthostim_run-1_events.tsv'), 'utf8');
+    expect(events.split('\n').filter((l) => /\tstim-0\d\t/.test(l))).toHaveLength(7);
+    const zero = await runCli([...args.slice(0, 4), join(tmp, 'z'), '--image-trials-per-run', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/--image-trials-per-run must be a positive whole number; got "0"/);
+
     const bad = await runCli(['simulate', '--stimuli', set, '--out', join(tmp, 'x'), '--brain-mm', '60,75']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
