@@ -165,8 +165,7 @@ export const ANALYSIS_OPTIONS = {
   },
   residual: {
     flags: '--residual <variant>',
-    description:
-      `variant of the residual method (docs/residual.md): ${RESIDUAL_VARIANT_NAMES.join(', ')}; a comma-separated list, or all; activation needs a set made by \`orthostim rdms\` (else semipartial, with a note)`,
+    description: `variant of the residual method (docs/residual.md): ${RESIDUAL_VARIANT_NAMES.join(', ')}; a comma-separated list, or all; activation needs a set made by \`orthostim rdms\` (else semipartial, with a note)`,
     default: DEFAULT_RESIDUAL_VARIANT,
     kind: 'string',
     levels: PS,
