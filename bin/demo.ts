@@ -1,41 +1,73 @@
 /**
- * `npm run demo`: the pipeline in one command, on two stimulus sets (a synthesized one and a natural
- * one): simulate a study for each (planted layer regions), analyze it (participant and group level,
- * standard and residual methods, with reports), and print and write the recovery table: per layer,
- * the Dice overlap of its thresholded group map with its true region, the fraction of the map
- * inside the region, and the mean overlap between layers' maps, for
- *   (a) synthesized images, standard RSA; (b) natural images, standard RSA; (c) natural images,
- *   residual method.
- * Every step prints what it does and how long it took.
+ * `npm run demo`: the residual method against synthesis, in silico. For each stimulus set (the
+ * synthesized default set, the benchmark, and natural photo sets of 16, 32 and 54 images) and SNR,
+ * simulate a study with planted layer regions, analyze it (participant level once; group level
+ * for each participant count), and score each method's group maps against the planted regions:
+ * standard RSA for every set, every residual variant for the natural sets. Every condition has the
+ * SAME SCAN TIME: the same runs and volumes, from the condition-rich schedule
+ * (`--image-trials-per-run`: more images means fewer showings of each).
  *
- *   npm run demo -- [--synthesized <set>] [--natural <set or photo folder>] [--out demo-output]
- *                   [--participants 8] [--runs 8] [--snr 0.5[,1,2]] [--weights <dir>] [--overwrite]
+ *   npm run demo -- [--quick] [--sets synthesized,natural16,natural32,natural54] [--snr 0.5,1,2]
+ *                   [--participants 8,16] [--runs 8] [--image-trials-per-run 64] [--residual all]
+ *                   [--n-permutations 1000] [--weights <dir>] [--out demo-output] [--overwrite]
  *
- * Defaults: the committed default set (stimuli/sets/default) and the 16 natural photos in
- * ../shared/data/photos/natural16 (a folder of photos is turned into a set with `orthostim rdms`).
+ * `--quick`: synthesized and natural16, SNR 1, 6 participants, 4 runs (docs/residual.md, BENCHMARKS.md).
+ * Writes recovery.md (the tables) and recovery.json; prints every step with its time.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRecoveryMarkdown, readRecovery, type RecoveryTable } from '@orthostim/analysis';
+import {
+  DEFAULT_RESIDUAL_VARIANT,
+  formatRecoveryMarkdown,
+  parseResidualVariants,
+  readRecovery,
+  summarizeRecovery,
+  unexplainedShares,
+  type ModelMethod,
+  type RecoveryTable,
+} from '@orthostim/analysis';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PHOTOS = resolve(ROOT, '..', 'shared', 'data', 'photos');
 const { values } = parseArgs({
   options: {
+    quick: { type: 'boolean', default: false },
+    sets: { type: 'string' },
     synthesized: { type: 'string', default: join(ROOT, 'stimuli', 'sets', 'default') },
-    natural: { type: 'string', default: resolve(ROOT, '..', 'shared', 'data', 'photos', 'natural16') },
-    out: { type: 'string', default: join(ROOT, 'demo-output') },
-    participants: { type: 'string', default: '8' },
-    runs: { type: 'string', default: '8' },
-    snr: { type: 'string', default: '0.5' },
-    weights: { type: 'string' },
-    overwrite: { type: 'boolean', default: false },
+    snr: { type: 'string' },
+    participants: { type: 'string' },
+    runs: { type: 'string' },
+    'image-trials-per-run': { type: 'string', default: '64' },
+    residual: { type: 'string', default: 'all' },
     'n-permutations': { type: 'string', default: '1000' },
+    weights: { type: 'string', default: resolve(ROOT, '..', 'shared', 'models', 'bvlc-googlenet', 'weights') },
+    out: { type: 'string', default: join(ROOT, 'demo-output') },
+    overwrite: { type: 'boolean', default: false },
   },
 });
 
+const quick = values.quick!;
+const settings = {
+  sets: (values.sets ?? (quick ? 'synthesized,natural16' : 'synthesized,natural16,natural32,natural54')).split(','),
+  snrs: (values.snr ?? (quick ? '1' : '0.5,1,2')).split(','),
+  participants: (values.participants ?? (quick ? '6' : '8,16')).split(',').map(Number),
+  runs: values.runs ?? (quick ? '4' : '8'),
+  imageTrialsPerRun: values['image-trials-per-run']!,
+  residual: parseResidualVariants(values.residual!, '--residual'),
+  nPermutations: values['n-permutations']!,
+};
 const out = resolve(values.out!);
 const fail = (message: string): never => {
   process.stderr.write(`demo: error: ${message}\n`);
@@ -44,9 +76,11 @@ const fail = (message: string): never => {
 if (existsSync(out) && !values.overwrite) fail(`${out} exists; choose another --out or pass --overwrite`);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+const timings: Record<string, number> = {};
+const started = performance.now();
 
-/** Run one orthostim command, its output streaming through, and report how long it took. */
-function step(what: string, args: string[]): number {
+/** Run one orthostim command, its output streaming through; its time goes to `timings`. */
+function step(what: string, args: string[]): void {
   process.stdout.write(`\n== ${what}\n   orthostim ${args.join(' ')}\n`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'orthostim.js'), ...args], {
@@ -55,123 +89,195 @@ function step(what: string, args: string[]): number {
   });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) fail(`step "${what}" failed (exit ${r.status})`);
+  timings[what] = seconds;
   process.stdout.write(`== ${what}: done in ${seconds.toFixed(1)} s\n`);
-  return seconds;
 }
 
-/** A stimulus set: a folder or file with stimulus-set.json as it is; a folder of photos through `orthostim rdms`. */
-function stimulusSet(label: string, path: string): string {
-  const p = resolve(path);
-  if (existsSync(join(p, 'stimulus-set.json')) || p.endsWith('.json')) return p;
-  if (!existsSync(p))
-    fail(
-      `${label} stimulus set ${p} does not exist (make the default one with \`orthostim synthesize\`, or name a set with --${label})`,
-    );
-  const setDir = join(out, `${label}-set`);
-  const weights = values.weights ?? resolve(ROOT, '..', 'shared', 'models', 'bvlc-googlenet', 'weights');
-  step(`${label}: layer RDMs of the photos in ${p}`, [
+/** The 54 distinct photos (natural16 repeats 16 of them), natural16's first: [natural16 ..., others sorted]. */
+function distinctPhotos(): string[] {
+  const isImage = (f: string) => /\.(png|jpe?g)$/i.test(f);
+  const first = readdirSync(join(PHOTOS, 'natural16')).filter(isImage).sort();
+  const others = ['cameratrap_cdla', 'kodak_custom', 'pd_cc0_ccby']
+    .flatMap((d) =>
+      readdirSync(join(PHOTOS, d))
+        .filter(isImage)
+        .map((f) => join(PHOTOS, d, f)),
+    )
+    .filter((p) => !first.includes(p.split('/').pop()!))
+    .sort((a, b) => a.split('/').pop()!.localeCompare(b.split('/').pop()!));
+  return [...first.map((f) => join(PHOTOS, 'natural16', f)), ...others];
+}
+
+/** A natural set of the first n distinct photos: a folder of symlinks made into a set by `orthostim rdms`. */
+function naturalSet(n: number): string {
+  const photos = distinctPhotos();
+  if (photos.length < n) fail(`${PHOTOS} holds ${photos.length} distinct photos; natural${n} needs ${n}`);
+  const folder = join(out, 'photos', `natural${n}`);
+  mkdirSync(folder, { recursive: true });
+  for (const p of photos.slice(0, n)) symlinkSync(p, join(folder, p.split('/').pop()!));
+  const set = join(out, 'sets', `natural${n}`);
+  step(`natural${n}: layer RDMs and activation-residual RDMs`, [
     'rdms',
-    p,
+    folder,
     '--out',
-    setDir,
-    ...(existsSync(weights) ? ['--weights', weights] : []),
+    set,
+    '--weights',
+    values.weights!,
   ]);
-  return setDir;
+  return set;
 }
 
-const sets = {
-  synthesized: stimulusSet('synthesized', values.synthesized!),
-  natural: stimulusSet('natural', values.natural!),
-};
-const snrs = values
-  .snr!.split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
-const timings: Record<string, number> = {};
-const results: { snr: string; condition: string; table: RecoveryTable }[] = [];
+function stimulusSet(name: string): string {
+  if (name === 'synthesized') {
+    const p = resolve(values.synthesized!);
+    if (!existsSync(p)) fail(`synthesized set ${p} does not exist (make it with \`orthostim synthesize\`)`);
+    return p;
+  }
+  const m = /^natural(\d+)$/.exec(name);
+  if (!m) fail(`--sets: "${name}" is not synthesized or natural<n> (16, 32, 54)`);
+  return naturalSet(Number(m![1]));
+}
 
-for (const snr of snrs) {
-  for (const [label, set] of Object.entries(sets)) {
-    const dir = join(out, `snr-${snr}`, label);
-    const bids = join(dir, 'bids');
-    const analysis = join(dir, 'analysis');
-    timings[`${label} simulate (SNR ${snr})`] = step(
-      `${label}: simulate ${values.participants} participants x ${values.runs} runs at SNR ${snr}`,
-      [
-        'simulate',
-        '--stimuli',
-        set,
-        '--out',
-        bids,
-        '--participants',
-        values.participants!,
-        '--runs',
-        values.runs!,
-        '--snr',
-        snr,
-      ],
-    );
-    timings[`${label} analyze participant (SNR ${snr})`] = step(
-      `${label}: analyze, participant level (standard and residual)`,
-      ['analyze', bids, analysis, 'participant', '--stimuli', set, '--method', 'both'],
-    );
-    timings[`${label} analyze group (SNR ${snr})`] = step(`${label}: analyze, group level and report`, [
-      'analyze',
-      bids,
-      analysis,
-      'group',
-      '--stimuli',
-      set,
-      '--method',
-      'both',
-      '--n-permutations',
-      values['n-permutations']!,
+interface SetFacts {
+  name: string;
+  path: string;
+  images: number;
+  layers: string[];
+  /** Per layer: share of its (ranked) RDM no other layer explains, and of its activations (leave-one-out). */
+  unexplainedRdm: number[];
+  unexplainedActivation: (number | null)[];
+}
+
+/** "Why, in numbers": how much of each layer's RDM (and activations) no other layer explains. */
+function setFacts(name: string, path: string): SetFacts {
+  const file = path.endsWith('.json') ? path : join(path, 'stimulus-set.json');
+  const set = JSON.parse(readFileSync(file, 'utf8')) as {
+    images: unknown[];
+    layers: string[];
+    rdms: Record<string, (number | null)[]>;
+    activationResiduals?: { explained?: Record<string, number | null> };
+  };
+  const rdms = set.layers.map((l) => Float64Array.from(set.rdms[l]!, (v) => v ?? Number.NaN));
+  const explained = set.activationResiduals?.explained;
+  return {
+    name,
+    path,
+    images: set.images.length,
+    layers: set.layers,
+    unexplainedRdm: unexplainedShares(rdms),
+    unexplainedActivation: set.layers.map((l) => (explained?.[l] == null ? null : 1 - explained[l]!)),
+  };
+}
+
+interface ResultRow {
+  snr: string;
+  participants: number;
+  set: string;
+  images: number;
+  method: ModelMethod;
+  table: RecoveryTable;
+}
+
+/** Simulate and analyze one set at one SNR; score every method at every participant count. */
+function runCondition(facts: SetFacts, snr: string): ResultRow[] {
+  const dir = join(out, `snr-${snr}`, facts.name);
+  const bids = join(dir, 'bids');
+  const analysis = join(dir, 'analysis');
+  const most = Math.max(...settings.participants);
+  const synthesized = facts.name === 'synthesized';
+  const residual = synthesized ? [] : ['--residual', settings.residual.join(',')];
+  const method = synthesized ? 'standard' : 'both';
+  step(`${facts.name} SNR ${snr}: simulate ${most} participants x ${settings.runs} runs`, [
+    ...['simulate', '--stimuli', facts.path, '--out', bids, '--participants', String(most)],
+    ...['--runs', settings.runs, '--image-trials-per-run', settings.imageTrialsPerRun, '--snr', snr],
+  ]);
+  step(`${facts.name} SNR ${snr}: analyze participant (${method}${residual.length ? `, ${residual[1]}` : ''})`, [
+    ...['analyze', bids, analysis, 'participant', '--stimuli', facts.path, '--method', method, ...residual],
+  ]);
+  const methods: ModelMethod[] = synthesized ? ['standard'] : ['standard', ...settings.residual];
+  const rows: ResultRow[] = [];
+  for (const n of settings.participants) {
+    const labels = Array.from({ length: n }, (_, i) => String(i + 1).padStart(Math.max(2, String(most).length), '0'));
+    step(`${facts.name} SNR ${snr}: group of ${n}`, [
+      ...['analyze', bids, analysis, 'group', '--stimuli', facts.path],
+      ...['--participant-label', ...labels, '--n-permutations', settings.nPermutations],
     ]);
-    const methods = label === 'synthesized' ? (['standard'] as const) : (['standard', 'residual'] as const);
-    for (const method of methods) {
-      const condition = `${label === 'synthesized' ? '(a) synthesized' : method === 'standard' ? '(b) natural' : '(c) natural'}, ${method === 'standard' ? 'standard RSA' : 'residual method'}`;
-      // Fewer than 6 participants cannot reach FWE p < 0.05 with sign flips: score top-k maps instead.
-      results.push({
-        snr,
-        condition,
-        table: readRecovery({
-          analysisDir: analysis,
-          bidsDir: bids,
-          method,
-          selection: Number(values.participants) >= 6 ? 'fwe' : 'top-k',
-        }),
-      });
+    const groupDir = join(analysis, `group-n${n}`);
+    renameSync(join(analysis, 'group'), groupDir);
+    for (const m of methods) {
+      const table = readRecovery({ analysisDir: analysis, groupDir, bidsDir: bids, method: m, selection: 'fwe' });
+      rows.push({ snr, participants: n, set: facts.name, images: facts.images, method: m, table });
     }
   }
+  return rows;
 }
 
-const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
-const mean = (xs: number[]) => {
-  const ok = xs.filter(Number.isFinite);
-  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
-};
-const lines = [
-  `# Recovery of planted layer regions`,
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+
+function resultsMarkdown(rows: readonly ResultRow[]): string[] {
+  const reference = (r: ResultRow) =>
+    rows.find((x) => x.set === 'synthesized' && x.snr === r.snr && x.participants === r.participants);
+  return [
+    '| SNR | participants | set | method | layers recovered (peak / region mean) | vs synthesized (peak) | fraction inside | Dice between layers | Dice with its region |',
+    '| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => {
+      const s = summarizeRecovery(r.table);
+      const ref = reference(r);
+      const ratio = ref && ref.table.recoveredByPeak > 0 ? r.table.recoveredByPeak / ref.table.recoveredByPeak : NaN;
+      return `| ${r.snr} | ${r.participants} | ${r.set} (${r.images}) | ${r.method === 'standard' ? 'standard RSA' : `residual: ${r.method}`} | ${s.recoveredByPeak} / ${s.recoveredByMean} of ${s.layers} | ${Number.isFinite(ratio) ? `${Math.round(ratio * 100)}%` : 'n/a'} | ${f2(s.meanFractionInside)} | ${f2(s.meanOverlap)} | ${f2(s.meanDice)} |`;
+    }),
+  ];
+}
+
+function whyMarkdown(facts: readonly SetFacts[]): string[] {
+  const layers = facts[0]?.layers ?? [];
+  return [
+    "Share of each layer's RDM that no other layer explains (1 - R^2 of its ranked RDM on all others'; activations: leave-one-image-out ridge):",
+    '',
+    `| set | ${layers.join(' | ')} | mean |`,
+    `| --- | ${layers.map(() => '---:').join(' | ')} | ---: |`,
+    ...facts.flatMap((s) => {
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const act = s.unexplainedActivation.filter((v): v is number => v !== null);
+      return [
+        `| ${s.name} RDM | ${s.unexplainedRdm.map(f2).join(' | ')} | ${f2(mean(s.unexplainedRdm))} |`,
+        ...(act.length === s.layers.length
+          ? [`| ${s.name} activations | ${act.map(f2).join(' | ')} | ${f2(mean(act))} |`]
+          : []),
+      ];
+    }),
+  ];
+}
+
+const facts = settings.sets.map((name) => setFacts(name, stimulusSet(name)));
+const rows = settings.snrs.flatMap((snr) => facts.flatMap((s) => runCondition(s, snr)));
+const totalSeconds = (performance.now() - started) / 1000;
+const command = `npm run demo -- ${process.argv.slice(2).join(' ')}`.trim();
+const text = [
+  '# Residual method against synthesis: recovery of planted layer regions',
   '',
-  `${values.participants} participants x ${values.runs} runs per set; ${Number(values.participants) >= 6 ? `group maps thresholded at FWE p < 0.05 (sign-flip permutations, ${values['n-permutations']})` : 'top-k group maps (k = region size; fewer than 6 participants cannot reach FWE p < 0.05)'}; ` +
-    `synthesized set: ${sets.synthesized}; natural set: ${sets.natural}.`,
+  `\`${command}\``,
   '',
-  '| SNR | condition | mean Dice with its region | mean fraction inside | mean Dice between layers |',
-  '| ---: | --- | ---: | ---: | ---: |',
-  ...results.map(
-    (r) =>
-      `| ${r.snr} | ${r.condition} | ${f(mean(r.table.rows.map((x) => x.dice)))} | ${f(mean(r.table.rows.map((x) => x.fractionInside)))} | ${f(r.table.meanOverlap)} |`,
+  `${settings.runs} runs x ${settings.imageTrialsPerRun} image trials per run for every set (same scan time; condition-rich schedule); ` +
+    `group maps thresholded at FWE p < 0.05 (sign flips, ${settings.nPermutations} patterns); default residual variant: ${DEFAULT_RESIDUAL_VARIANT}. ` +
+    `Layers recovered: the map's peak lies in its own region / its mean is highest in its own region.`,
+  '',
+  ...resultsMarkdown(rows),
+  '',
+  ...whyMarkdown(facts),
+  '',
+  `Total run time: ${(totalSeconds / 60).toFixed(1)} min.`,
+  '',
+  ...rows.map((r) =>
+    formatRecoveryMarkdown(`SNR ${r.snr}, ${r.participants} participants, ${r.set}: ${r.method}`, r.table),
   ),
-  '',
-  ...results.map((r) => formatRecoveryMarkdown(`SNR ${r.snr}: ${r.condition}`, r.table)),
   '## Timings',
   '',
   ...Object.entries(timings).map(([k, v]) => `- ${k}: ${v.toFixed(1)} s`),
-];
-const text = `${lines.join('\n')}\n`;
-writeFileSync(join(out, 'recovery.md'), text);
+].join('\n');
+writeFileSync(join(out, 'recovery.md'), `${text}\n`);
 writeFileSync(
   join(out, 'recovery.json'),
-  `${JSON.stringify({ settings: { ...values, sets }, results, timings }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
+  `${JSON.stringify({ command, settings, facts, results: rows, timings, totalSeconds }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
 );
-process.stdout.write(`\n${text}\nwrote ${join(out, 'recovery.md')} and recovery.json\n`);
+process.stdout.write(`\n${text}\n\nwrote ${join(out, 'recovery.md')} and recovery.json\n`);

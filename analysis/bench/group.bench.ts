@@ -27,7 +27,7 @@ function writeParticipants(root: string): void {
     affine: [3, 0, 0, -60, 0, 3, 0, -60, 0, 0, 3, -30],
     models: Array.from({ length: MODELS }, (_, m) => ({
       layer: `layer${m % 11}`,
-      method: m < 11 ? ('standard' as const) : ('residual' as const),
+      method: m < 11 ? ('standard' as const) : ('semipartial' as const),
     })),
     value: () => 0.05 + 0.2 * noise(),
   });

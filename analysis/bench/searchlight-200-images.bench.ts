@@ -38,7 +38,7 @@ async function runBench(threads: number): Promise<BenchResult[]> {
     table: false,
   });
   const data = prepareSphereData('correlation', { data: betas, nRuns: RUNS, nImages: IMAGES, nVoxels });
-  const models = buildModelSet(layers, layerRdms, 'spearman', ['standard', 'residual']);
+  const models = buildModelSet(layers, layerRdms, 'spearman', ['standard', 'semipartial']);
   let centers = 0;
   const { runsMs, medianMs } = await timeRuns(
     async () => {

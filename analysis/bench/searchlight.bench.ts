@@ -54,14 +54,14 @@ async function runBench(distance: SearchlightDistance, threads: number, repeats:
     stages.neighbors = performance.now() - t;
     t = performance.now();
     const data = prepareSphereData(distance, { data: betas, nRuns: RUNS, nImages: IMAGES, nVoxels });
-    const models = buildModelSet(layers, layerRdms, 'spearman', ['standard', 'residual']);
+    const models = buildModelSet(layers, layerRdms, 'spearman', ['standard', 'semipartial']);
     stages.prepare = performance.now() - t;
     t = performance.now();
     const result = await runSearchlight(data, neighbors, models, { threads });
     stages.searchlight = performance.now() - t;
     t = performance.now();
     const maps = searchlightLayerMaps(result, neighbors);
-    for (const method of ['standard', 'residual'])
+    for (const method of ['standard', 'semipartial'])
       winnerTakeAll(maps.filter((m) => m.method === method && m.stat === 'r').map((m) => m.values));
     stages.maps = performance.now() - t;
     centers = result.nCenters;

@@ -38,6 +38,8 @@ export { type SlidingGrid, createSlidingGrid, slidingSphereRdms } from './search
 // rsa: model comparison (standard and residual), ROI RSA
 export * from './rsa/compare-models';
 export * from './rsa/roi-rsa';
+export * from './rsa/residual-variants';
+export { prepareUniquePlan, uniqueVariances, type UniquePlan } from './rsa/cv-unique-variance';
 // maps and group statistics
 export * from './maps/layer-maps';
 export * from './stats/sign-flip';

@@ -6,12 +6,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeNifti } from '../src/io/nifti';
 import { OutputIndexBuilder } from '../src/pipeline/output-index';
+import type { ModelMethod } from '../src/rsa/compare-models';
 
 export interface ParticipantMapsSpec {
   participants: number;
   dims: readonly [number, number, number];
   affine: readonly number[];
-  models: readonly { layer: string; method: 'standard' | 'residual' }[];
+  models: readonly { layer: string; method: ModelMethod }[];
   /** The z value of participant p (1-based) and model m at grid voxel g. */
   value: (p: number, m: number, g: number) => number;
 }
@@ -24,7 +25,7 @@ export function writeParticipantZMaps(root: string, spec: ParticipantMapsSpec): 
     mkdirSync(sub, { recursive: true });
     const index = new OutputIndexBuilder({ level: 'participant', participant: label, space: 'MNI152NLin2009cAsym' });
     spec.models.forEach(({ layer, method }, m) => {
-      const name = `sub-${label}_desc-${layer.replace(/[^A-Za-z0-9]/g, '')}_rsa-${method === 'residual' ? 'semipartial' : 'standard'}_stat-z_statmap.nii.gz`;
+      const name = `sub-${label}_desc-${layer.replace(/[^A-Za-z0-9]/g, '')}_rsa-${method}_stat-z_statmap.nii.gz`;
       writeNifti(join(sub, name), {
         dims: spec.dims,
         data: Float32Array.from({ length: n }, (_, g) => spec.value(p, m, g)),

@@ -32,6 +32,7 @@ describe('orthostim searchlight', () => {
   const betas: Float32Array[] = []; // per run, K volumes
   let stimuli = '';
   let layerRdm: Float64Array;
+  let otherRdm: Float64Array;
   const files: string[] = [];
   const rvFiles: string[] = [];
 
@@ -41,6 +42,7 @@ describe('orthostim searchlight', () => {
     const features = ids.map(() => Float64Array.from({ length: 3 }, () => normal()));
     layerRdm = cosineRdm(features);
     const other = cosineRdm(ids.map(() => Float64Array.from({ length: 3 }, () => normal())));
+    otherRdm = other;
     stimuli = await writeTestStimulusSet(join(tmp, 'set'), K, 16, {
       ids,
       distance: 'correlation',
@@ -211,6 +213,38 @@ describe('orthostim searchlight', () => {
       else expect(b.data[g]).toBeCloseTo(a.data[g]!, 5);
     }
     expect(readOutputIndex(out).files.some((f) => f.stat === 'report')).toBe(false);
+  });
+
+  it('--residual partial,activation: partial maps (three-variable partial correlation by hand); activation falls back to semipartial with a note', async () => {
+    const out = join(tmp, 'out-variants');
+    const res = await runCli([
+      ...['searchlight', '--betas', ...files, '--mask', join(tmp, 'mask.nii.gz'), '--stimuli', stimuli, '--out', out],
+      ...['--radius-vox', '1', '--min-fraction', '0.8', '--method', 'residual', '--residual', 'partial,activation'],
+      '--no-report',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/note: the stimulus set holds no activation-residual RDMs/);
+    const index = readOutputIndex(out);
+    const entry = (layer: string, residual: string) =>
+      index.files.find(
+        (f) => f.layer === layer && f.method === 'residual' && f.residual === residual && f.stat === 'r',
+      );
+    // The set has no activation-residual RDMs: semipartial instead of activation; no standard maps.
+    expect(entry('planted', 'activation')).toBeUndefined();
+    expect(entry('planted', 'semipartial')!.path).toBe('desc-planted_rsa-semipartial_stat-r_statmap.nii.gz');
+    expect(index.files.some((f) => f.method === 'standard')).toBe(false);
+    const prov = JSON.parse(readFileSync(join(out, 'analysis.json'), 'utf8')) as { notes: string[] };
+    expect(prov.notes.some((n) => n.includes('fell back to semipartial'))).toBe(true);
+    // Partial Spearman correlation at centre (2, 3, 4): r_xy.z = (r_xy - r_xz r_yz) / sqrt((1 - r_xz^2)(1 - r_yz^2)).
+    const sphere = [at(2, 3, 4), at(1, 3, 4), at(3, 3, 4), at(2, 2, 4), at(2, 4, 4), at(2, 3, 3), at(2, 3, 5)];
+    const patterns = new Float64Array(K * sphere.length);
+    for (let m = 0; m < K; m++)
+      sphere.forEach((g, v) => (patterns[m * sphere.length + v] = betas.reduce((s, b) => s + b[m * N + g]!, 0) / RUNS));
+    const x = computeRdm(patterns, K, sphere.length, 'correlation');
+    const [rxy, rxz, ryz] = [spearman(x, layerRdm), spearman(x, otherRdm), spearman(layerRdm, otherRdm)];
+    const want = (rxy - rxz * ryz) / Math.sqrt((1 - rxz ** 2) * (1 - ryz ** 2));
+    const partial = readNifti(join(out, entry('planted', 'partial')!.path));
+    expect(partial.data[at(2, 3, 4)]).toBeCloseTo(want, 5);
   });
 
   it('crossnobis with residual variances', async () => {

@@ -8,7 +8,14 @@ import { svgToPng } from '@orthostim/figures';
 import { COMPARATOR_NAMES, isComparatorName, type ComparatorName } from '@orthostim/rdm';
 import { InputError, UsageError } from '@orthostim/protocol';
 import { buildOutputDir, readStimulusSet, writeFileAtomic, type LoadedStimulusSet } from '@orthostim/protocol/node';
-import type { ModelMethod } from '@orthostim/analysis';
+import {
+  DEFAULT_RESIDUAL_VARIANT,
+  isResidualVariant,
+  RESIDUAL_VARIANT_NAMES,
+  type MethodFamily,
+  type ModelMethod,
+  type ResidualVariant,
+} from '@orthostim/analysis';
 import { readBrainRdmsFiles, type BrainRdms } from './brain-rdms';
 import { readModelRdms, type ModelRdm } from './model-rdms';
 import { comparePairwise, type RegionPairwise } from './pairwise-models';
@@ -23,7 +30,7 @@ import {
 } from './compare-report';
 import { computeLayerProfiles, type RegionProfile } from './layer-profiles';
 
-export const COMPARE_METHODS: readonly ModelMethod[] = ['standard', 'residual'];
+export const COMPARE_METHODS: readonly MethodFamily[] = ['standard', 'residual'];
 
 export interface CompareOptions {
   stimuli: string;
@@ -33,7 +40,9 @@ export interface CompareOptions {
   modelRdms?: readonly string[];
   outDir: string;
   comparator?: ComparatorName;
-  method?: ModelMethod;
+  method?: MethodFamily;
+  /** The residual method's variant (default: the analysis default); `activation` needs the set's activation-residual RDMs. */
+  residual?: ResidualVariant;
   layers?: readonly string[];
   regions?: readonly string[];
   nBootstrap?: number;
@@ -50,6 +59,8 @@ export interface CompareResult {
   files: string[];
   ignored: string[];
   format: string;
+  /** What a reader must know (e.g. a residual variant that fell back to another). */
+  notes: string[];
 }
 
 export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult> {
@@ -59,6 +70,11 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
     throw new UsageError(`--compare must be one of ${COMPARATOR_NAMES.join(', ')}; got ${JSON.stringify(comparator)}`);
   if (!COMPARE_METHODS.includes(method))
     throw new UsageError(`--method must be one of ${COMPARE_METHODS.join(', ')}; got ${JSON.stringify(method)}`);
+  const variant = o.residual ?? DEFAULT_RESIDUAL_VARIANT;
+  if (!isResidualVariant(variant))
+    throw new UsageError(
+      `--residual must be one of ${RESIDUAL_VARIANT_NAMES.join(', ')}; got ${JSON.stringify(variant)}`,
+    );
   // The images themselves are not needed, only their ids and the layer RDMs (the set's digest is still checked).
   const loaded = readStimulusSet(o.stimuli, { checkImages: false });
   const set = loaded.set;
@@ -70,6 +86,8 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
       );
   if (method === 'residual' && layers.length < 2)
     throw new UsageError('--method residual needs at least 2 layers (each is regressed on the others)');
+  const { model, notes } = compareModel(method, variant, set.activationResiduals !== undefined);
+  const residualRdms = set.activationResiduals?.rdms;
   const ids = set.images.map((i) => i.id);
   const brainPaths = typeof o.brain === 'string' ? [o.brain] : [...o.brain];
   const brain = await readBrainRdmsFiles(brainPaths, ids, o.regions);
@@ -78,13 +96,23 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
   const nBootstrap = o.nBootstrap ?? 1000;
   const seed = o.seed ?? 1;
   const layerRdms = layers.map((l) => Array.from(loaded.rdms[set.layers.indexOf(l)]!));
-  const options = { comparator, method, nBootstrap, ciLevel, seed, modelRdms: models };
+  const options = {
+    comparator,
+    method: model,
+    nBootstrap,
+    ciLevel,
+    seed,
+    modelRdms: models,
+    ...(model === 'activation'
+      ? { activationRdms: layers.map((l) => residualRdms![l]!.map((v) => v ?? Number.NaN)) }
+      : {}),
+  };
   const profiles = computeLayerProfiles(layers, layerRdms, brain.regions, options);
   const pairwise = brain.regions.map((r, k) =>
     comparePairwise(r.name, layers, layerRdms, r.subjects, ids.length, options, k),
   );
-  const table = `${formatProfileTable(profiles, comparator, method, ciLevel)}\n${formatPairwiseTable(pairwise, ciLevel, nBootstrap)}`;
-  const svg = layerProfilesSvg(profiles, comparator, method);
+  const table = `${formatProfileTable(profiles, comparator, model, ciLevel)}\n${formatPairwiseTable(pairwise, ciLevel, nBootstrap)}`;
+  const svg = layerProfilesSvg(profiles, comparator, model);
   const png = await svgToPng(svg, 2);
   const files = [
     'layer-profiles.tsv',
@@ -98,10 +126,24 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
   await buildOutputDir(
     o.outDir,
     (stage) => {
-      writeFileAtomic(join(stage, 'layer-profiles.tsv'), formatProfilesTsv(profiles, comparator, method));
+      writeFileAtomic(join(stage, 'layer-profiles.tsv'), formatProfilesTsv(profiles, comparator, model));
       writeFileAtomic(
         join(stage, 'layer-profiles.json'),
-        compareJson({ o, comparator, method, ciLevel, nBootstrap, seed, loaded, brain, models, pairwise, profiles }),
+        compareJson({
+          o,
+          comparator,
+          method,
+          model,
+          notes,
+          ciLevel,
+          nBootstrap,
+          seed,
+          loaded,
+          brain,
+          models,
+          pairwise,
+          profiles,
+        }),
       );
       writeFileAtomic(join(stage, 'per-subject.tsv'), formatPerSubjectTsv(profiles));
       writeFileAtomic(join(stage, 'pairwise.tsv'), formatPairwiseTsv(pairwise));
@@ -118,6 +160,23 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
     files: files.map((f) => join(o.outDir, f)),
     ignored: brain.ignored,
     format: brain.format,
+    notes,
+  };
+}
+
+/** The model method compared: standard, or the residual variant (activation falls back to semipartial without its RDMs). */
+function compareModel(
+  method: MethodFamily,
+  variant: ResidualVariant,
+  hasActivationRdms: boolean,
+): { model: ModelMethod; notes: string[] } {
+  if (method === 'standard') return { model: 'standard', notes: [] };
+  if (variant !== 'activation' || hasActivationRdms) return { model: variant, notes: [] };
+  return {
+    model: 'semipartial',
+    notes: [
+      'the stimulus set holds no activation-residual RDMs (make it with `orthostim rdms`): the activation residual variant fell back to semipartial',
+    ],
   };
 }
 
@@ -125,7 +184,9 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
 function compareJson(r: {
   o: CompareOptions;
   comparator: ComparatorName;
-  method: ModelMethod;
+  method: MethodFamily;
+  model: ModelMethod;
+  notes: readonly string[];
   ciLevel: number;
   nBootstrap: number;
   seed: number;
@@ -139,9 +200,11 @@ function compareJson(r: {
   return `${JSON.stringify(
     {
       schema: 'orthostim.compare/1',
-      value: valueName(r.comparator, r.method),
+      value: valueName(r.comparator, r.model),
       comparator: r.comparator,
       method: r.method,
+      ...(r.model === 'standard' ? {} : { residual: r.model }),
+      notes: r.notes,
       ciLevel: r.ciLevel,
       nBootstrap: r.nBootstrap,
       seed: r.seed,

@@ -6,17 +6,17 @@
  */
 import { CATEGORICAL_COLORS, linePlotSvg } from '@orthostim/figures';
 import type { ComparatorName } from '@orthostim/rdm';
-import type { ModelMethod } from '@orthostim/analysis';
+import { RESIDUAL_VARIANTS, type ModelMethod } from '@orthostim/analysis';
 import type { RegionProfile } from './layer-profiles';
 import type { RegionPairwise } from './pairwise-models';
 
 const cell = (v: number | null | undefined, digits = 4) =>
   v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);
 
-/** What each value is: Spearman's rho, Pearson's r or Kendall's tau-a, standard or semipartial. */
+/** What each value is: Spearman's rho, Pearson's r or Kendall's tau-a, standard or a residual variant. */
 export function valueName(comparator: ComparatorName, method: ModelMethod): string {
   const base = { spearman: "Spearman's rho", pearson: "Pearson's r", 'kendall-tau-a': "Kendall's tau-a" }[comparator];
-  return method === 'residual' ? `semipartial ${base} (residual method)` : base;
+  return method === 'standard' ? base : `${RESIDUAL_VARIANTS[method].measure(base)} (residual method, ${method})`;
 }
 
 export function formatProfileTable(

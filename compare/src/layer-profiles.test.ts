@@ -83,7 +83,7 @@ describe('layer profiles (hand-computed, 4 images, 3 subjects)', () => {
   it('residual method: semipartial correlation 0.6363158 for s1 with layer A', () => {
     const [res] = computeLayerProfiles(['A', 'B'], [A, B], [{ name: 'V1', subjects: [s1] }], {
       comparator: 'spearman',
-      method: 'residual',
+      method: 'semipartial',
     });
     expect(res!.layers[0]!.perSubject[0]).toBeCloseTo(Math.sqrt((17.5 - 13.5 ** 2 / 17.5) / 17.5), 10);
     expect(res!.layers[0]!.perSubject[0]).toBeCloseTo(0.6363158, 6);

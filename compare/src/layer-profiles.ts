@@ -40,6 +40,8 @@ export interface RegionProfile {
 export interface ProfileOptions {
   comparator: ComparatorName;
   method: ModelMethod;
+  /** Activation-residual RDM of each layer, for the `activation` variant. */
+  activationRdms?: readonly ArrayLike<number>[];
   /** Bootstrap resamples of the subjects (default 1000). */
   nBootstrap?: number;
   /** Coverage of the interval (default 0.95). */
@@ -99,7 +101,10 @@ export function computeLayerProfiles(
   regions: readonly { name: string; subjects: readonly Float64Array[] }[],
   options: ProfileOptions,
 ): RegionProfile[] {
-  const set = buildModelSet(layers, layerRdms, options.comparator, [options.method], options.modelRdms ?? []);
+  const set = buildModelSet(layers, layerRdms, options.comparator, [options.method], {
+    extra: options.modelRdms ?? [],
+    ...(options.activationRdms ? { activationRdms: options.activationRdms } : {}),
+  });
   const P = set.nPairs;
   const B = options.nBootstrap ?? 1000;
   const level = options.ciLevel ?? 0.95;

@@ -67,7 +67,7 @@ function scoreModels(
   o: PairwiseOptions,
   extra: readonly ExtraModelRdm[],
 ): Float64Array {
-  const set = buildModelSet(layers, layerRdms, o.comparator, [o.method], extra);
+  const set = buildModelSet(layers, layerRdms, o.comparator, [o.method], { extra });
   const P = set.nPairs;
   const S = subjects.length;
   const rdms = new Float64Array(S * P);

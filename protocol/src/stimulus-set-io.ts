@@ -50,12 +50,17 @@ function hashParts(parts: readonly Uint8Array[]): string {
 }
 
 /** The `sha256` of a version-1 set (see `stimulusSetDigestParts`). */
-export function computeStimulusSetSha256(set: Pick<StimulusSetV1, 'images' | 'layers' | 'rdms'>): string {
+export function computeStimulusSetSha256(
+  set: Pick<StimulusSetV1, 'images' | 'layers' | 'rdms' | 'activationResiduals'>,
+): string {
   return hashParts(stimulusSetV1DigestParts(set));
 }
 
 /** The `sha256` of a version-2 set whose sidecar holds `sidecar` (see `stimulusSetDigestParts`). */
-export function computeStimulusSetV2Sha256(set: Pick<StimulusSetV2, 'images' | 'layers'>, sidecar: Uint8Array): string {
+export function computeStimulusSetV2Sha256(
+  set: Pick<StimulusSetV2, 'images' | 'layers' | 'activationResiduals'>,
+  sidecar: Uint8Array,
+): string {
   const n = set.images.length;
   return hashParts(stimulusSetV2DigestParts(set, sidecar, (n * (n - 1)) / 2));
 }

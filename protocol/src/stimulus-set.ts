@@ -72,9 +72,29 @@ const commonFields = {
   }),
   /** Written by `orthostim synthesize`: settings, seed, loss history, before/after matrices. */
   synthesis: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Optional, written by `orthostim rdms`: per layer, the RDM of its activations with what the
+   * other layers' activations predict removed (the `activation` residual variant; docs/residual.md).
+   */
+  activationResiduals: z
+    .strictObject({
+      /** How the prediction was made, e.g. "kernel ridge, leave-one-image-out". */
+      method: z.string(),
+      rdms: z.record(z.string(), z.array(z.number().nullable())),
+      /** Per layer: the share of its activations' variance the other layers predict (cross-validated). */
+      explained: z.record(z.string(), z.number().nullable()).optional(),
+      /** Per layer: the ridge penalty chosen, relative to the mean of the other layers' kernel diagonal. */
+      penalty: z.record(z.string(), z.number()).optional(),
+    })
+    .optional(),
 };
 
-type CommonSet = { images: { id: string }[]; layers: string[]; layerSimilarity: Record<string, unknown[][]> };
+type CommonSet = {
+  images: { id: string }[];
+  layers: string[];
+  layerSimilarity: Record<string, unknown[][]>;
+  activationResiduals?: { rdms: Record<string, unknown[]> };
+};
 
 /** Checks both versions share: unique image ids and layers, L x L layer similarity. */
 function checkCommon(set: CommonSet, ctx: z.RefinementCtx): void {
@@ -85,6 +105,17 @@ function checkCommon(set: CommonSet, ctx: z.RefinementCtx): void {
     ids.add(img.id);
   });
   const L = set.layers.length;
+  const pairs = (set.images.length * (set.images.length - 1)) / 2;
+  const residual = set.activationResiduals?.rdms;
+  for (const layer of residual ? set.layers : []) {
+    const rdm = residual![layer];
+    if (!rdm || rdm.length !== pairs)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['activationResiduals', 'rdms', layer],
+        message: rdm ? `expected ${pairs} values, got ${rdm.length}` : `missing RDM for layer "${layer}"`,
+      });
+  }
   if (new Set(set.layers).size !== L)
     ctx.addIssue({ code: 'custom', path: ['layers'], message: 'layer names must be unique' });
   for (const kind of ['pearson', 'spearman'] as const) {
@@ -171,13 +202,19 @@ function assertLittleEndian(): void {
  * The byte parts the set's `sha256` is computed over (in order), so any tool can recompute it:
  * for each image in order, UTF-8 `"<id>\n<sha256>\n"`; then for each layer in order, UTF-8
  * `"<layer>\n"` followed by its RDM's bytes: version 1, the values as float64 little-endian (null,
- * i.e. NaN, as NaN); version 2, the layer's float32 little-endian bytes as stored in the sidecar.
+ * i.e. NaN, as NaN); version 2, the layer's float32 little-endian bytes as stored in the sidecar;
+ * then, only in sets that hold them, `"activation-residual <layer>\n"` and that RDM as float64.
  * `layerBytes(l)` gives the RDM bytes of layer l.
  */
 export function stimulusSetDigestParts(
-  set: { images: readonly Pick<StimulusImage, 'id' | 'sha256'>[]; layers: readonly string[] },
+  set: {
+    images: readonly Pick<StimulusImage, 'id' | 'sha256'>[];
+    layers: readonly string[];
+    activationResiduals?: { rdms: Record<string, readonly (number | null)[]> };
+  },
   layerBytes: (l: number) => Uint8Array,
 ): Uint8Array[] {
+  assertLittleEndian();
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];
   for (const img of set.images) parts.push(enc.encode(`${img.id}\n${img.sha256}\n`));
@@ -185,11 +222,19 @@ export function stimulusSetDigestParts(
     parts.push(enc.encode(`${layer}\n`));
     parts.push(layerBytes(l));
   });
+  // Only sets that hold activation-residual RDMs hash them, so older sets keep their digest.
+  const residual = set.activationResiduals?.rdms;
+  for (const layer of residual ? set.layers : []) {
+    parts.push(enc.encode(`activation-residual ${layer}\n`));
+    parts.push(new Uint8Array(Float64Array.from(residual![layer] ?? [], (v) => v ?? Number.NaN).buffer));
+  }
   return parts;
 }
 
 /** Version 1's digest parts: each layer's RDM from the JSON as float64 little-endian. */
-export function stimulusSetV1DigestParts(set: Pick<StimulusSetV1, 'images' | 'layers' | 'rdms'>): Uint8Array[] {
+export function stimulusSetV1DigestParts(
+  set: Pick<StimulusSetV1, 'images' | 'layers' | 'rdms' | 'activationResiduals'>,
+): Uint8Array[] {
   assertLittleEndian();
   return stimulusSetDigestParts(set, (l) => {
     const values = set.rdms[set.layers[l]!] ?? [];
@@ -202,7 +247,7 @@ export function stimulusSetV1DigestParts(set: Pick<StimulusSetV1, 'images' | 'la
  * values per layer. Throws a RangeError when the sidecar has another length.
  */
 export function stimulusSetV2DigestParts(
-  set: Pick<StimulusSetV2, 'images' | 'layers'>,
+  set: Pick<StimulusSetV2, 'images' | 'layers' | 'activationResiduals'>,
   sidecar: Uint8Array,
   nPairs: number,
 ): Uint8Array[] {
@@ -215,7 +260,9 @@ export function stimulusSetV2DigestParts(
 }
 
 /** Version 1's digest input as one array (the parts joined). */
-export function stimulusSetDigestInput(set: Pick<StimulusSetV1, 'images' | 'layers' | 'rdms'>): Uint8Array {
+export function stimulusSetDigestInput(
+  set: Pick<StimulusSetV1, 'images' | 'layers' | 'rdms' | 'activationResiduals'>,
+): Uint8Array {
   const parts = stimulusSetV1DigestParts(set);
   const total = parts.reduce((s, p) => s + p.length, 0);
   const out = new Uint8Array(total);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { computeRdm, createRng, PATTERN_DISTANCE_NAMES } from '@orthostim/rdm';
+import { computeGram, computeRdm, createRng, PATTERN_DISTANCE_NAMES } from '@orthostim/rdm';
 import { initBackend } from './backend';
 import { computeLayerRdms, imagesToTensor, planPanelSize, type ActivationModel } from './features';
 
@@ -92,6 +92,28 @@ describe('computeLayerRdms', () => {
       }
     });
   }
+
+  it('keepGrams: the Gram matrices of the centred unit-length rows (correlation), in panels too', async () => {
+    const x = imagesToTensor(images, SIZE);
+    const acts = toy.forward(x, LAYERS);
+    const n = images.length;
+    const expected = LAYERS.map((l) => {
+      const a = acts[l]!;
+      const g = computeGram(a.dataSync() as Float32Array, n, a.size / n, true);
+      return g.map((v, k) => v / Math.sqrt(g[Math.floor(k / n) * (n + 1)]! * g[(k % n) * (n + 1)]!));
+    });
+    tf.dispose([x, ...Object.values(acts)]);
+    for (const budget of [1e9, 2 * 4 * (5 * 5 * 5 + SIZE * SIZE * 3 + 5) + 10]) {
+      const got = await computeLayerRdms(toy, images, SIZE, {
+        layers: LAYERS,
+        distance: 'correlation',
+        batchSize: 3,
+        memoryBudgetBytes: budget,
+        keepGrams: true,
+      });
+      got.grams!.forEach((g, l) => g.forEach((v, k) => expect(v).toBeCloseTo(expected[l]![k]!, 5)));
+    }
+  });
 
   it('leaks no tensors', async () => {
     const before = tf.memory().numTensors;

@@ -45,6 +45,8 @@ export interface LayerRdmOptions {
   memoryBudgetBytes?: number;
   /** Called after every forward batch with the image passes done and the total planned. */
   onProgress?: (done: number, total: number) => void;
+  /** Also return each layer's n x n Gram matrix of the prepared rows (for activation-residual RDMs). */
+  keepGrams?: boolean;
 }
 
 export interface LayerRdms {
@@ -55,6 +57,8 @@ export interface LayerRdms {
   featureCounts: number[];
   /** Number of panels the budget required (1: a single forward pass). */
   panels: number;
+  /** With `keepGrams`: per layer, the n x n (row-major, float64) Gram matrix of the prepared rows. */
+  grams?: Float64Array[];
 }
 
 /**
@@ -195,6 +199,28 @@ function scatterBlock(
   }
 }
 
+/** Copy a Gram block (as in scatterBlock) into the full symmetric n x n Gram matrix, diagonal from the norms. */
+function scatterGram(
+  full: Float64Array,
+  n: number,
+  gram: Float32Array,
+  rows: number,
+  cols: number,
+  rowStart: number,
+  colStart: number,
+  colNorms: Float64Array,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const i = rowStart + r;
+    for (let c = Math.max(0, i + 1 - colStart); c < cols; c++) {
+      const j = colStart + c;
+      full[i * n + j] = gram[r * cols + c]!;
+      full[j * n + i] = gram[r * cols + c]!;
+    }
+  }
+  for (let c = 0; c < cols; c++) full[(colStart + c) * (n + 1)] = colNorms[c]!;
+}
+
 /**
  * Condensed RDMs of `layers` for size x size uint8 RGB images (in order). See the module comment
  * for the batching and memory plan.
@@ -214,6 +240,7 @@ export async function computeLayerRdms(
   const { distance } = options;
   const { fromGram } = PATTERN_DISTANCES[distance];
   const rdms = layers.map(() => new Float64Array(pairCount(n)));
+  const grams = options.keepGrams ? layers.map(() => new Float64Array(n * n)) : undefined;
 
   let featureCounts: number[] | null = null;
   let panelSize = 0;
@@ -268,6 +295,7 @@ export async function computeLayerRdms(
         const block = (await gram.data()) as Float32Array;
         gram.dispose();
         scatterBlock(rdms[l]!, n, block, store.rows, b, panelStart, b0, store.squaredNorms, norms, fromGram);
+        if (grams) scatterGram(grams[l]!, n, block, store.rows, b, panelStart, b0, norms);
       }
       done += b1 - b0;
       options.onProgress?.(done, totalPasses);
@@ -276,5 +304,5 @@ export async function computeLayerRdms(
     }
   }
   if (shifts) tf.dispose(shifts);
-  return { layers, rdms, featureCounts: featureCounts!, panels };
+  return { layers, rdms, featureCounts: featureCounts!, panels, ...(grams ? { grams } : {}) };
 }

@@ -11,6 +11,7 @@ import { buildOutputDir, writeFileAtomic } from '@orthostim/protocol/node';
 import { meanAbsOffDiagonal } from '@orthostim/rdm';
 import { resolveLayers } from './activation-network';
 import { initBackend } from './backend';
+import { computeActivationResiduals } from './activation-residuals';
 import { computeLayerRdms, DEFAULT_BATCH_SIZE } from './features';
 import { listImageFolders, readImageFolder } from './images';
 import { imageIdsFor, type ImageIdRule } from './image-ids';
@@ -54,7 +55,15 @@ export interface ImageSetRdmsOptions {
   memoryBudgetBytes?: number;
   /** Show progress bars (default true; they also respect ORTHOSTIM_PROGRESS=0). */
   progress?: boolean;
+  /**
+   * Compute and store the activation-residual RDMs (default true; only with 2+ layers and up to
+   * ACTIVATION_RESIDUALS_MAX_IMAGES images: the n x n kernels cost O(n^3) per layer and penalty).
+   */
+  activationResiduals?: boolean;
 }
+
+/** Above this many images `rdms` does not compute activation-residual RDMs (O(n^3) per layer and penalty). */
+export const ACTIVATION_RESIDUALS_MAX_IMAGES = 500;
 
 export interface ImageSetRdmsResult {
   set: StimulusSet;
@@ -120,9 +129,15 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
       try {
         const layers = earlyLayers ?? resolveLayers(network, options.layers);
         const activations = lazyProgress('activations', showProgress);
+        const withResiduals =
+          (options.activationResiduals ?? true) &&
+          layers.length >= 2 &&
+          folder.images.length >= 4 &&
+          folder.images.length <= ACTIVATION_RESIDUALS_MAX_IMAGES;
         const result = await computeLayerRdms(network, folder.images, options.size, {
           layers,
           distance: options.distance,
+          keepGrams: withResiduals,
           batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
           memoryBudgetBytes: options.memoryBudgetBytes,
           onProgress: (done, total) => activations.update(done, total),
@@ -143,6 +158,9 @@ export async function writeImageSetRdms(options: ImageSetRdmsOptions): Promise<I
           layers,
           distance: options.distance,
           rdms: result.rdms,
+          ...(result.grams
+            ? { activationResiduals: computeActivationResiduals(result.grams, folder.images.length, options.distance) }
+            : {}),
           provenance: { backend: backend.name, command: options.command },
         });
         const { set } = written;

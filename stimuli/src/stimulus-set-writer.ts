@@ -25,6 +25,7 @@ import {
   writeFileAtomic,
 } from '@orthostim/protocol/node';
 import { pairCount, similarityMatrix } from '@orthostim/rdm';
+import { ACTIVATION_RESIDUAL_METHOD, type ActivationResiduals } from './activation-residuals';
 import { encodePng } from './images';
 
 export interface StimulusSetContent {
@@ -44,6 +45,8 @@ export interface StimulusSetContent {
   ids?: readonly string[];
   /** Where the RDMs go: in the JSON (version 1) or the sidecar (version 2); default: sidecar above INLINE_RDMS_MAX_IMAGES images. */
   rdmsStorage?: 'inline' | 'sidecar';
+  /** Activation-residual RDMs (activation-residuals.ts), stored as the set's optional `activationResiduals`. */
+  activationResiduals?: ActivationResiduals;
 }
 
 export interface WrittenStimulusSet {
@@ -102,6 +105,20 @@ export function formatStimulusSetJson(value: unknown, indent = ''): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** The set's `activationResiduals` field from the computed residuals, by layer. */
+function residualsJson(
+  layers: readonly string[],
+  r: ActivationResiduals,
+): NonNullable<StimulusSet['activationResiduals']> {
+  const byLayer = <T>(values: readonly T[]) => Object.fromEntries(layers.map((l, i) => [l, values[i]!]));
+  return {
+    method: ACTIVATION_RESIDUAL_METHOD,
+    rdms: byLayer(r.rdms.map((v) => jsonNumbers(v))),
+    explained: byLayer(r.explained.map((v) => (Number.isFinite(v) ? v : null))),
+    penalty: byLayer(r.penalty),
+  };
+}
+
 export interface BuiltStimulusSet {
   set: StimulusSet;
   /** Each layer's RDM as stored (float32 values with the sidecar), in `set.layers` order. */
@@ -114,6 +131,7 @@ function checkContent(content: StimulusSetContent, n: number, nHashes: number): 
   if (nHashes !== n) throw new RangeError(`buildStimulusSet: ${n} images but ${nHashes} hashes`);
   if (content.ids && content.ids.length !== n)
     throw new RangeError(`buildStimulusSet: ${n} images but ${content.ids.length} ids`);
+
   if (content.rdms.length !== content.layers.length) {
     throw new RangeError(`buildStimulusSet: ${content.layers.length} layers but ${content.rdms.length} RDMs`);
   }
@@ -176,14 +194,22 @@ export function buildStimulusSet(content: StimulusSetContent, imageSha256: reado
       node: process.version,
     },
     ...(content.synthesis ? { synthesis: content.synthesis } : {}),
+    ...(content.activationResiduals
+      ? { activationResiduals: residualsJson(content.layers, content.activationResiduals) }
+      : {}),
   };
+  const residuals = body.activationResiduals ? { activationResiduals: body.activationResiduals } : {};
   const set = stored.sidecar
     ? {
         schema: STIMULUS_SET_SCHEMA_V2,
-        sha256: computeStimulusSetV2Sha256({ images, layers }, stored.sidecar),
+        sha256: computeStimulusSetV2Sha256({ images, layers, ...residuals }, stored.sidecar),
         ...body,
       }
-    : { schema: STIMULUS_SET_SCHEMA, sha256: computeStimulusSetSha256({ images, layers, rdms: inline }), ...body };
+    : {
+        schema: STIMULUS_SET_SCHEMA,
+        sha256: computeStimulusSetSha256({ images, layers, rdms: inline, ...residuals }),
+        ...body,
+      };
   try {
     return { set: parseStimulusSet(set, 'buildStimulusSet'), ...stored };
   } catch (err) {

@@ -29,6 +29,7 @@ const SHARED: AnalysisOptionName[] = [
   'noiseNormalization',
   'compare',
   'method',
+  'residual',
   'rois',
   'roiLabels',
   'modelRdm',
@@ -50,6 +51,7 @@ interface SearchlightFlags
     | 'noiseNormalization'
     | 'compare'
     | 'method'
+    | 'residual'
     | 'rois'
     | 'roiLabels'
     | 'modelRdm'

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '@orthostim/protocol';
-import type { ModelMethod } from '../rsa/compare-models';
+import { methodOfFields, type ModelMethod } from '../rsa/compare-models';
 import { readOutputIndex, type OutputIndex } from './output-index';
 import { PROVENANCE_FILE } from './provenance';
 
@@ -100,7 +100,8 @@ function readParticipant(outputDir: string, label: string): ParticipantOutputs {
   const zMaps = new Map<string, string>();
   for (const f of index.files) {
     const name = f.layer ?? (f.model ? `${MODEL_PREFIX}${f.model}` : undefined);
-    if (f.stat === 'z' && name && f.method) zMaps.set(zMapKey(name, f.method), join(dir, f.path));
+    const method = methodOfFields(f);
+    if (f.stat === 'z' && name && method) zMaps.set(zMapKey(name, method), join(dir, f.path));
   }
   const space = index.files.find((f) => f.stat === 'z')?.space;
   return { label, dir, index, zMaps, space, stimulusSha: stimulusSetSha(dir) };

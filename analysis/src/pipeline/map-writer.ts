@@ -17,7 +17,7 @@ import {
   type WriteNiftiOptions,
 } from '../io/nifti';
 import { TaskPool } from '../parallel/task-pool';
-import type { OutputFile, OutputIndexBuilder } from './output-index';
+import type { IndexEntry, OutputIndexBuilder } from './output-index';
 
 export interface GridRef {
   dims: readonly [number, number, number];
@@ -50,12 +50,7 @@ export class MapWriter {
   ) {}
 
   /** Write a whole-grid map at `path` (relative to the folder) and list it in index.json. */
-  write(
-    path: string,
-    data: ArrayLike<number>,
-    entry: Omit<OutputFile, 'path' | 'level'> & Partial<Pick<OutputFile, 'level'>>,
-    options: WriteNiftiOptions = {},
-  ): void {
+  write(path: string, data: ArrayLike<number>, entry: Omit<IndexEntry, 'path'>, options: WriteNiftiOptions = {}): void {
     if (data.length !== gridSize(this.grid))
       throw new RangeError(`MapWriter: ${path} has ${data.length} values for a ${this.grid.dims.join('x')} grid`);
     this.pending.push(
@@ -89,7 +84,7 @@ export class MapWriter {
     path: string,
     values: Float32Array,
     voxels: Int32Array,
-    entry: Omit<OutputFile, 'path' | 'level'> & Partial<Pick<OutputFile, 'level'>>,
+    entry: Omit<IndexEntry, 'path'>,
     options: Omit<WriteNiftiOptions, 'datatype'> = {},
     transform: GridTransform = 'none',
   ): void {

@@ -6,6 +6,7 @@
  *   { "schema": "orthostim.outputs/1",
  *     "files": [ { "path": "<relative to index.json>", "level": "participant" | "group",
  *                  "participant": "01", "layer": "inception_3a", "method": "standard" | "residual",
+ *                  "residual": "semipartial" | "partial" | ... (residual maps: the variant),
  *                  "stat": "r" | "z" | "t" | "p" | "fwe-p" | ..., "space": "..." }, ... ] }
  *
  * `layer` keeps the layer's real name; file names carry its BIDS label (`desc-inception3a`). Maps of
@@ -16,6 +17,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '@orthostim/protocol';
 import { writeFileAtomic } from '@orthostim/protocol/node';
+import { methodFields, type ModelMethod } from '../rsa/compare-models';
+import { RESIDUAL_VARIANT_NAMES } from '../rsa/residual-variants';
 
 export const OUTPUTS_SCHEMA = 'orthostim.outputs/1';
 export const OUTPUT_INDEX_FILE = 'index.json';
@@ -37,6 +40,8 @@ export const outputFileSchema = z.object({
   /** A user-given model RDM (`--model-rdm <name>=<file>`): its name, in place of `layer`. */
   model: z.string().optional(),
   method: z.enum(['standard', 'residual']).optional(),
+  /** Residual maps: the variant (docs/residual.md); absent in outputs older than the variants (semipartial). */
+  residual: z.enum(RESIDUAL_VARIANT_NAMES as [string, ...string[]]).optional(),
   stat: z.string().min(1),
   space: z.string().optional(),
   /** What the values are, in words (e.g. "semipartial Spearman r"). */
@@ -65,6 +70,10 @@ function formatOf(path: string): OutputFile['format'] {
   return undefined;
 }
 
+/** What writers give for one file: `method` is the model method (standard or a residual variant). */
+export type IndexEntry = Omit<OutputFile, 'level' | 'method' | 'residual'> &
+  Partial<Pick<OutputFile, 'level'>> & { method?: ModelMethod | undefined };
+
 /** Collects the entries of one folder's index.json as its files are written. */
 export class OutputIndexBuilder {
   readonly files: OutputFile[] = [];
@@ -72,9 +81,16 @@ export class OutputIndexBuilder {
     private readonly defaults: Pick<OutputFile, 'level'> & Partial<Pick<OutputFile, 'participant' | 'space'>>,
   ) {}
 
-  add(entry: Omit<OutputFile, 'level'> & Partial<Pick<OutputFile, 'level'>>): void {
+  /** An entry; a model method becomes index.json's `method` and `residual` fields. */
+  add(entry: IndexEntry): void {
     const format = entry.format ?? formatOf(entry.path);
-    const full: OutputFile = { ...this.defaults, ...entry, ...(format ? { format } : {}) };
+    const { method, ...rest } = entry;
+    const full: OutputFile = {
+      ...this.defaults,
+      ...rest,
+      ...(method ? methodFields(method) : {}),
+      ...(format ? { format } : {}),
+    };
     // Drop undefined fields so the JSON stays minimal and stable.
     for (const k of Object.keys(full) as (keyof OutputFile)[]) if (full[k] === undefined) delete full[k];
     this.files.push(full);

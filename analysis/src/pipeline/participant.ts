@@ -264,6 +264,7 @@ export async function runParticipant(job: ParticipantJob): Promise<ParticipantSu
       const notes = [
         ...masks.notes,
         ...assembled.notes,
+        ...searchlight.notes,
         ...results.flatMap((r) => (r.repetitionTimeNote ? [`run ${r.run.run}: ${r.repetitionTimeNote}`] : [])),
         ...results.flatMap((r) =>
           r.design.imagesAbsent.length

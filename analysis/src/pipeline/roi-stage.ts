@@ -16,8 +16,13 @@ import { prepareSphereData, type SphereData } from '../searchlight/sphere-rdms';
 import { parseAtlasLabels } from '../stats/atlas-labels';
 import { gridSize, type GridRef } from './map-writer';
 import { bidsFileName } from './output-index';
-import { methodsOf } from './settings';
-import { measureName, type SearchlightStageOptions, type SearchlightStageResult } from './searchlight-stage';
+import { modelMethodsOf } from './settings';
+import {
+  measureName,
+  resolveModelMethods,
+  type SearchlightStageOptions,
+  type SearchlightStageResult,
+} from './searchlight-stage';
 
 /** The searchlight runs on sets up to this many images (docs/analysis.md; BENCHMARKS.md has the time at 200). */
 export const SEARCHLIGHT_MAX_IMAGES = 200;
@@ -63,7 +68,7 @@ export function writeRoiRsa(
   models: ModelSet,
 ): RoiSummary {
   const { set, settings, betas, grid, writer } = o;
-  const methods = methodsOf(settings.method);
+  const methods = modelMethodsOf(settings);
   const sub = (name: string) => (o.subdir ? `${o.subdir}/${name}` : name);
   const { labelOfVoxel, regions } = readRegions(rois.path, rois.labelsPath, grid, betas.voxels);
   const res = computeRoiRsa(data, labelOfVoxel, regions, models);
@@ -124,9 +129,11 @@ export function roiOnlyStage(o: SearchlightStageOptions, models: ModelSet, t0: n
   const data = prepareSphereData(o.settings.distance, o.betas.betas, o.betas.residualVariance);
   const roi = writeRoiRsa(o, rois, data, models);
   const t1 = performance.now();
+  const { methods, notes } = resolveModelMethods(o.settings, o.set);
   return {
     layers: [...o.set.layers],
-    methods: methodsOf(o.settings.method),
+    methods,
+    notes,
     nAnalysisVoxels: o.betas.voxels.length,
     nCenters: 0,
     invalidSpheres: 0,

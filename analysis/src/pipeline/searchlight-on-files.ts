@@ -143,7 +143,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
             },
             ...(job.rois ? { rois: job.rois } : {}),
           },
-          assembled.notes,
+          [...assembled.notes, ...searchlight.notes],
         ),
       );
       index.add({ path: 'analysis.json', stat: 'provenance', description: 'resolved settings, inputs and versions' });
@@ -169,6 +169,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
           searchlight,
           notes: [
             ...assembled.notes,
+            ...searchlight.notes,
             ...(searchlight.invalidSpheres > 0
               ? [
                   `${searchlight.invalidSpheres} searchlight centre(s) had a NaN or constant sphere RDM: NaN for every layer`,
@@ -189,7 +190,7 @@ export async function runSearchlightOnFiles(job: SearchlightFilesJob): Promise<S
         runs: assembled.runsUsed,
         nMaskVoxels: candidates.length,
         searchlight,
-        notes: assembled.notes,
+        notes: [...assembled.notes, ...searchlight.notes],
         reportWritten: job.report !== false,
         seconds: {
           read: (t1 - t0) / 1000,

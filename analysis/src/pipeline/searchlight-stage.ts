@@ -19,6 +19,7 @@ import {
   type ModelSet,
   type ModelSpec,
 } from '../rsa/compare-models';
+import { RESIDUAL_VARIANTS, RESIDUAL_VARIANT_NAMES } from '../rsa/residual-variants';
 import { computeSearchlightNeighbors } from '../searchlight/neighbors';
 import { runSearchlight } from '../searchlight/run-searchlight';
 import { prepareSphereData } from '../searchlight/sphere-rdms';
@@ -29,16 +30,44 @@ import { roiOnlyStage, SEARCHLIGHT_MAX_IMAGES, writeRoiRsa, type RoiSummary } fr
 import { gridSize, toGrid, type GridRef, type MapWriter } from './map-writer';
 import { bidsFileName } from './output-index';
 import { lazyProgress } from './progress';
-import { describeRadius, methodsOf, type SearchlightSettings } from './settings';
+import { describeRadius, modelMethodsOf, type SearchlightSettings } from './settings';
 
 /** Words for what a map of a method holds (reports and index.json descriptions). */
 export function measureName(compare: ComparatorName, method: ModelMethod): string {
   const c = compare === 'kendall-tau-a' ? 'Kendall tau-a' : compare === 'spearman' ? 'Spearman r' : 'Pearson r';
-  return method === 'residual' ? `semipartial ${c} (residual method)` : c;
+  return method === 'standard' ? c : `${RESIDUAL_VARIANTS[method].measure(c)} (residual method, ${method})`;
 }
 
-/** The file-name entity of a method: the residual method's values are semipartial correlations. */
-export const METHOD_LABELS: Record<ModelMethod, string> = { standard: 'standard', residual: 'semipartial' };
+/** The file-name entity (`rsa-<label>`) of a method: the variant's name for residual maps. */
+export const METHOD_LABELS = {
+  standard: 'standard',
+  ...Object.fromEntries(RESIDUAL_VARIANT_NAMES.map((v) => [v, v])),
+} as Record<ModelMethod, string>;
+
+/** Activation-residual RDMs of the set, in layer order (null in the file means NaN), or undefined. */
+export function activationRdmsOf(set: StimulusSet): Float64Array[] | undefined {
+  const rdms = set.activationResiduals?.rdms;
+  return rdms ? set.layers.map((l) => Float64Array.from(rdms[l]!, (v) => (v === null ? Number.NaN : v))) : undefined;
+}
+
+/**
+ * The model methods to compute for a set: a set without activation-residual RDMs (hand-built,
+ * older) gets semipartial instead of activation, with a note for the outputs.
+ */
+export function resolveModelMethods(
+  settings: Pick<SearchlightSettings, 'method' | 'residual'>,
+  set: StimulusSet,
+): { methods: ModelMethod[]; notes: string[] } {
+  const wanted = modelMethodsOf(settings);
+  if (!wanted.includes('activation') || set.activationResiduals) return { methods: wanted, notes: [] };
+  const methods = wanted.map((m) => (m === 'activation' ? 'semipartial' : m));
+  return {
+    methods: methods.filter((m, i) => methods.indexOf(m) === i),
+    notes: [
+      'the stimulus set holds no activation-residual RDMs (make it with `orthostim rdms`): the activation residual variant fell back to semipartial',
+    ],
+  };
+}
 
 export interface ModelSummary {
   /** The layer, or the model RDM's name when `kind` is 'model'. */
@@ -74,6 +103,8 @@ export interface SearchlightStageResult {
   invalidSpheres: number;
   fullSphereSize: number;
   degenerateModels: readonly string[];
+  /** What a reader of the maps must know (e.g. a residual variant that fell back to another). */
+  notes: string[];
   models: ModelSummary[];
   wta: WtaSummary[];
   roi?: RoiSummary;
@@ -144,17 +175,21 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
   const { set, settings, betas, grid, writer } = o;
   const n = gridSize(grid);
   const layers = [...set.layers];
-  const methods = methodsOf(settings.method);
+  const { methods, notes } = resolveModelMethods(settings, set);
   const P = pairCount(set.images.length);
   if (betas.betas.nImages !== set.images.length) {
     throw new InputError(`the betas hold ${betas.betas.nImages} images but the stimulus set has ${set.images.length}`);
   }
+  const activationRdms = methods.includes('activation') ? activationRdmsOf(set) : undefined;
   const models: ModelSet = buildModelSet(
     layers,
     o.rdms.map((r) => Float64Array.from(r)),
     settings.compare,
     methods,
-    o.modelRdms ?? [],
+    {
+      extra: o.modelRdms ?? [],
+      ...(activationRdms ? { activationRdms } : {}),
+    },
   );
   if (models.nPairs !== P)
     throw new InputError(`the stimulus set's RDMs have ${models.nPairs} pairs; ${set.images.length} images need ${P}`);
@@ -285,6 +320,7 @@ export async function runSearchlightStage(o: SearchlightStageOptions): Promise<S
     invalidSpheres: result.invalidSpheres,
     fullSphereSize: neighbors.fullSphereSize,
     degenerateModels: models.degenerate,
+    notes,
     models: summaries,
     wta,
     ...(roi ? { roi } : {}),

@@ -18,7 +18,13 @@ import {
 } from '../glm/fit-glm';
 import { NOISE_NORMALIZATION_NAMES, type NoiseNormalization } from '../searchlight/crossnobis-noise';
 import { HRF_MODEL_NAMES, type HrfModelName } from '../glm/hrf';
-import { METHOD_CHOICES, METHOD_CHOICE_NAMES, type MethodChoice, type ModelMethod } from '../rsa/compare-models';
+import { METHOD_CHOICE_NAMES, methodsOf, type MethodChoice, type ModelMethod } from '../rsa/compare-models';
+import {
+  DEFAULT_RESIDUAL_VARIANT,
+  RESIDUAL_VARIANT_NAMES,
+  parseResidualVariants,
+  type ResidualVariant,
+} from '../rsa/residual-variants';
 import { SPHERE_DISTANCE_NAMES, type SearchlightDistance } from '../searchlight/sphere-rdms';
 import { checkSphereRadius } from '../searchlight/neighbors';
 import { affineVoxelSizes, type Affine } from '../io/affine';
@@ -32,6 +38,8 @@ export interface SearchlightSettings {
   noiseNormalization: NoiseNormalization;
   compare: ComparatorName;
   method: MethodChoice;
+  /** The residual method's variants (docs/residual.md), with --method residual or both. */
+  residual: ResidualVariant[];
   threads: number;
 }
 
@@ -211,9 +219,16 @@ export const ANALYSIS_OPTIONS = {
   },
   method: {
     flags: '--method <name>',
-    description: 'standard (each layer RDM), residual (semipartial: the part no other layer shares), or both',
+    description: 'standard (each layer RDM), residual (the part no other layer shares; variant: --residual), or both',
     default: 'both',
     choices: METHOD_CHOICE_NAMES,
+    kind: 'string',
+    levels: PS,
+  },
+  residual: {
+    flags: '--residual <variant>',
+    description: `variant of the residual method (docs/residual.md): ${RESIDUAL_VARIANT_NAMES.join(', ')}; a comma-separated list, or all; activation needs a set made by \`orthostim rdms\` (else semipartial, with a note)`,
+    default: DEFAULT_RESIDUAL_VARIANT,
     kind: 'string',
     levels: PS,
   },
@@ -384,6 +399,7 @@ export interface AnalysisFlags {
   noiseNormalization: string;
   compare: string;
   method: string;
+  residual?: string;
   rois?: string;
   roiLabels?: string;
   modelRdm?: string[];
@@ -417,7 +433,10 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
  * voxel radius wins when present).
  */
 export function resolveSearchlightSettings(
-  flags: Pick<AnalysisFlags, 'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'threads'> &
+  flags: Pick<
+    AnalysisFlags,
+    'radiusMm' | 'radiusVox' | 'minFraction' | 'distance' | 'compare' | 'method' | 'residual' | 'threads'
+  > &
     Partial<Pick<AnalysisFlags, 'noiseNormalization'>>,
   radiusMmExplicit: boolean,
 ): SearchlightSettings {
@@ -438,6 +457,7 @@ export function resolveSearchlightSettings(
     ),
     compare: oneOf('--compare', flags.compare, COMPARATOR_NAMES),
     method: oneOf('--method', flags.method, METHOD_CHOICE_NAMES),
+    residual: parseResidualVariants(flags.residual ?? DEFAULT_RESIDUAL_VARIANT, '--residual'),
     threads: flags.threads ?? availableParallelism(),
   };
 }
@@ -471,8 +491,9 @@ export function resolveGroupSettings(
   };
 }
 
-export function methodsOf(choice: MethodChoice): readonly ModelMethod[] {
-  return METHOD_CHOICES[choice];
+/** The model methods the settings compute: standard and/or the residual variants. */
+export function modelMethodsOf(settings: Pick<SearchlightSettings, 'method' | 'residual'>): ModelMethod[] {
+  return methodsOf(settings.method, settings.residual);
 }
 
 /** The radius as words, e.g. "6 mm" or "3 voxels". */

@@ -11,13 +11,50 @@ describe('recovery scores', () => {
     // Map B = {5,6,7}: 2 inside -> Dice 4/6, inside 2/3. Maps A and B share voxel 5 -> Dice 2/8.
     const mapB = [0, 0, 0, 0, 0, 3, 3, 3, Number.NaN, 0];
     const t = scoreRecovery(['A', 'B'], [mapA, mapB], [regionA, regionB], 'fwe');
-    expect(t.rows[0]).toEqual({ layer: 'A', mapVoxels: 5, regionVoxels: 4, dice: 6 / 9, fractionInside: 3 / 5 });
-    expect(t.rows[1]).toEqual({ layer: 'B', mapVoxels: 3, regionVoxels: 3, dice: 4 / 6, fractionInside: 2 / 3 });
+    // A's peak (4 at voxel 3) is in region A; its mean is 9.5/4 over A, 0 over B.
+    expect(t.rows[0]).toEqual({
+      layer: 'A',
+      mapVoxels: 5,
+      regionVoxels: 4,
+      dice: 6 / 9,
+      fractionInside: 3 / 5,
+      peakInRegion: true,
+      highestMeanInRegion: true,
+    });
+    // B's peak: the first of its three 3s, voxel 5, outside region B; its mean is 6/3 over B, 0 over A.
+    expect(t.rows[1]).toEqual({
+      layer: 'B',
+      mapVoxels: 3,
+      regionVoxels: 3,
+      dice: 4 / 6,
+      fractionInside: 2 / 3,
+      peakInRegion: false,
+      highestMeanInRegion: true,
+    });
     expect(t.meanOverlap).toBeCloseTo(2 / 8, 12);
+    expect([t.recoveredByPeak, t.recoveredByMean]).toEqual([1, 2]);
+    // Negative values (a significantly anti-correlated layer) are not in the map.
+    const negative = scoreRecovery(['A'], [[-3, -3, 0, 0, 2, 0, 0, 0, 0, 0]], [regionA], 'fwe');
+    expect(negative.rows[0]).toMatchObject({ mapVoxels: 1, dice: 0, fractionInside: 0, peakInRegion: false });
     // An empty map: Dice 0 with its region, fraction inside undefined.
     const empty = scoreRecovery(['A'], [new Array(10).fill(0)], [regionA], 'fwe');
     expect(empty.rows[0]!.dice).toBe(0);
     expect(empty.rows[0]!.fractionInside).toBeNaN();
+    expect(empty.recoveredByPeak + empty.recoveredByMean).toBe(0);
+  });
+
+  it('peak and region means come from the values a top-k map was cut from', () => {
+    const regionA = [1, 1, 0, 0, 0, 0];
+    const regionB = [0, 0, 0, 0, 1, 1];
+    // The values peak at voxel 4 (region B); the top-2 map holds voxels 4 and 0, so inside the map
+    // region A's mean is 0.6 / 2 = 0.3 and region B's 0.9 / 2 = 0.45.
+    const values = [0.6, 0.6, 0.1, 0, 0.9, 0.1];
+    const top2 = topKMap(values, 2); // voxels 4 and 0 (ties broken by position)
+    const t = scoreRecovery(['A', 'B'], [top2, top2], [regionA, regionB], 'top-k', [values, values]);
+    expect(t.rows[0]!.peakInRegion).toBe(false);
+    expect(t.rows[0]!.highestMeanInRegion).toBe(false);
+    expect(t.rows[1]!.peakInRegion).toBe(true);
+    expect(t.rows[1]!.highestMeanInRegion).toBe(true);
   });
 
   it('top-k keeps the k highest finite values', () => {

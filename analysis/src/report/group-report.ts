@@ -11,7 +11,7 @@ import { writeFileAtomic } from '@orthostim/protocol/node';
 import type { GridRef } from '../pipeline/map-writer';
 import type { ModelMethod } from '../rsa/compare-models';
 import type { ClusterRow, Connectivity } from '../stats/clusters';
-import type { RecoveryTable } from '../recovery/recovery';
+import { RECOVERY_LAYER_COLUMNS, recoveryLayerCells, type RecoveryTable } from '../recovery/recovery';
 import { esc, fmt, keyValues, page, svgFigure, table } from './html';
 import { EFFECT_CMAP, mapMosaic, ofMethod, topKWinner, wtaMosaic } from './layer-figures';
 import { quantiles } from '../stats/order-statistics';
@@ -244,19 +244,13 @@ ${table(
         d.recovery[0]?.table.selection === 'top-k'
           ? `top-k map (the k voxels of highest mean z, k = the region's size; with ${s.participants.length} participants, fewer than 6, no voxel can reach FWE p &lt; ${s.alpha}, docs/simulate.md)`
           : 'FWE-thresholded map'
-      } against the region planted for that layer. Dice = 2|map ∩ region| / (|map| + |region|); fraction inside = |map ∩ region| / |map|.</p>
+      } against the region planted for that layer. A layer is recovered when its map's peak lies in its own region (peak), or when its map's mean is highest in its own region of all planted regions (region mean); fraction inside = |map ∩ region| / |map|; Dice = 2|map ∩ region| / (|map| + |region|).</p>
 ${d.recovery
   .map(
     ({ method, table: t }) =>
-      `<h3>${esc(method)}: mean Dice between layers' maps ${fmt(t.meanOverlap, 2)}</h3>${table(
-        ['layer', 'map voxels', 'region voxels', 'Dice with its region', 'fraction inside'],
-        t.rows.map((r) => [
-          esc(r.layer),
-          r.mapVoxels,
-          r.regionVoxels,
-          fmt(r.dice, 2),
-          Number.isFinite(r.fractionInside) ? fmt(r.fractionInside, 2) : 'n/a',
-        ]),
+      `<h3>${esc(method)}: layers recovered ${t.recoveredByPeak} (peak), ${t.recoveredByMean} (region mean) of ${t.rows.length}; mean Dice between layers' maps ${fmt(t.meanOverlap, 2)}</h3>${table(
+        [...RECOVERY_LAYER_COLUMNS],
+        t.rows.map((r) => recoveryLayerCells(r).map((c) => (typeof c === 'string' ? esc(c) : c))),
       )}`,
   )
   .join('\n')}`,

@@ -96,14 +96,14 @@ describe('compareSphereRdms', () => {
 
   for (const comparator of ['spearman', 'pearson', 'kendall-tau-a'] as const) {
     it(`${comparator}: matches rdm's comparator (standard) and the semipartial correlation (residual); NaN spheres counted`, () => {
-      const set = buildModelSet(layers, layerRdms, comparator, ['standard', 'residual']);
+      const set = buildModelSet(layers, layerRdms, comparator, ['standard', 'semipartial']);
       expect(set.models.map((m) => `${m.layer}/${m.method}`)).toEqual([
         'conv1/standard',
         'conv2/standard',
         'inception_3a/standard',
-        'conv1/residual',
-        'conv2/residual',
-        'inception_3a/residual',
+        'conv1/semipartial',
+        'conv2/semipartial',
+        'inception_3a/semipartial',
       ]);
       const out = new Float64Array(6 * 6);
       const invalid = compareSphereRdms(rdms, 6, set, out, 0, 6);
@@ -132,9 +132,9 @@ describe('compareSphereRdms', () => {
       ['a', 'b', 'flat'],
       [a, a.map((v) => 3 * v - 1), new Float64Array(P).fill(1)],
       'pearson',
-      ['standard', 'residual'],
+      ['standard', 'semipartial'],
     );
-    expect(set.degenerate).toEqual(['flat (standard)', 'a (residual)', 'b (residual)', 'flat (residual)']);
+    expect(set.degenerate).toEqual(['flat (standard)', 'a (semipartial)', 'b (semipartial)', 'flat (semipartial)']);
     const out = new Float64Array(6);
     compareSphereRdms(randomVector(rng), 1, set, out, 0, 1);
     expect(out[0]).not.toBeNaN();
@@ -151,7 +151,7 @@ describe('compareSphereRdms', () => {
       return shared.map((v, k) => v + 0.6 * unique[k]!);
     });
     const brain = rdmsL[3]!.map((v) => v + 0.2 * nrng());
-    const set = buildModelSet(names, rdmsL, 'spearman', ['standard', 'residual']);
+    const set = buildModelSet(names, rdmsL, 'spearman', ['standard', 'semipartial']);
     const out = new Float64Array(10);
     compareSphereRdms(Float64Array.from(brain), 1, set, out, 0, 1);
     // Standard RSA: every layer correlates with the brain RDM.
@@ -187,22 +187,18 @@ describe('extra model RDMs (--model-rdm)', () => {
       j += i + 1;
       return Math.floor(i / 5) === Math.floor(j / 5) ? 0 : 1;
     });
-    const set = buildModelSet(
-      ['a', 'b'],
-      [a, b],
-      'spearman',
-      ['standard', 'residual'],
-      [{ name: 'category', rdm: category }],
-    );
+    const set = buildModelSet(['a', 'b'], [a, b], 'spearman', ['standard', 'semipartial'], {
+      extra: [{ name: 'category', rdm: category }],
+    });
     expect(set.models).toEqual([
       { layer: 'a', method: 'standard' },
       { layer: 'b', method: 'standard' },
-      { layer: 'a', method: 'residual' },
-      { layer: 'b', method: 'residual' },
+      { layer: 'a', method: 'semipartial' },
+      { layer: 'b', method: 'semipartial' },
       { layer: 'category', method: 'standard', kind: 'model' },
     ]);
     // The residuals are those of a model set without the extra model.
-    const without = buildModelSet(['a', 'b'], [a, b], 'spearman', ['standard', 'residual']);
+    const without = buildModelSet(['a', 'b'], [a, b], 'spearman', ['standard', 'semipartial']);
     expect(Array.from(set.vectors.subarray(0, 4 * P))).toEqual(Array.from(without.vectors));
     const sphere = randomVector(rng);
     const out = new Float64Array(5);
@@ -215,7 +211,9 @@ describe('extra model RDMs (--model-rdm)', () => {
   it('refuses a model RDM named like a layer', () => {
     const rng = createNormalRng(22);
     expect(() =>
-      buildModelSet(['a'], [randomVector(rng)], 'pearson', ['standard'], [{ name: 'a', rdm: randomVector(rng) }]),
+      buildModelSet(['a'], [randomVector(rng)], 'pearson', ['standard'], {
+        extra: [{ name: 'a', rdm: randomVector(rng) }],
+      }),
     ).toThrow(/model RDM "a": the name is taken/);
   });
 });

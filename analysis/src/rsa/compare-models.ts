@@ -7,12 +7,12 @@
  * numbers as rdm's `spearman` / `pearson` (checked in the tests). Kendall tau-a goes through rdm's
  * comparator registry pair by pair (O(P^2) per model; slower, not the default).
  *
- * Methods:
- * - standard: the layer's own RDM.
- * - residual: the layer's RDM regressed on all other layers' RDMs (OLS with intercept; on ranks for
- *   Spearman and Kendall, on the values for Pearson) and replaced by its residual. Correlating a
- *   sphere RDM (or its ranks) with that residual is a semipartial correlation: the part of the
- *   layer's geometry that no other layer shares. The residual itself is not re-ranked.
+ * Methods: `standard` (the layer's own RDM) and the residual method's variants
+ * (residual-variants.ts): `semipartial` regresses the layer's RDM on all other layers' RDMs (OLS
+ * with intercept; on ranks for Spearman and Kendall, on the values for Pearson) and correlates the
+ * sphere RDM (or its ranks) with the residual: the part of the layer's geometry that no other
+ * layer shares. The residual itself is not re-ranked. `partial` and `unique` add a per-sphere step
+ * after the dot products (dot comparators only).
  *
  * NaN policy: a sphere RDM holding NaN, or with zero variance (all distances equal), gives NaN for
  * every model and is counted. A model with zero variance (a constant RDM, or a residual that the
@@ -20,18 +20,57 @@
  */
 import { COMPARATORS, COMPARATOR_NAMES, isComparatorName, rankAverage, type ComparatorName } from '@orthostim/rdm';
 import { InputError, UsageError } from '@orthostim/protocol';
+import {
+  createUniqueScratch,
+  prepareUniquePlan,
+  uniqueVariances,
+  type UniquePlan,
+  type UniqueScratch,
+} from './cv-unique-variance';
+import { olsResidual, orthonormalBasis } from './layer-residuals';
 import { createRankScratch, rankInto, type RankScratch } from './rank-into';
+import {
+  RESIDUAL_VARIANTS,
+  isResidualVariant,
+  type ResidualVariant,
+  type ResidualVariantSpec,
+} from './residual-variants';
 
-export type ModelMethod = 'standard' | 'residual';
-export type MethodChoice = ModelMethod | 'both';
+export { olsResidual, orthonormalBasis, unexplainedShares } from './layer-residuals';
 
+/** What a model's map holds: the layer's own RDM, or one residual variant. */
+export type ModelMethod = 'standard' | ResidualVariant;
+/** index.json's `method` (the variant goes to its `residual` field). */
+export type MethodFamily = 'standard' | 'residual';
+export type MethodChoice = MethodFamily | 'both';
+
+/** Which families each `--method` choice computes. */
 export const METHOD_CHOICES = {
   standard: ['standard'],
   residual: ['residual'],
   both: ['standard', 'residual'],
-} as const satisfies Record<MethodChoice, readonly ModelMethod[]>;
+} as const satisfies Record<MethodChoice, readonly MethodFamily[]>;
 
 export const METHOD_CHOICE_NAMES = Object.keys(METHOD_CHOICES) as MethodChoice[];
+
+/** The models of a `--method` choice with the residual variants given (standard first). */
+export function methodsOf(choice: MethodChoice, variants: readonly ResidualVariant[]): ModelMethod[] {
+  return (METHOD_CHOICES[choice] as readonly MethodFamily[]).flatMap((f): readonly ModelMethod[] =>
+    f === 'standard' ? ['standard'] : variants,
+  );
+}
+
+/** index.json's fields for a model method: `{method: "residual", residual: "<variant>"}` or `{method: "standard"}`. */
+export function methodFields(method: ModelMethod): { method: MethodFamily; residual?: ResidualVariant } {
+  return method === 'standard' ? { method: 'standard' } : { method: 'residual', residual: method };
+}
+
+/** The model method of index.json fields (older outputs without `residual` held semipartial maps). */
+export function methodOfFields(f: { method?: string; residual?: string }): ModelMethod | undefined {
+  if (f.method === 'standard') return 'standard';
+  if (f.method !== 'residual') return undefined;
+  return isResidualVariant(f.residual) ? f.residual : 'semipartial';
+}
 
 /** How each comparator treats the two sides. */
 interface ComparisonSpec {
@@ -72,40 +111,10 @@ export interface ModelSet {
   readonly vectors: Float64Array;
   /** `layer (method)` of each model without variance. */
   readonly degenerate: readonly string[];
-}
-
-/**
- * Residuals of OLS regressions of y on an intercept and the columns of X (each length P), by
- * modified Gram-Schmidt with a second pass for accuracy. Columns that are (numerically) linear
- * combinations of earlier ones are dropped, as a least-squares solver with a rank cutoff would.
- */
-export function olsResidual(y: ArrayLike<number>, columns: readonly ArrayLike<number>[]): Float64Array {
-  const P = y.length;
-  const basis: Float64Array[] = [];
-  const orthogonalize = (v: Float64Array): void => {
-    for (let pass = 0; pass < 2; pass++) {
-      for (const q of basis) {
-        let d = 0;
-        for (let k = 0; k < P; k++) d += (q[k] as number) * (v[k] as number);
-        for (let k = 0; k < P; k++) v[k] = (v[k] as number) - d * (q[k] as number);
-      }
-    }
-  };
-  for (const col of [new Float64Array(P).fill(1), ...columns]) {
-    const v = Float64Array.from(col);
-    let before = 0;
-    for (let k = 0; k < P; k++) before += (v[k] as number) ** 2;
-    orthogonalize(v);
-    let after = 0;
-    for (let k = 0; k < P; k++) after += (v[k] as number) ** 2;
-    if (!(after > 1e-20 * before) || after === 0) continue;
-    const s = 1 / Math.sqrt(after);
-    for (let k = 0; k < P; k++) v[k] = (v[k] as number) * s;
-    basis.push(v);
-  }
-  const r = Float64Array.from(y);
-  orthogonalize(r);
-  return r;
+  /** Partial correlations: their model indices and an orthonormal basis (rows) of the intercept and all layers. */
+  readonly partial?: { readonly models: Int32Array; readonly basis: Float64Array; readonly rank: number };
+  /** Cross-validated unique variance: model index of each layer's `unique` model, and the prepared regression. */
+  readonly unique?: { readonly models: Int32Array; readonly plan: UniquePlan };
 }
 
 /** Centre and scale to unit norm in place; false (and NaN-filled) when the vector has no variance. */
@@ -132,20 +141,64 @@ function unitCentered(v: Float64Array, reference: ArrayLike<number>): boolean {
   return true;
 }
 
+export interface ModelSetOptions {
+  /** Activation-residual RDM of each layer (in `layers` order), for the `activation` variant. */
+  activationRdms?: readonly ArrayLike<number>[];
+}
+
+function checkLayerRdms(
+  layers: readonly string[],
+  layerRdms: readonly ArrayLike<number>[],
+  what = 'model RDM',
+): number {
+  const P = layerRdms[0]!.length;
+  layerRdms.forEach((rdm, l) => {
+    if (rdm.length !== P)
+      throw new InputError(
+        `${what} of layer "${layers[l]}" has ${rdm.length} values; expected ${P} like the first layer's`,
+      );
+    for (let k = 0; k < P; k++) {
+      if (!Number.isFinite(rdm[k] as number)) {
+        throw new InputError(
+          `${what} of layer "${layers[l]}" holds a non-finite value at position ${k}; model RDMs must be complete`,
+        );
+      }
+    }
+  });
+  return P;
+}
+
+function checkMethods(
+  methods: readonly ModelMethod[],
+  spec: ComparisonSpec,
+  comparator: string,
+  o: ModelSetOptions,
+): void {
+  for (const method of methods) {
+    if (method === 'standard') continue;
+    const variant: ResidualVariantSpec = RESIDUAL_VARIANTS[method];
+    if (variant.perSphere && !spec.dot)
+      throw new UsageError(`the ${method} residual variant needs a Spearman or Pearson comparison; got ${comparator}`);
+    if (variant.needsActivationRdms && !o.activationRdms)
+      throw new InputError(`the ${method} residual variant needs activation-residual RDMs; the stimulus set has none`);
+  }
+}
+
 /**
  * Prepare the model RDMs (one condensed RDM per layer, in `layers` order) for `compareSphereRdms`.
- * Models come out layer-major within method: standard for every layer, then residual; then the
- * `extra` model RDMs (user-given, `kind: 'model'`), each once with the standard method. Extra
- * models are not among the "other layers" a layer's residual is taken against.
+ * Models come out layer-major within method, in the order of `methods`; then the `extra` model
+ * RDMs (user-given, `kind: 'model'`), each once with the standard method. Extra models are not
+ * among the "other layers" a layer's residual is taken against.
  */
 export function buildModelSet(
   layers: readonly string[],
   layerRdms: readonly ArrayLike<number>[],
   comparator: ComparatorName,
   methods: readonly ModelMethod[] = ['standard'],
-  extra: readonly ExtraModelRdm[] = [],
+  options: ModelSetOptions & { extra?: readonly ExtraModelRdm[] } = {},
 ): ModelSet {
-  const layerSet = buildLayerModelSet(layers, layerRdms, comparator, methods);
+  const { extra = [], ...layerOptions } = options;
+  const layerSet = buildLayerModelSet(layers, layerRdms, comparator, methods, layerOptions);
   return extra.length ? appendExtraModels(layerSet, extra) : layerSet;
 }
 
@@ -170,8 +223,7 @@ function appendExtraModels(set: ModelSet, extra: readonly ExtraModelRdm[]): Mode
   vectors.set(set.vectors);
   vectors.set(own.vectors, set.vectors.length);
   return {
-    comparator: set.comparator,
-    nPairs: P,
+    ...set, // partial and unique keep their model indices: the extra models come after
     models: [...set.models, ...own.models.map((m) => ({ ...m, kind: 'model' as const }))],
     vectors,
     degenerate: [...set.degenerate, ...own.degenerate],
@@ -183,6 +235,7 @@ function buildLayerModelSet(
   layerRdms: readonly ArrayLike<number>[],
   comparator: ComparatorName,
   methods: readonly ModelMethod[],
+  options: ModelSetOptions = {},
 ): ModelSet {
   if (!isComparatorName(comparator)) {
     throw new UsageError(`--compare must be one of ${COMPARATOR_NAMES.join(', ')}; got ${JSON.stringify(comparator)}`);
@@ -192,39 +245,39 @@ function buildLayerModelSet(
       `buildModelSet: need one RDM per layer; got ${layers.length} layers and ${layerRdms.length} RDMs`,
     );
   }
-  const P = layerRdms[0]!.length;
-  layerRdms.forEach((rdm, l) => {
-    if (rdm.length !== P)
-      throw new InputError(
-        `model RDM of layer "${layers[l]}" has ${rdm.length} values; expected ${P} like the first layer's`,
-      );
-    for (let k = 0; k < P; k++) {
-      if (!Number.isFinite(rdm[k] as number)) {
-        throw new InputError(
-          `model RDM of layer "${layers[l]}" holds a non-finite value at position ${k}; model RDMs must be complete`,
-        );
-      }
-    }
-  });
+  const P = checkLayerRdms(layers, layerRdms);
   const spec: ComparisonSpec = COMPARISONS[comparator];
-  const base = layerRdms.map((rdm) => (spec.ranks ? rankAverage(rdm) : Float64Array.from(rdm)));
+  checkMethods(methods, spec, comparator, options);
+  const prepare = (rdm: ArrayLike<number>) => (spec.ranks ? rankAverage(rdm) : Float64Array.from(rdm));
+  const base = layerRdms.map(prepare);
+  let activation: Float64Array[] | undefined;
+  if (options.activationRdms) {
+    if (options.activationRdms.length !== layers.length)
+      throw new InputError(
+        `need one activation-residual RDM per layer; got ${options.activationRdms.length} for ${layers.length} layers`,
+      );
+    if (checkLayerRdms(layers, options.activationRdms, 'activation-residual RDM') !== P)
+      throw new InputError(
+        `activation-residual RDMs have ${options.activationRdms[0]!.length} values; the layer RDMs ${P}`,
+      );
+    activation = options.activationRdms.map(prepare);
+  }
+  const ctx = { base, olsResidual, ...(activation ? { activation } : {}) };
   const models: ModelSpec[] = [];
   const vectors = new Float64Array(methods.length * layers.length * P);
   const degenerate: string[] = [];
+  const partialModels: number[] = [];
+  const uniqueModels: number[] = [];
   let m = 0;
   for (const method of methods) {
+    const variant = method === 'standard' ? undefined : (RESIDUAL_VARIANTS[method] as ResidualVariantSpec);
     for (let l = 0; l < layers.length; l++) {
       const own = base[l]!;
-      const v =
-        method === 'residual'
-          ? olsResidual(
-              own,
-              base.filter((_, k) => k !== l),
-            )
-          : Float64Array.from(own);
+      const v = variant ? variant.row(ctx, l) : Float64Array.from(own);
       const row = vectors.subarray(m * P, (m + 1) * P);
       if (spec.dot) {
-        if (!unitCentered(v, own)) degenerate.push(`${layers[l]} (${method})`);
+        if (!unitCentered(v, variant?.needsActivationRdms ? v.slice() : own))
+          degenerate.push(`${layers[l]} (${method})`);
         row.set(v);
       } else {
         row.set(v);
@@ -234,11 +287,31 @@ function buildLayerModelSet(
           row.fill(Number.NaN);
         }
       }
+      if (variant?.perSphere === 'partial') partialModels.push(m);
+      if (variant?.perSphere === 'unique') uniqueModels.push(m);
       models.push({ layer: layers[l]!, method });
       m++;
     }
   }
-  return { comparator, nPairs: P, models, vectors, degenerate };
+  const set: ModelSet = { comparator, nPairs: P, models, vectors, degenerate };
+  return {
+    ...set,
+    ...(partialModels.length ? { partial: preparePartial(partialModels, base, P) } : {}),
+    ...(uniqueModels.length
+      ? { unique: { models: Int32Array.from(uniqueModels), plan: prepareUniquePlan(base, imagesOfPairs(P)) } }
+      : {}),
+  };
+}
+
+function imagesOfPairs(P: number): number {
+  return Math.round((1 + Math.sqrt(1 + 8 * P)) / 2);
+}
+
+function preparePartial(models: number[], base: readonly Float64Array[], P: number): NonNullable<ModelSet['partial']> {
+  const rows = orthonormalBasis(P, base);
+  const basis = new Float64Array(rows.length * P);
+  rows.forEach((q, b) => basis.set(q, b * P));
+  return { models: Int32Array.from(models), basis, rank: rows.length };
 }
 
 function clamp(r: number): number {
@@ -249,10 +322,57 @@ export interface CompareScratch {
   readonly x: Float64Array;
   readonly ranks: Float64Array;
   readonly rank: RankScratch;
+  /** The unique variant's buffers, made on first use. */
+  unique?: { scratch: UniqueScratch; values: Float64Array };
 }
 
 export function createCompareScratch(nPairs: number): CompareScratch {
   return { x: new Float64Array(nPairs), ranks: new Float64Array(nPairs), rank: createRankScratch(nPairs) };
+}
+
+/**
+ * Partial correlations from the semipartial ones already in `out`: with u the unit residual of the
+ * layer (orthogonal to the intercept and the other layers) and Q a basis of the intercept and all
+ * layers, the sphere vector's residual on the intercept and the other layers has squared norm
+ * |x|^2 - |Q'x|^2 + (u'x)^2, and the partial correlation is u'x over its square root.
+ */
+function applyPartial(
+  partial: NonNullable<ModelSet['partial']>,
+  src: Float64Array,
+  ss: number,
+  total: number,
+  out: Float32Array | Float64Array,
+  at: number,
+  outStride: number,
+): void {
+  const P = src.length;
+  let qq = 0;
+  for (let b = 0; b < partial.rank; b++) {
+    let d = 0;
+    const o = b * P;
+    for (let k = 0; k < P; k++) d += (src[k] as number) * (partial.basis[o + k] as number);
+    qq += d * d;
+  }
+  const rest = Math.max(0, total - qq);
+  for (const m of partial.models) {
+    const d = (out[m * outStride + at] as number) * Math.sqrt(ss);
+    const denominator = Math.sqrt(rest + d * d);
+    out[m * outStride + at] = denominator > 0 ? clamp(d / denominator) : Number.NaN;
+  }
+}
+
+function applyUnique(
+  unique: NonNullable<ModelSet['unique']>,
+  src: Float64Array,
+  scratch: CompareScratch,
+  out: Float32Array | Float64Array,
+  at: number,
+  outStride: number,
+): void {
+  scratch.unique ??= { scratch: createUniqueScratch(unique.plan), values: new Float64Array(unique.models.length) };
+  const { values } = scratch.unique;
+  uniqueVariances(src, unique.plan, values, scratch.unique.scratch);
+  unique.models.forEach((m, l) => (out[m * outStride + at] = values[l] as number));
 }
 
 /**
@@ -346,6 +466,10 @@ export function compareSphereRdms(
       for (let k = 0; k < P; k++) d += (src[k] as number) * (vectors[u + k] as number);
       out[m * outStride + outOffset + c] = clamp(d * inv);
     }
+    // |src|^2: ranks are not centred (their mean is (P + 1) / 2), centred values are.
+    const total = spec.ranks ? ss + (P * (P + 1) * (P + 1)) / 4 : ss;
+    if (set.partial) applyPartial(set.partial, src, ss, total, out, outOffset + c, outStride);
+    if (set.unique) applyUnique(set.unique, src, scratch, out, outOffset + c, outStride);
   }
   return invalid;
 }

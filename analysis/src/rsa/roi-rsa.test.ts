@@ -15,7 +15,7 @@ describe('computeRoiRsa', () => {
     const labels = Array.from({ length: V }, (_, v) => (v < 15 ? 3 : v < 30 ? 8 : 0));
     const layerA = Float64Array.from({ length: 15 }, () => rng());
     const layerB = Float64Array.from({ length: 15 }, () => rng());
-    const models = buildModelSet(['a', 'b'], [layerA, layerB], 'spearman', ['standard', 'residual']);
+    const models = buildModelSet(['a', 'b'], [layerA, layerB], 'spearman', ['standard', 'semipartial']);
     const prepared = prepareSphereData('correlation', { data, nRuns: R, nImages: K, nVoxels: V });
     const result = computeRoiRsa(
       prepared,
@@ -41,7 +41,7 @@ describe('computeRoiRsa', () => {
     expect(v1!.values[1]).toBeCloseTo(spearman(v1!.rdm, layerB), 10);
     const tsv = formatRoiTable(result);
     expect(tsv.split('\n')[0]).toBe('region\tlabel\tn_voxels\tlayer\tmethod\tr');
-    expect(tsv).toContain('empty\t5\t0\tb\tresidual\tn/a');
+    expect(tsv).toContain('empty\t5\t0\tb\tsemipartial\tn/a');
     expect(tsv.trim().split('\n')).toHaveLength(1 + 3 * 4);
   });
 });

@@ -23,7 +23,7 @@ describe('searchlight against the numpy reference implementation', () => {
       nVoxels: neighbors.maskVoxels.length,
     });
     const layers = inp.layerRdms.map((_, l) => `layer${l}`);
-    const models = buildModelSet(layers, inp.layerRdms, 'spearman', ['standard', 'residual']);
+    const models = buildModelSet(layers, inp.layerRdms, 'spearman', ['standard', 'semipartial']);
     for (const kernel of ['sliding', 'table'] as const) {
       const result = await runSearchlight(data, neighbors, models, { threads: 1, kernel });
       const n = result.nCenters;

@@ -12,7 +12,12 @@ import {
 } from '@orthostim/protocol/cli';
 import { COMPARE_METHODS, compareBrainRdms } from '../compare-brain-rdms';
 import { ACCEPTED_SHAPES } from '../brain-rdms';
-import type { ModelMethod } from '@orthostim/analysis';
+import {
+  DEFAULT_RESIDUAL_VARIANT,
+  RESIDUAL_VARIANT_NAMES,
+  type MethodFamily,
+  type ResidualVariant,
+} from '@orthostim/analysis';
 
 interface CompareFlags {
   stimuli?: string;
@@ -20,7 +25,8 @@ interface CompareFlags {
   modelRdm?: string[];
   out?: string;
   compare: ComparatorName;
-  method: ModelMethod;
+  method: MethodFamily;
+  residual: ResidualVariant;
   layers?: string[];
   regions?: string[];
   bootstrap: number;
@@ -53,10 +59,18 @@ export function buildCompareCommand(): Command {
     .addOption(
       new Option(
         '--method <name>',
-        'standard: the layer RDM; residual: the part of it no other layer shares (semipartial)',
+        'standard: the layer RDM; residual: the part of it no other layer shares (variant: --residual)',
       )
         .choices([...COMPARE_METHODS])
         .default('standard'),
+    )
+    .addOption(
+      new Option(
+        '--residual <variant>',
+        'variant of the residual method (docs/residual.md); activation needs a set made by `orthostim rdms` (else semipartial, with a note)',
+      )
+        .choices(RESIDUAL_VARIANT_NAMES)
+        .default(DEFAULT_RESIDUAL_VARIANT),
     )
     .addOption(options.layers().makeOptionMandatory(false))
     .addOption(new Option('--regions <names...>', 'only these regions (MAT: top-level variables)').argParser(parseList))
@@ -79,6 +93,7 @@ Examples:
   orthostim compare --stimuli natural16 --brain roi-rdms.mat --out compare-natural16
   orthostim compare --stimuli natural16 --brain rdms.json --out cmp --compare pearson --method residual
   orthostim compare --stimuli set --brain out/sub-*/rsa/*_desc-rois_rsa.json --model-rdm animacy=animacy.tsv --out cmp
+  orthostim compare --stimuli natural16 --brain rdms.json --out cmp --method residual --residual partial
 
 Accepted array shapes (n images, P = n(n-1)/2, S subjects): ${ACCEPTED_SHAPES}.
 MAT-files: every numeric variable is a region; RSA-toolbox structs (RDMs(k).RDM, RDMs(k).name) group
@@ -96,6 +111,7 @@ TSV: rows "region<TAB>subject<TAB>values..." or one square matrix (optionally wi
         outDir: out,
         comparator: flags.compare,
         method: flags.method,
+        residual: flags.residual,
         ...(flags.layers ? { layers: flags.layers } : {}),
         ...(flags.regions ? { regions: flags.regions } : {}),
         nBootstrap: flags.bootstrap,
@@ -105,6 +121,7 @@ TSV: rows "region<TAB>subject<TAB>values..." or one square matrix (optionally wi
         command: ['orthostim', ...process.argv.slice(2)].join(' '),
       });
       if (r.ignored.length) info(`compare: left out of ${brain.join(', ')}: ${r.ignored.join('; ')}`);
+      for (const note of r.notes) info(`compare: note: ${note}`);
       process.stdout.write(r.table);
       process.stdout.write(`wrote ${r.files.join('\n      ')}\n`);
     });

@@ -5,7 +5,7 @@ import type { ActivationDistance } from '@orthostim/protocol';
 import { DEFAULT_RDM_LAYERS } from '../models/googlenet-layers';
 import { currentCommandLine } from '../stimulus-set-writer';
 import { IMAGE_ID_RULE_NAMES, type ImageIdRule } from '../image-ids';
-import { writeImageSetRdms, type ImageSetRdmsResult } from '../image-set-rdms';
+import { ACTIVATION_RESIDUALS_MAX_IMAGES, writeImageSetRdms, type ImageSetRdmsResult } from '../image-set-rdms';
 import type { NormalizationName } from '../models/preprocess';
 
 interface RdmsFlags {
@@ -22,6 +22,7 @@ interface RdmsFlags {
   backend?: string;
   overwrite?: boolean;
   ids: ImageIdRule;
+  activationResiduals: boolean;
 }
 
 const fmt = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(3));
@@ -35,6 +36,11 @@ export function formatRdmsSummary(r: ImageSetRdmsResult): string {
     L > 1
       ? `mean |Pearson r| between layers' RDMs: ${fmt(r.meanAbsPearson)} over all ${(L * (L - 1)) / 2} pairs, ${fmt(r.meanAbsPearsonAdjacent)} between adjacent layers`
       : 'layer similarity: n/a (one layer)',
+    ...(set.activationResiduals?.explained
+      ? [
+          `activation-residual RDMs: share of each layer's activations the other layers predict (leave-one-image-out) ${set.layers.map((l) => fmt(set.activationResiduals!.explained![l] ?? Number.NaN)).join(', ')}`,
+        ]
+      : []),
     `wrote ${r.files.stimulusSet}${'rdmsFile' in set ? ` (schema /2: the RDMs in ${set.rdmsFile.path} beside it)` : ''}`,
     `      ${r.files.images}/ (${set.images.length} PNG files)`,
     `      ${r.files.rdmsPng}`,
@@ -80,6 +86,12 @@ export function buildRdmsCommand(): Command {
     .addOption(options.batchSize())
     .addOption(options.backend())
     .addOption(options.overwrite())
+    .addOption(
+      new Option(
+        '--no-activation-residuals',
+        `do not compute the activation-residual RDMs (the residual method's activation variant; computed by default for 2+ layers and at most ${ACTIVATION_RESIDUALS_MAX_IMAGES} images)`,
+      ),
+    )
     .addHelpText(
       'after',
       `
@@ -112,6 +124,7 @@ exactly those pixels, so a session shows what the network saw.`,
         batchSize: flags.batchSize,
         backend: flags.backend,
         overwrite: flags.overwrite,
+        activationResiduals: flags.activationResiduals,
         command: currentCommandLine(),
       });
       process.stdout.write(`${formatRdmsSummary(result)}\n`);
