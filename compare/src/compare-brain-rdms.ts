@@ -30,6 +30,9 @@ import {
 } from './compare-report';
 import { computeLayerProfiles, type RegionProfile } from './layer-profiles';
 
+/** Above this many images the pairwise comparisons (a bootstrap over images) are skipped, with a note. */
+export const PAIRWISE_MAX_IMAGES = 200;
+
 export const COMPARE_METHODS: readonly MethodFamily[] = ['standard', 'residual'];
 
 export interface CompareOptions {
@@ -108,9 +111,14 @@ export async function compareBrainRdms(o: CompareOptions): Promise<CompareResult
       : {}),
   };
   const profiles = computeLayerProfiles(layers, layerRdms, brain.regions, options);
-  const pairwise = brain.regions.map((r, k) =>
-    comparePairwise(r.name, layers, layerRdms, r.subjects, ids.length, options, k),
-  );
+  const pairwise =
+    ids.length <= PAIRWISE_MAX_IMAGES
+      ? brain.regions.map((r, k) => comparePairwise(r.name, layers, layerRdms, r.subjects, ids.length, options, k))
+      : [];
+  if (ids.length > PAIRWISE_MAX_IMAGES)
+    notes.push(
+      `pairwise model comparisons skipped: ${ids.length} images (at most ${PAIRWISE_MAX_IMAGES}); their bootstrap resamples images and re-ranks every model RDM each time`,
+    );
   const table = `${formatProfileTable(profiles, comparator, model, ciLevel)}\n${formatPairwiseTable(pairwise, ciLevel, nBootstrap)}`;
   const svg = layerProfilesSvg(profiles, comparator, model);
   const png = await svgToPng(svg, 2);
