@@ -31,7 +31,7 @@ import { buildRunDesign, DEFAULT_HIGH_PASS_HZ } from '@orthostim/analysis';
 import { computeFrameTimes, cosineDrift } from '@orthostim/analysis';
 import { toRunEvents } from '@orthostim/analysis';
 import { bidsLabels } from '@orthostim/analysis';
-import { writeNifti, writeNiftiAsync } from '@orthostim/analysis';
+import { writeNiftiAsync } from '@orthostim/analysis';
 import { buildBrainPhantom, PHANTOM_DEFAULTS, type BrainPhantom } from './brain-phantom';
 import { embedRdm, plantPatterns, type PlantDistance, type PlantedGeometry } from './planted-patterns';
 import {
@@ -42,6 +42,7 @@ import {
   type RegionSignal,
   type RunRegressors,
 } from './bold-series';
+import { jsonText, type TruthRegion, writeTruth } from './truth-files';
 
 /** The simulation's settings: one table of defaults, documented in docs/simulate.md and --help. */
 export const SIMULATION_DEFAULTS = {
@@ -102,17 +103,7 @@ export interface SimulateOptions {
   log?: (message: string) => void;
 }
 
-export interface TruthRegion {
-  layer: string;
-  label: number;
-  /** `desc-` label of the layer in file names. */
-  desc: string;
-  mask: string;
-  centreMm: [number, number, number];
-  nVoxels: number;
-  rank: number;
-  clippedFraction: number;
-}
+export type { TruthRegion } from './truth-files';
 
 export interface SimulateResult {
   outDir: string;
@@ -130,10 +121,6 @@ const STREAM = { schedule: 1, patterns: 2, baseline: 3, noise: 4, noiseScale: 5 
 function participantLabels(count: number): string[] {
   const width = Math.max(2, String(count).length);
   return Array.from({ length: count }, (_, i) => String(i + 1).padStart(width, '0'));
-}
-
-function json(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 function checkSettings(
@@ -200,6 +187,46 @@ function runRegressors(
 export async function simulateStudy(options: SimulateOptions): Promise<SimulateResult> {
   const started = performance.now();
   const log = options.log ?? (() => {});
+  const plan = planStudy(options);
+  const { o, layers, config, phantom, labels } = plan;
+  log(
+    `simulate: ${o.participants} participants x ${o.runs} runs${config.imageTrialsPerRun !== undefined ? ` of ${config.imageTrialsPerRun} image trials` : ''}, ${plan.n} images, ${layers.length} layer regions, grid ${phantom.dims.join('x')} at ${o.voxelMm} mm (${phantom.brainVoxels.length} brain voxels), SNR ${plan.settings.snr}`,
+  );
+  const { volumesPerRun, truth } = await buildOutputDir(
+    options.outDir,
+    async (stage) => {
+      const { stimFiles, setFile } = writeDatasetFiles(stage, options, plan);
+      const truth = writeTruth(stage, phantom, plan.descs, plan.geometries, labels, plan.settings, plan.loaded);
+      const pending: Promise<void>[] = [];
+      let volumesPerRun: number[] = [];
+      for (const [pi, label] of labels.entries()) {
+        const t0 = performance.now();
+        const runs = planParticipantRuns(plan, pi + 1, stimFiles);
+        if (pi === 0) volumesPerRun = runs.map((r) => r.regs.nScans);
+        await simulateParticipant(plan, stage, pi + 1, label, runs, setFile, pending);
+        log(
+          `  sub-${label}: ${o.runs} runs of ${runs.map((r) => r.regs.nScans).join('/')} volumes (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+        );
+      }
+      await Promise.all(pending);
+      return { volumesPerRun, truth };
+    },
+    { overwrite: options.overwrite ?? false, inputs: [plan.loaded.path] },
+  );
+  return {
+    outDir: options.outDir,
+    participants: labels,
+    runs: o.runs,
+    volumesPerRun,
+    dims: phantom.dims,
+    brainVoxels: phantom.brainVoxels.length,
+    regions: truth,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The options with their defaults filled in and checked. */
+function resolveSettings(options: SimulateOptions) {
   const o = {
     participants: options.participants ?? SIMULATION_DEFAULTS.participants,
     runs: options.runs ?? SIMULATION_DEFAULTS.runs,
@@ -221,7 +248,11 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
   checkSettings(o);
   if (!/^[A-Za-z0-9]+$/.test(o.task))
     throw new InputError(`simulate: --task must be a BIDS label (letters and digits); got ${JSON.stringify(o.task)}`);
-  const loaded = readStimulusSet(options.stimuli);
+  return o;
+}
+
+/** The layers to plant (default: all of the set's), each named once and a layer of the set. */
+function resolveLayers(options: SimulateOptions, loaded: LoadedStimulusSet): string[] {
   const set = loaded.set;
   const layers = options.layers && options.layers.length > 0 ? [...options.layers] : [...set.layers];
   for (const l of layers) {
@@ -232,6 +263,15 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
   }
   if (new Set(layers).size !== layers.length)
     throw new InputError(`simulate: --layers names a layer twice (${layers.join(', ')})`);
+  return layers;
+}
+
+/** Everything decided before a file is written: settings, layers, session config, geometries, phantom. */
+function planStudy(options: SimulateOptions) {
+  const o = resolveSettings(options);
+  const loaded = readStimulusSet(options.stimuli);
+  const set = loaded.set;
+  const layers = resolveLayers(options, loaded);
   const config = parseSessionConfig(
     {
       ...(options.sessionConfig ?? defaultSessionConfig()),
@@ -248,6 +288,31 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
       embedRdm(Array.from(loaded.rdms[set.layers.indexOf(l)]!), n, distance, `the RDM of layer "${l}"`),
     ]),
   );
+  const phantom = buildPhantom(o, layers, geometries, n);
+  const noiseSdPsc = Number.isFinite(o.snr) ? o.evokedSdPsc / o.snr : 0;
+  const settings = {
+    ...o,
+    snr: Number.isFinite(o.snr) ? o.snr : 'inf',
+    noiseSdPsc,
+    brainMm: [...o.brainMm],
+    layers,
+    sessionConfig: config,
+  };
+  const labels = participantLabels(o.participants);
+  const descs = bidsLabels(layers, 'layer');
+  const version = options.version ?? '0.1.0';
+  return { o, loaded, set, layers, config, n, geometries, phantom, noiseSdPsc, settings, labels, descs, version };
+}
+
+type StudyPlan = ReturnType<typeof planStudy>;
+
+/** The phantom brain, each layer's region large enough to hold its planted geometry. */
+function buildPhantom(
+  o: ReturnType<typeof resolveSettings>,
+  layers: string[],
+  geometries: Map<string, PlantedGeometry>,
+  n: number,
+): BrainPhantom {
   const phantom = buildBrainPhantom({
     layers,
     voxelMm: o.voxelMm,
@@ -263,168 +328,153 @@ export async function simulateStudy(options: SimulateOptions): Promise<SimulateR
       );
     }
   }
-  const labels = participantLabels(o.participants);
-  const descs = bidsLabels(layers, 'layer');
-  const noiseSdPsc = Number.isFinite(o.snr) ? o.evokedSdPsc / o.snr : 0;
-  const version = options.version ?? '0.1.0';
-  const settings = {
-    ...o,
-    snr: Number.isFinite(o.snr) ? o.snr : 'inf',
-    noiseSdPsc,
-    brainMm: [...o.brainMm],
-    layers,
-    sessionConfig: config,
-  };
-  log(
-    `simulate: ${o.participants} participants x ${o.runs} runs${config.imageTrialsPerRun !== undefined ? ` of ${config.imageTrialsPerRun} image trials` : ''}, ${n} images, ${layers.length} layer regions, grid ${phantom.dims.join('x')} at ${o.voxelMm} mm (${phantom.brainVoxels.length} brain voxels), SNR ${settings.snr}`,
-  );
-
-  let volumesPerRun: number[] = [];
-  const truth: TruthRegion[] = [];
-  await buildOutputDir(
-    options.outDir,
-    async (stage) => {
-      writeFileAtomic(
-        join(stage, 'dataset_description.json'),
-        json({
-          Name: `orthostim simulated study (${set.images.length} images, ${layers.length} layers)`,
-          BIDSVersion: '1.9.0',
-          DatasetType: 'raw',
-          GeneratedBy: [
-            { Name: 'orthostim simulate', Version: version, Description: options.command ?? 'orthostim simulate' },
-          ],
-        }),
-      );
-      ensureDatasetFiles(stage, simulatedReadme(set.images.length, layers, options.command));
-      writeFileAtomic(join(stage, 'participants.tsv'), `participant_id\n${labels.map((l) => `sub-${l}`).join('\n')}\n`);
-      writeFileAtomic(
-        join(stage, 'participants.json'),
-        json({
-          participant_id: { Description: 'simulated participant (own voxel patterns, baseline, drift and noise)' },
-        }),
-      );
-      writeFileAtomic(
-        join(stage, `task-${o.task}_bold.json`),
-        json({ TaskName: o.task, RepetitionTime: o.repetitionTimeS }),
-      );
-      const { stimFiles, setFile } = copyStimulusSet(stage, loaded);
-      writeTruth(stage, phantom, descs, geometries, labels, settings, loaded, truth);
-
-      const pending: Promise<void>[] = [];
-      for (const [pi, label] of labels.entries()) {
-        const t0 = performance.now();
-        const p = pi + 1;
-        // Every run's schedule first: the evoked amplitude is scaled over all of the participant's runs.
-        // A condition-rich design cuts the runs from one image sequence per participant (its seed is
-        // the schedule stream's "run 0", never a run's own seed).
-        const sequenceSeed = deriveSeed(o.seed, STREAM.schedule, p, 0);
-        const runs = Array.from({ length: o.runs }, (_, ri) => {
-          const scheduleSeed = deriveSeed(o.seed, STREAM.schedule, p, ri + 1);
-          const schedule = buildRunSchedule(
-            set.images.map((i) => i.id),
-            config,
-            scheduleSeed,
-            { sequenceSeed, runIndex: ri },
-          );
-          return {
-            run: ri + 1,
-            scheduleSeed,
-            schedule,
-            ...runRegressors(schedule, loaded, stimFiles, o.repetitionTimeS, `simulated run ${ri + 1}`),
-          };
-        });
-        if (pi === 0) volumesPerRun = runs.map((r) => r.regs.nScans);
-        const cov = new Float64Array(n * n);
-        for (const r of runs) regressorCovariance(r.regs).forEach((v, k) => (cov[k] = cov[k]! + v / runs.length));
-        const patternRng = createNormalRng(deriveSeed(o.seed, STREAM.patterns, p));
-        const brainPos = new Int32Array(phantom.dims[0] * phantom.dims[1] * phantom.dims[2]).fill(-1);
-        phantom.brainVoxels.forEach((g, k) => (brainPos[g] = k));
-        const regions: RegionSignal[] = phantom.regions.map((r) => {
-          const betas = plantPatterns(
-            geometries.get(r.layer)!,
-            r.voxels.length,
-            patternRng,
-            `region of layer "${r.layer}"`,
-          );
-          const scale = o.evokedSdPsc / meanEvokedSd(betas, n, cov);
-          for (let k = 0; k < betas.length; k++) betas[k] = betas[k]! * scale;
-          return { positions: Int32Array.from(r.voxels, (g) => brainPos[g]!), betas };
-        });
-        const uniform = createRng(deriveSeed(o.seed, STREAM.baseline, p));
-        const baseline = Float32Array.from(
-          phantom.brainVoxels,
-          () => SIMULATION_DEFAULTS.baseline * (0.8 + 0.4 * uniform()),
-        );
-        const noise = participantNoise(o, noiseSdPsc, phantom, deriveSeed(o.seed, STREAM.noiseScale, p));
-        const func = join(stage, `sub-${label}`, 'func');
-        for (const r of runs) {
-          const runLabels = { participant: label, session: null, task: o.task, run: r.run };
-          writeRunEvents(stage, runLabels, r.rows, {
-            ...eventsColumnDescriptions(set.images.map((i) => i.id)),
-            onset: {
-              Description: 'Planned onset from time zero (a simulated run shows every trial exactly as planned)',
-              Units: 's',
-            },
-            duration: { Description: 'Planned duration', Units: 's' },
-            StimulusPresentation: { SoftwareName: 'orthostim simulate', SoftwareVersion: version },
-            Orthostim: {
-              StimulusSetSha256: set.sha256,
-              StimulusSetFile: setFile,
-              simulated: true,
-              seed: r.scheduleSeed,
-              ...(r.schedule.imageSequence ? { imageSequence: r.schedule.imageSequence } : {}),
-              repetitionTimeS: o.repetitionTimeS,
-              config,
-            },
-          });
-          const T = r.regs.nScans;
-          const nGrid = phantom.brain.length;
-          const volume = new Float32Array(nGrid * T);
-          synthesizeRun(
-            r.regs,
-            phantom.brainVoxels,
-            baseline,
-            regions,
-            noise,
-            createRng(deriveSeed(o.seed, STREAM.noise, p, r.run)),
-            volume,
-          );
-          // Compress on libuv's pool while the next run is computed; at most two runs in memory.
-          if (pending.length >= 2) await pending.shift();
-          pending.push(
-            writeNiftiAsync(
-              join(func, `sub-${label}_task-${o.task}_run-${r.run}_bold.nii.gz`),
-              { dims: [...phantom.dims, T], data: volume, affine: phantom.affine },
-              {
-                datatype: o.datatype,
-                repetitionTimeS: o.repetitionTimeS,
-                gzipLevel: 1,
-                description: 'orthostim simulate',
-              },
-            ),
-          );
-        }
-        log(
-          `  sub-${label}: ${o.runs} runs of ${runs.map((r) => r.regs.nScans).join('/')} volumes (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
-        );
-      }
-      await Promise.all(pending);
-    },
-    { overwrite: options.overwrite ?? false, inputs: [loaded.path] },
-  );
-  return {
-    outDir: options.outDir,
-    participants: labels,
-    runs: o.runs,
-    volumesPerRun,
-    dims: phantom.dims,
-    brainVoxels: phantom.brainVoxels.length,
-    regions: truth,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return phantom;
 }
 
-/** derivatives/truth/: brain mask, a mask per layer region, the label image with its TSV, index.json; per-participant brain masks. */
+/** The dataset's own files (description, README, participants, task sidecar) and the stimulus set. */
+function writeDatasetFiles(stage: string, options: SimulateOptions, plan: StudyPlan) {
+  const { o, set, layers, labels } = plan;
+  writeFileAtomic(
+    join(stage, 'dataset_description.json'),
+    jsonText({
+      Name: `orthostim simulated study (${set.images.length} images, ${layers.length} layers)`,
+      BIDSVersion: '1.9.0',
+      DatasetType: 'raw',
+      GeneratedBy: [
+        { Name: 'orthostim simulate', Version: plan.version, Description: options.command ?? 'orthostim simulate' },
+      ],
+    }),
+  );
+  ensureDatasetFiles(stage, simulatedReadme(set.images.length, layers, options.command));
+  writeFileAtomic(join(stage, 'participants.tsv'), `participant_id\n${labels.map((l) => `sub-${l}`).join('\n')}\n`);
+  writeFileAtomic(
+    join(stage, 'participants.json'),
+    jsonText({
+      participant_id: { Description: 'simulated participant (own voxel patterns, baseline, drift and noise)' },
+    }),
+  );
+  writeFileAtomic(
+    join(stage, `task-${o.task}_bold.json`),
+    jsonText({ TaskName: o.task, RepetitionTime: o.repetitionTimeS }),
+  );
+  return copyStimulusSet(stage, plan.loaded);
+}
+
+/**
+ * Every run's schedule first: the evoked amplitude is scaled over all of the participant's runs.
+ * A condition-rich design cuts the runs from one image sequence per participant (its seed is
+ * the schedule stream's "run 0", never a run's own seed).
+ */
+function planParticipantRuns(plan: StudyPlan, p: number, stimFiles: string[]) {
+  const { o, set, config, loaded } = plan;
+  const sequenceSeed = deriveSeed(o.seed, STREAM.schedule, p, 0);
+  return Array.from({ length: o.runs }, (_, ri) => {
+    const scheduleSeed = deriveSeed(o.seed, STREAM.schedule, p, ri + 1);
+    const schedule = buildRunSchedule(
+      set.images.map((i) => i.id),
+      config,
+      scheduleSeed,
+      { sequenceSeed, runIndex: ri },
+    );
+    return {
+      run: ri + 1,
+      scheduleSeed,
+      schedule,
+      ...runRegressors(schedule, loaded, stimFiles, o.repetitionTimeS, `simulated run ${ri + 1}`),
+    };
+  });
+}
+
+type PlannedRun = ReturnType<typeof planParticipantRuns>[number];
+
+/** A participant's own voxel patterns (scaled to the evoked SD over its runs), baseline and noise. */
+function participantSignal(plan: StudyPlan, p: number, runs: readonly PlannedRun[]) {
+  const { o, n, phantom, geometries } = plan;
+  const cov = new Float64Array(n * n);
+  for (const r of runs) regressorCovariance(r.regs).forEach((v, k) => (cov[k] = cov[k]! + v / runs.length));
+  const patternRng = createNormalRng(deriveSeed(o.seed, STREAM.patterns, p));
+  const brainPos = new Int32Array(phantom.dims[0] * phantom.dims[1] * phantom.dims[2]).fill(-1);
+  phantom.brainVoxels.forEach((g, k) => (brainPos[g] = k));
+  const regions: RegionSignal[] = phantom.regions.map((r) => {
+    const betas = plantPatterns(geometries.get(r.layer)!, r.voxels.length, patternRng, `region of layer "${r.layer}"`);
+    const scale = o.evokedSdPsc / meanEvokedSd(betas, n, cov);
+    for (let k = 0; k < betas.length; k++) betas[k] = betas[k]! * scale;
+    return { positions: Int32Array.from(r.voxels, (g) => brainPos[g]!), betas };
+  });
+  const uniform = createRng(deriveSeed(o.seed, STREAM.baseline, p));
+  const baseline = Float32Array.from(phantom.brainVoxels, () => SIMULATION_DEFAULTS.baseline * (0.8 + 0.4 * uniform()));
+  const noise = participantNoise(o, plan.noiseSdPsc, phantom, deriveSeed(o.seed, STREAM.noiseScale, p));
+  return { regions, baseline, noise };
+}
+
+/** A participant's runs: events TSV and BOLD series, compressed while the next run is computed. */
+async function simulateParticipant(
+  plan: StudyPlan,
+  stage: string,
+  p: number,
+  label: string,
+  runs: readonly PlannedRun[],
+  setFile: string,
+  pending: Promise<void>[],
+): Promise<void> {
+  const { o, phantom } = plan;
+  const { regions, baseline, noise } = participantSignal(plan, p, runs);
+  const func = join(stage, `sub-${label}`, 'func');
+  for (const r of runs) {
+    writeSimulatedEvents(plan, stage, label, r, setFile);
+    const T = r.regs.nScans;
+    const nGrid = phantom.brain.length;
+    const volume = new Float32Array(nGrid * T);
+    synthesizeRun(
+      r.regs,
+      phantom.brainVoxels,
+      baseline,
+      regions,
+      noise,
+      createRng(deriveSeed(o.seed, STREAM.noise, p, r.run)),
+      volume,
+    );
+    // Compress on libuv's pool while the next run is computed; at most two runs in memory.
+    if (pending.length >= 2) await pending.shift();
+    pending.push(
+      writeNiftiAsync(
+        join(func, `sub-${label}_task-${o.task}_run-${r.run}_bold.nii.gz`),
+        { dims: [...phantom.dims, T], data: volume, affine: phantom.affine },
+        {
+          datatype: o.datatype,
+          repetitionTimeS: o.repetitionTimeS,
+          gzipLevel: 1,
+          description: 'orthostim simulate',
+        },
+      ),
+    );
+  }
+}
+
+/** A run's events.tsv and its sidecar, by the session server's own writer. */
+function writeSimulatedEvents(plan: StudyPlan, stage: string, label: string, r: PlannedRun, setFile: string): void {
+  const { o, set, config } = plan;
+  const runLabels = { participant: label, session: null, task: o.task, run: r.run };
+  writeRunEvents(stage, runLabels, r.rows, {
+    ...eventsColumnDescriptions(set.images.map((i) => i.id)),
+    onset: {
+      Description: 'Planned onset from time zero (a simulated run shows every trial exactly as planned)',
+      Units: 's',
+    },
+    duration: { Description: 'Planned duration', Units: 's' },
+    StimulusPresentation: { SoftwareName: 'orthostim simulate', SoftwareVersion: plan.version },
+    Orthostim: {
+      StimulusSetSha256: set.sha256,
+      StimulusSetFile: setFile,
+      simulated: true,
+      seed: r.scheduleSeed,
+      ...(r.schedule.imageSequence ? { imageSequence: r.schedule.imageSequence } : {}),
+      repetitionTimeS: o.repetitionTimeS,
+      config,
+    },
+  });
+}
+
 /** The dataset's README: what was simulated and where the answer is. */
 function simulatedReadme(nImages: number, layers: readonly string[], command: string | undefined): string {
   return `orthostim simulated study
@@ -438,78 +488,4 @@ These are not recordings of any person.
 
 Command: ${command ?? 'orthostim simulate'}
 `;
-}
-
-function writeTruth(
-  stage: string,
-  phantom: BrainPhantom,
-  descs: Map<string, string>,
-  geometries: Map<string, PlantedGeometry>,
-  participants: readonly string[],
-  settings: Record<string, unknown>,
-  loaded: LoadedStimulusSet,
-  out: TruthRegion[],
-): void {
-  const dir = join(stage, 'derivatives', 'truth');
-  const image = (data: Uint8Array) => ({ dims: phantom.dims, data, affine: phantom.affine });
-  writeFileAtomic(
-    join(dir, 'dataset_description.json'),
-    json({
-      Name: 'orthostim simulation ground truth',
-      BIDSVersion: '1.9.0',
-      DatasetType: 'derivative',
-      GeneratedBy: [{ Name: 'orthostim simulate' }],
-    }),
-  );
-  writeNifti(join(dir, 'desc-brain_mask.nii.gz'), image(phantom.brain), { datatype: 'uint8', intent: 'label' });
-  writeNifti(join(dir, 'desc-layers_dseg.nii.gz'), image(phantom.labels), { datatype: 'uint8', intent: 'label' });
-  writeFileAtomic(
-    join(dir, 'desc-layers_dseg.tsv'),
-    `index\tname\n${phantom.regions.map((r) => `${r.label}\t${r.layer}`).join('\n')}\n`,
-  );
-  const files: Record<string, unknown>[] = [
-    { path: 'desc-brain_mask.nii.gz', stat: 'brain-mask', space: 'simulated' },
-    { path: 'desc-layers_dseg.nii.gz', stat: 'labels', space: 'simulated', labels: 'desc-layers_dseg.tsv' },
-  ];
-  for (const r of phantom.regions) {
-    const desc = descs.get(r.layer)!;
-    const mask = new Uint8Array(phantom.brain.length);
-    for (const g of r.voxels) mask[g] = 1;
-    const path = `desc-${desc}_mask.nii.gz`;
-    writeNifti(join(dir, path), image(mask), { datatype: 'uint8', intent: 'label' });
-    const g = geometries.get(r.layer)!;
-    out.push({
-      layer: r.layer,
-      label: r.label,
-      desc,
-      mask: path,
-      centreMm: r.centreMm,
-      nVoxels: r.voxels.length,
-      rank: g.rank,
-      clippedFraction: g.clippedFraction,
-    });
-    files.push({ path, stat: 'mask', layer: r.layer, space: 'simulated' });
-  }
-  // The analysis finds a participant's brain mask under the dataset's derivatives/ by its sub- entity.
-  for (const p of participants) {
-    const path = join(`sub-${p}`, `sub-${p}_desc-brain_mask.nii.gz`);
-    writeNifti(join(dir, path), image(phantom.brain), { datatype: 'uint8', intent: 'label' });
-    files.push({ path, stat: 'brain-mask', participant: p, space: 'simulated' });
-  }
-  writeFileAtomic(
-    join(dir, 'index.json'),
-    json({
-      schema: 'orthostim.simulation-truth/1',
-      stimulusSet: {
-        sha256: loaded.set.sha256,
-        distance: loaded.set.distance,
-        images: loaded.set.images.map((i) => i.id),
-      },
-      plantedRdm: `each region's voxel patterns (betas, % signal change) have the ${loaded.set.distance}-distance RDM of its layer, exactly (see clippedFraction)`,
-      grid: { dims: phantom.dims, affine: phantom.affine, brainVoxels: phantom.brainVoxels.length },
-      layers: out,
-      settings,
-      files,
-    }),
-  );
 }

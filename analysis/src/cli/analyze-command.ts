@@ -74,6 +74,22 @@ export function formatGroupSummary(g: GroupSummary): string {
   ].join('\n');
 }
 
+/** Examples and notes under `orthostim analyze --help`. */
+const ANALYZE_HELP = `
+Examples:
+  orthostim analyze data/bids data/bids/derivatives/orthostim participant --participant-label 01 02 --stimuli sets/natural16
+  orthostim analyze data/bids out participant --stimuli set --derivatives data/bids/derivatives/fmriprep --radius-vox 3 --method residual
+  orthostim analyze data/bids out participant --stimuli set --rois atlas.nii.gz --roi-labels atlas.tsv
+  orthostim analyze haxby2001 out participant --stimuli photos-set --image-map categories.tsv --radius-vox 1
+  orthostim analyze data/bids out participant --stimuli set --rois vt.nii.gz --distance crossnobis --noise-normalization multivariate --smoothing-fwhm 4
+  orthostim analyze data/bids out participant --stimuli set --model-rdm animacy=animacy.tsv faces=faces.csv
+  orthostim analyze data/bids out group --atlas atlas.nii.gz --atlas-labels atlas.tsv --n-permutations 5000
+  orthostim view out
+
+Participants write into their own sub-<label>/ folders, so several participant runs (in sequence or
+in parallel) share one output folder. Every folder has index.json (schema orthostim.outputs/1),
+analysis.json (resolved settings, inputs, versions) and report.html. See docs/analysis-pipeline.md.`;
+
 export function buildAnalyzeCommand(): Command {
   const cmd = new Command('analyze')
     .description(
@@ -87,111 +103,131 @@ export function buildAnalyzeCommand(): Command {
     .addArgument(new Argument('<analysis_level>', 'participant or group').choices(['participant', 'group']));
   addOptions(cmd, OPTION_NAMES);
   addExecutorOptions(cmd); // --executor local|slurm: one task per participant (docs/cluster.md)
-  cmd.addHelpText(
-    'after',
-    `
-Examples:
-  orthostim analyze data/bids data/bids/derivatives/orthostim participant --participant-label 01 02 --stimuli sets/natural16
-  orthostim analyze data/bids out participant --stimuli set --derivatives data/bids/derivatives/fmriprep --radius-vox 3 --method residual
-  orthostim analyze data/bids out participant --stimuli set --rois atlas.nii.gz --roi-labels atlas.tsv
-  orthostim analyze haxby2001 out participant --stimuli photos-set --image-map categories.tsv --radius-vox 1
-  orthostim analyze data/bids out participant --stimuli set --rois vt.nii.gz --distance crossnobis --noise-normalization multivariate --smoothing-fwhm 4
-  orthostim analyze data/bids out participant --stimuli set --model-rdm animacy=animacy.tsv faces=faces.csv
-  orthostim analyze data/bids out group --atlas atlas.nii.gz --atlas-labels atlas.tsv --n-permutations 5000
-  orthostim view out
-
-Participants write into their own sub-<label>/ folders, so several participant runs (in sequence or
-in parallel) share one output folder. Every folder has index.json (schema orthostim.outputs/1),
-analysis.json (resolved settings, inputs, versions) and report.html. See docs/analysis-pipeline.md.`,
-  );
+  cmd.addHelpText('after', ANALYZE_HELP);
   cmd.action(async (bidsDir: string, outputDir: string, level: 'participant' | 'group', flags: AnalysisFlags) => {
     checkOutputDir(bidsDir, outputDir);
     const executor = readExecutorSettings(flags);
     const ds = readBidsDataset(bidsDir);
     const settingsRecord = { ...flags, level };
     if (level === 'participant') {
-      const stimuliPath = requireOption(
-        flags.stimuli,
-        '--stimuli',
-        'the stimulus-set.json whose layer RDMs are the models',
-      );
-      const stimuli = readStimulusSet(stimuliPath, { checkImages: false });
-      checkLayerRdms(stimuli);
-      const searchlight = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
-      const glm = resolveGlmSettings(flags);
-      const imageMapping = resolveImageMapping(
-        flags,
-        stimuli.set.images.map((i) => i.id),
-      );
-      if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
-      checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
-      const modelRdms = await readModelRdmFlags(flags.modelRdm, stimuli.set);
-      const labels = selectParticipants(ds, flags.participantLabel);
-      // With an executor, done participants are skipped by the job state; each task checks its own.
-      if (!flags.overwrite && !executor) {
-        const existing = labels.filter((l) => {
-          const d = join(outputDir, `sub-${l}`);
-          return existsSync(d) && readdirSync(d).length > 0;
-        });
-        if (existing.length > 0) {
-          throw new InputError(
-            `${outputDir}: sub-${existing.join(', sub-')} already ha${existing.length > 1 ? 've' : 's'} outputs; pass --overwrite to replace them`,
-          );
-        }
-      }
-      // --overwrite: every participant's folder must be one orthostim wrote, checked before any work.
-      if (flags.overwrite) for (const l of labels) checkOutputFolder(join(outputDir, `sub-${l}`), { overwrite: true });
-      mkdirSync(outputDir, { recursive: true });
-      ensureDatasetDescription(resolve(outputDir), ds.root);
-      info(
-        `analyze: ${labels.length} participant(s), ${stimuli.set.layers.length} layers, radius ${describeRadius(searchlight.radius)}, ${searchlight.distance}, ${searchlight.compare}, method ${searchlight.method}, ${searchlight.threads} thread(s)`,
-      );
-      if (executor) return runParticipantsOnExecutor(outputDir, labels, executor);
-      const summaries: ParticipantSummary[] = [];
-      for (const participant of labels) {
-        const s = await runParticipant({
-          bidsDir: ds.root,
-          outputDir: resolve(outputDir),
-          participant,
-          stimuli,
-          ...(flags.task ? { task: flags.task } : {}),
-          ...(imageMapping ? { imageMapping } : {}),
-          ...(flags.derivatives ? { derivatives: flags.derivatives } : {}),
-          ...(flags.space ? { space: flags.space } : {}),
-          ...(flags.mask ? { mask: flags.mask } : {}),
-          glm,
-          searchlight,
-          ...(flags.rois
-            ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } }
-            : {}),
-          ...(flags.template ? { template: flags.template } : {}),
-          ...(modelRdms.length ? { modelRdms } : {}),
-          overwrite: flags.overwrite ?? false,
-          settingsRecord: { ...settingsRecord, resolved: { glm, searchlight } },
-        });
-        summaries.push(s);
-        process.stdout.write(`${formatParticipantSummary(s)}\n`);
-      }
-      process.stdout.write(`analyze participant: done, ${summaries.length} participant(s) in ${resolve(outputDir)}\n`);
-    } else {
-      const group = resolveGroupSettings(flags);
-      if (flags.atlasLabels && !flags.atlas) throw new UsageError('--atlas-labels needs --atlas (the label image)');
-      if (executor) return runGroupOnExecutor(outputDir, executor);
-      const g = await runGroup({
-        outputDir: resolve(outputDir),
-        bidsDir: ds.root,
-        ...(flags.participantLabel ? { participants: selectParticipants(ds, flags.participantLabel) } : {}),
-        settings: group,
-        threads: flags.threads ?? availableParallelism(), // '--threads' says: default all cores
-        ...(flags.atlas
-          ? { atlas: { path: flags.atlas, ...(flags.atlasLabels ? { labelsPath: flags.atlasLabels } : {}) } }
-          : {}),
-        ...(flags.template ? { template: flags.template } : {}),
-        overwrite: flags.overwrite ?? false,
-        settingsRecord: { ...settingsRecord, resolved: group },
-      });
-      process.stdout.write(`${formatGroupSummary(g)}\n`);
+      const radiusFromCli = cmd.getOptionValueSource('radiusMm') === 'cli';
+      return analyzeParticipants(ds, outputDir, flags, executor, settingsRecord, radiusFromCli);
     }
+    return analyzeGroup(ds, outputDir, flags, executor, settingsRecord);
   });
   return cmd;
+}
+
+type Executor = ReturnType<typeof readExecutorSettings>;
+type Dataset = ReturnType<typeof readBidsDataset>;
+
+/** `analyze ... participant`: every selected participant, here in sequence or as executor tasks. */
+async function analyzeParticipants(
+  ds: Dataset,
+  outputDir: string,
+  flags: AnalysisFlags,
+  executor: Executor,
+  settingsRecord: Record<string, unknown>,
+  radiusFromCli: boolean,
+): Promise<void> {
+  const stimuliPath = requireOption(
+    flags.stimuli,
+    '--stimuli',
+    'the stimulus-set.json whose layer RDMs are the models',
+  );
+  const stimuli = readStimulusSet(stimuliPath, { checkImages: false });
+  checkLayerRdms(stimuli);
+  const searchlight = resolveSearchlightSettings(flags, radiusFromCli);
+  const glm = resolveGlmSettings(flags);
+  const imageMapping = resolveImageMapping(
+    flags,
+    stimuli.set.images.map((i) => i.id),
+  );
+  if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
+  checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
+  const modelRdms = await readModelRdmFlags(flags.modelRdm, stimuli.set);
+  const labels = selectParticipants(ds, flags.participantLabel);
+  checkParticipantFolders(outputDir, labels, flags.overwrite ?? false, Boolean(executor));
+  mkdirSync(outputDir, { recursive: true });
+  ensureDatasetDescription(resolve(outputDir), ds.root);
+  info(
+    `analyze: ${labels.length} participant(s), ${stimuli.set.layers.length} layers, radius ${describeRadius(searchlight.radius)}, ${searchlight.distance}, ${searchlight.compare}, method ${searchlight.method}, ${searchlight.threads} thread(s)`,
+  );
+  if (executor) return runParticipantsOnExecutor(outputDir, labels, executor);
+  const summaries: ParticipantSummary[] = [];
+  for (const participant of labels) {
+    const s = await runParticipant({
+      bidsDir: ds.root,
+      outputDir: resolve(outputDir),
+      participant,
+      stimuli,
+      ...(flags.task ? { task: flags.task } : {}),
+      ...(imageMapping ? { imageMapping } : {}),
+      ...(flags.derivatives ? { derivatives: flags.derivatives } : {}),
+      ...(flags.space ? { space: flags.space } : {}),
+      ...(flags.mask ? { mask: flags.mask } : {}),
+      glm,
+      searchlight,
+      ...(flags.rois
+        ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } }
+        : {}),
+      ...(flags.template ? { template: flags.template } : {}),
+      ...(modelRdms.length ? { modelRdms } : {}),
+      overwrite: flags.overwrite ?? false,
+      settingsRecord: { ...settingsRecord, resolved: { glm, searchlight } },
+    });
+    summaries.push(s);
+    process.stdout.write(`${formatParticipantSummary(s)}\n`);
+  }
+  process.stdout.write(`analyze participant: done, ${summaries.length} participant(s) in ${resolve(outputDir)}\n`);
+}
+
+/** Before any work: existing outputs need --overwrite, and with it every folder must be one orthostim wrote. */
+function checkParticipantFolders(
+  outputDir: string,
+  labels: readonly string[],
+  overwrite: boolean,
+  onExecutor: boolean,
+) {
+  // With an executor, done participants are skipped by the job state; each task checks its own.
+  if (!overwrite && !onExecutor) {
+    const existing = labels.filter((l) => {
+      const d = join(outputDir, `sub-${l}`);
+      return existsSync(d) && readdirSync(d).length > 0;
+    });
+    if (existing.length > 0) {
+      throw new InputError(
+        `${outputDir}: sub-${existing.join(', sub-')} already ha${existing.length > 1 ? 've' : 's'} outputs; pass --overwrite to replace them`,
+      );
+    }
+  }
+  // --overwrite: every participant's folder must be one orthostim wrote, checked before any work.
+  if (overwrite) for (const l of labels) checkOutputFolder(join(outputDir, `sub-${l}`), { overwrite: true });
+}
+
+/** `analyze ... group`: the group level over the participants' outputs. */
+async function analyzeGroup(
+  ds: Dataset,
+  outputDir: string,
+  flags: AnalysisFlags,
+  executor: Executor,
+  settingsRecord: Record<string, unknown>,
+): Promise<void> {
+  const group = resolveGroupSettings(flags);
+  if (flags.atlasLabels && !flags.atlas) throw new UsageError('--atlas-labels needs --atlas (the label image)');
+  if (executor) return runGroupOnExecutor(outputDir, executor);
+  const g = await runGroup({
+    outputDir: resolve(outputDir),
+    bidsDir: ds.root,
+    ...(flags.participantLabel ? { participants: selectParticipants(ds, flags.participantLabel) } : {}),
+    settings: group,
+    threads: flags.threads ?? availableParallelism(), // '--threads' says: default all cores
+    ...(flags.atlas
+      ? { atlas: { path: flags.atlas, ...(flags.atlasLabels ? { labelsPath: flags.atlasLabels } : {}) } }
+      : {}),
+    ...(flags.template ? { template: flags.template } : {}),
+    overwrite: flags.overwrite ?? false,
+    settingsRecord: { ...settingsRecord, resolved: group },
+  });
+  process.stdout.write(`${formatGroupSummary(g)}\n`);
 }

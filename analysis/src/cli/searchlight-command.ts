@@ -120,6 +120,21 @@ function checkResidualFlags(flags: SearchlightFlags, settings: SearchlightSettin
     );
 }
 
+/** Examples and notes under `orthostim searchlight --help`. */
+const SEARCHLIGHT_HELP = `
+Examples:
+  orthostim searchlight --betas run1_betas.nii run2_betas.nii --mask mask.nii.gz --stimuli set --out sl
+  orthostim searchlight --betas all_betas.nii.gz --labels betas.tsv --mask mask.nii.gz --stimuli set --out sl --distance crossnobis --residuals rv1.nii.gz rv2.nii.gz
+  orthostim searchlight --betas-table spm_betas.tsv --mask spm/mask.nii --stimuli set --out sl
+  orthostim searchlight --betas b1.nii b2.nii --mask mask.nii.gz --stimuli set --out mnn --distance crossnobis --noise-normalization multivariate --residual-series res1.nii.gz res2.nii.gz
+  orthostim searchlight --betas b1.nii b2.nii --mask vt.nii.gz --stimuli set --out roi --rois vt.nii.gz --roi-labels vt.tsv --radius-vox 2
+  orthostim searchlight --betas b1.nii b2.nii --mask mask.nii.gz --stimuli set --out sl --model-rdm animacy=animacy.tsv
+
+Without --residuals, crossnobis is the cross-validated Euclidean distance of the betas as given
+(univariate, pooled, pairwise); multivariate normalisations need --residual-series. docs/analysis-rsa.md
+says which rsatoolbox call each equals.
+The output folder has index.json (schema orthostim.outputs/1), analysis.json and report.html.`;
+
 export function buildSearchlightCommand(): Command {
   const cmd = new Command('searchlight')
     .description(
@@ -154,72 +169,58 @@ export function buildSearchlightCommand(): Command {
     .option('--out <dir>', 'output folder (refused if it exists and is not empty, unless --overwrite)')
     .option('--no-report', 'skip report.html');
   addOptions(cmd, SHARED);
-  cmd.addHelpText(
-    'after',
-    `
-Examples:
-  orthostim searchlight --betas run1_betas.nii run2_betas.nii --mask mask.nii.gz --stimuli set --out sl
-  orthostim searchlight --betas all_betas.nii.gz --labels betas.tsv --mask mask.nii.gz --stimuli set --out sl --distance crossnobis --residuals rv1.nii.gz rv2.nii.gz
-  orthostim searchlight --betas-table spm_betas.tsv --mask spm/mask.nii --stimuli set --out sl
-  orthostim searchlight --betas b1.nii b2.nii --mask mask.nii.gz --stimuli set --out mnn --distance crossnobis --noise-normalization multivariate --residual-series res1.nii.gz res2.nii.gz
-  orthostim searchlight --betas b1.nii b2.nii --mask vt.nii.gz --stimuli set --out roi --rois vt.nii.gz --roi-labels vt.tsv --radius-vox 2
-  orthostim searchlight --betas b1.nii b2.nii --mask mask.nii.gz --stimuli set --out sl --model-rdm animacy=animacy.tsv
-
-Without --residuals, crossnobis is the cross-validated Euclidean distance of the betas as given
-(univariate, pooled, pairwise); multivariate normalisations need --residual-series. docs/analysis-rsa.md
-says which rsatoolbox call each equals.
-The output folder has index.json (schema orthostim.outputs/1), analysis.json and report.html.`,
-  );
-  cmd.action(async (flags: SearchlightFlags) => {
-    if (flags.betas && flags.betasTable) throw new UsageError('--betas and --betas-table exclude each other: give one');
-    if (flags.labels && flags.betasTable)
-      throw new UsageError('--labels describes a 4D --betas file; a --betas-table names each map itself');
-    const betas = flags.betasTable
-      ? []
-      : requireOption(
-          flags.betas,
-          '--betas',
-          'the beta maps (one 4D file per run, one with --labels, or a --betas-table of 3D maps)',
-        );
-    const mask = requireOption(flags.mask, '--mask', "the brain (or searchlight) mask on the betas' grid");
-    const out = requireOption(flags.out, '--out', 'the folder to write the maps into');
-    const stimuli = readStimulusSet(
-      requireOption(flags.stimuli, '--stimuli', 'the stimulus-set.json whose layer RDMs are the models'),
-      { checkImages: false },
-    );
-    const settings = resolveSearchlightSettings(flags, cmd.getOptionValueSource('radiusMm') === 'cli');
-    checkSearchlightRadius(settings.radius, readNiftiInfo(mask));
-    refuseRepeatedRuns(betas);
-    checkLayerRdms(stimuli);
-    if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
-    checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
-    checkResidualFlags(flags, settings);
-    const modelRdms = await readModelRdmFlags(flags.modelRdm, stimuli.set);
-    process.stderr.write(
-      `searchlight: radius ${describeRadius(settings.radius)}, ${settings.distance}, ${settings.compare}, method ${settings.method}, ${settings.threads} thread(s)\n`,
-    );
-    const s = await runSearchlightOnFiles({
-      betas,
-      ...(flags.betasTable ? { betasTable: flags.betasTable } : {}),
-      ...(flags.labels ? { labels: flags.labels } : {}),
-      ...(flags.residuals ? { residuals: flags.residuals } : {}),
-      ...(flags.residualSeries ? { residualSeries: flags.residualSeries } : {}),
-      ...(flags.residualDof !== undefined ? { residualDof: flags.residualDof } : {}),
-      mask,
-      stimuli,
-      outDir: out,
-      settings,
-      ...(flags.space ? { space: flags.space } : {}),
-      ...(flags.rois
-        ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } }
-        : {}),
-      ...(flags.template ? { template: flags.template } : {}),
-      ...(modelRdms.length ? { modelRdms } : {}),
-      report: flags.report,
-      overwrite: flags.overwrite ?? false,
-      settingsRecord: { ...flags, resolved: settings },
-    });
-    process.stdout.write(`${formatSearchlightSummary(s)}\n`);
-  });
+  cmd.addHelpText('after', SEARCHLIGHT_HELP);
+  cmd.action((flags: SearchlightFlags) => runSearchlightCommand(flags, cmd.getOptionValueSource('radiusMm') === 'cli'));
   return cmd;
+}
+
+/** The action: the flags checked and resolved, the searchlight run, a summary printed. */
+async function runSearchlightCommand(flags: SearchlightFlags, radiusFromCli: boolean): Promise<void> {
+  if (flags.betas && flags.betasTable) throw new UsageError('--betas and --betas-table exclude each other: give one');
+  if (flags.labels && flags.betasTable)
+    throw new UsageError('--labels describes a 4D --betas file; a --betas-table names each map itself');
+  const betas = flags.betasTable
+    ? []
+    : requireOption(
+        flags.betas,
+        '--betas',
+        'the beta maps (one 4D file per run, one with --labels, or a --betas-table of 3D maps)',
+      );
+  const mask = requireOption(flags.mask, '--mask', "the brain (or searchlight) mask on the betas' grid");
+  const out = requireOption(flags.out, '--out', 'the folder to write the maps into');
+  const stimuli = readStimulusSet(
+    requireOption(flags.stimuli, '--stimuli', 'the stimulus-set.json whose layer RDMs are the models'),
+    { checkImages: false },
+  );
+  const settings = resolveSearchlightSettings(flags, radiusFromCli);
+  checkSearchlightRadius(settings.radius, readNiftiInfo(mask));
+  refuseRepeatedRuns(betas);
+  checkLayerRdms(stimuli);
+  if (flags.roiLabels && !flags.rois) throw new UsageError('--roi-labels needs --rois (the label image)');
+  checkSearchlightSetSize(stimuli.set.images.length, flags.rois !== undefined);
+  checkResidualFlags(flags, settings);
+  const modelRdms = await readModelRdmFlags(flags.modelRdm, stimuli.set);
+  process.stderr.write(
+    `searchlight: radius ${describeRadius(settings.radius)}, ${settings.distance}, ${settings.compare}, method ${settings.method}, ${settings.threads} thread(s)\n`,
+  );
+  const s = await runSearchlightOnFiles({
+    betas,
+    ...(flags.betasTable ? { betasTable: flags.betasTable } : {}),
+    ...(flags.labels ? { labels: flags.labels } : {}),
+    ...(flags.residuals ? { residuals: flags.residuals } : {}),
+    ...(flags.residualSeries ? { residualSeries: flags.residualSeries } : {}),
+    ...(flags.residualDof !== undefined ? { residualDof: flags.residualDof } : {}),
+    mask,
+    stimuli,
+    outDir: out,
+    settings,
+    ...(flags.space ? { space: flags.space } : {}),
+    ...(flags.rois ? { rois: { path: flags.rois, ...(flags.roiLabels ? { labelsPath: flags.roiLabels } : {}) } } : {}),
+    ...(flags.template ? { template: flags.template } : {}),
+    ...(modelRdms.length ? { modelRdms } : {}),
+    report: flags.report,
+    overwrite: flags.overwrite ?? false,
+    settingsRecord: { ...flags, resolved: settings },
+  });
+  process.stdout.write(`${formatSearchlightSummary(s)}\n`);
 }

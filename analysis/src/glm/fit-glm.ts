@@ -221,12 +221,8 @@ export function fitGlmRange(
     const c1 = Math.min(v1, c0 + CHUNK);
     projectSeries(series, plan, c0, c1, z);
     for (let v = c0; v < c1; v++) {
-      const skip = valid !== undefined && valid[v] === 0;
-      if (skip) {
-        for (let k = 0; k < K; k++) out.betas[k * V + v] = Number.NaN;
-        out.residualVariance[v] = Number.NaN;
-        out.rho[v] = Number.NaN;
-        out.residuals?.fill(Number.NaN, v * T, (v + 1) * T);
+      if (valid !== undefined && valid[v] === 0) {
+        markSkipped(out, v, K, T);
         continue;
       }
       const zo = (v - c0) * W;
@@ -250,13 +246,7 @@ export function fitGlmRange(
         bq += b[k]! * z[zo + K + k]!;
       }
       const ssr = Math.max(0, yy - bu);
-      let r = 0;
-      if (ar && ssr > 1e-12 * yy) {
-        matVec(a, b, K, ab);
-        let bab = 0;
-        for (let k = 0; k < K; k++) bab += b[k]! * ab[k]!;
-        r = Math.trunc(estimate(ySy - bq + bab, ssr, T) * bins) / bins;
-      }
+      const r = ar && ssr > 1e-12 * yy ? binnedRho(a, b, ab, ySy - bq, ssr, T, estimate, bins) : 0;
       if (r === 0) {
         for (let k = 0; k < K; k++) out.betas[k * V + v] = b[k]!;
         out.residualVariance[v] = ssr / df;
@@ -264,11 +254,7 @@ export function fitGlmRange(
         if (out.residuals) writeResiduals(series, plan, v, 0, b, out.residuals);
         continue;
       }
-      let gw = binCache.get(r);
-      if (!gw) {
-        gw = whitenedInverse(plan, r);
-        binCache.set(r, gw);
-      }
+      const gw = cachedWhitenedInverse(binCache, plan, r);
       const r2 = r * r;
       for (let k = 0; k < K; k++) {
         const u = z[zo + k]!;
@@ -286,6 +272,46 @@ export function fitGlmRange(
       if (out.residuals) writeResiduals(series, plan, v, r, beta, out.residuals);
     }
   }
+}
+
+/** A voxel left out of the fit (`valid` 0): NaN betas, variance, rho and residuals. */
+function markSkipped(out: GlmFit, v: number, K: number, T: number): void {
+  const V = out.nVoxels;
+  for (let k = 0; k < K; k++) out.betas[k * V + v] = Number.NaN;
+  out.residualVariance[v] = Number.NaN;
+  out.rho[v] = Number.NaN;
+  out.residuals?.fill(Number.NaN, v * T, (v + 1) * T);
+}
+
+/**
+ * The AR(1) coefficient of the OLS residuals, truncated to `bins` steps: `lag` is the lag-1 product
+ * of the series minus b'q, completed here by b'Ab.
+ */
+function binnedRho(
+  a: GlmPlan['a'],
+  b: Float64Array,
+  ab: Float64Array<ArrayBuffer>,
+  lag: number,
+  ssr: number,
+  T: number,
+  estimate: (lag1: number, ssr: number, T: number) => number,
+  bins: number,
+): number {
+  const K = b.length;
+  matVec(a, b, K, ab);
+  let bab = 0;
+  for (let k = 0; k < K; k++) bab += b[k]! * ab[k]!;
+  return Math.trunc(estimate(lag + bab, ssr, T) * bins) / bins;
+}
+
+/** The whitened design's inverse for rho `r`, computed once per bin. */
+function cachedWhitenedInverse(cache: Map<number, Float64Array>, plan: GlmPlan, r: number): Float64Array {
+  let gw = cache.get(r);
+  if (!gw) {
+    gw = whitenedInverse(plan, r);
+    cache.set(r, gw);
+  }
+  return gw;
 }
 
 export function allocateGlmFit(nVoxels: number, plan: GlmPlan, shared = false, residuals = false): GlmFit {

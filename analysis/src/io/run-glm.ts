@@ -139,23 +139,7 @@ function readBoldSeries(path: string, mask: Volume, voxels: Int32Array, shared: 
 }
 
 export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promise<RunGlmResult> {
-  const source = run.eventsPath ?? run.boldPath;
-  if (run.eventsPath === null)
-    throw new InputError(
-      `${run.rawBoldPath}: no events file (${runPrefix({ ...run, space: null })}_events.tsv) for this run`,
-    );
-  const recorded = recordedStimulusSet(run.eventsMetadata).sha256;
-  if (recorded !== undefined && recorded !== options.stimulusSet.sha256) {
-    throw new InputError(
-      `${source}: events.json records stimulus set sha256 ${String(recorded)}, but --stimuli has ${options.stimulusSet.sha256}; these events come from another stimulus set`,
-    );
-  }
-  const text = readFileSync(run.eventsPath, 'utf8');
-  const rows = parseEventsTsv(text, run.eventsPath);
-  const ids = options.stimulusSet.images.map((i) => i.id);
-  const imageOfRow = options.imageMapping && imagesOfEventRows(text, options.imageMapping, ids, run.eventsPath);
-  const events = toRunEvents(rows, options.stimulusSet.images, run.eventsPath, imageOfRow);
-
+  const events = readStudyRunEvents(run, options);
   const maskPath = run.maskPath ?? options.maskPath;
   if (!maskPath) throw new InputError(`${run.boldPath}: no brain mask found for this run; give one with --mask`);
   const mask = readVolume3d(maskPath, 'the brain mask');
@@ -164,7 +148,7 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
   const T = bold.dims[3];
   if (T < 3) throw new InputError(`${run.boldPath}: ${T} volume(s); a run needs a time series`);
   const { tr, note } = resolveTr(run, bold);
-  checkEventsFitRun(events, T, tr, run.eventsPath);
+  checkEventsFitRun(events, T, tr, run.eventsPath!);
   const st = run.sliceTimingS;
   // Slice-timing-corrected data (fMRIPrep) refer to the middle of the slice acquisition times.
   const frameReferenceS = st && st.length > 0 ? (Math.min(...st) + Math.max(...st)) / 2 : 0;
@@ -195,6 +179,77 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
   });
 
   const prefix = runPrefix(run);
+  const files = await writeRunMaps(prefix, options, design, fit, { mask, voxels, bold });
+  const V = voxels.length;
+  const designFiles = writeDesignFiles(prefix, options, design, {
+    repetitionTimeS: tr,
+    frameReferenceS,
+    dfResidual: fit.dfResidual,
+    rank: fit.rank,
+    voxels: V,
+    skipped: scaling.skipped,
+    ...(note ? { repetitionTimeNote: note } : {}),
+  });
+  files.push(...designFiles);
+  const nuisanceRegressors = design.columns.filter((c) => c.kind === 'nuisance').map((c) => c.name);
+  return {
+    run,
+    design,
+    repetitionTimeS: tr,
+    ...(note ? { repetitionTimeNote: note } : {}),
+    frameReferenceS,
+    files,
+    nVoxels: V,
+    skipped: scaling.skipped,
+    meanRho: meanOverValid(fit.rho, scaling.valid, V),
+    nuisanceRegressors,
+    ...(fit.residuals ? { residuals: { values: fit.residuals, nVolumes: T, dfResidual: fit.dfResidual } } : {}),
+    voxels,
+  };
+}
+
+/** The run's events, checked against the stimulus set their events.json records. */
+function readStudyRunEvents(run: StudyRun, options: RunGlmOptions) {
+  const source = run.eventsPath ?? run.boldPath;
+  if (run.eventsPath === null)
+    throw new InputError(
+      `${run.rawBoldPath}: no events file (${runPrefix({ ...run, space: null })}_events.tsv) for this run`,
+    );
+  const recorded = recordedStimulusSet(run.eventsMetadata).sha256;
+  if (recorded !== undefined && recorded !== options.stimulusSet.sha256) {
+    throw new InputError(
+      `${source}: events.json records stimulus set sha256 ${String(recorded)}, but --stimuli has ${options.stimulusSet.sha256}; these events come from another stimulus set`,
+    );
+  }
+  const text = readFileSync(run.eventsPath, 'utf8');
+  const rows = parseEventsTsv(text, run.eventsPath);
+  const ids = options.stimulusSet.images.map((i) => i.id);
+  const imageOfRow = options.imageMapping && imagesOfEventRows(text, options.imageMapping, ids, run.eventsPath);
+  return toRunEvents(rows, options.stimulusSet.images, run.eventsPath, imageOfRow);
+}
+
+/** Mean of the fitted AR(1) coefficients over the voxels that were fitted (0 when none). */
+function meanOverValid(rho: ArrayLike<number>, valid: ArrayLike<number | boolean>, V: number): number {
+  let rhoSum = 0;
+  let fitted = 0;
+  for (let i = 0; i < V; i++) {
+    if (valid[i]) {
+      rhoSum += rho[i]!;
+      fitted++;
+    }
+  }
+  return fitted ? rhoSum / fitted : 0;
+}
+
+/** A beta map per image column and the residual-variance map, gzipped on libuv's pool. */
+async function writeRunMaps(
+  prefix: string,
+  options: RunGlmOptions,
+  design: DesignMatrix,
+  fit: Awaited<ReturnType<typeof fitGlmParallel>>,
+  grid: { mask: Volume; voxels: Int32Array; bold: ReturnType<typeof readBoldSeries> },
+): Promise<RunOutputFile[]> {
+  const { mask, voxels, bold } = grid;
   const labels = imageDescLabels(options.stimulusSet.images.map((i) => i.id));
   const nvox = mask.dims[0] * mask.dims[1] * mask.dims[2];
   const V = voxels.length;
@@ -221,26 +276,36 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
   const rv = `${prefix}_desc-residual_variance.nii.gz`;
   writeMap(rv, (i) => fit.residualVariance[i]!, 'none', { path: rv, stat: 'residual-variance' });
   await Promise.all(writes);
+  return files;
+}
+
+/** The design as TSV, and as JSON with the settings and the fit's figures. */
+function writeDesignFiles(
+  prefix: string,
+  options: RunGlmOptions,
+  design: DesignMatrix,
+  figures: {
+    repetitionTimeS: number;
+    frameReferenceS: number;
+    dfResidual: number;
+    rank: number;
+    voxels: number;
+    skipped: RunGlmResult['skipped'];
+    repetitionTimeNote?: string;
+  },
+): RunOutputFile[] {
   const designTsv = `${prefix}_design.tsv`;
   writeFileAtomic(join(options.outDir, designTsv), formatDesignTsv(design));
   const designJson = `${prefix}_design.json`;
-  let rhoSum = 0;
-  let fitted = 0;
-  for (let i = 0; i < V; i++) {
-    if (scaling.valid[i]) {
-      rhoSum += fit.rho[i]!;
-      fitted++;
-    }
-  }
-  const nuisanceRegressors = design.columns.filter((c) => c.kind === 'nuisance').map((c) => c.name);
+  const { repetitionTimeNote, ...fitFigures } = figures;
   writeFileAtomic(
     join(options.outDir, designJson),
     `${JSON.stringify(
       {
         columns: design.columns,
         imagesAbsent: design.imagesAbsent,
-        repetitionTimeS: tr,
-        frameReferenceS,
+        repetitionTimeS: fitFigures.repetitionTimeS,
+        frameReferenceS: fitFigures.frameReferenceS,
         noiseModel: options.noiseModel ?? 'ar1',
         ...((options.noiseModel ?? 'ar1') === 'ar1'
           ? { ar1Estimator: options.ar1Estimator ?? DEFAULT_AR1_ESTIMATOR }
@@ -249,29 +314,18 @@ export async function fitStudyRun(run: StudyRun, options: RunGlmOptions): Promis
         hrf: options.hrf ?? 'spm',
         highPassHz: options.highPassHz ?? DEFAULT_HIGH_PASS_HZ,
         signalScaling: 'percent signal change (nilearn mean_scaling)',
-        dfResidual: fit.dfResidual,
-        rank: fit.rank,
-        voxels: V,
-        skipped: scaling.skipped,
-        ...(note ? { repetitionTimeNote: note } : {}),
+        dfResidual: fitFigures.dfResidual,
+        rank: fitFigures.rank,
+        voxels: fitFigures.voxels,
+        skipped: fitFigures.skipped,
+        ...(repetitionTimeNote ? { repetitionTimeNote } : {}),
       },
       null,
       2,
     )}\n`,
   );
-  files.push({ path: designTsv, stat: 'design' }, { path: designJson, stat: 'design' });
-  return {
-    run,
-    design,
-    repetitionTimeS: tr,
-    ...(note ? { repetitionTimeNote: note } : {}),
-    frameReferenceS,
-    files,
-    nVoxels: V,
-    skipped: scaling.skipped,
-    meanRho: fitted ? rhoSum / fitted : 0,
-    nuisanceRegressors,
-    ...(fit.residuals ? { residuals: { values: fit.residuals, nVolumes: T, dfResidual: fit.dfResidual } } : {}),
-    voxels,
-  };
+  return [
+    { path: designTsv, stat: 'design' },
+    { path: designJson, stat: 'design' },
+  ];
 }

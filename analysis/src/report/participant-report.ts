@@ -94,12 +94,32 @@ ${legendHtml(DESIGN_KIND_LEGEND)}`;
   return [{ id: 'glm', title: 'GLM', body }];
 }
 
+type Section = { id: string; title: string; body: string };
+
+/** The label of a layer, or of a user-given model RDM. */
+const nameOf = (m: { layer: string; kind?: 'model' }) => (m.kind ? `${m.layer} (model RDM)` : m.layer);
+
 export function participantReportHtml(d: ParticipantReportData): string {
-  const sl = d.searchlight;
-  const { set, settings, grid } = d;
   const who = d.participant !== null ? `sub-${d.participant}` : 'searchlight';
-  const sections: { id: string; title: string; body: string }[] = [];
-  sections.push({
+  const sections: Section[] = [
+    summarySection(d),
+    ...glmSections(d),
+    ...tsnrSection(d),
+    { id: 'layers', title: 'Layer similarity', body: layerSimilarityFigure(d.set) },
+    profileSection(d),
+    ...layerMapSections(d),
+    ...roiSection(d),
+  ];
+  const subtitle = `orthostim ${esc(who)} &middot; ${esc(new Date().toISOString().slice(0, 19))}Z &middot; maps listed in index.json`;
+  return page(`Layer maps: ${who}`, subtitle, sections);
+}
+
+/** Settings, counts, notes and the stimulus images. */
+function summarySection(d: ParticipantReportData): Section {
+  const sl = d.searchlight;
+  const { set, settings } = d;
+
+  return {
     id: 'summary',
     title: 'Summary',
     body: `${keyValues([
@@ -127,11 +147,16 @@ export function participantReportHtml(d: ParticipantReportData): string {
     ])}
 <h3>Skips and warnings</h3>${notesHtml(d.notes)}
 ${stimulusImages(set, d.setDir)}`,
-  });
-  sections.push(...glmSections(d));
-  if (d.tsnr) {
-    const [hi] = quantiles(d.tsnr, [0.98]);
-    sections.push({
+  };
+}
+
+/** The tSNR of the GLM residuals (participants from BIDS only). */
+function tsnrSection(d: ParticipantReportData): Section[] {
+  const { grid } = d;
+  if (!d.tsnr) return [];
+  const [hi] = quantiles(d.tsnr, [0.98]);
+  return [
+    {
       id: 'tsnr',
       title: 'tSNR',
       body: mapMosaic({
@@ -146,9 +171,13 @@ ${stimulusImages(set, d.setDir)}`,
         caption: `100 / sqrt(residual variance of the percent-signal-change model), mean over runs; median ${fmt(quantiles(d.tsnr, [0.5])[0]!, 1)}.`,
         unit: 'tSNR',
       }),
-    });
-  }
-  sections.push({ id: 'layers', title: 'Layer similarity', body: layerSimilarityFigure(set) });
+    },
+  ];
+}
+
+/** r over centres per layer: the profile plot and the table. */
+function profileSection(d: ParticipantReportData): Section {
+  const sl = d.searchlight;
   const L = sl.layers.length;
   const profile = linePlotSvg({
     title: 'Layer profile',
@@ -165,13 +194,19 @@ ${stimulusImages(set, d.setDir)}`,
     }),
     width: Math.max(560, 60 * L + 260),
   });
-  const nameOf = (m: { layer: string; kind?: 'model' }) => (m.kind ? `${m.layer} (model RDM)` : m.layer);
   const statRows = sl.models.map((s) => [esc(nameOf(s)), esc(s.method), s.nValid, s.mean, s.p95, s.max]);
-  sections.push({
+  return {
     id: 'profile',
     title: 'Layer profile',
     body: `${svgFigure(profile)}${table(['layer', 'method', 'centres with a value', 'mean r', '95th percentile', 'max r'], statRows)}`,
-  });
+  };
+}
+
+/** Per comparison method: winner-take-all and every layer map on the same slices. */
+function layerMapSections(d: ParticipantReportData): Section[] {
+  const sl = d.searchlight;
+  const { settings, grid } = d;
+  const sections: Section[] = [];
   // Every layer map on the same slices: those holding brain or searchlight centres.
   const sliceIndices = mosaicSlices({
     dims: grid.dims,
@@ -224,24 +259,29 @@ ${stimulusImages(set, d.setDir)}`,
       body: `${wtaMosaic(grid, d.background, top.winner, sl.layers, top.counts, `Winner-take-all over the top 10% (${esc(method)})`, "The layer with the highest r, only at centres where the winner's r is positive and among the top 10% of its map's |r| (the voxels its map shows); not a test.", sliceIndices)}${parts.join('\n')}`,
     });
   }
-  if (sl.roi) {
-    const roi = sl.roi;
-    const n = set.images.length;
-    const rows = roi.regions.flatMap((r) =>
-      roi.models.map((m, k) => [esc(r.region.name), r.region.id, r.nVoxels, esc(m.layer), esc(m.method), r.values[k]!]),
-    );
-    // Heatmaps up to the searchlight's image limit; larger RDMs are in the ROI JSON only.
-    const panels = roi.regions
-      .filter((r) => n <= SEARCHLIGHT_MAX_IMAGES && r.rdm.some((v) => !Number.isNaN(v)))
-      .map((r) => ({ title: `${r.region.name} (${r.nVoxels} voxels)`, n, values: toSquare(r.rdm, n) }));
-    sections.push({
+  return sections;
+}
+
+/** Regions of interest: RDM heatmaps and the r of every region and model. */
+function roiSection(d: ParticipantReportData): Section[] {
+  const { set, settings } = d;
+  const roi = d.searchlight.roi;
+  if (!roi) return [];
+  const n = set.images.length;
+  const rows = roi.regions.flatMap((r) =>
+    roi.models.map((m, k) => [esc(r.region.name), r.region.id, r.nVoxels, esc(m.layer), esc(m.method), r.values[k]!]),
+  );
+  // Heatmaps up to the searchlight's image limit; larger RDMs are in the ROI JSON only.
+  const panels = roi.regions
+    .filter((r) => n <= SEARCHLIGHT_MAX_IMAGES && r.rdm.some((v) => !Number.isNaN(v)))
+    .map((r) => ({ title: `${r.region.name} (${r.nVoxels} voxels)`, n, values: toSquare(r.rdm, n) }));
+  return [
+    {
       id: 'rois',
       title: 'Regions of interest',
       body: `${panels.length ? svgFigure(heatmapGridSvg({ panels, labels: set.images.map((i) => i.id), rank: true, title: `Region RDMs (${settings.distance})` }), "Percentiles of each RDM's dissimilarities.") : ''}${table(['region', 'label', 'voxels', 'layer', 'method', 'r'], rows)}`,
-    });
-  }
-  const subtitle = `orthostim ${esc(who)} &middot; ${esc(new Date().toISOString().slice(0, 19))}Z &middot; maps listed in index.json`;
-  return page(`Layer maps: ${who}`, subtitle, sections);
+    },
+  ];
 }
 
 export async function writeParticipantReport(dir: string, d: ParticipantReportData): Promise<void> {

@@ -40,6 +40,10 @@ import {
   type NoiseNormalization,
   type ResidualSeries,
 } from './crossnobis-noise';
+import { prepareCrossnobis } from './crossnobis-rows';
+import { prepareRawBetas, prepareRunAverage } from './voxel-major';
+
+export { crossnobisPairScales } from './crossnobis-rows';
 
 export type SearchlightDistance = 'correlation' | 'euclidean' | 'crossnobis';
 
@@ -90,158 +94,6 @@ interface SphereDistanceSpec {
   readonly kernel:
     | { readonly kind: 'gram'; readonly center: boolean; readonly spec: PatternDistanceSpec }
     | { readonly kind: 'mean' };
-}
-
-/** Voxels per block when transposing [run][image][voxel] to voxel-major: keeps the reads streaming. */
-const VOXEL_BLOCK = 512;
-
-/**
- * Copy voxels v0 .. v0+nv of every (run, image) row into block[(r * K + i) * nv + t]: contiguous
- * reads from each row, so the later per-voxel loops stay in cache.
- */
-function copyVoxelBlock(betas: BetaSet, v0: number, nv: number, block: Float64Array): void {
-  const rows = betas.nRuns * betas.nImages;
-  const V = betas.nVoxels;
-  const data = betas.data;
-  for (let q = 0; q < rows; q++) {
-    const src = q * V + v0;
-    const dst = q * nv;
-    for (let t = 0; t < nv; t++) block[dst + t] = data[src + t] as number;
-  }
-}
-
-/** Raw betas voxel-major: out[v * R * K + r * K + i] = beta(run r, image i, voxel v). */
-function prepareRawBetas(betas: BetaSet, out: Float64Array): void {
-  const { nRuns: R, nImages: K, nVoxels: V, data } = betas;
-  const W = R * K;
-  for (let q = 0; q < W; q++) for (let v = 0; v < V; v++) out[v * W + q] = data[q * V + v] as number;
-}
-
-/** Run-averaged patterns, voxel-major: out[v * K + i] = mean over runs of beta(run, i, v). */
-function prepareRunAverage(betas: BetaSet, out: Float64Array): void {
-  const { nRuns: R, nImages: K, nVoxels: V } = betas;
-  const block = new Float64Array(R * K * VOXEL_BLOCK);
-  for (let v0 = 0; v0 < V; v0 += VOXEL_BLOCK) {
-    const nv = Math.min(VOXEL_BLOCK, V - v0);
-    copyVoxelBlock(betas, v0, nv, block);
-    for (let t = 0; t < nv; t++) {
-      const o = (v0 + t) * K;
-      for (let i = 0; i < K; i++) {
-        let sum = 0;
-        for (let r = 0; r < R; r++) sum += block[(r * K + i) * nv + t] as number;
-        out[o + i] = sum / R;
-      }
-    }
-  }
-}
-
-/**
- * Per pair of images, 1 / (m (m - 1)) with m the runs where both have a beta (`present`); NaN
- * where m < 2. Without `present` every pair has all R runs.
- */
-export function crossnobisPairScales(nRuns: number, nImages: number, present?: Uint8Array): Float64Array {
-  const scales = new Float64Array(pairCount(nImages));
-  let k = 0;
-  for (let i = 0; i < nImages; i++) {
-    for (let j = i + 1; j < nImages; j++) {
-      let m = 0;
-      for (let r = 0; r < nRuns; r++) if (!present || (present[r * nImages + i] && present[r * nImages + j])) m++;
-      scales[k++] = m >= 2 ? 1 / (m * (m - 1)) : Number.NaN;
-    }
-  }
-  return scales;
-}
-
-/**
- * Crossnobis rows with absent images: as prepareCrossnobis, each pair over the m runs where both
- * images have a beta, scaled by 1 / (m (m - 1)). `x` holds the run's noise-normalized betas.
- */
-function crossnobisPresentPairs(
-  x: Float64Array,
-  present: Uint8Array,
-  scales: Float64Array,
-  R: number,
-  K: number,
-  out: Float64Array,
-  k0: number,
-): void {
-  let k = k0;
-  for (let i = 0; i < K; i++) {
-    for (let j = i + 1; j < K; j++) {
-      let ds = 0;
-      let within = 0;
-      for (let r = 0; r < R; r++) {
-        if (!present[r * K + i] || !present[r * K + j]) continue;
-        const d = (x[r * K + i] as number) - (x[r * K + j] as number);
-        ds += d;
-        within += d * d;
-      }
-      out[k] = (ds * ds - within) * (scales[k - k0] as number);
-      k++;
-    }
-  }
-}
-
-/**
- * Crossnobis rows: out[v * P + pair(i, j)] = ((sum_r d_r)^2 - sum_r d_r^2) / (R (R - 1)) with
- * d_r = (b_i,r - b_j,r) / sigma_r(v); the sphere RDM is the mean of its voxels' rows. With
- * `betas.present` (images absent from some runs) each pair sums over the m runs where both images
- * have a beta, / (m (m - 1)); a pair with m < 2 is NaN.
- */
-function prepareCrossnobis(betas: BetaSet, out: Float64Array, residualVariance?: ArrayLike<number>): void {
-  const { nRuns: R, nImages: K, nVoxels: V } = betas;
-  const P = pairCount(K);
-  if (residualVariance && residualVariance.length !== V && residualVariance.length !== R * V) {
-    throw new UsageError(
-      `crossnobis: residual variance must hold one value per voxel (${V}) or per run and voxel (${R}*${V} = ${R * V}); got ${residualVariance.length}`,
-    );
-  }
-  const perRun = residualVariance !== undefined && residualVariance.length === R * V;
-  const x = new Float64Array(R * K);
-  const s = new Float64Array(K);
-  const scale = 1 / (R * (R - 1));
-  const pairScales = betas.present ? crossnobisPairScales(R, K, betas.present) : null;
-  const block = new Float64Array(R * K * VOXEL_BLOCK);
-  let v0 = -VOXEL_BLOCK;
-  let nv = 0;
-  for (let v = 0; v < V; v++) {
-    if (v >= v0 + nv) {
-      v0 = v;
-      nv = Math.min(VOXEL_BLOCK, V - v0);
-      copyVoxelBlock(betas, v0, nv, block);
-    }
-    const t = v - v0;
-    s.fill(0);
-    const present = betas.present;
-    for (let r = 0; r < R; r++) {
-      let w = 1;
-      if (residualVariance) {
-        const sigma2 = residualVariance[perRun ? r * V + v : v] as number;
-        w = sigma2 > 0 ? 1 / Math.sqrt(sigma2) : Number.NaN; // no noise estimate: the voxel is unusable
-      }
-      for (let i = 0; i < K; i++) {
-        const b = (block[(r * K + i) * nv + t] as number) * w;
-        x[r * K + i] = b;
-        s[i] = (s[i] as number) + b;
-      }
-    }
-    if (present) {
-      crossnobisPresentPairs(x, present, pairScales!, R, K, out, v * P);
-      continue;
-    }
-    let k = v * P;
-    for (let i = 0; i < K; i++) {
-      for (let j = i + 1; j < K; j++) {
-        const ds = (s[i] as number) - (s[j] as number);
-        let within = 0;
-        for (let r = 0; r < R; r++) {
-          const d = (x[r * K + i] as number) - (x[r * K + j] as number);
-          within += d * d;
-        }
-        out[k++] = (ds * ds - within) * scale;
-      }
-    }
-  }
 }
 
 export const SPHERE_DISTANCES = {
@@ -446,12 +298,12 @@ export function computeSphereRdms(
   if (out.length < (end - start) * P) {
     throw new RangeError(`computeSphereRdms: out holds ${out.length} values; need ${(end - start) * P}`);
   }
-  const { buf, gram } = scratch;
+  const { buf } = scratch;
   const kPad = Math.ceil(K / 4) * 4;
   for (let c = start; c < end; c++) {
     const a = offsets[c] as number;
     const p = (offsets[c + 1] as number) - a;
-    let o = (c - start) * P;
+    const o = (c - start) * P;
     if (p === 0) {
       out.fill(Number.NaN, o, o + P);
       continue;
@@ -463,56 +315,88 @@ export function computeSphereRdms(
       continue;
     }
     if (kernel.kind === 'mean') {
-      const acc = buf.subarray(0, W);
-      acc.fill(0);
-      for (let t = 0; t < p; t++) {
-        const src = (indices[a + t] as number) * W;
-        for (let k = 0; k < W; k++) acc[k] = (acc[k] as number) + (values[src + k] as number);
-      }
-      let finite = true;
-      for (let k = 0; k < W; k++) {
-        const d = (acc[k] as number) / p;
-        if (!(d - d === 0)) finite = false;
-        out[o++] = d;
-      }
-      if (!finite) out.fill(Number.NaN, o - W, o); // a NaN voxel spoils the whole sphere, as in the sliding kernel
+      meanRowsRdm(values, W, indices, a, p, buf, out, o);
       continue;
     }
     if (buf.length < kPad * p) throw new RangeError(`computeSphereRdms: scratch too small for a group of ${p} voxels`);
-    // Gather image-major rows (row i at i * p), then centre each row; a constant row becomes exact
-    // zeros so that its correlations are NaN rather than rounding noise.
+    gramRdm(kernel, values, K, kPad, indices, a, p, scratch, out, o);
+  }
+}
+
+/** A sphere's RDM as the mean of its voxels' rows (crossnobis); a NaN voxel spoils the whole sphere. */
+function meanRowsRdm(
+  values: Float64Array,
+  W: number,
+  indices: Int32Array,
+  a: number,
+  p: number,
+  buf: Float64Array,
+  out: Float64Array,
+  o: number,
+): void {
+  const acc = buf.subarray(0, W);
+  acc.fill(0);
+  for (let t = 0; t < p; t++) {
+    const src = (indices[a + t] as number) * W;
+    for (let k = 0; k < W; k++) acc[k] = (acc[k] as number) + (values[src + k] as number);
+  }
+  let finite = true;
+  for (let k = 0; k < W; k++) {
+    const d = (acc[k] as number) / p;
+    if (!(d - d === 0)) finite = false;
+    out[o++] = d;
+  }
+  if (!finite) out.fill(Number.NaN, o - W, o); // a NaN voxel spoils the whole sphere, as in the sliding kernel
+}
+
+/** A sphere's RDM from the Gram matrix of its (centred, for correlation) run-averaged patterns. */
+function gramRdm(
+  kernel: Extract<SphereDistanceSpec['kernel'], { kind: 'gram' }>,
+  values: Float64Array,
+  K: number,
+  kPad: number,
+  indices: Int32Array,
+  a: number,
+  p: number,
+  scratch: SphereScratch,
+  out: Float64Array,
+  o: number,
+): void {
+  const { buf, gram } = scratch;
+  const P = pairCount(K);
+  // Gather image-major rows (row i at i * p), then centre each row; a constant row becomes exact
+  // zeros so that its correlations are NaN rather than rounding noise.
+  for (let t = 0; t < p; t++) {
+    const src = (indices[a + t] as number) * K;
+    for (let i = 0; i < K; i++) buf[i * p + t] = values[src + i] as number;
+  }
+  buf.fill(0, K * p, kPad * p);
+  let finite = true;
+  for (let i = 0; i < K; i++) {
+    const r = i * p;
+    const first = buf[r] as number;
+    let sum = 0;
+    let constant = true;
     for (let t = 0; t < p; t++) {
-      const src = (indices[a + t] as number) * K;
-      for (let i = 0; i < K; i++) buf[i * p + t] = values[src + i] as number;
+      const x = buf[r + t] as number;
+      sum += x;
+      if (x !== first) constant = false;
     }
-    buf.fill(0, K * p, kPad * p);
-    let finite = true;
-    for (let i = 0; i < K; i++) {
-      const r = i * p;
-      const first = buf[r] as number;
-      let sum = 0;
-      let constant = true;
-      for (let t = 0; t < p; t++) {
-        const x = buf[r + t] as number;
-        sum += x;
-        if (x !== first) constant = false;
-      }
-      if (!(sum - sum === 0)) finite = false;
-      if (!kernel.center) continue;
-      const mean = constant ? first : sum / p;
-      for (let t = 0; t < p; t++) buf[r + t] = (buf[r + t] as number) - mean;
-    }
-    if (!finite) {
-      // A NaN voxel spoils the whole sphere (not only the pairs of its image).
-      out.fill(Number.NaN, o, o + P);
-      continue;
-    }
-    blockedGram(buf, kPad, p, gram);
-    const fromGram = kernel.spec.fromGram;
-    for (let i = 0; i < K; i++) {
-      const gii = gram[i * kPad + i] as number;
-      for (let j = i + 1; j < K; j++)
-        out[o++] = fromGram(gii, gram[j * kPad + j] as number, gram[i * kPad + j] as number);
-    }
+    if (!(sum - sum === 0)) finite = false;
+    if (!kernel.center) continue;
+    const mean = constant ? first : sum / p;
+    for (let t = 0; t < p; t++) buf[r + t] = (buf[r + t] as number) - mean;
+  }
+  if (!finite) {
+    // A NaN voxel spoils the whole sphere (not only the pairs of its image).
+    out.fill(Number.NaN, o, o + P);
+    return;
+  }
+  blockedGram(buf, kPad, p, gram);
+  const fromGram = kernel.spec.fromGram;
+  for (let i = 0; i < K; i++) {
+    const gii = gram[i * kPad + i] as number;
+    for (let j = i + 1; j < K; j++)
+      out[o++] = fromGram(gii, gram[j * kPad + j] as number, gram[i * kPad + j] as number);
   }
 }

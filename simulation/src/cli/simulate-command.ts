@@ -56,7 +56,7 @@ const parseSeed = parseInRange('--seed', { min: 0, max: 0xffffffff, integer: tru
 
 export function buildSimulateCommand(): Command {
   const d = SIMULATION_DEFAULTS;
-  return new Command('simulate')
+  const command = new Command('simulate')
     .description(
       'write a simulated BIDS study with a known answer: each layer of the stimulus set owns one region (posterior to anterior) whose ' +
         "voxel patterns have that layer's RDM; runs scheduled by the session server's own scheduler; ground truth in derivatives/truth/",
@@ -67,7 +67,28 @@ export function buildSimulateCommand(): Command {
         '--out <bids_dir>',
         'BIDS dataset folder to write (refused if it exists and is not empty, unless --overwrite)',
       ),
+    );
+  addDesignOptions(command, d);
+  addPhantomOptions(command, d);
+  return command
+    .addOption(options.overwrite())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  orthostim simulate --stimuli natural16 --out sim-natural16
+  orthostim simulate --stimuli natural16 --out sim-quick --participants 4 --runs 4 --snr inf --layers conv1,inception_4a,inception_5b
+  orthostim simulate --stimuli photos54 --out sim-rich --runs 8 --image-trials-per-run 40   (54 images, each shown 5-6 times)
+
+The model (docs/simulate.md): y = baseline x (1 + (drift + evoked + AR(${d.ar1}) noise) / 100), in percent signal change;
+evoked SD ${d.evokedSdPsc}% (mean over a region's voxels), drift SD ${d.driftSdPsc}% (cosines below 1/128 Hz).`,
     )
+    .action(runSimulate);
+}
+
+/** Participants, runs, TR, SNR, seed, layers, voxel size, task and the run design. */
+function addDesignOptions(command: Command, d: typeof SIMULATION_DEFAULTS): void {
+  command
     .addOption(
       new Option('--participants <n>', 'simulated participants')
         .argParser(parsePositiveInt('--participants'))
@@ -110,7 +131,12 @@ export function buildSimulateCommand(): Command {
         '--image-trials-per-run <n>',
         "condition-rich design: image trials per run, cut from each participant's image sequence (every image equally often over the runs, plus or minus one; never twice in a row); overrides the config's imageTrialsPerRun, and repetitions no longer applies",
       ).argParser(parsePositiveInt('--image-trials-per-run')),
-    )
+    );
+}
+
+/** The phantom and the noise: region and brain size, spatial and voxel-wise noise, stored datatype. */
+function addPhantomOptions(command: Command, d: typeof SIMULATION_DEFAULTS): void {
+  command
     .addOption(
       new Option('--region-mm <mm>', 'radius of each layer region')
         .argParser(parseNumberOption('--region-mm', 1, 50))
@@ -141,63 +167,53 @@ export function buildSimulateCommand(): Command {
       new Option('--datatype <type>', 'stored BOLD datatype (float32 keeps the exact simulated values)')
         .choices(['int16', 'float32'])
         .default(d.datatype),
-    )
-    .addOption(options.overwrite())
-    .addHelpText(
-      'after',
-      `
-Examples:
-  orthostim simulate --stimuli natural16 --out sim-natural16
-  orthostim simulate --stimuli natural16 --out sim-quick --participants 4 --runs 4 --snr inf --layers conv1,inception_4a,inception_5b
-  orthostim simulate --stimuli photos54 --out sim-rich --runs 8 --image-trials-per-run 40   (54 images, each shown 5-6 times)
+    );
+}
 
-The model (docs/simulate.md): y = baseline x (1 + (drift + evoked + AR(${d.ar1}) noise) / 100), in percent signal change;
-evoked SD ${d.evokedSdPsc}% (mean over a region's voxels), drift SD ${d.driftSdPsc}% (cosines below 1/128 Hz).`,
-    )
-    .action(async (flags: SimulateFlags) => {
-      const stimuli = requireOption(flags.stimuli, '--stimuli', 'the stimulus-set.json whose layers are planted');
-      const out = requireOption(flags.out, '--out', 'the BIDS dataset folder to write');
-      let sessionConfig;
-      if (flags.config) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(readFileSync(flags.config, 'utf8'));
-        } catch (err) {
-          throw new InputError(`--config: ${flags.config}: cannot read a JSON file (${(err as Error).message})`);
-        }
-        sessionConfig = parseSessionConfig(parsed, flags.config);
-      }
-      const r = await simulateStudy({
-        stimuli,
-        outDir: out,
-        participants: flags.participants,
-        runs: flags.runs,
-        repetitionTimeS: flags.tr,
-        snr: flags.snr,
-        seed: flags.seed,
-        ...(flags.layers ? { layers: flags.layers } : {}),
-        voxelMm: flags.voxelMm,
-        task: flags.task,
-        ...(sessionConfig ? { sessionConfig } : {}),
-        ...(flags.imageTrialsPerRun !== undefined ? { imageTrialsPerRun: flags.imageTrialsPerRun } : {}),
-        regionRadiusMm: flags.regionMm,
-        brainMm: flags.brainMm,
-        noiseFwhmMm: flags.noiseFwhmMm,
-        noiseHeteroscedasticity: flags.noiseHeteroscedasticity,
-        datatype: flags.datatype,
-        overwrite: flags.overwrite ?? false,
-        command: ['orthostim', ...process.argv.slice(2)].join(' '),
-        log: info,
-      });
-      process.stdout.write(
-        [
-          `simulate: ${r.participants.length} participants x ${r.runs} runs (${r.volumesPerRun[0]} volumes each), grid ${r.dims.join('x')}, ${r.brainVoxels} brain voxels, in ${r.seconds.toFixed(1)} s`,
-          ...r.regions.map(
-            (g) =>
-              `  ${g.layer.padEnd(16)} region ${g.label}: ${g.nVoxels} voxels at (${g.centreMm.map((v) => v.toFixed(1)).join(', ')}) mm, rank ${g.rank}${g.clippedFraction > 1e-6 ? `, ${(100 * g.clippedFraction).toFixed(1)}% of the geometry not embeddable` : ''}`,
-          ),
-          `wrote ${r.outDir} (ground truth in ${r.outDir}/derivatives/truth/index.json)`,
-        ].join('\n') + '\n',
-      );
-    });
+/** The action: the flags to simulateStudy, and a summary of what was written. */
+async function runSimulate(flags: SimulateFlags): Promise<void> {
+  const stimuli = requireOption(flags.stimuli, '--stimuli', 'the stimulus-set.json whose layers are planted');
+  const out = requireOption(flags.out, '--out', 'the BIDS dataset folder to write');
+  let sessionConfig;
+  if (flags.config) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(flags.config, 'utf8'));
+    } catch (err) {
+      throw new InputError(`--config: ${flags.config}: cannot read a JSON file (${(err as Error).message})`);
+    }
+    sessionConfig = parseSessionConfig(parsed, flags.config);
+  }
+  const r = await simulateStudy({
+    stimuli,
+    outDir: out,
+    participants: flags.participants,
+    runs: flags.runs,
+    repetitionTimeS: flags.tr,
+    snr: flags.snr,
+    seed: flags.seed,
+    ...(flags.layers ? { layers: flags.layers } : {}),
+    voxelMm: flags.voxelMm,
+    task: flags.task,
+    ...(sessionConfig ? { sessionConfig } : {}),
+    ...(flags.imageTrialsPerRun !== undefined ? { imageTrialsPerRun: flags.imageTrialsPerRun } : {}),
+    regionRadiusMm: flags.regionMm,
+    brainMm: flags.brainMm,
+    noiseFwhmMm: flags.noiseFwhmMm,
+    noiseHeteroscedasticity: flags.noiseHeteroscedasticity,
+    datatype: flags.datatype,
+    overwrite: flags.overwrite ?? false,
+    command: ['orthostim', ...process.argv.slice(2)].join(' '),
+    log: info,
+  });
+  process.stdout.write(
+    [
+      `simulate: ${r.participants.length} participants x ${r.runs} runs (${r.volumesPerRun[0]} volumes each), grid ${r.dims.join('x')}, ${r.brainVoxels} brain voxels, in ${r.seconds.toFixed(1)} s`,
+      ...r.regions.map(
+        (g) =>
+          `  ${g.layer.padEnd(16)} region ${g.label}: ${g.nVoxels} voxels at (${g.centreMm.map((v) => v.toFixed(1)).join(', ')}) mm, rank ${g.rank}${g.clippedFraction > 1e-6 ? `, ${(100 * g.clippedFraction).toFixed(1)}% of the geometry not embeddable` : ''}`,
+      ),
+      `wrote ${r.outDir} (ground truth in ${r.outDir}/derivatives/truth/index.json)`,
+    ].join('\n') + '\n',
+  );
 }

@@ -151,6 +151,20 @@ function settingsFromFlags(flags: SynthesizeFlags): SynthesisSettings {
   };
 }
 
+/** Examples and notes under `orthostim synthesize --help`. */
+const SYNTHESIZE_HELP = `
+Examples:
+  orthostim synthesize --out stimuli/sets/default --weights ../shared/models/bvlc-googlenet/weights --natural ../shared/data/photos/natural16
+  orthostim synthesize --out quick --n 8 --size 128 --steps 50 --layers conv1,inception_3a,inception_4d,inception_5b
+  orthostim synthesize --resume quick
+
+Objective: the mean over layer pairs of the squared Pearson correlation between the layers'
+correlation-distance RDMs (layers default to ${DEFAULT_RDM_LAYERS.join(', ')}),
+plus a penalty when a layer's dissimilarities lose their spread. Images are parameterized in a
+decorrelated Fourier space and seen under random jitter and scaling, except in the final --polish
+fraction. Ctrl-C finishes the current step, writes a checkpoint and exits; --resume continues to
+exactly the result of an uninterrupted run. Details: docs/synthesis.md.`;
+
 export function buildSynthesizeCommand(): Command {
   const cmd = new Command('synthesize')
     .description(
@@ -164,7 +178,18 @@ export function buildSynthesizeCommand(): Command {
         max: MAX_SYNTHESIS_IMAGES,
         integer: true,
       }),
-    )
+    );
+  addOptimizationOptions(cmd);
+  addRunOptions(cmd);
+  cmd.addHelpText('after', SYNTHESIZE_HELP);
+  cmd.action(runSynthesizeCommand);
+  addSeedOptions(cmd); // --seeds 1-8 --executor local|slurm --pick best (synthesize-seeds.ts, docs/cluster.md)
+  return cmd;
+}
+
+/** Size, layers, steps, learning rate, seed, start, parameterization and the loss with its weights. */
+function addOptimizationOptions(cmd: Command): void {
+  cmd
     .addOption(options.size())
     .addOption(options.layers())
     .addOption(
@@ -209,7 +234,12 @@ export function buildSynthesizeCommand(): Command {
         "weight of the penalty that keeps each layer's dissimilarities from collapsing (0: off)",
         { min: 0, max: 1e6 },
       ).default(D.loss.spreadWeight),
-    )
+    );
+}
+
+/** Transforms, workers, backend, resume, progress, natural images, checkpoints, overwrite. */
+function addRunOptions(cmd: Command): void {
+  cmd
     .addOption(
       numberOption(
         '--min-cv <cv>',
@@ -264,132 +294,133 @@ export function buildSynthesizeCommand(): Command {
         integer: true,
       }).default(D.checkpointEvery),
     )
-    .addOption(options.overwrite())
-    .addHelpText(
-      'after',
-      `
-Examples:
-  orthostim synthesize --out stimuli/sets/default --weights ../shared/models/bvlc-googlenet/weights --natural ../shared/data/photos/natural16
-  orthostim synthesize --out quick --n 8 --size 128 --steps 50 --layers conv1,inception_3a,inception_4d,inception_5b
-  orthostim synthesize --resume quick
+    .addOption(options.overwrite());
+}
 
-Objective: the mean over layer pairs of the squared Pearson correlation between the layers'
-correlation-distance RDMs (layers default to ${DEFAULT_RDM_LAYERS.join(', ')}),
-plus a penalty when a layer's dissimilarities lose their spread. Images are parameterized in a
-decorrelated Fourier space and seen under random jitter and scaling, except in the final --polish
-fraction. Ctrl-C finishes the current step, writes a checkpoint and exits; --resume continues to
-exactly the result of an uninterrupted run. Details: docs/synthesis.md.`,
-    )
-    .action(async (flags: SynthesizeFlags, command: Command) => {
-      if (wantsSeeds(flags)) return runSynthesisSeeds(flags, command, () => settingsFromFlags(flags));
-      const given = new Set(Object.keys(flags).filter((k) => command.getOptionValueSource(k) === 'cli'));
-      if (flags.resume) {
-        const conflicting = RUN_FLAGS.filter((k) => given.has(k));
-        if (conflicting.length > 0) {
-          const names = conflicting.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-          throw new UsageError(`--resume takes the run's settings from its checkpoint; drop ${names.join(', ')}`);
-        }
-      }
-      const outDir = flags.resume ?? requireOption(flags.out, '--out', 'the folder to write the stimulus set into');
-      const settings = flags.resume ? undefined : settingsFromFlags(flags);
-      if (settings && settings.init.kind === 'images' && flags.n === undefined) {
-        settings.n = settings.init.files.length;
-        if (settings.n < 3)
-          throw new UsageError(`--init ${flags.init}: has ${settings.n} images; synthesis needs at least 3`);
-      }
-      if (settings && settings.init.kind === 'images') settings.init.files = settings.init.files.slice(0, settings.n);
-
-      let stopRequested = false;
-      let interrupts = 0;
-      const onSigint = () => {
-        interrupts++;
-        if (interrupts > 1) {
-          info('\nsynthesize: second Ctrl-C, quitting without a checkpoint');
-          process.exit(130);
-        }
-        stopRequested = true;
-        info('\nsynthesize: Ctrl-C: finishing this step and writing a checkpoint (Ctrl-C again to quit at once)');
-      };
-      process.on('SIGINT', onSigint);
-      let bar: Progress | null = null;
-      let startStep = 0;
-      try {
-        const outcome = await runSynthesisJob({
-          outDir,
-          settings,
-          resume: Boolean(flags.resume),
-          steps: flags.resume ? flags.steps : undefined,
-          weights: flags.weights,
-          backend: flags.backend,
-          overwrite: flags.overwrite,
-          natural: flags.natural,
-          checkpointEvery: flags.checkpointEvery,
-          command: currentCommandLine(),
-          shouldStop: () => stopRequested,
-          onStart: (s, state, backend) => {
-            startStep = state.step;
-            if (!flags.jsonProgress) {
-              info(
-                `synthesize: ${s.n} images at ${s.size} px, ${s.layers.length} layers, steps ${state.step + 1}-${s.steps}, ${s.workers} workers on ${backend}`,
-              );
-              bar = createProgress(
-                'synthesize',
-                s.steps - state.step,
-                'step {step}/{steps} | loss {loss} | mean |r| {r} | {sps} s/step',
-              );
-              bar.update(0, { step: state.step, steps: s.steps, loss: '-', r: '-', sps: '-' });
-            }
-          },
-          onStep: ({ entry }, state, s) => {
-            const recent = state.history.slice(Math.max(startStep, state.history.length - 10));
-            const sps = recent.reduce((a, h) => a + h.seconds, 0) / Math.max(1, recent.length);
-            if (flags.jsonProgress) {
-              const line = {
-                step: state.step,
-                steps: s.steps,
-                loss: entry.loss,
-                meanAbsR: entry.meanAbsR,
-                similarity: entry.similarity,
-                penalty: entry.penalty,
-                secondsPerStep: sps,
-                etaSeconds: sps * (s.steps - state.step),
-              };
-              process.stdout.write(`${JSON.stringify(line)}\n`);
-            } else {
-              (bar as Progress | null)?.update(state.step - startStep, {
-                step: state.step,
-                steps: s.steps,
-                loss: entry.loss.toExponential(3),
-                r: entry.meanAbsR.toFixed(4),
-                sps: sps.toFixed(2),
-              });
-            }
-          },
-          onPhase: (m) => {
-            (bar as Progress | null)?.stop();
-            bar = null;
-            if (!flags.jsonProgress) info(`synthesize: ${m}`);
-          },
-        });
-        (bar as Progress | null)?.stop();
-        if (outcome.status === 'interrupted') {
+/** The action: the settings (or the checkpoint to resume), the run with Ctrl-C and progress, a summary. */
+async function runSynthesizeCommand(flags: SynthesizeFlags, command: Command): Promise<void> {
+  if (wantsSeeds(flags)) return runSynthesisSeeds(flags, command, () => settingsFromFlags(flags));
+  const { outDir, settings } = resolveSynthesisRun(flags, command);
+  const sigint = stopOnSigint();
+  let bar: Progress | null = null;
+  let startStep = 0;
+  try {
+    const outcome = await runSynthesisJob({
+      outDir,
+      settings,
+      resume: Boolean(flags.resume),
+      steps: flags.resume ? flags.steps : undefined,
+      weights: flags.weights,
+      backend: flags.backend,
+      overwrite: flags.overwrite,
+      natural: flags.natural,
+      checkpointEvery: flags.checkpointEvery,
+      command: currentCommandLine(),
+      shouldStop: sigint.stopRequested,
+      onStart: (s, state, backend) => {
+        startStep = state.step;
+        if (!flags.jsonProgress) {
           info(
-            `synthesize: interrupted after step ${outcome.step} of ${outcome.steps}; checkpoint in ${resolve(outcome.outDir, 'checkpoint')}`,
+            `synthesize: ${s.n} images at ${s.size} px, ${s.layers.length} layers, steps ${state.step + 1}-${s.steps}, ${s.workers} workers on ${backend}`,
           );
-          info(`continue with: orthostim synthesize --resume ${outDir}`);
-          process.exitCode = 130;
-          return;
+          bar = createProgress(
+            'synthesize',
+            s.steps - state.step,
+            'step {step}/{steps} | loss {loss} | mean |r| {r} | {sps} s/step',
+          );
+          bar.update(0, { step: state.step, steps: s.steps, loss: '-', r: '-', sps: '-' });
         }
+      },
+      onStep: ({ entry }, state, s) => {
+        const recent = state.history.slice(Math.max(startStep, state.history.length - 10));
+        const sps = recent.reduce((a, h) => a + h.seconds, 0) / Math.max(1, recent.length);
         if (flags.jsonProgress) {
-          process.stdout.write(
-            `${JSON.stringify({ done: true, stimulusSet: outcome.written.path, meanAbsPearsonBefore: outcome.before.meanAbsPearson, meanAbsPearsonAfter: outcome.after.meanAbsPearson })}\n`,
-          );
-        } else process.stdout.write(`${formatSynthesisSummary(outcome)}\n`);
-      } finally {
+          const line = {
+            step: state.step,
+            steps: s.steps,
+            loss: entry.loss,
+            meanAbsR: entry.meanAbsR,
+            similarity: entry.similarity,
+            penalty: entry.penalty,
+            secondsPerStep: sps,
+            etaSeconds: sps * (s.steps - state.step),
+          };
+          process.stdout.write(`${JSON.stringify(line)}\n`);
+        } else {
+          (bar as Progress | null)?.update(state.step - startStep, {
+            step: state.step,
+            steps: s.steps,
+            loss: entry.loss.toExponential(3),
+            r: entry.meanAbsR.toFixed(4),
+            sps: sps.toFixed(2),
+          });
+        }
+      },
+      onPhase: (m) => {
         (bar as Progress | null)?.stop();
-        process.off('SIGINT', onSigint);
-      }
+        bar = null;
+        if (!flags.jsonProgress) info(`synthesize: ${m}`);
+      },
     });
-  addSeedOptions(cmd); // --seeds 1-8 --executor local|slurm --pick best (synthesize-seeds.ts, docs/cluster.md)
-  return cmd;
+    (bar as Progress | null)?.stop();
+    printOutcome(outcome, flags, outDir);
+  } finally {
+    (bar as Progress | null)?.stop();
+    sigint.dispose();
+  }
+}
+
+/** The folder and the settings: from the flags, or (--resume) from the checkpoint, with no run flag given. */
+function resolveSynthesisRun(flags: SynthesizeFlags, command: Command) {
+  const given = new Set(Object.keys(flags).filter((k) => command.getOptionValueSource(k) === 'cli'));
+  if (flags.resume) {
+    const conflicting = RUN_FLAGS.filter((k) => given.has(k));
+    if (conflicting.length > 0) {
+      const names = conflicting.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      throw new UsageError(`--resume takes the run's settings from its checkpoint; drop ${names.join(', ')}`);
+    }
+  }
+  const outDir = flags.resume ?? requireOption(flags.out, '--out', 'the folder to write the stimulus set into');
+  const settings = flags.resume ? undefined : settingsFromFlags(flags);
+  if (settings && settings.init.kind === 'images' && flags.n === undefined) {
+    settings.n = settings.init.files.length;
+    if (settings.n < 3)
+      throw new UsageError(`--init ${flags.init}: has ${settings.n} images; synthesis needs at least 3`);
+  }
+  if (settings && settings.init.kind === 'images') settings.init.files = settings.init.files.slice(0, settings.n);
+  return { outDir, settings };
+}
+
+/** Ctrl-C once: finish the step and write a checkpoint; twice: quit at once. */
+function stopOnSigint(): { stopRequested: () => boolean; dispose: () => void } {
+  let stopRequested = false;
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) {
+      info('\nsynthesize: second Ctrl-C, quitting without a checkpoint');
+      process.exit(130);
+    }
+    stopRequested = true;
+    info('\nsynthesize: Ctrl-C: finishing this step and writing a checkpoint (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  return { stopRequested: () => stopRequested, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+/** Where an interrupted run stands, or the summary (a JSON line with --json-progress). */
+function printOutcome(outcome: SynthesisOutcome, flags: SynthesizeFlags, outDir: string): void {
+  if (outcome.status === 'interrupted') {
+    info(
+      `synthesize: interrupted after step ${outcome.step} of ${outcome.steps}; checkpoint in ${resolve(outcome.outDir, 'checkpoint')}`,
+    );
+    info(`continue with: orthostim synthesize --resume ${outDir}`);
+    process.exitCode = 130;
+    return;
+  }
+  if (flags.jsonProgress) {
+    process.stdout.write(
+      `${JSON.stringify({ done: true, stimulusSet: outcome.written.path, meanAbsPearsonBefore: outcome.before.meanAbsPearson, meanAbsPearsonAfter: outcome.after.meanAbsPearson })}\n`,
+    );
+  } else process.stdout.write(`${formatSynthesisSummary(outcome)}\n`);
 }
